@@ -1,0 +1,100 @@
+//! OCP error codes and the error body.
+//!
+//! The codes of the OCP documentation are kept; the ones we add follow the same style and
+//! are listed in ARCHITECTURE.md.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiError {
+    pub code: i32,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sub_errors: Vec<SubError>,
+}
+
+/// One offending field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SubError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Every error code the server answers with, and its HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// Throttled; OCP answers code 0 with HTTP 429.
+    TooManyRequests,
+    IllegalArgument,
+    NotFound,
+    /// The resource exists already (a duplicate name, for example).
+    AlreadyExists,
+    AccessDenied,
+    MethodNotAllowed,
+    Unauthorized,
+    /// The request is well formed but conflicts with the resource's state.
+    StateConflict,
+    UnsupportedMediaType,
+    Internal,
+    TaskNotExists,
+    TaskStateInvalid,
+    TaskProhibitRollback,
+}
+
+impl ErrorCode {
+    pub fn code(self) -> i32 {
+        match self {
+            Self::TooManyRequests => 0,
+            Self::IllegalArgument => 10001,
+            Self::NotFound => 10002,
+            Self::AlreadyExists => 10003,
+            Self::AccessDenied => 10004,
+            Self::MethodNotAllowed => 10005,
+            Self::StateConflict => 10006,
+            Self::UnsupportedMediaType => 10007,
+            Self::Unauthorized => 10008,
+            Self::Internal => 10009,
+            Self::TaskNotExists => 20000,
+            Self::TaskStateInvalid => 20003,
+            Self::TaskProhibitRollback => 20004,
+        }
+    }
+
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::TooManyRequests => 429,
+            Self::IllegalArgument => 400,
+            Self::NotFound | Self::TaskNotExists => 404,
+            Self::AlreadyExists | Self::StateConflict => 409,
+            Self::AccessDenied => 403,
+            Self::MethodNotAllowed => 405,
+            Self::UnsupportedMediaType => 415,
+            Self::Unauthorized => 401,
+            Self::Internal => 500,
+            Self::TaskStateInvalid | Self::TaskProhibitRollback => 400,
+        }
+    }
+
+    pub fn from_code(code: i32) -> Option<Self> {
+        [
+            Self::TooManyRequests,
+            Self::IllegalArgument,
+            Self::NotFound,
+            Self::AlreadyExists,
+            Self::AccessDenied,
+            Self::MethodNotAllowed,
+            Self::StateConflict,
+            Self::UnsupportedMediaType,
+            Self::Unauthorized,
+            Self::Internal,
+            Self::TaskNotExists,
+            Self::TaskStateInvalid,
+            Self::TaskProhibitRollback,
+        ]
+        .into_iter()
+        .find(|c| c.code() == code)
+    }
+}

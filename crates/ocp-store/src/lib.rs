@@ -1,0 +1,244 @@
+//! The metadb: the single source of truth of the platform, and the only crate that writes SQL.
+//!
+//! One [`Store`] serves both backends through sqlx's `Any` driver: SQLite (embedded, the
+//! default) and PostgreSQL (several servers sharing one metadb). Statements are written once
+//! with `?` placeholders and rewritten to `$n` for PostgreSQL; the few statements that need a
+//! dialect of their own say so where they stand. Every value is stored as an integer, text
+//! or JSON text, so both backends decode the same way; times are milliseconds since the epoch.
+
+mod iam;
+mod tasks;
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use tokio::sync::{Mutex, MutexGuard};
+
+pub use iam::{AccessKeyRecord, NewUser, RoleRecord, UserRecord, UserUpdate};
+pub use tasks::{
+    ClaimedSubtask, FinishOutcome, LeaseRenewal, NewSubtask, NewTask, SubtaskRecord,
+    TaskListFilter, TaskRecord, TransitionError,
+};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("metadb error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("metadb migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("{entity} {key} already exists")]
+    AlreadyExists { entity: &'static str, key: String },
+    #[error("{entity} {key} does not exist")]
+    NotFound { entity: &'static str, key: String },
+    #[error("corrupt metadb row: {0}")]
+    Corrupt(String),
+    #[error("unsupported metadb url {0}: use sqlite://PATH or postgres://...")]
+    UnsupportedUrl(String),
+}
+
+impl StoreError {
+    fn from_unique(err: sqlx::Error, entity: &'static str, key: &str) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::AlreadyExists {
+                entity,
+                key: key.to_string(),
+            },
+            _ => StoreError::Database(err),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// How SQLite makes commits durable. `Normal` (the default, in WAL mode) survives any crash of
+/// the process; `Full` also survives a power loss, at the cost of an fsync per commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SqliteSync {
+    #[default]
+    Normal,
+    Full,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// `sqlite://PATH` or `postgres://USER@HOST:PORT/DB`.
+    pub url: String,
+    pub max_connections: u32,
+    pub sqlite_sync: SqliteSync,
+}
+
+impl StoreConfig {
+    pub fn sqlite_file(path: &Path) -> Self {
+        Self {
+            url: format!("sqlite://{}", path.display()),
+            max_connections: 4,
+            sqlite_sync: SqliteSync::Normal,
+        }
+    }
+
+    pub fn postgres(url: &str) -> Self {
+        Self {
+            url: url.to_string(),
+            max_connections: 10,
+            sqlite_sync: SqliteSync::Normal,
+        }
+    }
+}
+
+/// A handle on the metadb. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    dialect: Dialect,
+    /// SQLite has one writer: writers queue here instead of failing with SQLITE_BUSY.
+    write_lock: std::sync::Arc<Mutex<()>>,
+}
+
+impl Store {
+    /// Connects and runs the migrations of the backend.
+    pub async fn open(config: &StoreConfig) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let dialect = if config.url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else if config.url.starts_with("postgres:") || config.url.starts_with("postgresql:") {
+            Dialect::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(redact_url(&config.url)));
+        };
+        let url = match dialect {
+            Dialect::Sqlite if !config.url.contains('?') => format!("{}?mode=rwc", config.url),
+            _ => config.url.clone(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let sync = match config.sqlite_sync {
+            SqliteSync::Normal => "NORMAL",
+            SqliteSync::Full => "FULL",
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(config.max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if dialect == Dialect::Sqlite {
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute(format!("PRAGMA synchronous = {sync}").as_str())
+                            .await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let store = Store {
+            pool,
+            dialect,
+            write_lock: Default::default(),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        match self.dialect {
+            Dialect::Sqlite => {
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&self.pool)
+                    .await?
+            }
+            Dialect::Postgres => {
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Answers whether the metadb takes a query now (for `/api/status`).
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Rewrites `?` placeholders to `$1..$n` for PostgreSQL.
+    fn sql<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        match self.dialect {
+            Dialect::Sqlite => Cow::Borrowed(text),
+            Dialect::Postgres => {
+                let mut out = String::with_capacity(text.len() + 8);
+                let mut n = 0;
+                for ch in text.chars() {
+                    if ch == '?' {
+                        n += 1;
+                        out.push('$');
+                        out.push_str(&n.to_string());
+                    } else {
+                        out.push(ch);
+                    }
+                }
+                Cow::Owned(out)
+            }
+        }
+    }
+
+    /// Serializes writers on SQLite; PostgreSQL takes its own row locks.
+    async fn writer(&self) -> Option<MutexGuard<'_, ()>> {
+        match self.dialect {
+            Dialect::Sqlite => Some(self.write_lock.lock().await),
+            Dialect::Postgres => None,
+        }
+    }
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+pub(crate) fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+pub(crate) fn flag(value: bool) -> i64 {
+    i64::from(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_password() {
+        assert_eq!(
+            redact_url("postgres://ocp:secret@127.0.0.1:5432/ocp"),
+            "postgres://ocp:***@127.0.0.1:5432/ocp"
+        );
+        assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+    }
+}

@@ -1,0 +1,1114 @@
+//! Tasks and subtasks: creation, leased claiming, completion and the operator transitions.
+//!
+//! The DAG's state lives entirely in these rows. A subtask runs only while its executor holds
+//! a lease (`lease_owner`, `lease_expiry`); a lease that is not renewed expires and any server
+//! may claim the subtask again. Every transition is one transaction that ends by recomputing
+//! the task's status from its subtasks, so a task's status never disagrees with them.
+
+use std::collections::HashMap;
+
+use ocp_api::task::{Operation, SubtaskStatus, TaskContext, TaskStatus, TaskType};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::{flag, now_millis, Dialect, Result, Store, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    pub name: String,
+    pub task_type: TaskType,
+    pub creator_id: i64,
+    pub creator_name: String,
+    pub executor: String,
+    pub context: TaskContext,
+    pub cluster_id: Option<i64>,
+    pub tenant_id: Option<i64>,
+    pub host_id: Option<i64>,
+    pub prohibit_rollback: bool,
+    pub subtasks: Vec<NewSubtask>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSubtask {
+    pub name: String,
+    pub description: String,
+    pub class_name: String,
+    pub series_id: i64,
+    pub parallel_idx: i32,
+    pub timeout_secs: i64,
+    pub prohibit_rollback: bool,
+    pub node_type: String,
+    /// Indexes into [`NewTask::subtasks`] of the subtasks this one waits for.
+    pub upstreams: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskRecord {
+    pub id: i64,
+    pub name: String,
+    pub task_type: TaskType,
+    pub status: TaskStatus,
+    pub operation: Operation,
+    pub creator_id: i64,
+    pub creator_name: String,
+    pub executor: String,
+    pub context: TaskContext,
+    pub cluster_id: Option<i64>,
+    pub tenant_id: Option<i64>,
+    pub host_id: Option<i64>,
+    pub prohibit_rollback: bool,
+    pub task_definition_id: i64,
+    pub create_time: i64,
+    pub start_time: Option<i64>,
+    pub finish_time: Option<i64>,
+    pub subtasks: Vec<SubtaskRecord>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SubtaskRecord {
+    pub id: i64,
+    pub task_id: i64,
+    pub name: String,
+    pub description: String,
+    pub class_name: String,
+    pub series_id: i64,
+    pub parallel_idx: i32,
+    pub timeout_secs: i64,
+    pub status: SubtaskStatus,
+    pub operation: Operation,
+    pub executor: Option<String>,
+    pub run_time: i32,
+    pub context: Option<String>,
+    pub node_type: String,
+    pub prohibit_rollback: bool,
+    pub upstreams: Vec<i64>,
+    pub downstreams: Vec<i64>,
+    pub lease_owner: Option<String>,
+    pub lease_expiry: Option<i64>,
+    pub create_time: i64,
+    pub start_time: Option<i64>,
+    pub finish_time: Option<i64>,
+}
+
+/// A subtask this executor now holds the lease of.
+#[derive(Debug, Clone)]
+pub struct ClaimedSubtask {
+    pub id: i64,
+    pub task_id: i64,
+    pub name: String,
+    pub class_name: String,
+    pub operation: Operation,
+    pub timeout_secs: i64,
+    /// 1 on the first run; more after a retry or after taking over from a dead executor.
+    pub run_time: i32,
+    /// Branch of a parallel fan-out, -1 outside one.
+    pub parallel_idx: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FinishOutcome {
+    Succeeded,
+    Failed(String),
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TaskListFilter {
+    pub name: Option<String>,
+    pub status: Option<TaskStatus>,
+    pub task_type: Option<TaskType>,
+    pub cluster_id: Option<i64>,
+    pub tenant_id: Option<i64>,
+    pub host_id: Option<i64>,
+}
+
+/// Why an operator's transition was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum TransitionError {
+    #[error("task {0} does not exist")]
+    TaskNotFound(i64),
+    #[error("subtask {subtask_id} does not exist in task {task_id}")]
+    SubtaskNotFound { task_id: i64, subtask_id: i64 },
+    #[error("{0}")]
+    InvalidState(String),
+    #[error("{0}")]
+    ProhibitRollback(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for TransitionError {
+    fn from(e: sqlx::Error) -> Self {
+        TransitionError::Store(StoreError::Database(e))
+    }
+}
+
+/// The outcome of renewing this executor's leases.
+#[derive(Debug, Clone, Default)]
+pub struct LeaseRenewal {
+    /// Subtasks an operator asked to cancel.
+    pub canceling: Vec<i64>,
+    /// Subtasks whose lease this executor no longer holds: it must stop working on them.
+    pub lost: Vec<i64>,
+}
+
+fn enum_field<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+    let text: String = row.try_get(column)?;
+    parse(&text).ok_or_else(|| StoreError::Corrupt(format!("{column} = {text}")))
+}
+
+fn json_field<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+fn task_from_row(row: &AnyRow) -> Result<TaskRecord> {
+    Ok(TaskRecord {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        task_type: enum_field(row, "task_type", TaskType::parse)?,
+        status: enum_field(row, "status", TaskStatus::parse)?,
+        operation: enum_field(row, "operation", Operation::parse)?,
+        creator_id: row.try_get("creator_id")?,
+        creator_name: row.try_get("creator_name")?,
+        executor: row.try_get("executor")?,
+        context: json_field(row, "context")?,
+        cluster_id: row.try_get("cluster_id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        host_id: row.try_get("host_id")?,
+        prohibit_rollback: row.try_get::<i64, _>("prohibit_rollback")? != 0,
+        task_definition_id: row.try_get("task_definition_id")?,
+        create_time: row.try_get("create_time")?,
+        start_time: row.try_get("start_time")?,
+        finish_time: row.try_get("finish_time")?,
+        subtasks: Vec::new(),
+    })
+}
+
+fn subtask_from_row(row: &AnyRow) -> Result<SubtaskRecord> {
+    Ok(SubtaskRecord {
+        id: row.try_get("id")?,
+        task_id: row.try_get("task_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        class_name: row.try_get("class_name")?,
+        series_id: row.try_get("series_id")?,
+        parallel_idx: row.try_get::<i64, _>("parallel_idx")? as i32,
+        timeout_secs: row.try_get("timeout_secs")?,
+        status: enum_field(row, "status", SubtaskStatus::parse)?,
+        operation: enum_field(row, "operation", Operation::parse)?,
+        executor: row.try_get("executor")?,
+        run_time: row.try_get::<i64, _>("run_time")? as i32,
+        context: row.try_get("context")?,
+        node_type: row.try_get("node_type")?,
+        prohibit_rollback: row.try_get::<i64, _>("prohibit_rollback")? != 0,
+        upstreams: json_field(row, "upstreams")?,
+        downstreams: json_field(row, "downstreams")?,
+        lease_owner: row.try_get("lease_owner")?,
+        lease_expiry: row.try_get("lease_expiry")?,
+        create_time: row.try_get("create_time")?,
+        start_time: row.try_get("start_time")?,
+        finish_time: row.try_get("finish_time")?,
+    })
+}
+
+fn ids_json(ids: &[i64]) -> String {
+    serde_json::to_string(ids).expect("ids serialize")
+}
+
+impl Store {
+    /// Persists a task and its DAG. Subtasks without upstreams start READY.
+    pub async fn create_task(&self, task: &NewTask) -> Result<i64> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let now = now_millis();
+        let task_id: i64 = sqlx::query_scalar(&self.sql(
+            "INSERT INTO task_instance (name, task_type, status, operation, creator_id, creator_name, \
+             executor, context, cluster_id, tenant_id, host_id, prohibit_rollback, task_definition_id, \
+             create_time, start_time) VALUES (?, ?, 'RUNNING', 'EXECUTE', ?, ?, ?, ?, ?, ?, ?, ?, -1, ?, ?) \
+             RETURNING id",
+        ))
+        .bind(&task.name)
+        .bind(task.task_type.as_str())
+        .bind(task.creator_id)
+        .bind(&task.creator_name)
+        .bind(&task.executor)
+        .bind(serde_json::to_string(&task.context).expect("context serializes"))
+        .bind(task.cluster_id)
+        .bind(task.tenant_id)
+        .bind(task.host_id)
+        .bind(flag(task.prohibit_rollback))
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+
+        let mut ids = Vec::with_capacity(task.subtasks.len());
+        for sub in &task.subtasks {
+            let status = if sub.upstreams.is_empty() {
+                "READY"
+            } else {
+                "PENDING"
+            };
+            let id: i64 = sqlx::query_scalar(&self.sql(
+                "INSERT INTO subtask_instance (task_id, name, description, class_name, series_id, \
+                 parallel_idx, timeout_secs, status, operation, run_time, node_type, prohibit_rollback, \
+                 upstreams, downstreams, create_time) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'EXECUTE', 0, ?, ?, '[]', '[]', ?) RETURNING id",
+            ))
+            .bind(task_id)
+            .bind(&sub.name)
+            .bind(&sub.description)
+            .bind(&sub.class_name)
+            .bind(sub.series_id)
+            .bind(i64::from(sub.parallel_idx))
+            .bind(sub.timeout_secs)
+            .bind(status)
+            .bind(&sub.node_type)
+            .bind(flag(sub.prohibit_rollback))
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            ids.push(id);
+        }
+        let mut downstreams: Vec<Vec<i64>> = vec![Vec::new(); ids.len()];
+        for (i, sub) in task.subtasks.iter().enumerate() {
+            for &up in &sub.upstreams {
+                let slot = downstreams.get_mut(up).ok_or_else(|| {
+                    StoreError::Corrupt(format!("subtask {i} waits for unknown subtask {up}"))
+                })?;
+                slot.push(ids[i]);
+            }
+        }
+        for (i, sub) in task.subtasks.iter().enumerate() {
+            let upstreams: Vec<i64> = sub.upstreams.iter().map(|&u| ids[u]).collect();
+            sqlx::query(
+                &self
+                    .sql("UPDATE subtask_instance SET upstreams = ?, downstreams = ? WHERE id = ?"),
+            )
+            .bind(ids_json(&upstreams))
+            .bind(ids_json(&downstreams[i]))
+            .bind(ids[i])
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(task_id)
+    }
+
+    pub async fn task(&self, id: i64) -> Result<Option<TaskRecord>> {
+        let Some(row) = sqlx::query(&self.sql("SELECT * FROM task_instance WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut task = task_from_row(&row)?;
+        task.subtasks = self.subtasks_of(&[id]).await?;
+        Ok(Some(task))
+    }
+
+    async fn subtasks_of(&self, task_ids: &[i64]) -> Result<Vec<SubtaskRecord>> {
+        if task_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; task_ids.len()].join(", ");
+        let text = format!("SELECT * FROM subtask_instance WHERE task_id IN ({marks}) ORDER BY id");
+        let sql = self.sql(&text);
+        let mut query = sqlx::query(&sql);
+        for id in task_ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(subtask_from_row).collect()
+    }
+
+    pub async fn subtask(&self, task_id: i64, subtask_id: i64) -> Result<Option<SubtaskRecord>> {
+        let row =
+            sqlx::query(&self.sql("SELECT * FROM subtask_instance WHERE id = ? AND task_id = ?"))
+                .bind(subtask_id)
+                .bind(task_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.as_ref().map(subtask_from_row).transpose()
+    }
+
+    /// A page of tasks with their subtasks, and the total count.
+    pub async fn list_tasks(
+        &self,
+        filter: &TaskListFilter,
+        offset: i64,
+        limit: i64,
+        sort_column: &str,
+        descending: bool,
+    ) -> Result<(Vec<TaskRecord>, i64)> {
+        let column = match sort_column {
+            "name" | "status" | "create_time" | "start_time" | "finish_time" => sort_column,
+            _ => "id",
+        };
+        let mut clauses = Vec::new();
+        if filter.name.is_some() {
+            clauses.push("name LIKE ?");
+        }
+        if filter.status.is_some() {
+            clauses.push("status = ?");
+        }
+        if filter.task_type.is_some() {
+            clauses.push("task_type = ?");
+        }
+        if filter.cluster_id.is_some() {
+            clauses.push("cluster_id = ?");
+        }
+        if filter.tenant_id.is_some() {
+            clauses.push("tenant_id = ?");
+        }
+        if filter.host_id.is_some() {
+            clauses.push("host_id = ?");
+        }
+        let where_clause = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
+        let dir = if descending { "DESC" } else { "ASC" };
+        let list_text = format!(
+            "SELECT * FROM task_instance {where_clause} ORDER BY {column} {dir}, id {dir} LIMIT ? OFFSET ?"
+        );
+        let count_text = format!("SELECT COUNT(*) FROM task_instance {where_clause}");
+        let (list_sql, count_sql) = (self.sql(&list_text), self.sql(&count_text));
+        let mut list = sqlx::query(&list_sql);
+        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+        if let Some(name) = &filter.name {
+            let pattern = format!("%{}%", name.replace('%', "\\%"));
+            list = list.bind(pattern.clone());
+            count = count.bind(pattern);
+        }
+        for text in [
+            filter.status.map(|s| s.as_str()),
+            filter.task_type.map(|t| t.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            list = list.bind(text);
+            count = count.bind(text);
+        }
+        for id in [filter.cluster_id, filter.tenant_id, filter.host_id]
+            .into_iter()
+            .flatten()
+        {
+            list = list.bind(id);
+            count = count.bind(id);
+        }
+        let rows = list.bind(limit).bind(offset).fetch_all(&self.pool).await?;
+        let total = count.fetch_one(&self.pool).await?;
+        let mut tasks: Vec<TaskRecord> = rows.iter().map(task_from_row).collect::<Result<_>>()?;
+        let ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
+        let mut by_task: HashMap<i64, Vec<SubtaskRecord>> = HashMap::new();
+        for sub in self.subtasks_of(&ids).await? {
+            by_task.entry(sub.task_id).or_default().push(sub);
+        }
+        for task in &mut tasks {
+            task.subtasks = by_task.remove(&task.id).unwrap_or_default();
+        }
+        Ok((tasks, total))
+    }
+
+    /// Takes the lease of up to `limit` subtasks that are ready to run, or whose executor's
+    /// lease has expired, in tasks that are running.
+    pub async fn claim_subtasks(
+        &self,
+        owner: &str,
+        executor: &str,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<ClaimedSubtask>> {
+        let _w = self.writer().await;
+        let now = now_millis();
+        let lock = match self.dialect {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => "FOR UPDATE OF s SKIP LOCKED",
+        };
+        let text = format!(
+            "UPDATE subtask_instance SET status = 'RUNNING', lease_owner = ?, lease_expiry = ?, \
+             executor = ?, run_time = run_time + 1, start_time = ?, finish_time = NULL \
+             WHERE id IN (SELECT s.id FROM subtask_instance s JOIN task_instance t ON t.id = s.task_id \
+               WHERE t.status = 'RUNNING' AND (s.status = 'READY' \
+                 OR (s.status = 'RUNNING' AND s.lease_expiry < ?)) \
+               ORDER BY s.id LIMIT ? {lock}) \
+             RETURNING id, task_id, name, class_name, operation, timeout_secs, run_time, parallel_idx"
+        );
+        let rows = sqlx::query(&self.sql(&text))
+            .bind(owner)
+            .bind(now + lease_ms)
+            .bind(executor)
+            .bind(now)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ClaimedSubtask {
+                    id: row.try_get("id")?,
+                    task_id: row.try_get("task_id")?,
+                    name: row.try_get("name")?,
+                    class_name: row.try_get("class_name")?,
+                    operation: enum_field(row, "operation", Operation::parse)?,
+                    timeout_secs: row.try_get("timeout_secs")?,
+                    run_time: row.try_get::<i64, _>("run_time")? as i32,
+                    parallel_idx: row.try_get::<i64, _>("parallel_idx")? as i32,
+                })
+            })
+            .collect()
+    }
+
+    /// Extends this executor's leases on `ids`, and tells which of them an operator wants
+    /// cancelled and which are no longer ours.
+    pub async fn renew_leases(
+        &self,
+        owner: &str,
+        ids: &[i64],
+        lease_ms: i64,
+    ) -> Result<LeaseRenewal> {
+        if ids.is_empty() {
+            return Ok(LeaseRenewal::default());
+        }
+        let _w = self.writer().await;
+        let marks = vec!["?"; ids.len()].join(", ");
+        let update = format!(
+            "UPDATE subtask_instance SET lease_expiry = ? WHERE lease_owner = ? \
+             AND status IN ('RUNNING', 'CANCELING') AND id IN ({marks})"
+        );
+        let update_sql = self.sql(&update);
+        let mut query = sqlx::query(&update_sql)
+            .bind(now_millis() + lease_ms)
+            .bind(owner);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.execute(&self.pool).await?;
+        let select =
+            format!("SELECT id, status, lease_owner FROM subtask_instance WHERE id IN ({marks})");
+        let select_sql = self.sql(&select);
+        let mut query = sqlx::query(&select_sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let mut renewal = LeaseRenewal::default();
+        let mut seen = Vec::new();
+        for row in query.fetch_all(&self.pool).await? {
+            let id: i64 = row.try_get("id")?;
+            let status: String = row.try_get("status")?;
+            let lease_owner: Option<String> = row.try_get("lease_owner")?;
+            seen.push(id);
+            if lease_owner.as_deref() != Some(owner)
+                || !(status == "RUNNING" || status == "CANCELING")
+            {
+                renewal.lost.push(id);
+            } else if status == "CANCELING" {
+                renewal.canceling.push(id);
+            }
+        }
+        renewal
+            .lost
+            .extend(ids.iter().filter(|id| !seen.contains(id)));
+        Ok(renewal)
+    }
+
+    /// Gives up every lease held under `owner`, so that they can be claimed at once. A server
+    /// calls this at start for its own node id: the previous process on its data directory is
+    /// gone (the directory is locked), so nobody runs those subtasks.
+    pub async fn release_leases_of(&self, owner: &str) -> Result<u64> {
+        let _w = self.writer().await;
+        let done = sqlx::query(&self.sql(
+            "UPDATE subtask_instance SET lease_expiry = 0 WHERE lease_owner = ? \
+             AND status IN ('RUNNING', 'CANCELING')",
+        ))
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Ends subtasks whose executor died while they could not simply be taken over: a
+    /// cancellation in progress (it ends cancelled) or a subtask of a task that is no longer
+    /// running (it ends failed, to be retried with the task).
+    pub async fn expire_orphans(&self) -> Result<Vec<i64>> {
+        let now = now_millis();
+        let rows = sqlx::query(&self.sql(
+            "SELECT s.id, s.task_id, s.status FROM subtask_instance s JOIN task_instance t ON t.id = s.task_id \
+             WHERE s.lease_expiry < ? AND (s.status = 'CANCELING' \
+               OR (s.status = 'RUNNING' AND t.status <> 'RUNNING'))",
+        ))
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let mut touched = Vec::new();
+        for row in rows {
+            let id: i64 = row.try_get("id")?;
+            let task_id: i64 = row.try_get("task_id")?;
+            let status: String = row.try_get("status")?;
+            let (operation_sql, line) = if status == "CANCELING" {
+                (
+                    "operation = 'CANCEL', ",
+                    "cancelled: its executor stopped before it could finish",
+                )
+            } else {
+                (
+                    "",
+                    "failed: its executor stopped and the task is not running",
+                )
+            };
+            let text = format!(
+                "UPDATE subtask_instance SET status = 'FAILED', {operation_sql}finish_time = ?, \
+                 lease_owner = NULL, lease_expiry = NULL WHERE id = ? AND status = ? AND lease_expiry < ?"
+            );
+            let done = sqlx::query(&self.sql(&text))
+                .bind(now)
+                .bind(id)
+                .bind(&status)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() == 1 {
+                self.insert_log_lines(&mut tx, id, &[line.to_string()])
+                    .await?;
+                self.recompute_task(&mut tx, task_id).await?;
+                touched.push(task_id);
+            }
+        }
+        tx.commit().await?;
+        Ok(touched)
+    }
+
+    /// Records the end of a run of a subtask this executor holds, writes its log lines and
+    /// moves the DAG on. Returns false, changing nothing, when the lease was lost meanwhile.
+    pub async fn finish_subtask(
+        &self,
+        id: i64,
+        owner: &str,
+        outcome: &FinishOutcome,
+        log_lines: &[String],
+    ) -> Result<bool> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = sqlx::query(&self.sql(
+            "SELECT task_id, operation FROM subtask_instance WHERE id = ? AND lease_owner = ? \
+             AND status IN ('RUNNING', 'CANCELING')",
+        ))
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(false);
+        };
+        let task_id: i64 = row.try_get("task_id")?;
+        let operation = enum_field(&row, "operation", Operation::parse)?;
+        let (status, new_operation) = match outcome {
+            FinishOutcome::Succeeded => (SubtaskStatus::Successful, operation),
+            FinishOutcome::Failed(_) => (SubtaskStatus::Failed, operation),
+            FinishOutcome::Cancelled => (SubtaskStatus::Failed, Operation::Cancel),
+        };
+        sqlx::query(&self.sql(
+            "UPDATE subtask_instance SET status = ?, operation = ?, finish_time = ?, lease_owner = NULL, \
+             lease_expiry = NULL WHERE id = ?",
+        ))
+        .bind(status.as_str())
+        .bind(new_operation.as_str())
+        .bind(now_millis())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        self.insert_log_lines(&mut tx, id, log_lines).await?;
+        if status == SubtaskStatus::Successful {
+            self.promote_after(&mut tx, task_id, id, operation == Operation::Rollback)
+                .await?;
+        }
+        self.recompute_task(&mut tx, task_id).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Marks READY what the success of `done_id` unblocks: its downstreams when executing,
+    /// its upstreams when rolling back (undo runs the DAG in reverse).
+    async fn promote_after(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        task_id: i64,
+        done_id: i64,
+        rolling_back: bool,
+    ) -> Result<()> {
+        let subtasks = self.subtask_states(tx, task_id).await?;
+        let by_id: HashMap<i64, &SubtaskState> = subtasks.iter().map(|s| (s.id, s)).collect();
+        let Some(done) = by_id.get(&done_id) else {
+            return Ok(());
+        };
+        let candidates = if rolling_back {
+            &done.upstreams
+        } else {
+            &done.downstreams
+        };
+        for candidate in candidates {
+            let Some(next) = by_id.get(candidate) else {
+                continue;
+            };
+            if next.status != SubtaskStatus::Pending {
+                continue;
+            }
+            let unblocked = if rolling_back {
+                next.operation == Operation::Rollback
+                    && next.downstreams.iter().all(|d| {
+                        by_id.get(d).is_none_or(|s| {
+                            s.operation != Operation::Rollback
+                                || s.status == SubtaskStatus::Successful
+                        })
+                    })
+            } else {
+                next.upstreams.iter().all(|u| {
+                    by_id
+                        .get(u)
+                        .is_some_and(|s| s.status == SubtaskStatus::Successful)
+                })
+            };
+            if unblocked {
+                sqlx::query(&self.sql("UPDATE subtask_instance SET status = 'READY' WHERE id = ?"))
+                    .bind(*candidate)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn subtask_states(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        task_id: i64,
+    ) -> Result<Vec<SubtaskState>> {
+        let rows = sqlx::query(&self.sql(
+            "SELECT id, status, operation, prohibit_rollback, upstreams, downstreams \
+             FROM subtask_instance WHERE task_id = ? ORDER BY id",
+        ))
+        .bind(task_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SubtaskState {
+                    id: row.try_get("id")?,
+                    status: enum_field(row, "status", SubtaskStatus::parse)?,
+                    operation: enum_field(row, "operation", Operation::parse)?,
+                    prohibit_rollback: row.try_get::<i64, _>("prohibit_rollback")? != 0,
+                    upstreams: json_field(row, "upstreams")?,
+                    downstreams: json_field(row, "downstreams")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Derives the task's status from its subtasks: FAILED while any subtask is failed,
+    /// SUCCESSFUL once nothing is left to run, RUNNING otherwise.
+    async fn recompute_task(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        task_id: i64,
+    ) -> Result<TaskStatus> {
+        let operation: String =
+            sqlx::query_scalar(&self.sql("SELECT operation FROM task_instance WHERE id = ?"))
+                .bind(task_id)
+                .fetch_one(&mut **tx)
+                .await?;
+        let rolling_back = operation == Operation::Rollback.as_str();
+        let subtasks = self.subtask_states(tx, task_id).await?;
+        let status = if subtasks.iter().any(|s| s.status == SubtaskStatus::Failed) {
+            TaskStatus::Failed
+        } else if rolling_back {
+            let busy = subtasks.iter().any(|s| {
+                matches!(
+                    s.status,
+                    SubtaskStatus::Ready | SubtaskStatus::Running | SubtaskStatus::Canceling
+                ) || (s.operation == Operation::Rollback && s.status == SubtaskStatus::Pending)
+            });
+            if busy {
+                TaskStatus::Running
+            } else {
+                TaskStatus::Successful
+            }
+        } else if subtasks
+            .iter()
+            .all(|s| s.status == SubtaskStatus::Successful)
+        {
+            TaskStatus::Successful
+        } else {
+            TaskStatus::Running
+        };
+        let finish = (status != TaskStatus::Running).then(now_millis);
+        sqlx::query(&self.sql(
+            "UPDATE task_instance SET status = ?, finish_time = CASE WHEN status = ? THEN finish_time ELSE ? END \
+             WHERE id = ?",
+        ))
+        .bind(status.as_str())
+        .bind(status.as_str())
+        .bind(finish)
+        .bind(task_id)
+        .execute(&mut **tx)
+        .await?;
+        Ok(status)
+    }
+
+    async fn insert_log_lines(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        subtask_id: i64,
+        lines: &[String],
+    ) -> Result<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        // One multi-row insert: a subtask's log lines cost one statement per flush.
+        let values = vec!["(?, ?)"; lines.len()].join(", ");
+        let text = format!("INSERT INTO subtask_log (subtask_id, line) VALUES {values}");
+        let sql = self.sql(&text);
+        let mut query = sqlx::query(&sql);
+        for line in lines {
+            query = query.bind(subtask_id).bind(line.as_str());
+        }
+        query.execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    /// Appends lines to a subtask's log (used to flush the log of a long step as it runs).
+    pub async fn append_subtask_log(&self, subtask_id: i64, lines: &[String]) -> Result<()> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        for chunk in lines.chunks(200) {
+            self.insert_log_lines(&mut tx, subtask_id, chunk).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn subtask_log(&self, subtask_id: i64) -> Result<String> {
+        let lines: Vec<String> = sqlx::query_scalar(
+            &self.sql("SELECT line FROM subtask_log WHERE subtask_id = ? ORDER BY id"),
+        )
+        .bind(subtask_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(lines.join("\n"))
+    }
+
+    pub async fn task_context(&self, task_id: i64) -> Result<TaskContext> {
+        let text: String =
+            sqlx::query_scalar(&self.sql("SELECT context FROM task_instance WHERE id = ?"))
+                .bind(task_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    entity: "task",
+                    key: task_id.to_string(),
+                })?;
+        serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("task context: {e}")))
+    }
+
+    /// Sets one `stringMap` entry of a task's context (steps hand values to later steps).
+    pub async fn set_task_context_value(&self, task_id: i64, key: &str, value: &str) -> Result<()> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let text: String =
+            sqlx::query_scalar(&self.sql("SELECT context FROM task_instance WHERE id = ?"))
+                .bind(task_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let mut context: TaskContext = serde_json::from_str(&text)
+            .map_err(|e| StoreError::Corrupt(format!("task context: {e}")))?;
+        context
+            .string_map
+            .insert(key.to_string(), value.to_string());
+        sqlx::query(&self.sql("UPDATE task_instance SET context = ? WHERE id = ?"))
+            .bind(serde_json::to_string(&context).expect("context serializes"))
+            .bind(task_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ---- operator transitions ----
+
+    async fn lock_task(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        task_id: i64,
+    ) -> Result<(TaskStatus, Operation, bool), TransitionError> {
+        let lock = match self.dialect {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        };
+        let text = format!(
+            "SELECT status, operation, prohibit_rollback FROM task_instance WHERE id = ?{lock}"
+        );
+        let row = sqlx::query(&self.sql(&text))
+            .bind(task_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(TransitionError::TaskNotFound(task_id))?;
+        Ok((
+            enum_field(&row, "status", TaskStatus::parse)?,
+            enum_field(&row, "operation", Operation::parse)?,
+            row.try_get::<i64, _>("prohibit_rollback")? != 0,
+        ))
+    }
+
+    async fn set_task_operation(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        task_id: i64,
+        operation: Operation,
+    ) -> Result<()> {
+        sqlx::query(&self.sql("UPDATE task_instance SET operation = ? WHERE id = ?"))
+            .bind(operation.as_str())
+            .bind(task_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_subtask(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        id: i64,
+        status: SubtaskStatus,
+        operation: Operation,
+    ) -> Result<()> {
+        let finish =
+            matches!(status, SubtaskStatus::Successful | SubtaskStatus::Failed).then(now_millis);
+        sqlx::query(&self.sql(
+            "UPDATE subtask_instance SET status = ?, operation = ?, finish_time = ? WHERE id = ?",
+        ))
+        .bind(status.as_str())
+        .bind(operation.as_str())
+        .bind(finish)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Runs the failed subtasks of a failed task again, from where it stopped.
+    pub async fn retry_task(&self, task_id: i64) -> Result<(), TransitionError> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let (status, operation, _) = self.lock_task(&mut tx, task_id).await?;
+        if status != TaskStatus::Failed {
+            return Err(TransitionError::InvalidState(format!(
+                "task {task_id} is {status}: only a FAILED task can be retried"
+            )));
+        }
+        let rolling_back = operation == Operation::Rollback;
+        let (sub_op, task_op) = if rolling_back {
+            (Operation::Rollback, Operation::Rollback)
+        } else {
+            (Operation::Retry, Operation::Retry)
+        };
+        for sub in self.subtask_states(&mut tx, task_id).await? {
+            if sub.status == SubtaskStatus::Failed {
+                self.set_subtask(&mut tx, sub.id, SubtaskStatus::Ready, sub_op)
+                    .await?;
+            }
+        }
+        self.set_task_operation(&mut tx, task_id, task_op).await?;
+        self.recompute_task(&mut tx, task_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Undoes a failed task: every subtask that ran is rolled back, the last first.
+    pub async fn rollback_task(&self, task_id: i64) -> Result<(), TransitionError> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let (status, operation, prohibit) = self.lock_task(&mut tx, task_id).await?;
+        if status != TaskStatus::Failed || operation == Operation::Rollback {
+            return Err(TransitionError::InvalidState(format!(
+                "task {task_id} is {status} ({operation}): only a FAILED task that is not rolling back can be rolled back; retry a failed rollback instead"
+            )));
+        }
+        let subtasks = self.subtask_states(&mut tx, task_id).await?;
+        let ran = |s: &SubtaskState| {
+            matches!(s.status, SubtaskStatus::Successful | SubtaskStatus::Failed)
+                && s.operation != Operation::Skip
+        };
+        if prohibit {
+            return Err(TransitionError::ProhibitRollback(format!(
+                "task {task_id} does not allow rollback"
+            )));
+        }
+        if let Some(blocker) = subtasks.iter().find(|s| ran(s) && s.prohibit_rollback) {
+            return Err(TransitionError::ProhibitRollback(format!(
+                "subtask {} of task {task_id} does not allow rollback",
+                blocker.id
+            )));
+        }
+        let participants: Vec<i64> = subtasks.iter().filter(|s| ran(s)).map(|s| s.id).collect();
+        for sub in &subtasks {
+            if participants.contains(&sub.id) {
+                let blocked = sub.downstreams.iter().any(|d| participants.contains(d));
+                let status = if blocked {
+                    SubtaskStatus::Pending
+                } else {
+                    SubtaskStatus::Ready
+                };
+                sqlx::query(&self.sql(
+                    "UPDATE subtask_instance SET status = ?, operation = 'ROLLBACK', finish_time = NULL WHERE id = ?",
+                ))
+                .bind(status.as_str())
+                .bind(sub.id)
+                .execute(&mut *tx)
+                .await?;
+            } else if sub.status == SubtaskStatus::Ready {
+                self.set_subtask(&mut tx, sub.id, SubtaskStatus::Pending, sub.operation)
+                    .await?;
+            }
+        }
+        self.set_task_operation(&mut tx, task_id, Operation::Rollback)
+            .await?;
+        self.recompute_task(&mut tx, task_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn lock_subtask(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        task_id: i64,
+        subtask_id: i64,
+    ) -> Result<(TaskStatus, Operation, SubtaskState), TransitionError> {
+        let (task_status, task_op, _) = self.lock_task(tx, task_id).await?;
+        let sub = self
+            .subtask_states(tx, task_id)
+            .await?
+            .into_iter()
+            .find(|s| s.id == subtask_id)
+            .ok_or(TransitionError::SubtaskNotFound {
+                task_id,
+                subtask_id,
+            })?;
+        Ok((task_status, task_op, sub))
+    }
+
+    pub async fn retry_subtask(
+        &self,
+        task_id: i64,
+        subtask_id: i64,
+    ) -> Result<(), TransitionError> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let (_, task_op, sub) = self.lock_subtask(&mut tx, task_id, subtask_id).await?;
+        if sub.status != SubtaskStatus::Failed {
+            return Err(TransitionError::InvalidState(format!(
+                "subtask {subtask_id} is {}: only a FAILED subtask can be retried",
+                sub.status
+            )));
+        }
+        let op = if task_op == Operation::Rollback {
+            Operation::Rollback
+        } else {
+            Operation::Retry
+        };
+        self.set_subtask(&mut tx, subtask_id, SubtaskStatus::Ready, op)
+            .await?;
+        if task_op != Operation::Rollback {
+            self.set_task_operation(&mut tx, task_id, Operation::Retry)
+                .await?;
+        }
+        self.recompute_task(&mut tx, task_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks a failed subtask successful without running it, and moves the DAG on.
+    pub async fn skip_subtask(&self, task_id: i64, subtask_id: i64) -> Result<(), TransitionError> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let (_, task_op, sub) = self.lock_subtask(&mut tx, task_id, subtask_id).await?;
+        if sub.status != SubtaskStatus::Failed {
+            return Err(TransitionError::InvalidState(format!(
+                "subtask {subtask_id} is {}: only a FAILED subtask can be skipped",
+                sub.status
+            )));
+        }
+        let rolling_back = task_op == Operation::Rollback;
+        let op = if rolling_back {
+            Operation::Rollback
+        } else {
+            Operation::Skip
+        };
+        self.set_subtask(&mut tx, subtask_id, SubtaskStatus::Successful, op)
+            .await?;
+        self.promote_after(&mut tx, task_id, subtask_id, rolling_back)
+            .await?;
+        self.recompute_task(&mut tx, task_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Asks for a running subtask to stop (its executor ends it FAILED with operation CANCEL);
+    /// a subtask that is only READY is cancelled at once.
+    pub async fn cancel_subtask(
+        &self,
+        task_id: i64,
+        subtask_id: i64,
+    ) -> Result<(), TransitionError> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let (_, _, sub) = self.lock_subtask(&mut tx, task_id, subtask_id).await?;
+        match sub.status {
+            SubtaskStatus::Running => {
+                sqlx::query(
+                    &self.sql("UPDATE subtask_instance SET status = 'CANCELING' WHERE id = ?"),
+                )
+                .bind(subtask_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            SubtaskStatus::Ready => {
+                self.set_subtask(
+                    &mut tx,
+                    subtask_id,
+                    SubtaskStatus::Failed,
+                    Operation::Cancel,
+                )
+                .await?;
+                self.insert_log_lines(
+                    &mut tx,
+                    subtask_id,
+                    &["cancelled before it started".to_string()],
+                )
+                .await?;
+                self.recompute_task(&mut tx, task_id).await?;
+            }
+            other => return Err(TransitionError::InvalidState(format!(
+                "subtask {subtask_id} is {other}: only a RUNNING or READY subtask can be cancelled"
+            ))),
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+struct SubtaskState {
+    id: i64,
+    status: SubtaskStatus,
+    operation: Operation,
+    prohibit_rollback: bool,
+    upstreams: Vec<i64>,
+    downstreams: Vec<i64>,
+}

@@ -1,0 +1,448 @@
+//! The executor: claims ready subtasks under a lease and runs them.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::FutureExt;
+use ocp_api::task::Operation;
+use ocp_store::{ClaimedSubtask, FinishOutcome, NewTask, Store};
+use tokio::sync::{oneshot, watch, Notify, Semaphore};
+use tokio::task::JoinHandle;
+
+use crate::step::{Registry, StepContext};
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Who holds the leases: stable for one data directory, so that a restarted server takes
+    /// its own subtasks back at once.
+    pub node_id: String,
+    /// The address shown as `executor`.
+    pub executor: String,
+    /// How long a claim lasts without renewal; renewed every third of it.
+    pub lease: Duration,
+    /// How many subtasks this server runs at once.
+    pub max_parallel: usize,
+    /// How often to look for work that no wake-up announced (other servers' tasks, expired
+    /// leases).
+    pub poll_interval: Duration,
+    /// How long a shutdown waits for running steps before it stops them.
+    pub shutdown_grace: Duration,
+}
+
+impl EngineConfig {
+    pub fn new(node_id: impl Into<String>, executor: impl Into<String>) -> Self {
+        Self {
+            node_id: node_id.into(),
+            executor: executor.into(),
+            lease: Duration::from_secs(30),
+            max_parallel: 64,
+            poll_interval: Duration::from_millis(500),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// An operator cancelled the subtask.
+    Cancel,
+    /// Another executor holds the lease now.
+    LeaseLost,
+    /// This server is shutting down.
+    Shutdown,
+}
+
+struct Running {
+    stop: Option<oneshot::Sender<Stop>>,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+struct Inner {
+    store: Store,
+    registry: Registry,
+    config: EngineConfig,
+    wake: Notify,
+    slots: Arc<Semaphore>,
+    running: Mutex<HashMap<i64, Running>>,
+}
+
+/// Runs tasks. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+/// Stops the engine's loops when asked (and waits for them).
+pub struct EngineHandle {
+    shutdown: watch::Sender<bool>,
+    loops: Vec<JoinHandle<()>>,
+}
+
+impl EngineHandle {
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for handle in self.loops {
+            let _ = handle.await;
+        }
+    }
+}
+
+impl Engine {
+    pub fn new(store: Store, registry: Registry, config: EngineConfig) -> Self {
+        let slots = Arc::new(Semaphore::new(config.max_parallel.max(1)));
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                registry,
+                config,
+                wake: Notify::new(),
+                slots,
+                running: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    /// Persists the task and wakes the executor. Once this returns, the task is durable.
+    pub async fn submit(&self, task: &NewTask) -> Result<i64, ocp_store::StoreError> {
+        let id = self.inner.store.create_task(task).await?;
+        self.wake();
+        Ok(id)
+    }
+
+    /// Tells the executor that work may be ready (after a retry, a skip, a rollback).
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// Stops a subtask running on this server at once, for a cancellation; subtasks running
+    /// elsewhere see the request at their next lease renewal.
+    pub fn cancel_local(&self, subtask_id: i64) {
+        let mut running = self.inner.running.lock().expect("running lock");
+        if let Some(stop) = running.get_mut(&subtask_id).and_then(|r| r.stop.take()) {
+            let _ = stop.send(Stop::Cancel);
+        }
+    }
+
+    /// Starts the claim loop and the lease loop.
+    pub async fn start(&self) -> Result<EngineHandle, ocp_store::StoreError> {
+        let released = self
+            .inner
+            .store
+            .release_leases_of(&self.inner.config.node_id)
+            .await?;
+        if released > 0 {
+            tracing::info!(
+                released,
+                "taking back subtasks this node was running before it stopped"
+            );
+        }
+        let (shutdown, rx) = watch::channel(false);
+        let claim = tokio::spawn(self.clone().claim_loop(rx.clone()));
+        let lease = tokio::spawn(self.clone().lease_loop(rx));
+        Ok(EngineHandle {
+            shutdown,
+            loops: vec![claim, lease],
+        })
+    }
+
+    async fn claim_loop(self, mut shutdown: watch::Receiver<bool>) {
+        let config = &self.inner.config;
+        let mut last_sweep = tokio::time::Instant::now();
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            if last_sweep.elapsed() >= config.poll_interval {
+                last_sweep = tokio::time::Instant::now();
+                if let Err(err) = self.inner.store.expire_orphans().await {
+                    tracing::warn!(error = %err, "could not end orphaned subtasks");
+                }
+            }
+            let free = self.inner.slots.available_permits();
+            let mut claimed_all = false;
+            if free > 0 {
+                match self
+                    .inner
+                    .store
+                    .claim_subtasks(
+                        &config.node_id,
+                        &config.executor,
+                        config.lease.as_millis() as i64,
+                        free as i64,
+                    )
+                    .await
+                {
+                    Ok(claimed) => {
+                        claimed_all = !claimed.is_empty() && claimed.len() == free;
+                        for subtask in claimed {
+                            self.spawn_run(subtask);
+                        }
+                    }
+                    Err(err) => tracing::warn!(error = %err, "could not claim subtasks"),
+                }
+            }
+            if claimed_all {
+                continue;
+            }
+            tokio::select! {
+                _ = self.inner.wake.notified() => {}
+                _ = tokio::time::sleep(config.poll_interval) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        self.drain().await;
+    }
+
+    /// Waits for running steps up to the grace period, then stops the rest and gives their
+    /// leases up so that they resume at once elsewhere or after a restart.
+    async fn drain(&self) {
+        let deadline = tokio::time::Instant::now() + self.inner.config.shutdown_grace;
+        while !self.inner.running.lock().expect("running lock").is_empty()
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let stopped: Vec<i64> = {
+            let mut running = self.inner.running.lock().expect("running lock");
+            running
+                .iter_mut()
+                .filter_map(|(id, r)| r.stop.take().map(|s| (id, s)))
+                .map(|(id, stop)| {
+                    let _ = stop.send(Stop::Shutdown);
+                    *id
+                })
+                .collect()
+        };
+        if !stopped.is_empty() {
+            tracing::info!(
+                ?stopped,
+                "stopped running subtasks for shutdown; they resume later"
+            );
+            if let Err(err) = self
+                .inner
+                .store
+                .release_leases_of(&self.inner.config.node_id)
+                .await
+            {
+                tracing::warn!(error = %err, "could not release leases at shutdown");
+            }
+        }
+    }
+
+    async fn lease_loop(self, mut shutdown: watch::Receiver<bool>) {
+        let period = (self.inner.config.lease / 3).max(Duration::from_millis(50));
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(period) => {}
+                _ = shutdown.changed() => break,
+            }
+            let (ids, flushes): (Vec<i64>, Vec<(i64, Vec<String>)>) = {
+                let running = self.inner.running.lock().expect("running lock");
+                let ids = running.keys().copied().collect();
+                let flushes = running
+                    .iter()
+                    .map(|(id, r)| (*id, std::mem::take(&mut *r.log.lock().expect("log lock"))))
+                    .filter(|(_, lines)| !lines.is_empty())
+                    .collect();
+                (ids, flushes)
+            };
+            for (id, lines) in flushes {
+                if let Err(err) = self.inner.store.append_subtask_log(id, &lines).await {
+                    tracing::warn!(subtask_id = id, error = %err, "could not flush subtask log");
+                }
+            }
+            match self
+                .inner
+                .store
+                .renew_leases(
+                    &self.inner.config.node_id,
+                    &ids,
+                    self.inner.config.lease.as_millis() as i64,
+                )
+                .await
+            {
+                Ok(renewal) => {
+                    let mut running = self.inner.running.lock().expect("running lock");
+                    let stops = renewal
+                        .canceling
+                        .iter()
+                        .map(|id| (id, Stop::Cancel))
+                        .chain(renewal.lost.iter().map(|id| (id, Stop::LeaseLost)));
+                    for (id, why) in stops {
+                        if let Some(stop) = running.get_mut(id).and_then(|r| r.stop.take()) {
+                            let _ = stop.send(why);
+                        }
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "could not renew leases"),
+            }
+        }
+    }
+
+    fn spawn_run(&self, subtask: ClaimedSubtask) {
+        let Ok(permit) = self.inner.slots.clone().try_acquire_owned() else {
+            tracing::warn!(
+                subtask_id = subtask.id,
+                "claimed a subtask without a free slot"
+            );
+            return;
+        };
+        let engine = self.clone();
+        tokio::spawn(async move {
+            engine.run(subtask).await;
+            drop(permit);
+            engine.wake();
+        });
+    }
+
+    async fn run(&self, subtask: ClaimedSubtask) {
+        let inner = &self.inner;
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (stop_tx, stop_rx) = oneshot::channel();
+        inner.running.lock().expect("running lock").insert(
+            subtask.id,
+            Running {
+                stop: Some(stop_tx),
+                log: log.clone(),
+            },
+        );
+        let context = match inner.store.task_context(subtask.task_id).await {
+            Ok(mut context) => {
+                context.parallel = subtask.parallel_idx >= 0;
+                context.parallel_idx = subtask.parallel_idx;
+                context
+            }
+            Err(err) => {
+                tracing::warn!(subtask_id = subtask.id, error = %err, "could not read task context");
+                inner
+                    .running
+                    .lock()
+                    .expect("running lock")
+                    .remove(&subtask.id);
+                return;
+            }
+        };
+        let ctx = StepContext {
+            task_id: subtask.task_id,
+            subtask_id: subtask.id,
+            subtask_name: subtask.name.clone(),
+            run_time: subtask.run_time,
+            operation: subtask.operation,
+            context,
+            store: inner.store.clone(),
+            log: log.clone(),
+        };
+        ctx.log(format!(
+            "############{{{}}}{{{}}}############",
+            subtask.operation,
+            ocp_api::Timestamp::now()
+        ));
+        ctx.log(format!(
+            "run subtask {} ({}) of task {}, run {} on {}",
+            subtask.id, subtask.name, subtask.task_id, subtask.run_time, inner.config.executor
+        ));
+        let outcome = self.execute(&subtask, &ctx, stop_rx).await;
+        let Some(outcome) = outcome else {
+            inner
+                .running
+                .lock()
+                .expect("running lock")
+                .remove(&subtask.id);
+            return;
+        };
+        match &outcome {
+            FinishOutcome::Succeeded => ctx.log("subtask succeeded"),
+            FinishOutcome::Failed(message) => ctx.log(format!("subtask failed: {message}")),
+            FinishOutcome::Cancelled => ctx.log("subtask cancelled"),
+        }
+        // Take the entry out before the final write so the lease loop cannot flush lines twice.
+        inner
+            .running
+            .lock()
+            .expect("running lock")
+            .remove(&subtask.id);
+        let lines = std::mem::take(&mut *log.lock().expect("log lock"));
+        match inner
+            .store
+            .finish_subtask(subtask.id, &inner.config.node_id, &outcome, &lines)
+            .await
+        {
+            Ok(true) => {
+                tracing::debug!(
+                    task_id = subtask.task_id,
+                    subtask_id = subtask.id,
+                    ?outcome,
+                    "subtask finished"
+                )
+            }
+            Ok(false) => tracing::warn!(
+                task_id = subtask.task_id,
+                subtask_id = subtask.id,
+                "subtask finished after its lease was lost; its outcome is dropped"
+            ),
+            Err(err) => tracing::error!(
+                task_id = subtask.task_id,
+                subtask_id = subtask.id,
+                error = %err,
+                "could not record the end of a subtask; it runs again when its lease expires"
+            ),
+        }
+    }
+
+    /// Runs the step; `None` when it was stopped without an outcome to record.
+    async fn execute(
+        &self,
+        subtask: &ClaimedSubtask,
+        ctx: &StepContext,
+        stop: oneshot::Receiver<Stop>,
+    ) -> Option<FinishOutcome> {
+        let Some(step) = self.inner.registry.get(&subtask.class_name) else {
+            return Some(FinishOutcome::Failed(format!(
+                "this server has no step {}",
+                subtask.class_name
+            )));
+        };
+        let work = async {
+            match subtask.operation {
+                Operation::Rollback => step.rollback(ctx).await,
+                _ => step.execute(ctx).await,
+            }
+        };
+        let timeout = Duration::from_secs(subtask.timeout_secs.max(1) as u64);
+        let guarded = AssertUnwindSafe(tokio::time::timeout(timeout, work)).catch_unwind();
+        tokio::select! {
+            result = guarded => Some(match result {
+                Ok(Ok(Ok(()))) => FinishOutcome::Succeeded,
+                Ok(Ok(Err(err))) => FinishOutcome::Failed(err.0),
+                Ok(Err(_)) => FinishOutcome::Failed(format!("timed out after {} s", subtask.timeout_secs)),
+                Err(panic) => FinishOutcome::Failed(format!("step panicked: {}", panic_message(&panic))),
+            }),
+            why = stop => match why {
+                Ok(Stop::Cancel) => Some(FinishOutcome::Cancelled),
+                Ok(Stop::LeaseLost) => {
+                    tracing::warn!(subtask_id = subtask.id, "lease lost; another executor runs this subtask now");
+                    None
+                }
+                Ok(Stop::Shutdown) | Err(_) => None,
+            },
+        }
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
