@@ -1,1 +1,33 @@
-fn main() {}
+use clap::Parser;
+use ocp_server::config::{Args, Config};
+use ocp_server::Server;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::resolve(Args::parse())?;
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let server = Server::build(config).await?;
+    let addr = server.local_addr();
+    #[allow(clippy::print_stdout)]
+    {
+        println!("ocp-server listening on http://{addr}");
+    }
+    tracing::info!(%addr, "ocp-server started");
+    server.run(shutdown_signal()).await?;
+    tracing::info!("ocp-server stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down");
+}

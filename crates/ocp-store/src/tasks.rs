@@ -1095,9 +1095,11 @@ impl Store {
                 .await?;
                 self.recompute_task(&mut tx, task_id).await?;
             }
-            other => return Err(TransitionError::InvalidState(format!(
+            other => {
+                return Err(TransitionError::InvalidState(format!(
                 "subtask {subtask_id} is {other}: only a RUNNING or READY subtask can be cancelled"
-            ))),
+            )))
+            }
         }
         tx.commit().await?;
         Ok(())

@@ -1,0 +1,332 @@
+//! Building and running the server: `Config -> Server::build() -> run()`.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::middleware;
+use axum::Router;
+use ocp_api::task::TaskInstance;
+use ocp_api::Timestamp;
+use ocp_store::{Store, StoreConfig};
+use ocp_task::{Engine, EngineConfig, EngineHandle, Registry, TaskTemplate};
+use rand::{distributions::Alphanumeric, Rng};
+use tokio::net::TcpListener;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::auth::{Authenticator, Caller, BUILTIN_ROLES};
+use crate::config::Config;
+use crate::http::{self, Failure, ServerAddress};
+use crate::routes;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub engine: Engine,
+    pub auth: Arc<Authenticator>,
+    pub address: String,
+    pub build_time: Timestamp,
+}
+
+impl AppState {
+    /// Persists a task built from `template` for `caller` and answers it as submitted.
+    pub async fn submit(
+        &self,
+        template: TaskTemplate,
+        caller: &Caller,
+    ) -> Result<TaskInstance, Failure> {
+        let task = template
+            .build(caller.user_id, &caller.username, &self.address)
+            .map_err(Failure::internal)?;
+        // Read the task back before waking the executor, so the answer shows it as submitted.
+        let id = self.store.create_task(&task).await?;
+        let record = self
+            .store
+            .task(id)
+            .await?
+            .ok_or_else(|| Failure::internal("a task vanished"))?;
+        self.engine.wake();
+        Ok(routes::tasks::task_view(&record).as_submitted())
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "OCP-compatible API", description = "Responses travel in OCP's envelope: data or error, successful, timestamp, duration, status, traceId, server."),
+    modifiers(&BasicAuth)
+)]
+struct ApiDoc;
+
+struct BasicAuth;
+
+impl utoipa::Modify for BasicAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+        );
+        openapi.security = Some(vec![SecurityRequirement::new(
+            "basic",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
+fn api_router(test_tasks: bool) -> OpenApiRouter<AppState> {
+    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::system::router())
+        .merge(routes::tasks::router())
+        .merge(routes::iam_users::router())
+        .merge(routes::iam_roles::router());
+    if test_tasks {
+        router = router.merge(routes::debug::router());
+    }
+    router
+}
+
+/// The OpenAPI document of the production routes.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, doc) = api_router(false).split_for_parts();
+    doc
+}
+
+/// A server ready to serve.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+    store: Store,
+    engine: Engine,
+    _lock: std::fs::File,
+}
+
+impl Server {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+        let lock = lock_data_dir(&config.data_dir)?;
+        let node_id = read_or_create(&config.data_dir.join("node-id"), || {
+            uuid::Uuid::new_v4().to_string()
+        })?;
+        let master_key = master_key(&config)?;
+
+        let store_config = match &config.metadb {
+            Some(url) => StoreConfig::postgres(url),
+            None => {
+                let mut c = StoreConfig::sqlite_file(&config.data_dir.join("metadb.sqlite"));
+                c.sqlite_sync = config.sqlite_sync;
+                c
+            }
+        };
+        let store = Store::open(&store_config).await.with_context(|| {
+            format!(
+                "opening the metadb {}",
+                ocp_store::redact_url(&store_config.url)
+            )
+        })?;
+
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
+        let local = listener.local_addr()?;
+        let address = config
+            .advertise_address
+            .clone()
+            .unwrap_or_else(|| advertise(local));
+
+        let mut registry = Registry::new();
+        routes::debug::register_steps(&mut registry);
+        let mut engine_config = EngineConfig::new(node_id, address.clone());
+        engine_config.lease = config.task_lease;
+        engine_config.poll_interval = config.task_poll;
+        engine_config.max_parallel = config.max_parallel_subtasks;
+        let engine = Engine::new(store.clone(), registry, engine_config);
+
+        let auth = Arc::new(Authenticator::new(
+            store.clone(),
+            config.auth.clone(),
+            master_key,
+        ));
+        seed_identity(&store, &config).await?;
+
+        let state = AppState {
+            store: store.clone(),
+            engine: engine.clone(),
+            auth: auth.clone(),
+            address: address.clone(),
+            build_time: Timestamp::now(),
+        };
+        let (api, _) = api_router(config.enable_test_tasks).split_for_parts();
+        let openapi = openapi_document();
+        let router = api
+            .route(
+                "/api/v2/openapi.json",
+                axum::routing::get(move || {
+                    let doc = openapi.clone();
+                    async move { http::raw(axum::Json(doc)) }
+                }),
+            )
+            .fallback(http::fallback)
+            .with_state(state)
+            .layer(middleware::from_fn_with_state(
+                auth,
+                crate::auth::authenticate,
+            ))
+            .layer(tower_http::catch_panic::CatchPanicLayer::new())
+            .layer(middleware::from_fn(http::envelope))
+            .layer(axum::Extension(ServerAddress(address)));
+        Ok(Self {
+            listener,
+            router,
+            store,
+            engine,
+            _lock: lock,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener")
+    }
+
+    /// Serves until `shutdown` resolves, then stops the engine and closes the metadb.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let handle: EngineHandle = self.engine.start().await?;
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        handle.shutdown().await;
+        self.store.close().await;
+        Ok(())
+    }
+}
+
+fn advertise(local: SocketAddr) -> String {
+    if local.ip().is_unspecified() {
+        std::fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "localhost".into())
+    } else {
+        local.ip().to_string()
+    }
+}
+
+/// One server per data directory: a second one would fight the first over its leases.
+fn lock_data_dir(dir: &Path) -> anyhow::Result<std::fs::File> {
+    let path = dir.join("ocp-server.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    file.try_lock().map_err(|_| {
+        anyhow::anyhow!(
+            "data directory {} is in use by another ocp-server",
+            dir.display()
+        )
+    })?;
+    Ok(file)
+}
+
+fn read_or_create(path: &Path, make: impl FnOnce() -> String) -> anyhow::Result<String> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        return Ok(text.trim().to_string());
+    }
+    let value = make();
+    write_private(path, &value)?;
+    Ok(value)
+}
+
+fn write_private(path: &Path, value: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(value.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// The key that seals access-key secrets: configured (servers sharing a PostgreSQL metadb
+/// must share it), else kept in the data directory.
+fn master_key(config: &Config) -> anyhow::Result<[u8; 32]> {
+    let text = match &config.master_key {
+        Some(key) => key.clone(),
+        None => read_or_create(&config.data_dir.join("master.key"), || {
+            let mut bytes = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
+            hex::encode(bytes)
+        })?,
+    };
+    let bytes = hex::decode(text.trim()).context("the master key must be 64 hex digits")?;
+    bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("the master key must be 64 hex digits"))
+}
+
+/// Creates the built-in roles and, on first start, the `admin` user.
+async fn seed_identity(store: &Store, config: &Config) -> anyhow::Result<()> {
+    let mut admin_role = None;
+    for (name, description, patterns) in BUILTIN_ROLES {
+        let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
+        let id = store
+            .upsert_builtin_role(name, description, &patterns)
+            .await?;
+        if *name == "ADMIN" {
+            admin_role = Some(id);
+        }
+    }
+    if store.user_by_name("admin").await?.is_some() {
+        return Ok(());
+    }
+    let (password, generated) = match &config.admin_password {
+        Some(p) => (p.clone(), false),
+        None => {
+            let p: String = rand::thread_rng()
+                .sample_iter(&Alphanumeric)
+                .take(20)
+                .map(char::from)
+                .collect();
+            (format!("{p}-Aa1"), true)
+        }
+    };
+    let hash = Authenticator::hash_password(&password)
+        .await
+        .map_err(|f| anyhow::anyhow!(f.message))?;
+    store
+        .create_user(&ocp_store::NewUser {
+            username: "admin".into(),
+            password_hash: hash,
+            email: None,
+            description: Some("the built-in administrator".into()),
+            role_ids: admin_role.into_iter().collect(),
+            rate_limit: None,
+        })
+        .await?;
+    if generated {
+        // Shown once, on the terminal that started the server; never logged.
+        #[allow(clippy::print_stdout)]
+        {
+            println!("created user admin with password {password} (shown only this once)");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! Options: command line, `OCP_*` environment variables and a TOML file, in that order of
+//! precedence, then the defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Parser;
+use ocp_store::SqliteSync;
+use serde::Deserialize;
+
+use crate::auth::AuthConfig;
+
+/// The OCP-compatible control server for OceanBase.
+#[derive(Debug, Parser, Default)]
+#[command(name = "ocp-server", version, about)]
+pub struct Args {
+    /// TOML file with the options below (snake_case names, e.g. `listen = "0.0.0.0:8080"`).
+    #[arg(long, env = "OCP_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to serve the API on [default: 127.0.0.1:8080].
+    #[arg(long, env = "OCP_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory of the embedded metadb, the node id and the master key [default: ./ocp-data].
+    #[arg(long, env = "OCP_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// PostgreSQL metadb (postgres://USER:PASSWORD@HOST:PORT/DB) instead of the embedded SQLite.
+    #[arg(long, env = "OCP_METADB")]
+    pub metadb: Option<String>,
+    /// Address shown as `server` and `executor` [default: the listen address].
+    #[arg(long, env = "OCP_ADVERTISE_ADDRESS")]
+    pub advertise_address: Option<String>,
+    /// Password of the `admin` user created on first start [default: generated and printed].
+    #[arg(long, env = "OCP_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Key sealing access-key secrets, 64 hex digits; servers sharing a metadb need the same
+    /// [default: generated into the data directory].
+    #[arg(long, env = "OCP_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+    /// SQLite durability: `normal` survives process crashes, `full` also power loss [default: normal].
+    #[arg(long, env = "OCP_SQLITE_SYNC")]
+    pub sqlite_sync: Option<String>,
+    /// Milliseconds a subtask's lease lasts without renewal [default: 30000].
+    #[arg(long, env = "OCP_TASK_LEASE_MS")]
+    pub task_lease_ms: Option<u64>,
+    /// Milliseconds between looks for work nobody announced [default: 500].
+    #[arg(long, env = "OCP_TASK_POLL_MS")]
+    pub task_poll_ms: Option<u64>,
+    /// Subtasks this server runs at once [default: 64].
+    #[arg(long, env = "OCP_MAX_PARALLEL_SUBTASKS")]
+    pub max_parallel_subtasks: Option<usize>,
+    /// Failed logins from one address before it is locked out [default: 20].
+    #[arg(long, env = "OCP_LOGIN_MAX_ATTEMPTS")]
+    pub login_max_attempts: Option<u32>,
+    /// Minutes an address stays locked out [default: 30].
+    #[arg(long, env = "OCP_LOGIN_LOCKOUT_MINUTES")]
+    pub login_lockout_minutes: Option<u64>,
+    /// Requests per user and window for users without their own limit, as LIMIT/SECONDS (e.g. 600/60) [default: none].
+    #[arg(long, env = "OCP_RATE_LIMIT")]
+    pub rate_limit: Option<String>,
+    /// Log filter, e.g. `info` or `ocp_task=debug` [default: info].
+    #[arg(long, env = "OCP_LOG")]
+    pub log: Option<String>,
+    /// Mount `POST /api/v2/debug/tasks` (test tasks for the test suite and benchmarks).
+    #[arg(long, env = "OCP_ENABLE_TEST_TASKS")]
+    pub enable_test_tasks: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    metadb: Option<String>,
+    advertise_address: Option<String>,
+    admin_password: Option<String>,
+    master_key: Option<String>,
+    sqlite_sync: Option<String>,
+    task_lease_ms: Option<u64>,
+    task_poll_ms: Option<u64>,
+    max_parallel_subtasks: Option<usize>,
+    login_max_attempts: Option<u32>,
+    login_lockout_minutes: Option<u64>,
+    rate_limit: Option<String>,
+    log: Option<String>,
+    enable_test_tasks: Option<bool>,
+}
+
+/// The resolved options.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub metadb: Option<String>,
+    pub advertise_address: Option<String>,
+    pub admin_password: Option<String>,
+    pub master_key: Option<String>,
+    pub sqlite_sync: SqliteSync,
+    pub task_lease: Duration,
+    pub task_poll: Duration,
+    pub max_parallel_subtasks: usize,
+    pub auth: AuthConfig,
+    pub log: String,
+    pub enable_test_tasks: bool,
+}
+
+impl Config {
+    pub fn resolve(args: Args) -> anyhow::Result<Self> {
+        let file: FileConfig = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let sqlite_sync = match args.sqlite_sync.or(file.sqlite_sync).as_deref() {
+            None | Some("normal") => SqliteSync::Normal,
+            Some("full") => SqliteSync::Full,
+            Some(other) => anyhow::bail!("sqlite_sync must be normal or full, not {other:?}"),
+        };
+        let rate_limit = match args.rate_limit.or(file.rate_limit) {
+            None => None,
+            Some(text) => {
+                let (limit, window) = text
+                    .split_once('/')
+                    .and_then(|(l, w)| Some((l.parse::<u32>().ok()?, w.parse::<u32>().ok()?)))
+                    .filter(|(l, w)| *l > 0 && *w > 0)
+                    .with_context(|| format!("rate_limit must be LIMIT/SECONDS, not {text:?}"))?;
+                Some((limit, window))
+            }
+        };
+        let defaults = AuthConfig::default();
+        Ok(Self {
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8080".parse().expect("valid")),
+            data_dir: args
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("ocp-data")),
+            metadb: args.metadb.or(file.metadb),
+            advertise_address: args.advertise_address.or(file.advertise_address),
+            admin_password: args.admin_password.or(file.admin_password),
+            master_key: args.master_key.or(file.master_key),
+            sqlite_sync,
+            task_lease: Duration::from_millis(
+                args.task_lease_ms
+                    .or(file.task_lease_ms)
+                    .unwrap_or(30_000)
+                    .max(100),
+            ),
+            task_poll: Duration::from_millis(
+                args.task_poll_ms
+                    .or(file.task_poll_ms)
+                    .unwrap_or(500)
+                    .max(10),
+            ),
+            max_parallel_subtasks: args
+                .max_parallel_subtasks
+                .or(file.max_parallel_subtasks)
+                .unwrap_or(64)
+                .max(1),
+            auth: AuthConfig {
+                max_failed_logins: args
+                    .login_max_attempts
+                    .or(file.login_max_attempts)
+                    .unwrap_or(defaults.max_failed_logins),
+                lockout: args
+                    .login_lockout_minutes
+                    .or(file.login_lockout_minutes)
+                    .map(|m| Duration::from_secs(m * 60))
+                    .unwrap_or(defaults.lockout),
+                default_rate_limit: rate_limit,
+                ..defaults
+            },
+            log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
+            enable_test_tasks: args.enable_test_tasks || file.enable_test_tasks.unwrap_or(false),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_beats_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ocp.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\ntask_lease_ms = 2000\n").unwrap();
+        let args = Args {
+            config: Some(path),
+            listen: Some("127.0.0.1:9001".parse().unwrap()),
+            ..Args::default()
+        };
+        let config = Config::resolve(args).unwrap();
+        assert_eq!(config.listen.port(), 9001);
+        assert_eq!(config.task_lease, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn refuses_unknown_file_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ocp.toml");
+        std::fs::write(&path, "listne = \"127.0.0.1:9000\"\n").unwrap();
+        assert!(Config::resolve(Args {
+            config: Some(path),
+            ..Args::default()
+        })
+        .is_err());
+    }
+}

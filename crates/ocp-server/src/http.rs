@@ -1,0 +1,467 @@
+//! The envelope, OCP errors and the extractors that turn bad input into them.
+//!
+//! Handlers return [`ApiResult`]. Their data and errors are carried to [`envelope`], the
+//! outermost middleware, which wraps every answer (including the router's own 404 and 405)
+//! in OCP's envelope with the request's trace id, duration and server address.
+
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{header, request::Parts, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use ocp_api::page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use ocp_api::{ApiError, Envelope, ErrorCode, PageQuery, SortOrder, SubError, Timestamp};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// A failed request: an OCP error code, a message and the offending fields.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub code: ErrorCode,
+    pub message: String,
+    pub sub_errors: Vec<SubError>,
+}
+
+pub type ApiResult<T> = Result<Data<T>, Failure>;
+
+impl Failure {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            sub_errors: Vec::new(),
+        }
+    }
+
+    /// A bad value of one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self {
+            code: ErrorCode::IllegalArgument,
+            message: format!("invalid {field}: {message}"),
+            sub_errors: vec![SubError {
+                field: field.to_string(),
+                message,
+            }],
+        }
+    }
+
+    pub fn not_found(what: &str, key: impl std::fmt::Display) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} {key} does not exist"))
+    }
+
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %err, "internal error");
+        Self::new(
+            ErrorCode::Internal,
+            "internal server error; see the server log for this traceId",
+        )
+    }
+}
+
+impl From<ocp_store::StoreError> for Failure {
+    fn from(err: ocp_store::StoreError) -> Self {
+        use ocp_store::StoreError;
+        match err {
+            StoreError::NotFound { entity, key } => Failure::not_found(entity, key),
+            StoreError::AlreadyExists { entity, key } => Failure::new(
+                ErrorCode::AlreadyExists,
+                format!("{entity} {key} already exists"),
+            ),
+            other => Failure::internal(other),
+        }
+    }
+}
+
+impl From<ocp_store::TransitionError> for Failure {
+    fn from(err: ocp_store::TransitionError) -> Self {
+        use ocp_store::TransitionError as T;
+        match err {
+            T::TaskNotFound(id) => Failure::new(
+                ErrorCode::TaskNotExists,
+                format!("task {id} does not exist"),
+            ),
+            T::SubtaskNotFound { .. } => Failure::new(ErrorCode::NotFound, err.to_string()),
+            T::InvalidState(message) => Failure::new(ErrorCode::TaskStateInvalid, message),
+            T::ProhibitRollback(message) => Failure::new(ErrorCode::TaskProhibitRollback, message),
+            T::Store(store) => store.into(),
+        }
+    }
+}
+
+/// What a handler answered, waiting for the envelope.
+#[derive(Clone)]
+enum Answer {
+    Data(serde_json::Value),
+    Empty,
+    Error(ApiError),
+}
+
+/// A successful answer carrying `data`.
+pub struct Data<T>(pub T);
+
+/// A successful answer without `data` (as OCP's skip and cancel).
+pub struct NoData;
+
+impl<T: Serialize> IntoResponse for Data<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_value(&self.0) {
+            Ok(value) => answer(StatusCode::OK, Answer::Data(value)),
+            Err(err) => Failure::internal(err).into_response(),
+        }
+    }
+}
+
+impl IntoResponse for NoData {
+    fn into_response(self) -> Response {
+        answer(StatusCode::OK, Answer::Empty)
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        answer(
+            status,
+            Answer::Error(ApiError {
+                code: self.code.code(),
+                message: self.message,
+                sub_errors: self.sub_errors,
+            }),
+        )
+    }
+}
+
+fn answer(status: StatusCode, answer: Answer) -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = status;
+    response.extensions_mut().insert(answer);
+    response
+}
+
+/// The request's trace id, for handlers and logs.
+#[derive(Clone, Debug)]
+pub struct TraceId(pub String);
+
+/// The address this server shows as `server` and `executor`.
+#[derive(Clone, Debug)]
+pub struct ServerAddress(pub String);
+
+/// Wraps every response in the envelope and logs one line per request with its trace id.
+pub async fn envelope(mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let trace_id = uuid::Uuid::new_v4().simple().to_string()[..16].to_string();
+    let server = request
+        .extensions()
+        .get::<ServerAddress>()
+        .map(|s| s.0.clone())
+        .unwrap_or_default();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    request.extensions_mut().insert(TraceId(trace_id.clone()));
+    let response = next.run(request).await;
+    let status = response.status();
+    let (mut parts, body) = response.into_parts();
+    let answer = parts.extensions.remove::<Answer>();
+    let raw = parts.extensions.get::<RawBody>().is_some();
+    let (data, error) = match answer {
+        Some(Answer::Data(value)) => (Some(value), None),
+        Some(Answer::Empty) => (None, None),
+        Some(Answer::Error(error)) => (None, Some(error)),
+        None if raw => {
+            log_request(&method, &path, status, started, &trace_id);
+            let mut response = Response::from_parts(parts, body);
+            insert_trace_header(&mut response, &trace_id);
+            return response;
+        }
+        None => (None, Some(framework_error(status, body).await)),
+    };
+    let envelope = Envelope {
+        successful: error.is_none() && status.is_success(),
+        data,
+        error,
+        timestamp: Timestamp::now(),
+        duration: started.elapsed().as_millis() as i64,
+        status: status.as_u16(),
+        trace_id: trace_id.clone(),
+        server,
+    };
+    log_request(&method, &path, status, started, &trace_id);
+    let body = serde_json::to_vec(&envelope).unwrap_or_default();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let mut response = Response::from_parts(parts, Body::from(body));
+    insert_trace_header(&mut response, &trace_id);
+    response
+}
+
+fn insert_trace_header(response: &mut Response, trace_id: &str) {
+    if let Ok(value) = HeaderValue::from_str(trace_id) {
+        response.headers_mut().insert("x-trace-id", value);
+    }
+}
+
+fn log_request(
+    method: &axum::http::Method,
+    path: &str,
+    status: StatusCode,
+    started: Instant,
+    trace_id: &str,
+) {
+    tracing::info!(
+        trace_id,
+        %method,
+        path,
+        status = status.as_u16(),
+        duration_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
+}
+
+/// Marks a response that is not enveloped (the plain-text endpoints, the OpenAPI document).
+#[derive(Clone, Copy)]
+pub struct RawBody;
+
+pub fn raw(response: impl IntoResponse) -> Response {
+    let mut response = response.into_response();
+    response.extensions_mut().insert(RawBody);
+    response
+}
+
+/// An error answered by the router itself (no route, wrong method, a panic).
+async fn framework_error(status: StatusCode, body: Body) -> ApiError {
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_string();
+    let code = match status {
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        s if s.is_server_error() => ErrorCode::Internal,
+        _ => ErrorCode::IllegalArgument,
+    };
+    let message = match status {
+        StatusCode::NOT_FOUND => "no such API path".to_string(),
+        StatusCode::METHOD_NOT_ALLOWED => "method not allowed on this path".to_string(),
+        _ if text.is_empty() => status.canonical_reason().unwrap_or("error").to_lowercase(),
+        _ => text,
+    };
+    ApiError {
+        code: code.code(),
+        message,
+        sub_errors: Vec::new(),
+    }
+}
+
+pub async fn fallback() -> Failure {
+    Failure::new(ErrorCode::NotFound, "no such API path")
+}
+
+/// A JSON body; a syntax error or a field of the wrong type is answered with that field.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = Failure;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json") || v.ends_with("+json"));
+        if !json_type {
+            return Err(Failure::new(
+                ErrorCode::UnsupportedMediaType,
+                "the request body must be JSON with Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
+            Failure::new(
+                ErrorCode::IllegalArgument,
+                format!("could not read the body: {e}"),
+            )
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize(&mut de) {
+        Ok(value) => Ok(value),
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                Err(Failure::new(
+                    ErrorCode::IllegalArgument,
+                    format!("malformed JSON body: {inner}"),
+                ))
+            } else if path == "." || path.is_empty() {
+                Err(Failure::field(
+                    &missing_or_unknown_field(&inner.to_string()),
+                    inner.to_string(),
+                ))
+            } else {
+                Err(Failure::field(&path, inner.to_string()))
+            }
+        }
+    }
+}
+
+/// serde names the field of a missing or unknown field error in backquotes.
+fn missing_or_unknown_field(message: &str) -> String {
+    message
+        .split('`')
+        .nth(1)
+        .map(str::to_string)
+        .unwrap_or_else(|| "body".to_string())
+}
+
+/// Query parameters; a value that does not parse is answered with its name.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                Failure::field(&path, err.into_inner().to_string())
+            })
+    }
+}
+
+/// Path parameters; `/tasks/instances/abc` is answered with the parameter's name.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => {
+                // Every path parameter of the API is an id: name the first that is not one.
+                let raw = axum::extract::RawPathParams::from_request_parts(parts, state).await;
+                let bad = raw.ok().and_then(|params| {
+                    params
+                        .iter()
+                        .find(|(_, value)| value.parse::<i64>().is_err())
+                        .map(|(key, value)| (key.to_string(), value.to_string()))
+                });
+                Err(match bad {
+                    Some((key, value)) => {
+                        Failure::field(&key, format!("must be a whole number, not {value:?}"))
+                    }
+                    None => Failure::field("path", rejection.body_text()),
+                })
+            }
+        }
+    }
+}
+
+/// A validated page request.
+#[derive(Debug, Clone)]
+pub struct Paging {
+    pub page: i64,
+    pub size: i64,
+    pub sort: Option<(String, SortOrder)>,
+}
+
+impl Paging {
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.size
+    }
+
+    /// Validates `page`, `size` and `sort` against the sortable fields (wire name, column).
+    pub fn parse(query: &PageQuery, sortable: &[(&str, &str)]) -> Result<Self, Failure> {
+        let page = match &query.page {
+            None => 1,
+            Some(text) => match text.parse::<i64>() {
+                Ok(n) if n >= 1 => n,
+                _ => {
+                    return Err(Failure::field(
+                        "page",
+                        format!("must be a whole number from 1, not {text:?}"),
+                    ))
+                }
+            },
+        };
+        let size = match &query.size {
+            None => DEFAULT_PAGE_SIZE,
+            Some(text) => match text.parse::<i64>() {
+                Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
+                _ => {
+                    return Err(Failure::field(
+                        "size",
+                        format!("must be a whole number from 1 to {MAX_PAGE_SIZE}, not {text:?}"),
+                    ))
+                }
+            },
+        };
+        if page
+            .checked_sub(1)
+            .and_then(|p| p.checked_mul(size))
+            .is_none()
+        {
+            return Err(Failure::field("page", "is too large"));
+        }
+        let sort = match &query.sort {
+            None => None,
+            Some(text) => {
+                let mut parts = text.splitn(2, ',');
+                let field = parts.next().unwrap_or("").trim();
+                let order = match parts
+                    .next()
+                    .map(|s| s.trim().to_ascii_lowercase())
+                    .as_deref()
+                {
+                    None | Some("asc") => SortOrder::Asc,
+                    Some("desc") => SortOrder::Desc,
+                    Some(other) => {
+                        return Err(Failure::field(
+                            "sort",
+                            format!("order must be asc or desc, not {other:?}"),
+                        ))
+                    }
+                };
+                let column = sortable
+                    .iter()
+                    .find(|(wire, _)| *wire == field)
+                    .map(|(_, column)| column.to_string())
+                    .ok_or_else(|| {
+                        let names: Vec<&str> = sortable.iter().map(|(w, _)| *w).collect();
+                        Failure::field(
+                            "sort",
+                            format!("cannot sort by {field:?}; use one of {}", names.join(", ")),
+                        )
+                    })?;
+                Some((column, order))
+            }
+        };
+        Ok(Self { page, size, sort })
+    }
+}
+
+/// Parses an optional id filter, naming the field when it is not a number.
+pub fn parse_id(field: &str, value: &Option<String>) -> Result<Option<i64>, Failure> {
+    value
+        .as_deref()
+        .map(|text| {
+            text.parse::<i64>()
+                .map_err(|_| Failure::field(field, format!("must be a whole number, not {text:?}")))
+        })
+        .transpose()
+}

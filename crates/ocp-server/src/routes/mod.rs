@@ -1,0 +1,7 @@
+//! One module per REST resource.
+
+pub mod debug;
+pub mod iam_roles;
+pub mod iam_users;
+pub mod system;
+pub mod tasks;

@@ -1,0 +1,319 @@
+//! `/api/v2/tasks/instances`: tasks, their subtasks, logs and the operator transitions.
+
+use axum::extract::State;
+use ocp_api::task::{
+    BasicSubtaskInstance, BasicTaskInstance, Creator, SubtaskInstance, SubtaskLog, TaskCluster,
+    TaskFilter, TaskInstance, TaskStatus, TaskTenant, TaskType,
+};
+use ocp_api::{PageData, PageQuery, SortOrder, Timestamp};
+use ocp_store::{SubtaskRecord, TaskListFilter, TaskRecord};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::app::AppState;
+use crate::auth::{perm, Authz};
+use crate::http::{parse_id, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_tasks))
+        .routes(routes!(get_task))
+        .routes(routes!(retry_task))
+        .routes(routes!(rollback_task))
+        .routes(routes!(get_subtask))
+        .routes(routes!(subtask_log))
+        .routes(routes!(retry_subtask))
+        .routes(routes!(skip_subtask))
+        .routes(routes!(cancel_subtask))
+}
+
+fn ts(millis: Option<i64>) -> Option<Timestamp> {
+    millis.map(Timestamp::from_millis)
+}
+
+pub fn subtask_view(s: &SubtaskRecord) -> SubtaskInstance {
+    SubtaskInstance {
+        id: s.id,
+        name: s.name.clone(),
+        description: s.description.clone(),
+        class_name: s.class_name.clone(),
+        series_id: s.series_id,
+        timeout: s.timeout_secs,
+        status: s.status,
+        operation: s.operation,
+        executor: s.executor.clone(),
+        run_time: s.run_time.max(1),
+        context: s.context.clone(),
+        create_time: Some(Timestamp::from_millis(s.create_time)),
+        start_time: ts(s.start_time),
+        finish_time: ts(s.finish_time),
+        node_type: s.node_type.clone(),
+        parallel_idx: s.parallel_idx,
+        upstreams: s.upstreams.clone(),
+        downstreams: s.downstreams.clone(),
+        prohibit_rollback: s.prohibit_rollback,
+    }
+}
+
+pub fn task_view(t: &TaskRecord) -> TaskInstance {
+    TaskInstance {
+        id: t.id,
+        name: t.name.clone(),
+        cluster_id: t.cluster_id,
+        tenant_id: t.tenant_id,
+        host_id: t.host_id,
+        task_type: t.task_type,
+        status: t.status,
+        creator: t.creator_name.clone(),
+        operation: t.operation,
+        executor: t.executor.clone(),
+        context: t.context.clone(),
+        create_time: Some(Timestamp::from_millis(t.create_time)),
+        start_time: ts(t.start_time),
+        finish_time: ts(t.finish_time),
+        prohibit_rollback: Some(t.prohibit_rollback),
+        task_definition_id: t.task_definition_id,
+        subtasks: t.subtasks.iter().map(subtask_view).collect(),
+    }
+}
+
+fn basic_view(t: &TaskRecord) -> BasicTaskInstance {
+    BasicTaskInstance {
+        id: t.id,
+        name: t.name.clone(),
+        cluster: t.cluster_id.map(|id| TaskCluster { id, name: None }),
+        tenant: t.tenant_id.map(|id| TaskTenant { id, name: None }),
+        host_id: t.host_id,
+        creator: Creator {
+            id: t.creator_id,
+            name: t.creator_name.clone(),
+        },
+        task_type: t.task_type,
+        status: t.status,
+        operation: t.operation,
+        create_time: Some(Timestamp::from_millis(t.create_time)),
+        start_time: ts(t.start_time),
+        finish_time: ts(t.finish_time),
+        subtasks: t
+            .subtasks
+            .iter()
+            .map(|s| BasicSubtaskInstance {
+                id: s.id,
+                name: s.name.clone(),
+                description: s.description.clone(),
+                status: s.status,
+                operation: s.operation,
+            })
+            .collect(),
+    }
+}
+
+async fn load_task(state: &AppState, id: i64) -> Result<TaskRecord, Failure> {
+    state.store.task(id).await?.ok_or_else(|| {
+        Failure::new(
+            ocp_api::ErrorCode::TaskNotExists,
+            format!("task {id} does not exist"),
+        )
+    })
+}
+
+const SORTABLE: &[(&str, &str)] = &[
+    ("id", "id"),
+    ("name", "name"),
+    ("status", "status"),
+    ("createTime", "create_time"),
+    ("startTime", "start_time"),
+    ("finishTime", "finish_time"),
+];
+
+/// Lists tasks, newest first unless sorted otherwise.
+#[utoipa::path(get, path = "/api/v2/tasks/instances", tag = "tasks",
+    params(PageQuery, TaskFilter),
+    responses((status = 200, description = "a page of tasks in the envelope", body = PageData<BasicTaskInstance>)))]
+async fn list_tasks(
+    _: Authz<perm::TaskRead>,
+    State(state): State<AppState>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+    ApiQuery(filter): ApiQuery<TaskFilter>,
+) -> ApiResult<PageData<BasicTaskInstance>> {
+    let paging = Paging::parse(&page, SORTABLE)?;
+    let status = filter
+        .status
+        .as_deref()
+        .map(|s| {
+            TaskStatus::parse(s).ok_or_else(|| {
+                Failure::field(
+                    "status",
+                    format!("must be RUNNING, FAILED or SUCCESSFUL, not {s:?}"),
+                )
+            })
+        })
+        .transpose()?;
+    let task_type = filter
+        .task_type
+        .as_deref()
+        .map(|s| {
+            TaskType::parse(s).ok_or_else(|| {
+                Failure::field(
+                    "type",
+                    format!("must be MANUAL, SYS_ONECE, SCHEDULED or SYS_SCHEDULED, not {s:?}"),
+                )
+            })
+        })
+        .transpose()?;
+    let store_filter = TaskListFilter {
+        name: filter.name.clone(),
+        status,
+        task_type,
+        cluster_id: parse_id("clusterId", &filter.cluster_id)?,
+        tenant_id: parse_id("tenantId", &filter.tenant_id)?,
+        host_id: parse_id("hostId", &filter.host_id)?,
+    };
+    let (column, order) = paging
+        .sort
+        .clone()
+        .unwrap_or(("id".into(), SortOrder::Desc));
+    let (tasks, total) = state
+        .store
+        .list_tasks(
+            &store_filter,
+            paging.offset(),
+            paging.size,
+            &column,
+            order == SortOrder::Desc,
+        )
+        .await?;
+    Ok(Data(PageData::new(
+        tasks.iter().map(basic_view).collect(),
+        total,
+        paging.page,
+        paging.size,
+    )))
+}
+
+/// A task with its subtasks.
+#[utoipa::path(get, path = "/api/v2/tasks/instances/{taskInstanceId}", tag = "tasks",
+    params(("taskInstanceId" = i64, Path, description = "task id")),
+    responses((status = 200, body = TaskInstance), (status = 404, description = "code 20000: no such task")))]
+async fn get_task(
+    _: Authz<perm::TaskRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<TaskInstance> {
+    Ok(Data(task_view(&load_task(&state, id).await?)))
+}
+
+/// Runs the failed subtasks of a failed task again.
+#[utoipa::path(post, path = "/api/v2/tasks/instances/{taskInstanceId}/retry", tag = "tasks",
+    params(("taskInstanceId" = i64, Path, description = "task id")),
+    responses((status = 200, body = TaskInstance), (status = 400, description = "code 20003: the task is not FAILED")))]
+async fn retry_task(
+    _: Authz<perm::TaskUpdate>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<TaskInstance> {
+    state.store.retry_task(id).await?;
+    state.engine.wake();
+    Ok(Data(task_view(&load_task(&state, id).await?)))
+}
+
+/// Undoes the subtasks of a failed task that ran, the last first.
+#[utoipa::path(post, path = "/api/v2/tasks/instances/{taskInstanceId}/rollback", tag = "tasks",
+    params(("taskInstanceId" = i64, Path, description = "task id")),
+    responses((status = 200, body = TaskInstance),
+        (status = 400, description = "code 20003: not a FAILED task; code 20004: a subtask that ran prohibits rollback")))]
+async fn rollback_task(
+    _: Authz<perm::TaskUpdate>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<TaskInstance> {
+    state.store.rollback_task(id).await?;
+    state.engine.wake();
+    Ok(Data(task_view(&load_task(&state, id).await?)))
+}
+
+async fn load_subtask(
+    state: &AppState,
+    task_id: i64,
+    subtask_id: i64,
+) -> Result<SubtaskRecord, Failure> {
+    load_task(state, task_id).await?;
+    state
+        .store
+        .subtask(task_id, subtask_id)
+        .await?
+        .ok_or_else(|| Failure::not_found(&format!("subtask of task {task_id}"), subtask_id))
+}
+
+/// One subtask.
+#[utoipa::path(get, path = "/api/v2/tasks/instances/{taskInstanceId}/subtasks/{subtaskInstanceId}", tag = "tasks",
+    params(("taskInstanceId" = i64, Path), ("subtaskInstanceId" = i64, Path)),
+    responses((status = 200, body = SubtaskInstance)))]
+async fn get_subtask(
+    _: Authz<perm::TaskRead>,
+    State(state): State<AppState>,
+    ApiPath((task_id, subtask_id)): ApiPath<(i64, i64)>,
+) -> ApiResult<SubtaskInstance> {
+    Ok(Data(subtask_view(
+        &load_subtask(&state, task_id, subtask_id).await?,
+    )))
+}
+
+/// A subtask's log, every run of it, lines separated by `\n`.
+#[utoipa::path(get, path = "/api/v2/tasks/instances/{taskInstanceId}/subtasks/{subtaskInstanceId}/log", tag = "tasks",
+    params(("taskInstanceId" = i64, Path), ("subtaskInstanceId" = i64, Path)),
+    responses((status = 200, body = SubtaskLog)))]
+async fn subtask_log(
+    _: Authz<perm::TaskRead>,
+    State(state): State<AppState>,
+    ApiPath((task_id, subtask_id)): ApiPath<(i64, i64)>,
+) -> ApiResult<SubtaskLog> {
+    load_subtask(&state, task_id, subtask_id).await?;
+    Ok(Data(SubtaskLog {
+        log: state.store.subtask_log(subtask_id).await?,
+    }))
+}
+
+/// Runs a failed subtask again.
+#[utoipa::path(post, path = "/api/v2/tasks/instances/{taskInstanceId}/subtasks/{subtaskInstanceId}/retry", tag = "tasks",
+    params(("taskInstanceId" = i64, Path), ("subtaskInstanceId" = i64, Path)),
+    responses((status = 200, body = SubtaskInstance), (status = 400, description = "code 20003: the subtask is not FAILED")))]
+async fn retry_subtask(
+    _: Authz<perm::TaskUpdate>,
+    State(state): State<AppState>,
+    ApiPath((task_id, subtask_id)): ApiPath<(i64, i64)>,
+) -> ApiResult<SubtaskInstance> {
+    state.store.retry_subtask(task_id, subtask_id).await?;
+    state.engine.wake();
+    Ok(Data(subtask_view(
+        &load_subtask(&state, task_id, subtask_id).await?,
+    )))
+}
+
+/// Marks a failed subtask successful without running it.
+#[utoipa::path(post, path = "/api/v2/tasks/instances/{taskInstanceId}/subtasks/{subtaskInstanceId}/skip", tag = "tasks",
+    params(("taskInstanceId" = i64, Path), ("subtaskInstanceId" = i64, Path)),
+    responses((status = 200, description = "skipped (no data)"), (status = 400, description = "code 20003: the subtask is not FAILED")))]
+async fn skip_subtask(
+    _: Authz<perm::TaskUpdate>,
+    State(state): State<AppState>,
+    ApiPath((task_id, subtask_id)): ApiPath<(i64, i64)>,
+) -> Result<NoData, Failure> {
+    state.store.skip_subtask(task_id, subtask_id).await?;
+    state.engine.wake();
+    Ok(NoData)
+}
+
+/// Stops a running subtask; it ends FAILED with operation CANCEL.
+#[utoipa::path(post, path = "/api/v2/tasks/instances/{taskInstanceId}/subtasks/{subtaskInstanceId}/cancel", tag = "tasks",
+    params(("taskInstanceId" = i64, Path), ("subtaskInstanceId" = i64, Path)),
+    responses((status = 200, description = "cancellation requested (no data)"),
+        (status = 400, description = "code 20003: the subtask is neither RUNNING nor READY")))]
+async fn cancel_subtask(
+    _: Authz<perm::TaskUpdate>,
+    State(state): State<AppState>,
+    ApiPath((task_id, subtask_id)): ApiPath<(i64, i64)>,
+) -> Result<NoData, Failure> {
+    state.store.cancel_subtask(task_id, subtask_id).await?;
+    state.engine.cancel_local(subtask_id);
+    Ok(NoData)
+}

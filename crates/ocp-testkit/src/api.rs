@@ -1,0 +1,168 @@
+//! A blocking-free HTTP client for tests that understands the envelope.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::Value;
+
+#[derive(Clone)]
+pub struct Api {
+    base: String,
+    auth: Option<String>,
+    client: reqwest::Client,
+}
+
+/// A response: HTTP status, the parsed body (the whole envelope), headers.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub text: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Reply {
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    pub fn error_code(&self) -> i64 {
+        self.body["error"]["code"].as_i64().unwrap_or(-1)
+    }
+
+    /// Panics with the whole body unless the request succeeded.
+    pub fn ok(self) -> Self {
+        assert!(
+            self.status == 200 && self.body["successful"] == true,
+            "expected success, got {}: {}",
+            self.status,
+            self.text
+        );
+        self
+    }
+}
+
+impl Api {
+    pub fn new(base: &str, user: &str, password: &str) -> Self {
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        Self {
+            base: base.trim_end_matches('/').to_string(),
+            auth: Some(format!("Basic {token}")),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("client"),
+        }
+    }
+
+    /// The same server without credentials.
+    pub fn anonymous(&self) -> Self {
+        Self {
+            auth: None,
+            ..self.clone()
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn raw(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(auth) = &self.auth {
+            request = request.header("authorization", auth);
+        }
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("request reaches the server");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            body,
+            text,
+            headers,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(reqwest::Method::GET, path, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.send(reqwest::Method::POST, path, Some(body), &[])
+            .await
+    }
+
+    pub async fn post_empty(&self, path: &str) -> Reply {
+        self.send(reqwest::Method::POST, path, None, &[]).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Reply {
+        self.send(reqwest::Method::PUT, path, Some(body), &[]).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(reqwest::Method::DELETE, path, None, &[]).await
+    }
+
+    /// Polls a task until it is no longer RUNNING (or the timeout passes) and returns it.
+    pub async fn wait_task(&self, id: i64, timeout: Duration) -> Value {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let task = self
+                .get(&format!("/api/v2/tasks/instances/{id}"))
+                .await
+                .ok();
+            let data = task.data().clone();
+            if data["status"] != "RUNNING" || tokio::time::Instant::now() > deadline {
+                return data;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Polls a task until `done` holds for it.
+    pub async fn wait_until(
+        &self,
+        id: i64,
+        timeout: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let data = self
+                .get(&format!("/api/v2/tasks/instances/{id}"))
+                .await
+                .ok()
+                .data()
+                .clone();
+            if done(&data) {
+                return data;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for task {id}: {data}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
