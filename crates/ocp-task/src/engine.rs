@@ -342,7 +342,7 @@ impl Engine {
             store: inner.store.clone(),
             log: log.clone(),
         };
-        ctx.log(format!(
+        log.lock().expect("log lock").push(format!(
             "############{{{}}}{{{}}}############",
             subtask.operation,
             ocp_api::Timestamp::now()
