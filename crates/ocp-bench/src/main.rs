@@ -1,1 +1,162 @@
-fn main() {}
+//! Benchmarks that print numbers. Run with `bash scripts/bench.sh` (release build).
+//!
+//! 1. Task creation through the HTTP API of a real `ocp-server` process: latency p50/p99 one
+//!    request at a time, then throughput with concurrent clients.
+//! 2. The engine alone, on SQLite and on PostgreSQL: no-op subtasks executed per second for
+//!    DAGs of 5 chained steps and of a 50-way fan-out.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use ocp_api::task::TaskStatus;
+use ocp_store::{Store, StoreConfig, TaskListFilter};
+use ocp_task::{
+    Engine, EngineConfig, Registry, Step, StepContext, StepError, StepSpec, TaskTemplate,
+};
+use serde_json::json;
+
+#[allow(clippy::print_stdout)]
+fn report(line: String) {
+    println!("{line}");
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let scale = if quick { 5 } else { 1 };
+    http_create(2000 / scale).await?;
+    for backend in ["sqlite", "postgres"] {
+        engine(backend, "chain of 5", 400 / scale, 5, 1).await?;
+        engine(backend, "fan-out of 50", 40 / scale, 50, 50).await?;
+    }
+    Ok(())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+async fn http_create(n: usize) -> anyhow::Result<()> {
+    let mut options = ocp_testkit::ServerOptions::default();
+    options.extra_args.extend(["--log".into(), "warn".into()]);
+    let server = ocp_testkit::ServerProcess::start(options)?;
+    let api = server.admin();
+    let body = json!({"name": "bench", "steps": [{"name": "noop", "kind": "noop"}]});
+    // Warm up: connection, credential check.
+    for _ in 0..20 {
+        api.post("/api/v2/debug/tasks", &body).await.ok();
+    }
+    let mut latencies = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        api.post("/api/v2/debug/tasks", &body).await.ok();
+        latencies.push(started.elapsed());
+    }
+    latencies.sort();
+    report(format!(
+        "http create task (1 client, {n} requests): p50 {:.2} ms, p99 {:.2} ms",
+        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3
+    ));
+    let clients = 8;
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for _ in 0..clients {
+        let api = api.clone();
+        let body = body.clone();
+        handles.push(tokio::spawn(async move {
+            for _ in 0..n / clients {
+                api.post("/api/v2/debug/tasks", &body).await.ok();
+            }
+        }));
+    }
+    for h in handles {
+        h.await?;
+    }
+    let per_second = (n / clients * clients) as f64 / started.elapsed().as_secs_f64();
+    report(format!(
+        "http create task ({clients} clients): {per_second:.0} tasks/s"
+    ));
+    Ok(())
+}
+
+struct Noop;
+
+#[async_trait]
+impl Step for Noop {
+    async fn execute(&self, _ctx: &StepContext) -> Result<(), StepError> {
+        Ok(())
+    }
+}
+
+async fn engine(
+    backend: &str,
+    shape: &str,
+    tasks: usize,
+    steps: usize,
+    width: usize,
+) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let pg;
+    let config = match backend {
+        "sqlite" => StoreConfig::sqlite_file(&dir.path().join("bench.db")),
+        _ => {
+            pg = ocp_testkit::Postgres::start()?;
+            StoreConfig::postgres(&pg.url())
+        }
+    };
+    let store = Store::open(&config).await?;
+    let mut registry = Registry::new();
+    registry.register("bench.Noop", Noop);
+    let mut engine_config = EngineConfig::new("bench-node", "127.0.0.1");
+    engine_config.max_parallel = 64;
+    let engine = Engine::new(store.clone(), registry, engine_config);
+    let mut built = Vec::with_capacity(tasks);
+    for _ in 0..tasks {
+        let mut t = TaskTemplate::new("bench");
+        if width > 1 {
+            let first = t.step(StepSpec::new("start", "bench.Noop"), &[]);
+            let branches: Vec<_> = (0..width)
+                .map(|i| t.step(StepSpec::new("branch", "bench.Noop").parallel(i), &[first]))
+                .collect();
+            t.step(StepSpec::new("join", "bench.Noop"), &branches);
+        } else {
+            t.chain((0..steps).map(|_| StepSpec::new("step", "bench.Noop")), &[]);
+        }
+        built.push(t.build(1, "bench", "127.0.0.1")?);
+    }
+    let per_task = built[0].subtasks.len();
+    for t in &built {
+        store.create_task(t).await?;
+    }
+    let started = Instant::now();
+    let handle = engine.start().await?;
+    let store = Arc::new(store);
+    let running = TaskListFilter {
+        status: Some(TaskStatus::Running),
+        ..Default::default()
+    };
+    loop {
+        let (_, left) = store.list_tasks(&running, 0, 1, "id", false).await?;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let elapsed = started.elapsed();
+    handle.shutdown().await;
+    let failed = TaskListFilter {
+        status: Some(TaskStatus::Failed),
+        ..Default::default()
+    };
+    let (_, failures) = store.list_tasks(&failed, 0, 1, "id", false).await?;
+    let subtasks = tasks * per_task;
+    report(format!(
+        "engine on {backend}, {shape}: {subtasks} subtasks in {:.2} s = {:.0} subtasks/s ({failures} failed tasks)",
+        elapsed.as_secs_f64(),
+        subtasks as f64 / elapsed.as_secs_f64()
+    ));
+    Ok(())
+}

@@ -581,17 +581,13 @@ impl Authenticator {
         String::from_utf8(plain).map_err(Failure::internal)
     }
 
-    /// Counts a request against the caller's window; `Err` once the window is used up.
-    fn throttle(
-        &self,
-        caller: &Caller,
-        limit: Option<(u32, u32)>,
-    ) -> Result<Option<[(&'static str, u64); 3]>, (Failure, [(&'static str, u64); 3])> {
+    /// Counts a request against the caller's window.
+    fn throttle(&self, caller: &Caller, limit: Option<(u32, u32)>) -> Throttle {
         let Some((limit, window_secs)) = limit.or(self.config.default_rate_limit) else {
-            return Ok(None);
+            return Throttle::Unlimited;
         };
         if !self.config.rate_limit_enabled || limit == 0 || window_secs == 0 {
-            return Ok(None);
+            return Throttle::Unlimited;
         }
         let window = Duration::from_secs(u64::from(window_secs));
         let mut windows = self.windows.lock().expect("windows lock");
@@ -611,26 +607,42 @@ impl Authenticator {
             .as_secs()
             .max(1);
         if entry.count >= limit {
-            let headers = [
-                ("ratelimit-limit", u64::from(limit)),
-                ("ratelimit-remaining", 0),
-                ("ratelimit-reset", reset),
-            ];
-            return Err((
-                Failure::new(
-                    ErrorCode::TooManyRequests,
-                    "Excessive number of requests. You have exceeded the request limit for the current throttling window.",
-                ),
-                headers,
-            ));
+            return Throttle::Refused(RateState {
+                limit,
+                remaining: 0,
+                reset,
+            });
         }
         entry.count += 1;
-        Ok(Some([
-            ("ratelimit-limit", u64::from(limit)),
-            ("ratelimit-remaining", u64::from(limit - entry.count)),
-            ("ratelimit-reset", reset),
-        ]))
+        Throttle::Allowed(RateState {
+            limit,
+            remaining: limit - entry.count,
+            reset,
+        })
     }
+}
+
+/// Where a caller stands in their throttling window.
+#[derive(Debug, Clone, Copy)]
+struct RateState {
+    limit: u32,
+    remaining: u32,
+    /// Seconds until the window starts over.
+    reset: u64,
+}
+
+impl RateState {
+    fn set_headers(&self, map: &mut HeaderMap) {
+        map.insert("ratelimit-limit", HeaderValue::from(self.limit));
+        map.insert("ratelimit-remaining", HeaderValue::from(self.remaining));
+        map.insert("ratelimit-reset", HeaderValue::from(self.reset));
+    }
+}
+
+enum Throttle {
+    Unlimited,
+    Allowed(RateState),
+    Refused(RateState),
 }
 
 /// A valid argon2 hash of a random string, verified against when the user does not exist.
@@ -669,26 +681,25 @@ pub async fn authenticate(
         .await
         .ok()
         .and_then(|u| u.rate_limit);
-    let headers = match auth.throttle(&caller, user_limit) {
-        Ok(headers) => headers,
-        Err((failure, headers)) => {
-            let mut response = failure.into_response();
-            set_rate_headers(response.headers_mut(), &headers);
+    let state = match auth.throttle(&caller, user_limit) {
+        Throttle::Unlimited => None,
+        Throttle::Allowed(state) => Some(state),
+        Throttle::Refused(state) => {
+            let mut response = Failure::new(
+                ErrorCode::TooManyRequests,
+                "Excessive number of requests. You have exceeded the request limit for the current throttling window.",
+            )
+            .into_response();
+            state.set_headers(response.headers_mut());
             return response;
         }
     };
     parts.extensions.insert(caller);
     let mut response = next.run(Request::from_parts(parts, body)).await;
-    if let Some(headers) = headers {
-        set_rate_headers(response.headers_mut(), &headers);
+    if let Some(state) = state {
+        state.set_headers(response.headers_mut());
     }
     response
-}
-
-fn set_rate_headers(map: &mut HeaderMap, headers: &[(&'static str, u64); 3]) {
-    for (name, value) in headers {
-        map.insert(*name, HeaderValue::from(*value));
-    }
 }
 
 async fn identify(auth: &Authenticator, ip: IpAddr, parts: &Parts) -> Result<Caller, Failure> {

@@ -485,3 +485,60 @@ fn help_documents_every_option() {
         assert!(help.contains(option), "--help mentions {option}");
     }
 }
+
+#[tokio::test]
+async fn every_builtin_role_gets_exactly_its_permissions() {
+    let server = common::server();
+    let admin = server.admin();
+    let roles = admin.get("/api/v2/iam/roles?size=100").await.ok();
+    let roles: Vec<(String, Vec<String>)> = roles.data()["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["builtIn"] == true)
+        .map(|r| {
+            let perms = r["permissions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_str().unwrap().to_string())
+                .collect();
+            (r["name"].as_str().unwrap().to_string(), perms)
+        })
+        .collect();
+    assert!(roles.len() >= 20, "OCP's default roles are built in");
+    for (name, perms) in roles {
+        let user = name.to_lowercase().replace('_', "-");
+        let password = common::user_with_roles(&server, &user, &[&name]).await;
+        let client = server.client(&user, &password);
+        let has = |needed: &[&str]| perms.iter().any(|p| needed.contains(&p.as_str()));
+        let checks = [
+            (
+                client.get("/api/v2/tasks/instances").await,
+                has(&["**", "TASK:*:*", "TASK:*:READ"]),
+            ),
+            (
+                client
+                    .post_empty("/api/v2/tasks/instances/424242/retry")
+                    .await,
+                has(&["**", "TASK:*:*"]),
+            ),
+            (
+                client.get("/api/v2/iam/users").await,
+                has(&["**", "USER:*:*", "USER:*:READ"]),
+            ),
+            (
+                client.get("/api/v2/iam/roles").await,
+                has(&["**", "ROLE:*:*", "ROLE:*:READ", "USER:*:*"]) || name == "USER_MANAGER",
+            ),
+        ];
+        for (i, (reply, allowed)) in checks.iter().enumerate() {
+            if *allowed {
+                assert_ne!(reply.status, 403, "{name} check {i}: {}", reply.text);
+            } else {
+                assert_error(reply, 403, 10004);
+            }
+        }
+        client.get("/api/v2/iam/users/me").await.ok();
+    }
+}

@@ -555,6 +555,7 @@ impl Store {
             let id: i64 = row.try_get("id")?;
             let task_id: i64 = row.try_get("task_id")?;
             let status: String = row.try_get("status")?;
+            self.lock_task_row(&mut tx, task_id).await?;
             let (operation_sql, line) = if status == "CANCELING" {
                 (
                     "operation = 'CANCEL', ",
@@ -599,6 +600,18 @@ impl Store {
     ) -> Result<bool> {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
+        // Finishes of one task are serialized on its row: two last branches of a fan-out
+        // finishing at once must not both miss that the join is now unblocked.
+        let Some(task_id) = sqlx::query_scalar::<_, i64>(
+            &self.sql("SELECT task_id FROM subtask_instance WHERE id = ?"),
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(false);
+        };
+        self.lock_task_row(&mut tx, task_id).await?;
         let Some(row) = sqlx::query(&self.sql(
             "SELECT task_id, operation FROM subtask_instance WHERE id = ? AND lease_owner = ? \
              AND status IN ('RUNNING', 'CANCELING')",
@@ -839,6 +852,18 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Takes the task's row lock for the rest of the transaction (PostgreSQL; SQLite's
+    /// writers are serialized already).
+    async fn lock_task_row(&self, tx: &mut Transaction<'static, Any>, task_id: i64) -> Result<()> {
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SELECT id FROM task_instance WHERE id = $1 FOR UPDATE")
+                .bind(task_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        }
         Ok(())
     }
 

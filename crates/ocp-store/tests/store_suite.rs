@@ -48,6 +48,7 @@ suite!(
     users_and_roles,
     chain_runs_in_order,
     fan_out_joins,
+    concurrent_finishes_unblock_the_join,
     expired_lease_is_reclaimed,
     retry_and_skip,
     rollback_reverses,
@@ -435,4 +436,42 @@ async fn migrations_are_idempotent(store: Store) {
         .await
         .unwrap();
     assert!(none.is_empty());
+}
+
+async fn concurrent_finishes_unblock_the_join(store: Store) {
+    for _ in 0..5 {
+        let mut subtasks = vec![step("start", &[])];
+        for i in 0..20 {
+            let mut s = step(&format!("branch{i}"), &[0]);
+            s.parallel_idx = i;
+            subtasks.push(s);
+        }
+        subtasks.push(step("join", &(1..=20).collect::<Vec<_>>()));
+        let id = store.create_task(&task(subtasks)).await.unwrap();
+        run_ready(&store, FinishOutcome::Succeeded).await;
+        let claimed = store
+            .claim_subtasks("node-a", "x", 10_000, 100)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 20);
+        let finishes = claimed.iter().map(|c| {
+            let store = store.clone();
+            let id = c.id;
+            tokio::spawn(async move {
+                store
+                    .finish_subtask(id, "node-a", &FinishOutcome::Succeeded, &[])
+                    .await
+                    .unwrap()
+            })
+        });
+        for f in finishes {
+            assert!(f.await.unwrap());
+        }
+        assert_eq!(
+            run_ready(&store, FinishOutcome::Succeeded).await,
+            vec!["join"],
+            "the join is unblocked exactly once"
+        );
+        assert_eq!(status_of(&store, id).await.0, TaskStatus::Successful);
+    }
 }
