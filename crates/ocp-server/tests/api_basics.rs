@@ -508,7 +508,7 @@ async fn every_builtin_role_gets_exactly_its_permissions() {
         .collect();
     assert!(roles.len() >= 20, "OCP's default roles are built in");
     for (name, perms) in roles {
-        let user = name.to_lowercase().replace('_', "-");
+        let user = format!("u-{}", name.to_lowercase().replace('_', "-"));
         let password = common::user_with_roles(&server, &user, &[&name]).await;
         let client = server.client(&user, &password);
         let has = |needed: &[&str]| perms.iter().any(|p| needed.contains(&p.as_str()));
