@@ -192,3 +192,54 @@ async fn two_servers_share_one_postgres_metadb() {
     assert_eq!(done["subtasks"][0]["runTime"], 2);
     assert_eq!(attempts(&long), vec!["run 1", "run 2"]);
 }
+
+#[tokio::test]
+async fn servers_wake_each_other_through_the_metadb() {
+    let pg = Postgres::start().expect("PostgreSQL starts");
+    // With a one-minute poll, B can only learn of A's task through a wake-up.
+    let start = |name: &str| {
+        let mut options = common::options();
+        options.metadb = Some(pg.url());
+        options.extra_args.extend(
+            [
+                "--advertise-address",
+                name,
+                "--task-poll-ms",
+                "60000",
+                "--max-parallel-subtasks",
+                "4",
+            ]
+            .map(String::from),
+        );
+        options.env.push(("OCP_MASTER_KEY".into(), "22".repeat(32)));
+        ServerProcess::start(options).expect("server starts")
+    };
+    let (a, _b) = (start("node-a"), start("node-b"));
+    let steps: Vec<Value> = (0..8)
+        .map(|i| json!({"name": format!("Sleep {i}"), "kind": "sleep", "sleepMs": 300, "parallelIdx": i}))
+        .collect();
+    let id = a
+        .admin()
+        .post(
+            "/api/v2/debug/tasks",
+            &json!({"name": "Wake", "steps": steps}),
+        )
+        .await
+        .ok()
+        .data()["id"]
+        .as_i64()
+        .unwrap();
+    let done = a.admin().wait_task(id, Duration::from_secs(30)).await;
+    assert_eq!(done["status"], "SUCCESSFUL");
+    let executors: std::collections::BTreeSet<&str> = done["subtasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["executor"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        executors.into_iter().collect::<Vec<_>>(),
+        vec!["node-a", "node-b"],
+        "both servers ran subtasks"
+    );
+}

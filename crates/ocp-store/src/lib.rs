@@ -100,6 +100,7 @@ impl StoreConfig {
 pub struct Store {
     pool: AnyPool,
     dialect: Dialect,
+    url: String,
     /// SQLite has one writer: writers queue here instead of failing with SQLITE_BUSY.
     write_lock: std::sync::Arc<Mutex<()>>,
 }
@@ -144,6 +145,7 @@ impl Store {
         let store = Store {
             pool,
             dialect,
+            url: config.url.clone(),
             write_lock: Default::default(),
         };
         store.migrate().await?;
@@ -162,6 +164,28 @@ impl Store {
                     .run(&self.pool)
                     .await?
             }
+        }
+        Ok(())
+    }
+
+    /// On PostgreSQL, a subscription to "work may be ready" announcements from every server
+    /// sharing the metadb (sent on commit of any change that readies subtasks); on SQLite,
+    /// `None`: only this process writes, and it wakes its engine directly.
+    pub async fn ready_listener(&self) -> Result<Option<ReadyListener>> {
+        if self.dialect != Dialect::Postgres {
+            return Ok(None);
+        }
+        let mut listener = sqlx::postgres::PgListener::connect(&self.url).await?;
+        listener.listen(READY_CHANNEL).await?;
+        Ok(Some(ReadyListener(listener)))
+    }
+
+    /// Announces (at commit) that subtasks may be ready.
+    async fn announce_ready(&self, tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> Result<()> {
+        if self.dialect == Dialect::Postgres {
+            sqlx::query(&format!("NOTIFY {READY_CHANNEL}"))
+                .execute(&mut **tx)
+                .await?;
         }
         Ok(())
     }
@@ -206,6 +230,19 @@ impl Store {
             Dialect::Sqlite => Some(self.write_lock.lock().await),
             Dialect::Postgres => None,
         }
+    }
+}
+
+const READY_CHANNEL: &str = "ocp_task_ready";
+
+/// Wakes when another server (or this one) has readied subtasks.
+pub struct ReadyListener(sqlx::postgres::PgListener);
+
+impl ReadyListener {
+    /// Waits for the next announcement.
+    pub async fn wait(&mut self) -> Result<()> {
+        self.0.recv().await?;
+        Ok(())
     }
 }
 

@@ -763,6 +763,9 @@ impl Store {
         } else {
             TaskStatus::Running
         };
+        if status == TaskStatus::Running {
+            self.announce_ready(tx).await?;
+        }
         let finish = (status != TaskStatus::Running).then(now_millis);
         sqlx::query(&self.sql(
             "UPDATE task_instance SET status = ?, finish_time = CASE WHEN status = ? THEN finish_time ELSE ? END \

@@ -157,6 +157,13 @@ impl Engine {
 
     async fn claim_loop(self, mut shutdown: watch::Receiver<bool>) {
         let config = &self.inner.config;
+        let mut listener = match self.inner.store.ready_listener().await {
+            Ok(listener) => listener,
+            Err(err) => {
+                tracing::warn!(error = %err, "no wake-ups from other servers; polling only");
+                None
+            }
+        };
         let mut last_sweep = tokio::time::Instant::now();
         loop {
             if *shutdown.borrow() {
@@ -194,8 +201,19 @@ impl Engine {
             if claimed_all {
                 continue;
             }
+            let announced = async {
+                match listener.as_mut() {
+                    Some(l) => {
+                        if l.wait().await.is_err() {
+                            tokio::time::sleep(config.poll_interval).await;
+                        }
+                    }
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = self.inner.wake.notified() => {}
+                _ = announced => {}
                 _ = tokio::time::sleep(config.poll_interval) => {}
                 _ = shutdown.changed() => {}
             }
