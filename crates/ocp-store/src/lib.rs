@@ -7,7 +7,9 @@
 //! or JSON text, so both backends decode the same way; times are milliseconds since the epoch.
 
 mod iam;
+mod leases;
 mod tasks;
+mod transitions;
 
 use std::borrow::Cow;
 use std::path::Path;

@@ -152,7 +152,7 @@ pub struct LeaseRenewal {
     pub lost: Vec<i64>,
 }
 
-fn enum_field<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+pub(crate) fn enum_field<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
     let text: String = row.try_get(column)?;
     parse(&text).ok_or_else(|| StoreError::Corrupt(format!("{column} = {text}")))
 }
@@ -415,180 +415,6 @@ impl Store {
         Ok((tasks, total))
     }
 
-    /// Takes the lease of up to `limit` subtasks that are ready to run, or whose executor's
-    /// lease has expired, in tasks that are running.
-    pub async fn claim_subtasks(
-        &self,
-        owner: &str,
-        executor: &str,
-        lease_ms: i64,
-        limit: i64,
-    ) -> Result<Vec<ClaimedSubtask>> {
-        let _w = self.writer().await;
-        let now = now_millis();
-        let lock = match self.dialect {
-            Dialect::Sqlite => "",
-            Dialect::Postgres => "FOR UPDATE OF s SKIP LOCKED",
-        };
-        let text = format!(
-            "UPDATE subtask_instance SET status = 'RUNNING', lease_owner = ?, lease_expiry = ?, \
-             executor = ?, run_time = run_time + 1, start_time = ?, finish_time = NULL \
-             WHERE id IN (SELECT s.id FROM subtask_instance s JOIN task_instance t ON t.id = s.task_id \
-               WHERE t.status = 'RUNNING' AND (s.status = 'READY' \
-                 OR (s.status = 'RUNNING' AND s.lease_expiry < ?)) \
-               ORDER BY s.id LIMIT ? {lock}) \
-             RETURNING id, task_id, name, class_name, operation, timeout_secs, run_time, parallel_idx"
-        );
-        let rows = sqlx::query(&self.sql(&text))
-            .bind(owner)
-            .bind(now + lease_ms)
-            .bind(executor)
-            .bind(now)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ClaimedSubtask {
-                    id: row.try_get("id")?,
-                    task_id: row.try_get("task_id")?,
-                    name: row.try_get("name")?,
-                    class_name: row.try_get("class_name")?,
-                    operation: enum_field(row, "operation", Operation::parse)?,
-                    timeout_secs: row.try_get("timeout_secs")?,
-                    run_time: row.try_get::<i64, _>("run_time")? as i32,
-                    parallel_idx: row.try_get::<i64, _>("parallel_idx")? as i32,
-                })
-            })
-            .collect()
-    }
-
-    /// Extends this executor's leases on `ids`, and tells which of them an operator wants
-    /// cancelled and which are no longer ours.
-    pub async fn renew_leases(
-        &self,
-        owner: &str,
-        ids: &[i64],
-        lease_ms: i64,
-    ) -> Result<LeaseRenewal> {
-        if ids.is_empty() {
-            return Ok(LeaseRenewal::default());
-        }
-        let _w = self.writer().await;
-        let marks = vec!["?"; ids.len()].join(", ");
-        let update = format!(
-            "UPDATE subtask_instance SET lease_expiry = ? WHERE lease_owner = ? \
-             AND status IN ('RUNNING', 'CANCELING') AND id IN ({marks})"
-        );
-        let update_sql = self.sql(&update);
-        let mut query = sqlx::query(&update_sql)
-            .bind(now_millis() + lease_ms)
-            .bind(owner);
-        for id in ids {
-            query = query.bind(*id);
-        }
-        query.execute(&self.pool).await?;
-        let select =
-            format!("SELECT id, status, lease_owner FROM subtask_instance WHERE id IN ({marks})");
-        let select_sql = self.sql(&select);
-        let mut query = sqlx::query(&select_sql);
-        for id in ids {
-            query = query.bind(*id);
-        }
-        let mut renewal = LeaseRenewal::default();
-        let mut seen = Vec::new();
-        for row in query.fetch_all(&self.pool).await? {
-            let id: i64 = row.try_get("id")?;
-            let status: String = row.try_get("status")?;
-            let lease_owner: Option<String> = row.try_get("lease_owner")?;
-            seen.push(id);
-            if lease_owner.as_deref() != Some(owner)
-                || !(status == "RUNNING" || status == "CANCELING")
-            {
-                renewal.lost.push(id);
-            } else if status == "CANCELING" {
-                renewal.canceling.push(id);
-            }
-        }
-        renewal
-            .lost
-            .extend(ids.iter().filter(|id| !seen.contains(id)));
-        Ok(renewal)
-    }
-
-    /// Gives up every lease held under `owner`, so that they can be claimed at once. A server
-    /// calls this at start for its own node id: the previous process on its data directory is
-    /// gone (the directory is locked), so nobody runs those subtasks.
-    pub async fn release_leases_of(&self, owner: &str) -> Result<u64> {
-        let _w = self.writer().await;
-        let done = sqlx::query(&self.sql(
-            "UPDATE subtask_instance SET lease_expiry = 0 WHERE lease_owner = ? \
-             AND status IN ('RUNNING', 'CANCELING')",
-        ))
-        .bind(owner)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
-    }
-
-    /// Ends subtasks whose executor died while they could not simply be taken over: a
-    /// cancellation in progress (it ends cancelled) or a subtask of a task that is no longer
-    /// running (it ends failed, to be retried with the task).
-    pub async fn expire_orphans(&self) -> Result<Vec<i64>> {
-        let now = now_millis();
-        let rows = sqlx::query(&self.sql(
-            "SELECT s.id, s.task_id, s.status FROM subtask_instance s JOIN task_instance t ON t.id = s.task_id \
-             WHERE s.lease_expiry < ? AND (s.status = 'CANCELING' \
-               OR (s.status = 'RUNNING' AND t.status <> 'RUNNING'))",
-        ))
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?;
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        let mut touched = Vec::new();
-        for row in rows {
-            let id: i64 = row.try_get("id")?;
-            let task_id: i64 = row.try_get("task_id")?;
-            let status: String = row.try_get("status")?;
-            self.lock_task_row(&mut tx, task_id).await?;
-            let (operation_sql, line) = if status == "CANCELING" {
-                (
-                    "operation = 'CANCEL', ",
-                    "cancelled: its executor stopped before it could finish",
-                )
-            } else {
-                (
-                    "",
-                    "failed: its executor stopped and the task is not running",
-                )
-            };
-            let text = format!(
-                "UPDATE subtask_instance SET status = 'FAILED', {operation_sql}finish_time = ?, \
-                 lease_owner = NULL, lease_expiry = NULL WHERE id = ? AND status = ? AND lease_expiry < ?"
-            );
-            let done = sqlx::query(&self.sql(&text))
-                .bind(now)
-                .bind(id)
-                .bind(&status)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            if done.rows_affected() == 1 {
-                self.insert_log_lines(&mut tx, id, &[line.to_string()])
-                    .await?;
-                self.recompute_task(&mut tx, task_id).await?;
-                touched.push(task_id);
-            }
-        }
-        tx.commit().await?;
-        Ok(touched)
-    }
-
     /// Records the end of a run of a subtask this executor holds, writes its log lines and
     /// moves the DAG on. Returns false, changing nothing, when the lease was lost meanwhile.
     pub async fn finish_subtask(
@@ -651,49 +477,62 @@ impl Store {
     }
 
     /// Marks READY what the success of `done_id` unblocks: its downstreams when executing,
-    /// its upstreams when rolling back (undo runs the DAG in reverse).
-    async fn promote_after(
+    /// its upstreams when rolling back (undo runs the DAG in reverse). Only the candidates and
+    /// their neighbours are read, so a wide fan-out costs little per finish.
+    pub(crate) async fn promote_after(
         &self,
         tx: &mut Transaction<'static, Any>,
         task_id: i64,
         done_id: i64,
         rolling_back: bool,
     ) -> Result<()> {
-        let subtasks = self.subtask_states(tx, task_id).await?;
-        let by_id: HashMap<i64, &SubtaskState> = subtasks.iter().map(|s| (s.id, s)).collect();
-        let Some(done) = by_id.get(&done_id) else {
-            return Ok(());
-        };
-        let candidates = if rolling_back {
-            &done.upstreams
+        let done: String = sqlx::query_scalar(&self.sql(if rolling_back {
+            "SELECT upstreams FROM subtask_instance WHERE id = ?"
         } else {
-            &done.downstreams
-        };
+            "SELECT downstreams FROM subtask_instance WHERE id = ?"
+        }))
+        .bind(done_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        let candidates: Vec<i64> = serde_json::from_str(&done)
+            .map_err(|e| StoreError::Corrupt(format!("subtask links: {e}")))?;
         for candidate in candidates {
-            let Some(next) = by_id.get(candidate) else {
+            let Some(row) = sqlx::query(&self.sql(
+                "SELECT status, operation, upstreams, downstreams FROM subtask_instance WHERE id = ? AND task_id = ?",
+            ))
+            .bind(candidate)
+            .bind(task_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            else {
                 continue;
             };
-            if next.status != SubtaskStatus::Pending {
+            if enum_field(&row, "status", SubtaskStatus::parse)? != SubtaskStatus::Pending {
                 continue;
             }
             let unblocked = if rolling_back {
-                next.operation == Operation::Rollback
-                    && next.downstreams.iter().all(|d| {
-                        by_id.get(d).is_none_or(|s| {
-                            s.operation != Operation::Rollback
-                                || s.status == SubtaskStatus::Successful
-                        })
-                    })
+                // Ready once no downstream still has an undo to run.
+                enum_field(&row, "operation", Operation::parse)? == Operation::Rollback
+                    && self
+                        .count_where(
+                            tx,
+                            &json_field::<Vec<i64>>(&row, "downstreams")?,
+                            "operation = 'ROLLBACK' AND status <> 'SUCCESSFUL'",
+                        )
+                        .await?
+                        == 0
             } else {
-                next.upstreams.iter().all(|u| {
-                    by_id
-                        .get(u)
-                        .is_some_and(|s| s.status == SubtaskStatus::Successful)
-                })
+                self.count_where(
+                    tx,
+                    &json_field::<Vec<i64>>(&row, "upstreams")?,
+                    "status <> 'SUCCESSFUL'",
+                )
+                .await?
+                    == 0
             };
             if unblocked {
                 sqlx::query(&self.sql("UPDATE subtask_instance SET status = 'READY' WHERE id = ?"))
-                    .bind(*candidate)
+                    .bind(candidate)
                     .execute(&mut **tx)
                     .await?;
             }
@@ -701,13 +540,34 @@ impl Store {
         Ok(())
     }
 
-    async fn subtask_states(
+    /// How many of the subtasks `ids` match `condition`.
+    async fn count_where(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        ids: &[i64],
+        condition: &str,
+    ) -> Result<i64> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let marks = vec!["?"; ids.len()].join(", ");
+        let text =
+            format!("SELECT COUNT(*) FROM subtask_instance WHERE id IN ({marks}) AND {condition}");
+        let sql = self.sql(&text);
+        let mut query = sqlx::query_scalar::<_, i64>(&sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        Ok(query.fetch_one(&mut **tx).await?)
+    }
+
+    pub(crate) async fn subtask_states(
         &self,
         tx: &mut Transaction<'static, Any>,
         task_id: i64,
     ) -> Result<Vec<SubtaskState>> {
         let rows = sqlx::query(&self.sql(
-            "SELECT id, status, operation, prohibit_rollback, upstreams, downstreams \
+            "SELECT id, status, operation, prohibit_rollback, downstreams \
              FROM subtask_instance WHERE task_id = ? ORDER BY id",
         ))
         .bind(task_id)
@@ -720,7 +580,6 @@ impl Store {
                     status: enum_field(row, "status", SubtaskStatus::parse)?,
                     operation: enum_field(row, "operation", Operation::parse)?,
                     prohibit_rollback: row.try_get::<i64, _>("prohibit_rollback")? != 0,
-                    upstreams: json_field(row, "upstreams")?,
                     downstreams: json_field(row, "downstreams")?,
                 })
             })
@@ -729,7 +588,7 @@ impl Store {
 
     /// Derives the task's status from its subtasks: FAILED while any subtask is failed,
     /// SUCCESSFUL once nothing is left to run, RUNNING otherwise.
-    async fn recompute_task(
+    pub(crate) async fn recompute_task(
         &self,
         tx: &mut Transaction<'static, Any>,
         task_id: i64,
@@ -740,24 +599,38 @@ impl Store {
                 .fetch_one(&mut **tx)
                 .await?;
         let rolling_back = operation == Operation::Rollback.as_str();
-        let subtasks = self.subtask_states(tx, task_id).await?;
-        let status = if subtasks.iter().any(|s| s.status == SubtaskStatus::Failed) {
+        // One aggregate instead of every row: this runs on every finish.
+        let rows = sqlx::query(&self.sql(
+            "SELECT status, operation, COUNT(*) AS n FROM subtask_instance WHERE task_id = ? GROUP BY status, operation",
+        ))
+        .bind(task_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut counts = Vec::with_capacity(rows.len());
+        for row in &rows {
+            counts.push((
+                enum_field(row, "status", SubtaskStatus::parse)?,
+                enum_field(row, "operation", Operation::parse)?,
+                row.try_get::<i64, _>("n")?,
+            ));
+        }
+        let status = if counts.iter().any(|(s, _, _)| *s == SubtaskStatus::Failed) {
             TaskStatus::Failed
         } else if rolling_back {
-            let busy = subtasks.iter().any(|s| {
+            let busy = counts.iter().any(|(s, op, _)| {
                 matches!(
-                    s.status,
+                    s,
                     SubtaskStatus::Ready | SubtaskStatus::Running | SubtaskStatus::Canceling
-                ) || (s.operation == Operation::Rollback && s.status == SubtaskStatus::Pending)
+                ) || (*op == Operation::Rollback && *s == SubtaskStatus::Pending)
             });
             if busy {
                 TaskStatus::Running
             } else {
                 TaskStatus::Successful
             }
-        } else if subtasks
+        } else if counts
             .iter()
-            .all(|s| s.status == SubtaskStatus::Successful)
+            .all(|(s, _, _)| *s == SubtaskStatus::Successful)
         {
             TaskStatus::Successful
         } else {
@@ -780,7 +653,7 @@ impl Store {
         Ok(status)
     }
 
-    async fn insert_log_lines(
+    pub(crate) async fn insert_log_lines(
         &self,
         tx: &mut Transaction<'static, Any>,
         subtask_id: i64,
@@ -860,7 +733,11 @@ impl Store {
 
     /// Takes the task's row lock for the rest of the transaction (PostgreSQL; SQLite's
     /// writers are serialized already).
-    async fn lock_task_row(&self, tx: &mut Transaction<'static, Any>, task_id: i64) -> Result<()> {
+    pub(crate) async fn lock_task_row(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        task_id: i64,
+    ) -> Result<()> {
         if self.dialect == Dialect::Postgres {
             sqlx::query("SELECT id FROM task_instance WHERE id = $1 FOR UPDATE")
                 .bind(task_id)
@@ -869,276 +746,12 @@ impl Store {
         }
         Ok(())
     }
-
-    // ---- operator transitions ----
-
-    async fn lock_task(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        task_id: i64,
-    ) -> Result<(TaskStatus, Operation, bool), TransitionError> {
-        let lock = match self.dialect {
-            Dialect::Sqlite => "",
-            Dialect::Postgres => " FOR UPDATE",
-        };
-        let text = format!(
-            "SELECT status, operation, prohibit_rollback FROM task_instance WHERE id = ?{lock}"
-        );
-        let row = sqlx::query(&self.sql(&text))
-            .bind(task_id)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(TransitionError::TaskNotFound(task_id))?;
-        Ok((
-            enum_field(&row, "status", TaskStatus::parse)?,
-            enum_field(&row, "operation", Operation::parse)?,
-            row.try_get::<i64, _>("prohibit_rollback")? != 0,
-        ))
-    }
-
-    async fn set_task_operation(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        task_id: i64,
-        operation: Operation,
-    ) -> Result<()> {
-        sqlx::query(&self.sql("UPDATE task_instance SET operation = ? WHERE id = ?"))
-            .bind(operation.as_str())
-            .bind(task_id)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn set_subtask(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        id: i64,
-        status: SubtaskStatus,
-        operation: Operation,
-    ) -> Result<()> {
-        let finish =
-            matches!(status, SubtaskStatus::Successful | SubtaskStatus::Failed).then(now_millis);
-        sqlx::query(&self.sql(
-            "UPDATE subtask_instance SET status = ?, operation = ?, finish_time = ? WHERE id = ?",
-        ))
-        .bind(status.as_str())
-        .bind(operation.as_str())
-        .bind(finish)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
-    }
-
-    /// Runs the failed subtasks of a failed task again, from where it stopped.
-    pub async fn retry_task(&self, task_id: i64) -> Result<(), TransitionError> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        let (status, operation, _) = self.lock_task(&mut tx, task_id).await?;
-        if status != TaskStatus::Failed {
-            return Err(TransitionError::InvalidState(format!(
-                "task {task_id} is {status}: only a FAILED task can be retried"
-            )));
-        }
-        let rolling_back = operation == Operation::Rollback;
-        let (sub_op, task_op) = if rolling_back {
-            (Operation::Rollback, Operation::Rollback)
-        } else {
-            (Operation::Retry, Operation::Retry)
-        };
-        for sub in self.subtask_states(&mut tx, task_id).await? {
-            if sub.status == SubtaskStatus::Failed {
-                self.set_subtask(&mut tx, sub.id, SubtaskStatus::Ready, sub_op)
-                    .await?;
-            }
-        }
-        self.set_task_operation(&mut tx, task_id, task_op).await?;
-        self.recompute_task(&mut tx, task_id).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Undoes a failed task: every subtask that ran is rolled back, the last first.
-    pub async fn rollback_task(&self, task_id: i64) -> Result<(), TransitionError> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        let (status, operation, prohibit) = self.lock_task(&mut tx, task_id).await?;
-        if status != TaskStatus::Failed || operation == Operation::Rollback {
-            return Err(TransitionError::InvalidState(format!(
-                "task {task_id} is {status} ({operation}): only a FAILED task that is not rolling back can be rolled back; retry a failed rollback instead"
-            )));
-        }
-        let subtasks = self.subtask_states(&mut tx, task_id).await?;
-        let ran = |s: &SubtaskState| {
-            matches!(s.status, SubtaskStatus::Successful | SubtaskStatus::Failed)
-                && s.operation != Operation::Skip
-        };
-        if prohibit {
-            return Err(TransitionError::ProhibitRollback(format!(
-                "task {task_id} does not allow rollback"
-            )));
-        }
-        if let Some(blocker) = subtasks.iter().find(|s| ran(s) && s.prohibit_rollback) {
-            return Err(TransitionError::ProhibitRollback(format!(
-                "subtask {} of task {task_id} does not allow rollback",
-                blocker.id
-            )));
-        }
-        let participants: Vec<i64> = subtasks.iter().filter(|s| ran(s)).map(|s| s.id).collect();
-        for sub in &subtasks {
-            if participants.contains(&sub.id) {
-                let blocked = sub.downstreams.iter().any(|d| participants.contains(d));
-                let status = if blocked {
-                    SubtaskStatus::Pending
-                } else {
-                    SubtaskStatus::Ready
-                };
-                sqlx::query(&self.sql(
-                    "UPDATE subtask_instance SET status = ?, operation = 'ROLLBACK', finish_time = NULL WHERE id = ?",
-                ))
-                .bind(status.as_str())
-                .bind(sub.id)
-                .execute(&mut *tx)
-                .await?;
-            } else if sub.status == SubtaskStatus::Ready {
-                self.set_subtask(&mut tx, sub.id, SubtaskStatus::Pending, sub.operation)
-                    .await?;
-            }
-        }
-        self.set_task_operation(&mut tx, task_id, Operation::Rollback)
-            .await?;
-        self.recompute_task(&mut tx, task_id).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn lock_subtask(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        task_id: i64,
-        subtask_id: i64,
-    ) -> Result<(TaskStatus, Operation, SubtaskState), TransitionError> {
-        let (task_status, task_op, _) = self.lock_task(tx, task_id).await?;
-        let sub = self
-            .subtask_states(tx, task_id)
-            .await?
-            .into_iter()
-            .find(|s| s.id == subtask_id)
-            .ok_or(TransitionError::SubtaskNotFound {
-                task_id,
-                subtask_id,
-            })?;
-        Ok((task_status, task_op, sub))
-    }
-
-    pub async fn retry_subtask(
-        &self,
-        task_id: i64,
-        subtask_id: i64,
-    ) -> Result<(), TransitionError> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        let (_, task_op, sub) = self.lock_subtask(&mut tx, task_id, subtask_id).await?;
-        if sub.status != SubtaskStatus::Failed {
-            return Err(TransitionError::InvalidState(format!(
-                "subtask {subtask_id} is {}: only a FAILED subtask can be retried",
-                sub.status
-            )));
-        }
-        let op = if task_op == Operation::Rollback {
-            Operation::Rollback
-        } else {
-            Operation::Retry
-        };
-        self.set_subtask(&mut tx, subtask_id, SubtaskStatus::Ready, op)
-            .await?;
-        if task_op != Operation::Rollback {
-            self.set_task_operation(&mut tx, task_id, Operation::Retry)
-                .await?;
-        }
-        self.recompute_task(&mut tx, task_id).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Marks a failed subtask successful without running it, and moves the DAG on.
-    pub async fn skip_subtask(&self, task_id: i64, subtask_id: i64) -> Result<(), TransitionError> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        let (_, task_op, sub) = self.lock_subtask(&mut tx, task_id, subtask_id).await?;
-        if sub.status != SubtaskStatus::Failed {
-            return Err(TransitionError::InvalidState(format!(
-                "subtask {subtask_id} is {}: only a FAILED subtask can be skipped",
-                sub.status
-            )));
-        }
-        let rolling_back = task_op == Operation::Rollback;
-        let op = if rolling_back {
-            Operation::Rollback
-        } else {
-            Operation::Skip
-        };
-        self.set_subtask(&mut tx, subtask_id, SubtaskStatus::Successful, op)
-            .await?;
-        self.promote_after(&mut tx, task_id, subtask_id, rolling_back)
-            .await?;
-        self.recompute_task(&mut tx, task_id).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Asks for a running subtask to stop (its executor ends it FAILED with operation CANCEL);
-    /// a subtask that is only READY is cancelled at once.
-    pub async fn cancel_subtask(
-        &self,
-        task_id: i64,
-        subtask_id: i64,
-    ) -> Result<(), TransitionError> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        let (_, _, sub) = self.lock_subtask(&mut tx, task_id, subtask_id).await?;
-        match sub.status {
-            SubtaskStatus::Running => {
-                sqlx::query(
-                    &self.sql("UPDATE subtask_instance SET status = 'CANCELING' WHERE id = ?"),
-                )
-                .bind(subtask_id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            SubtaskStatus::Ready => {
-                self.set_subtask(
-                    &mut tx,
-                    subtask_id,
-                    SubtaskStatus::Failed,
-                    Operation::Cancel,
-                )
-                .await?;
-                self.insert_log_lines(
-                    &mut tx,
-                    subtask_id,
-                    &["cancelled before it started".to_string()],
-                )
-                .await?;
-                self.recompute_task(&mut tx, task_id).await?;
-            }
-            other => {
-                return Err(TransitionError::InvalidState(format!(
-                "subtask {subtask_id} is {other}: only a RUNNING or READY subtask can be cancelled"
-            )))
-            }
-        }
-        tx.commit().await?;
-        Ok(())
-    }
 }
 
-struct SubtaskState {
-    id: i64,
-    status: SubtaskStatus,
-    operation: Operation,
-    prohibit_rollback: bool,
-    upstreams: Vec<i64>,
-    downstreams: Vec<i64>,
+pub(crate) struct SubtaskState {
+    pub(crate) id: i64,
+    pub(crate) status: SubtaskStatus,
+    pub(crate) operation: Operation,
+    pub(crate) prohibit_rollback: bool,
+    pub(crate) downstreams: Vec<i64>,
 }
