@@ -206,18 +206,7 @@ impl Store {
     }
 
     pub async fn delete_role(&self, id: i64) -> Result<()> {
-        let _w = self.writer().await;
-        let done = sqlx::query(&self.sql("DELETE FROM iam_role WHERE id = ?"))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                entity: "role",
-                key: id.to_string(),
-            });
-        }
-        Ok(())
+        self.delete_row("iam_role", "role", id).await
     }
 
     pub async fn role(&self, id: i64) -> Result<RoleRecord> {
@@ -364,18 +353,7 @@ impl Store {
     }
 
     pub async fn delete_user(&self, id: i64) -> Result<()> {
-        let _w = self.writer().await;
-        let done = sqlx::query(&self.sql("DELETE FROM iam_user WHERE id = ?"))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                entity: "user",
-                key: id.to_string(),
-            });
-        }
-        Ok(())
+        self.delete_row("iam_user", "user", id).await
     }
 
     pub async fn user(&self, id: i64) -> Result<UserRecord> {
@@ -512,6 +490,25 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Deletes the row `id` of `table`; `NotFound` names it as `entity` when there is none.
+    async fn delete_row(&self, table: &'static str, entity: &'static str, id: i64) -> Result<()> {
+        let _w = self.writer().await;
+        let text = format!("DELETE FROM {table} WHERE id = ?");
+        let done = sqlx::query(&self.sql(&text))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                entity,
+                key: id.to_string(),
+            });
+        }
         Ok(())
     }
 }

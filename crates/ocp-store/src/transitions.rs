@@ -177,12 +177,7 @@ impl Store {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
         let (_, task_op, sub) = self.lock_subtask(&mut tx, task_id, subtask_id).await?;
-        if sub.status != SubtaskStatus::Failed {
-            return Err(TransitionError::InvalidState(format!(
-                "subtask {subtask_id} is {}: only a FAILED subtask can be retried",
-                sub.status
-            )));
-        }
+        require_failed(&sub, "retried")?;
         let op = if task_op == Operation::Rollback {
             Operation::Rollback
         } else {
@@ -204,12 +199,7 @@ impl Store {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
         let (_, task_op, sub) = self.lock_subtask(&mut tx, task_id, subtask_id).await?;
-        if sub.status != SubtaskStatus::Failed {
-            return Err(TransitionError::InvalidState(format!(
-                "subtask {subtask_id} is {}: only a FAILED subtask can be skipped",
-                sub.status
-            )));
-        }
+        require_failed(&sub, "skipped")?;
         let rolling_back = task_op == Operation::Rollback;
         let op = if rolling_back {
             Operation::Rollback
@@ -269,4 +259,15 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Refuses a transition that only a FAILED subtask allows.
+fn require_failed(sub: &SubtaskState, verb: &str) -> Result<(), TransitionError> {
+    if sub.status != SubtaskStatus::Failed {
+        return Err(TransitionError::InvalidState(format!(
+            "subtask {} is {}: only a FAILED subtask can be {verb}",
+            sub.id, sub.status
+        )));
+    }
+    Ok(())
 }

@@ -342,11 +342,7 @@ impl Engine {
             }
             Err(err) => {
                 tracing::warn!(subtask_id = subtask.id, error = %err, "could not read task context");
-                inner
-                    .running
-                    .lock()
-                    .expect("running lock")
-                    .remove(&subtask.id);
+                self.forget(subtask.id);
                 return;
             }
         };
@@ -371,11 +367,7 @@ impl Engine {
         ));
         let outcome = self.execute(&subtask, &ctx, stop_rx).await;
         let Some(outcome) = outcome else {
-            inner
-                .running
-                .lock()
-                .expect("running lock")
-                .remove(&subtask.id);
+            self.forget(subtask.id);
             return;
         };
         match &outcome {
@@ -384,11 +376,7 @@ impl Engine {
             FinishOutcome::Cancelled => ctx.log("subtask cancelled"),
         }
         // Take the entry out before the final write so the lease loop cannot flush lines twice.
-        inner
-            .running
-            .lock()
-            .expect("running lock")
-            .remove(&subtask.id);
+        self.forget(subtask.id);
         let lines = std::mem::take(&mut *log.lock().expect("log lock"));
         match inner
             .store
@@ -415,6 +403,15 @@ impl Engine {
                 "could not record the end of a subtask; it runs again when its lease expires"
             ),
         }
+    }
+
+    /// Drops a subtask from the ones this executor runs (and renews, and flushes).
+    fn forget(&self, subtask_id: i64) {
+        self.inner
+            .running
+            .lock()
+            .expect("running lock")
+            .remove(&subtask_id);
     }
 
     /// Runs the step; `None` when it was stopped without an outcome to record.
