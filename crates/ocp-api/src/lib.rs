@@ -4,6 +4,7 @@
 //! once. Field names follow the OCP documentation exactly (camelCase, including its
 //! misspellings such as `SYS_ONECE`). This crate does no I/O.
 
+pub mod compute;
 pub mod envelope;
 pub mod error;
 pub mod iam;

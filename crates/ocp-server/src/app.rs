@@ -83,6 +83,7 @@ fn api_router(test_tasks: bool) -> OpenApiRouter<AppState> {
     let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::system::router())
         .merge(routes::tasks::router())
+        .merge(routes::compute::router())
         .merge(routes::iam_users::router())
         .merge(routes::iam_roles::router());
     if test_tasks {

@@ -248,6 +248,9 @@ pub mod perm {
         RoleCreate = "ROLE:*:CREATE";
         RoleUpdate = "ROLE:*:UPDATE";
         RoleDelete = "ROLE:*:DELETE";
+        HostRead = "HOST:*:READ";
+        HostCreate = "HOST:*:CREATE";
+        HostDelete = "HOST:*:DELETE";
     }
 
     /// Any authenticated caller (a user's own profile, the application info).

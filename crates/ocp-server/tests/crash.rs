@@ -185,6 +185,15 @@ async fn two_servers_share_one_postgres_metadb() {
         let _ = std::fs::remove_file(long.with_extension("attempts"));
     }
     assert!(id > 0, "node-b claimed one of the tasks");
+    // Kill B while its step is in the middle: after it acted, before it finished.
+    let deadline = std::time::Instant::now() + WAIT;
+    while !long.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node-b's step never acted"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     b.kill();
     let done = a.admin().wait_task(id, WAIT).await;
     assert_eq!(done["status"], "SUCCESSFUL", "{done}");

@@ -496,7 +496,12 @@ impl Store {
 
 impl Store {
     /// Deletes the row `id` of `table`; `NotFound` names it as `entity` when there is none.
-    async fn delete_row(&self, table: &'static str, entity: &'static str, id: i64) -> Result<()> {
+    pub(crate) async fn delete_row(
+        &self,
+        table: &'static str,
+        entity: &'static str,
+        id: i64,
+    ) -> Result<()> {
         let _w = self.writer().await;
         let text = format!("DELETE FROM {table} WHERE id = ?");
         let done = sqlx::query(&self.sql(&text))

@@ -6,6 +6,7 @@
 //! dialect of their own say so where they stand. Every value is stored as an integer, text
 //! or JSON text, so both backends decode the same way; times are milliseconds since the epoch.
 
+mod catalog;
 mod iam;
 mod leases;
 mod tasks;
@@ -20,6 +21,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, MutexGuard};
 
+pub use catalog::{Catalog, CatalogRecord};
 pub use iam::{AccessKeyRecord, NewUser, RoleRecord, UserRecord, UserUpdate};
 pub use tasks::{
     ClaimedSubtask, FinishOutcome, LeaseRenewal, NewSubtask, NewTask, SubtaskRecord,

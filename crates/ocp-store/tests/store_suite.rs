@@ -46,6 +46,7 @@ macro_rules! suite {
 
 suite!(
     users_and_roles,
+    compute_catalog,
     chain_runs_in_order,
     fan_out_joins,
     concurrent_finishes_unblock_the_join,
@@ -474,4 +475,45 @@ async fn concurrent_finishes_unblock_the_join(store: Store) {
         );
         assert_eq!(status_of(&store, id).await.0, TaskStatus::Successful);
     }
+}
+
+async fn compute_catalog(store: Store) {
+    use ocp_store::Catalog;
+    let region = store
+        .create_catalog_entry(Catalog::Region, "bj", Some("Beijing"), None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_catalog_entry(Catalog::Region, "bj", None, None)
+            .await,
+        Err(StoreError::AlreadyExists { .. })
+    ));
+    let idc = store
+        .create_catalog_entry(Catalog::Idc, "bj-1", None, Some(region.id))
+        .await
+        .unwrap();
+    assert_eq!(idc.region_id, Some(region.id));
+    assert_eq!(store.idcs_in_region(region.id).await.unwrap(), 1);
+    store
+        .create_catalog_entry(Catalog::HostType, "tiny", Some("2c16g"), None)
+        .await
+        .unwrap();
+    let (types, total) = store
+        .catalog_entries(Catalog::HostType, 0, 10, "name", false)
+        .await
+        .unwrap();
+    assert_eq!((types[0].name.as_str(), total), ("tiny", 1));
+    store
+        .delete_catalog_entry(Catalog::Idc, idc.id)
+        .await
+        .unwrap();
+    store
+        .delete_catalog_entry(Catalog::Region, region.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.catalog_entry(Catalog::Region, region.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
 }

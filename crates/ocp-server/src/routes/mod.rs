@@ -1,5 +1,6 @@
 //! One module per REST resource.
 
+pub mod compute;
 pub mod debug;
 pub mod iam_roles;
 pub mod iam_users;
