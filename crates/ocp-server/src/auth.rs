@@ -210,6 +210,8 @@ pub struct Caller {
     pub user_id: i64,
     pub username: String,
     pub permissions: Arc<Vec<String>>,
+    /// The user's own throttle `(limit, window_seconds)`, if any.
+    pub rate_limit: Option<(u32, u32)>,
 }
 
 impl Caller {
@@ -396,6 +398,7 @@ impl Authenticator {
             user_id: user.id,
             username: user.username.clone(),
             permissions: Arc::new(permissions),
+            rate_limit: user.rate_limit,
         })
     }
 
@@ -585,8 +588,9 @@ impl Authenticator {
     }
 
     /// Counts a request against the caller's window.
-    fn throttle(&self, caller: &Caller, limit: Option<(u32, u32)>) -> Throttle {
-        let Some((limit, window_secs)) = limit.or(self.config.default_rate_limit) else {
+    fn throttle(&self, caller: &Caller) -> Throttle {
+        let Some((limit, window_secs)) = caller.rate_limit.or(self.config.default_rate_limit)
+        else {
             return Throttle::Unlimited;
         };
         if !self.config.rate_limit_enabled || limit == 0 || window_secs == 0 {
@@ -678,13 +682,7 @@ pub async fn authenticate(
             return response;
         }
     };
-    let user_limit = auth
-        .store
-        .user(caller.user_id)
-        .await
-        .ok()
-        .and_then(|u| u.rate_limit);
-    let state = match auth.throttle(&caller, user_limit) {
+    let state = match auth.throttle(&caller) {
         Throttle::Unlimited => None,
         Throttle::Allowed(state) => Some(state),
         Throttle::Refused(state) => {
