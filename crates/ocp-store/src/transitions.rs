@@ -150,13 +150,14 @@ impl Store {
         Ok(())
     }
 
+    /// Locks the task and reads one of its subtasks; answers the task's operation too.
     async fn lock_subtask(
         &self,
         tx: &mut Transaction<'static, Any>,
         task_id: i64,
         subtask_id: i64,
-    ) -> Result<(TaskStatus, Operation, SubtaskState), TransitionError> {
-        let (task_status, task_op, _) = self.lock_task(tx, task_id).await?;
+    ) -> Result<(Operation, SubtaskState), TransitionError> {
+        let (_, task_op, _) = self.lock_task(tx, task_id).await?;
         let sub = self
             .subtask_states(tx, task_id)
             .await?
@@ -166,7 +167,7 @@ impl Store {
                 task_id,
                 subtask_id,
             })?;
-        Ok((task_status, task_op, sub))
+        Ok((task_op, sub))
     }
 
     pub async fn retry_subtask(
@@ -176,7 +177,7 @@ impl Store {
     ) -> Result<(), TransitionError> {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        let (_, task_op, sub) = self.lock_subtask(&mut tx, task_id, subtask_id).await?;
+        let (task_op, sub) = self.lock_subtask(&mut tx, task_id, subtask_id).await?;
         require_failed(&sub, "retried")?;
         let op = if task_op == Operation::Rollback {
             Operation::Rollback
@@ -198,7 +199,7 @@ impl Store {
     pub async fn skip_subtask(&self, task_id: i64, subtask_id: i64) -> Result<(), TransitionError> {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        let (_, task_op, sub) = self.lock_subtask(&mut tx, task_id, subtask_id).await?;
+        let (task_op, sub) = self.lock_subtask(&mut tx, task_id, subtask_id).await?;
         require_failed(&sub, "skipped")?;
         let rolling_back = task_op == Operation::Rollback;
         let op = if rolling_back {
@@ -224,7 +225,7 @@ impl Store {
     ) -> Result<(), TransitionError> {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        let (_, _, sub) = self.lock_subtask(&mut tx, task_id, subtask_id).await?;
+        let (_, sub) = self.lock_subtask(&mut tx, task_id, subtask_id).await?;
         match sub.status {
             SubtaskStatus::Running => {
                 sqlx::query(
