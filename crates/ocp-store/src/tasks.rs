@@ -439,7 +439,7 @@ impl Store {
         };
         self.lock_task_row(&mut tx, task_id).await?;
         let Some(row) = sqlx::query(&self.sql(
-            "SELECT task_id, operation FROM subtask_instance WHERE id = ? AND lease_owner = ? \
+            "SELECT operation FROM subtask_instance WHERE id = ? AND lease_owner = ? \
              AND status IN ('RUNNING', 'CANCELING')",
         ))
         .bind(id)
@@ -449,7 +449,6 @@ impl Store {
         else {
             return Ok(false);
         };
-        let task_id: i64 = row.try_get("task_id")?;
         let operation = enum_field(&row, "operation", Operation::parse)?;
         let (status, new_operation) = match outcome {
             FinishOutcome::Succeeded => (SubtaskStatus::Successful, operation),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use ocp_api::task::Operation;
-use ocp_store::{ClaimedSubtask, FinishOutcome, NewTask, Store};
+use ocp_store::{ClaimedSubtask, FinishOutcome, NewTask, Store, TaskRecord};
 use tokio::sync::{oneshot, watch, Notify, Semaphore};
 use tokio::task::JoinHandle;
 
@@ -112,11 +112,21 @@ impl Engine {
         &self.inner.config
     }
 
-    /// Persists the task and wakes the executor. Once this returns, the task is durable.
-    pub async fn submit(&self, task: &NewTask) -> Result<i64, ocp_store::StoreError> {
+    /// Persists the task, reads it back as submitted, then wakes the executor. Once this
+    /// returns, the task is durable; the record shows it before any subtask ran.
+    pub async fn submit(&self, task: &NewTask) -> Result<TaskRecord, ocp_store::StoreError> {
         let id = self.inner.store.create_task(task).await?;
+        let record =
+            self.inner
+                .store
+                .task(id)
+                .await?
+                .ok_or_else(|| ocp_store::StoreError::NotFound {
+                    entity: "task",
+                    key: id.to_string(),
+                })?;
         self.wake();
-        Ok(id)
+        Ok(record)
     }
 
     /// Tells the executor that work may be ready (after a retry, a skip, a rollback).
