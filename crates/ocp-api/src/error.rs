@@ -39,6 +39,8 @@ pub enum ErrorCode {
     StateConflict,
     UnsupportedMediaType,
     Internal,
+    /// A host's agent did not answer, or answered with an error.
+    AgentUnavailable,
     TaskNotExists,
     TaskStateInvalid,
     TaskProhibitRollback,
@@ -57,6 +59,7 @@ impl ErrorCode {
             Self::UnsupportedMediaType => 10007,
             Self::Unauthorized => 10008,
             Self::Internal => 10009,
+            Self::AgentUnavailable => 10010,
             Self::TaskNotExists => 20000,
             Self::TaskStateInvalid => 20003,
             Self::TaskProhibitRollback => 20004,
@@ -74,6 +77,7 @@ impl ErrorCode {
             Self::UnsupportedMediaType => 415,
             Self::Unauthorized => 401,
             Self::Internal => 500,
+            Self::AgentUnavailable => 503,
             Self::TaskStateInvalid | Self::TaskProhibitRollback => 400,
         }
     }
@@ -90,6 +94,7 @@ impl ErrorCode {
             Self::UnsupportedMediaType,
             Self::Unauthorized,
             Self::Internal,
+            Self::AgentUnavailable,
             Self::TaskNotExists,
             Self::TaskStateInvalid,
             Self::TaskProhibitRollback,

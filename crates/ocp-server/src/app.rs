@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::agent_client::AgentClient;
 use crate::auth::{Authenticator, Caller, BUILTIN_ROLES};
 use crate::config::Config;
 use crate::http::{self, Failure, ServerAddress};
@@ -27,6 +28,7 @@ pub struct AppState {
     pub store: Store,
     pub engine: Engine,
     pub auth: Arc<Authenticator>,
+    pub agents: AgentClient,
     pub address: String,
     pub build_time: Timestamp,
 }
@@ -77,6 +79,9 @@ fn api_router(test_tasks: bool) -> OpenApiRouter<AppState> {
         .merge(routes::system::router())
         .merge(routes::tasks::router())
         .merge(routes::compute::router())
+        .merge(routes::hosts::router())
+        .merge(routes::host_agent::router())
+        .merge(routes::agent_link::router())
         .merge(routes::iam_users::router())
         .merge(routes::iam_roles::router());
     if test_tasks {
@@ -97,6 +102,7 @@ pub struct Server {
     router: Router,
     store: Store,
     engine: Engine,
+    config: Config,
     _lock: std::fs::File,
 }
 
@@ -110,14 +116,7 @@ impl Server {
         })?;
         let master_key = master_key(&config)?;
 
-        let store_config = match &config.metadb {
-            Some(url) => StoreConfig::postgres(url),
-            None => {
-                let mut c = StoreConfig::sqlite_file(&config.data_dir.join("metadb.sqlite"));
-                c.sqlite_sync = config.sqlite_sync;
-                c
-            }
-        };
+        let store_config = store_config(&config);
         let store = Store::open(&store_config).await.with_context(|| {
             format!(
                 "opening the metadb {}",
@@ -134,25 +133,28 @@ impl Server {
             .clone()
             .unwrap_or_else(|| advertise(local));
 
-        let mut registry = Registry::new();
-        routes::debug::register_steps(&mut registry);
-        let mut engine_config = EngineConfig::new(node_id, address.clone());
-        engine_config.lease = config.task_lease;
-        engine_config.poll_interval = config.task_poll;
-        engine_config.max_parallel = config.max_parallel_subtasks;
-        let engine = Engine::new(store.clone(), registry, engine_config);
-
         let auth = Arc::new(Authenticator::new(
             store.clone(),
             config.auth.clone(),
             master_key,
         ));
+        let agents = AgentClient::new(store.clone(), auth.clone());
+
+        let mut registry = Registry::new();
+        routes::debug::register_steps(&mut registry);
+        crate::host_steps::register(&mut registry, &agents);
+        let mut engine_config = EngineConfig::new(node_id, address.clone());
+        engine_config.lease = config.task_lease;
+        engine_config.poll_interval = config.task_poll;
+        engine_config.max_parallel = config.max_parallel_subtasks;
+        let engine = Engine::new(store.clone(), registry, engine_config);
         seed_identity(&store, &config).await?;
 
         let state = AppState {
             store: store.clone(),
             engine: engine.clone(),
             auth: auth.clone(),
+            agents,
             address: address.clone(),
             build_time: Timestamp::now(),
         };
@@ -180,6 +182,7 @@ impl Server {
             router,
             store,
             engine,
+            config,
             _lock: lock,
         })
     }
@@ -194,16 +197,81 @@ impl Server {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let handle: EngineHandle = self.engine.start().await?;
+        let watch = tokio::spawn(routes::agent_link::watch_heartbeats(
+            self.store.clone(),
+            self.config.agent_heartbeat_timeout,
+        ));
+        let local = self.local_addr();
+        let mut local_agent = match self.config.local_agent {
+            Some(listen) => Some(
+                crate::local_agent::start(&self.store, &self.config.data_dir, listen, local)
+                    .await?,
+            ),
+            None => None,
+        };
+        // OCP documents the agent paths without the /api/v2 prefix: both are served.
+        let app = tower::Layer::layer(
+            &tower::util::MapRequestLayer::new(alias_compute_paths),
+            self.router,
+        );
         axum::serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                SocketAddr,
+            >(app),
         )
         .with_graceful_shutdown(shutdown)
         .await?;
+        if let Some(agent) = local_agent.as_mut() {
+            agent.stop().await;
+        }
+        watch.abort();
         handle.shutdown().await;
         self.store.close().await;
         Ok(())
+    }
+}
+
+/// `/compute/...` is served as `/api/v2/compute/...`.
+fn alias_compute_paths(mut request: axum::extract::Request) -> axum::extract::Request {
+    if request.uri().path().starts_with("/compute/") {
+        let rewritten = format!(
+            "/api/v2{}",
+            request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("")
+        );
+        if let Ok(uri) = rewritten.parse() {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
+}
+
+/// Opens the metadb of `config` and issues a one-time agent join token (`--print-join-token`).
+pub async fn issue_join_token(config: &Config) -> anyhow::Result<ocp_api::host::JoinToken> {
+    let store = Store::open(&store_config(config)).await?;
+    let token = routes::agent_link::issue_token(
+        &store,
+        &ocp_api::host::CreateJoinToken::default(),
+        "admin",
+    )
+    .await
+    .map_err(|f| anyhow::anyhow!(f.message))?;
+    store.close().await;
+    Ok(token)
+}
+
+fn store_config(config: &Config) -> StoreConfig {
+    match &config.metadb {
+        Some(url) => StoreConfig::postgres(url),
+        None => {
+            let mut c = StoreConfig::sqlite_file(&config.data_dir.join("metadb.sqlite"));
+            c.sqlite_sync = config.sqlite_sync;
+            c
+        }
     }
 }
 

@@ -65,6 +65,16 @@ pub struct Args {
     /// Mount `POST /api/v2/debug/tasks` (test tasks for the test suite and benchmarks).
     #[arg(long, env = "OCP_ENABLE_TEST_TASKS")]
     pub enable_test_tasks: bool,
+    /// Milliseconds without a heartbeat after which a host is OFFLINE [default: 30000].
+    #[arg(long, env = "OCP_AGENT_HEARTBEAT_TIMEOUT_MS")]
+    pub agent_heartbeat_timeout_ms: Option<u64>,
+    /// Also run an agent for this machine (the `ocp-agent` beside this binary), joined on
+    /// first start; its data goes to DATA_DIR/agent. The value is its listen address.
+    #[arg(long, env = "OCP_LOCAL_AGENT")]
+    pub local_agent: Option<SocketAddr>,
+    /// Print a one-time agent join token (valid an hour) and exit, without serving.
+    #[arg(long)]
+    pub print_join_token: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -85,6 +95,8 @@ struct FileConfig {
     rate_limit: Option<String>,
     log: Option<String>,
     enable_test_tasks: Option<bool>,
+    agent_heartbeat_timeout_ms: Option<u64>,
+    local_agent: Option<SocketAddr>,
 }
 
 /// The resolved options.
@@ -103,6 +115,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub log: String,
     pub enable_test_tasks: bool,
+    pub agent_heartbeat_timeout: Duration,
+    pub local_agent: Option<SocketAddr>,
 }
 
 impl Config {
@@ -178,6 +192,13 @@ impl Config {
             },
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
             enable_test_tasks: args.enable_test_tasks || file.enable_test_tasks.unwrap_or(false),
+            agent_heartbeat_timeout: Duration::from_millis(
+                args.agent_heartbeat_timeout_ms
+                    .or(file.agent_heartbeat_timeout_ms)
+                    .unwrap_or(30_000)
+                    .max(500),
+            ),
+            local_agent: args.local_agent.or(file.local_agent),
         })
     }
 }

@@ -48,6 +48,15 @@ impl Failure {
         }
     }
 
+    /// Names the offending field of a failure that has its own code.
+    pub fn with_field(mut self, field: &str) -> Self {
+        self.sub_errors.push(SubError {
+            field: field.to_string(),
+            message: self.message.clone(),
+        });
+        self
+    }
+
     pub fn not_found(what: &str, key: impl std::fmt::Display) -> Self {
         Self::new(ErrorCode::NotFound, format!("{what} {key} does not exist"))
     }

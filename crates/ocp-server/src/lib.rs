@@ -1,9 +1,12 @@
 //! The OCP-compatible server: HTTP API, auth and RBAC, metadb and the task engine.
 
+pub mod agent_client;
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod host_steps;
 pub mod http;
+mod local_agent;
 pub mod routes;
 
 pub use app::{openapi_document, Server};

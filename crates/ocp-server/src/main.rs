@@ -5,7 +5,21 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = Config::resolve(Args::parse())?;
+    let args = Args::parse();
+    let print_join_token = args.print_join_token;
+    let config = Config::resolve(args)?;
+    if print_join_token {
+        let token = ocp_server::app::issue_join_token(&config).await?;
+        #[allow(clippy::print_stdout)]
+        {
+            println!("{}", token.token);
+            eprintln!(
+                "one-time agent join token, valid until {}; on the host run:\n  ocp-agent run --server http://SERVER:PORT --advertise-ip HOST_IP --join-token {}",
+                token.expire_time, token.token
+            );
+        }
+        return Ok(());
+    }
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)

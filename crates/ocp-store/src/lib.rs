@@ -7,6 +7,7 @@
 //! or JSON text, so both backends decode the same way; times are milliseconds since the epoch.
 
 mod catalog;
+mod hosts;
 mod iam;
 mod leases;
 mod tasks;
@@ -22,6 +23,10 @@ use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use catalog::{Catalog, CatalogRecord};
+pub use hosts::{
+    AgentProcessRecord, AgentRecord, HeartbeatUpdate, HostListFilter, HostRecord, Joined,
+    JoiningAgent, NewHost,
+};
 pub use iam::{AccessKeyRecord, NewUser, RoleRecord, UserRecord, UserUpdate};
 pub use tasks::{
     ClaimedSubtask, FinishOutcome, LeaseRenewal, NewSubtask, NewTask, SubtaskRecord,

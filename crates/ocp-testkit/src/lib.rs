@@ -5,15 +5,23 @@
 //!   directory, killable with SIGKILL.
 //! - [`Postgres`]: a throwaway PostgreSQL cluster on a loopback port.
 //! - [`Api`]: a small HTTP client that speaks the envelope.
+//! - [`AgentProcess`] and [`Sandbox`]: real agents, each a host on its own loopback address,
+//!   and a server with N of them joined; [`AgentApi`] signs (or forges) calls to an agent.
 
+mod agent;
+mod agent_api;
 mod api;
 mod postgres;
 mod process;
+mod sandbox;
 mod server;
 
+pub use agent::{agent_binary, free_port, AgentProcess};
+pub use agent_api::{now_ms, AgentApi, AgentReply};
 pub use api::{Api, Reply};
 pub use postgres::Postgres;
 pub use process::ChildGroup;
+pub use sandbox::{host_ip, Sandbox};
 pub use server::{server_binary, ServerOptions, ServerProcess};
 
 /// The admin password every test server is started with.

@@ -74,3 +74,12 @@ impl Drop for ChildGroup {
         self.kill();
     }
 }
+
+/// SIGKILLs the process group led by `pid`.
+#[allow(unsafe_code)]
+pub fn kill_group(pid: i32) {
+    // SAFETY: kill(2) has no memory effects; a negative pid names a process group.
+    unsafe {
+        libc::kill(-pid, libc::SIGKILL);
+    }
+}

@@ -1,7 +1,10 @@
 //! One module per REST resource.
 
+pub mod agent_link;
 pub mod compute;
 pub mod debug;
+pub mod host_agent;
+pub mod hosts;
 pub mod iam_roles;
 pub mod iam_users;
 pub mod system;

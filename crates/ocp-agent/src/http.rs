@@ -1,0 +1,190 @@
+//! The supervisor's HTTP API: for the server only, every call signed with the host's secret.
+//! It answers agent-level calls itself and forwards `/v1/mgr/...` and `/v1/mon/...` to the
+//! manager and monitor workers over their unix sockets.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::{Json, Router};
+use http_body_util::BodyExt as _;
+use ocp_api::agent::{ReplayGuard, SignedRequest, MANAGER_ALIAS, MONITOR_ALIAS};
+use serde_json::json;
+
+use crate::config::{self, Credentials};
+use crate::server_link::chrono_millis;
+use crate::supervisor::Supervisor;
+
+/// Bodies larger than this are refused before they are hashed.
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+#[derive(Clone)]
+struct Shared {
+    supervisor: Supervisor,
+    credentials: Arc<Credentials>,
+    replays: Arc<ReplayGuard>,
+}
+
+fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "message": message.into() }))).into_response()
+}
+
+pub fn router(supervisor: Supervisor, credentials: Credentials) -> Router {
+    let shared = Shared {
+        supervisor,
+        credentials: Arc::new(credentials),
+        replays: Arc::new(ReplayGuard::new()),
+    };
+    Router::new()
+        .route("/v1/status", get(status))
+        .route("/v1/workers/{action}", post(all_workers))
+        .route("/v1/workers/{alias}/{action}", post(one_worker))
+        .route("/v1/mgr/{*rest}", any(to_manager))
+        .route("/v1/mon/{*rest}", any(to_monitor))
+        .layer(middleware::from_fn_with_state(shared.clone(), verify))
+        .with_state(shared)
+}
+
+/// Checks the signature, the clock window and the nonce before anything else runs.
+async fn verify(State(shared): State<Shared>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => return refuse(StatusCode::PAYLOAD_TOO_LARGE, "body too large"),
+    };
+    let signed = SignedRequest::parse(|name| parts.headers.get(name)?.to_str().ok());
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let checked = signed.and_then(|s| {
+        if s.host_id != shared.credentials.host_id {
+            return Err(ocp_api::agent::SignatureError::Mismatch);
+        }
+        s.verify(
+            &shared.credentials.secret,
+            parts.method.as_str(),
+            path,
+            &bytes,
+            chrono_millis(),
+            &shared.replays,
+        )
+    });
+    if let Err(e) = checked {
+        tracing::warn!(path, "refused a call: {e}");
+        return refuse(StatusCode::UNAUTHORIZED, e.to_string());
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+async fn status(State(shared): State<Shared>) -> Response {
+    Json(shared.supervisor.report().await).into_response()
+}
+
+/// `POST /v1/workers/start|stop|restart`: every worker.
+async fn all_workers(State(shared): State<Shared>, Path(action): Path<String>) -> Response {
+    let s = &shared.supervisor;
+    let done = match action.as_str() {
+        "start" => s.start_all().await,
+        "stop" => s.stop_all().await,
+        "restart" => match s.stop_all().await {
+            Ok(()) => s.start_all().await,
+            Err(e) => Err(e),
+        },
+        _ => return refuse(StatusCode::NOT_FOUND, format!("no action {action}")),
+    };
+    match done {
+        Ok(()) => Json(s.report().await).into_response(),
+        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
+    }
+}
+
+/// `POST /v1/workers/{alias}/start|stop|restart`.
+async fn one_worker(
+    State(shared): State<Shared>,
+    Path((alias, action)): Path<(String, String)>,
+) -> Response {
+    if ![MANAGER_ALIAS, MONITOR_ALIAS].contains(&alias.as_str()) {
+        return refuse(StatusCode::NOT_FOUND, format!("no worker {alias}"));
+    }
+    let s = &shared.supervisor;
+    let done = match action.as_str() {
+        "start" => s.start(&alias).await,
+        "stop" => s.stop(&alias).await,
+        "restart" => s.restart(&alias).await,
+        _ => return refuse(StatusCode::NOT_FOUND, format!("no action {action}")),
+    };
+    match done {
+        Ok(()) => Json(s.report().await).into_response(),
+        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
+    }
+}
+
+async fn to_manager(State(shared): State<Shared>, request: Request) -> Response {
+    forward(&shared, MANAGER_ALIAS, "/v1/mgr", request).await
+}
+
+async fn to_monitor(State(shared): State<Shared>, request: Request) -> Response {
+    forward(&shared, MONITOR_ALIAS, "/v1/mon", request).await
+}
+
+/// Sends the request on to a worker's unix socket, without the prefix, and its answer back.
+async fn forward(shared: &Shared, alias: &str, prefix: &str, request: Request) -> Response {
+    let socket = config::worker_socket(&shared.supervisor.config.data_dir, alias);
+    let stream = match tokio::net::UnixStream::connect(&socket).await {
+        Ok(s) => s,
+        Err(_) => {
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("{alias} is not running"),
+            )
+        }
+    };
+    let (parts, body) = request.into_parts();
+    let rest = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/")
+        .strip_prefix(prefix)
+        .unwrap_or("/")
+        .to_string();
+    let (mut sender, connection) =
+        match hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await {
+            Ok(pair) => pair,
+            Err(e) => return refuse(StatusCode::BAD_GATEWAY, format!("{alias}: {e}")),
+        };
+    tokio::spawn(connection);
+    let mut inner = hyper::Request::builder()
+        .method(parts.method)
+        .uri(
+            rest.parse::<Uri>()
+                .unwrap_or_else(|_| Uri::from_static("/")),
+        )
+        .header("host", "localhost");
+    if let Some(ct) = parts.headers.get("content-type") {
+        inner = inner.header("content-type", ct);
+    }
+    let inner = match inner.body(body) {
+        Ok(r) => r,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    match sender.send_request(inner).await {
+        Ok(reply) => {
+            let (parts, body) = reply.into_parts();
+            let bytes: Bytes = body
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .unwrap_or_default();
+            Response::from_parts(parts, Body::from(bytes))
+        }
+        Err(e) => refuse(StatusCode::BAD_GATEWAY, format!("{alias}: {e}")),
+    }
+}

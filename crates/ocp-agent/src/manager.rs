@@ -1,0 +1,216 @@
+//! The manager worker (`ocp_mgragent`): runs the platform's processes on this host (the
+//! database servers) and reports the host's facts.
+//!
+//! A platform process runs in its own process group, so that neither a signal to the agent's
+//! group nor the agent's death reaches it, and is recorded in a pidfile with its start time
+//! (`procs/NAME.json`), so that a restarted manager finds it again and never mistakes a
+//! reused pid for it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use ocp_api::agent::{ManagedProcess, StartProcess, MANAGER_ALIAS};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::{facts, procinfo, worker};
+
+/// What a pidfile holds.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PidFile {
+    name: String,
+    pid: i32,
+    start_ticks: u64,
+    command: String,
+    log_file: String,
+}
+
+struct Manager {
+    data_dir: PathBuf,
+    /// One start or stop at a time, so two calls cannot both start a process.
+    lock: tokio::sync::Mutex<()>,
+}
+
+type Shared = Arc<Manager>;
+
+pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
+    let manager = Arc::new(Manager {
+        data_dir: data_dir.to_path_buf(),
+        lock: tokio::sync::Mutex::new(()),
+    });
+    let app = Router::new()
+        .route("/facts", get(|| async { Json(facts::collect()) }))
+        .route("/processes", get(list).post(start))
+        .route("/processes/{name}", get(one))
+        .route("/processes/{name}/stop", post(stop))
+        .with_state(manager);
+    worker::serve(data_dir, MANAGER_ALIAS, app).await
+}
+
+fn failure(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "message": message.into() }))).into_response()
+}
+
+fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+impl Manager {
+    fn pidfile(&self, name: &str) -> PathBuf {
+        self.data_dir.join("procs").join(format!("{name}.json"))
+    }
+
+    fn read(&self, name: &str) -> Option<PidFile> {
+        serde_json::from_slice(&std::fs::read(self.pidfile(name)).ok()?).ok()
+    }
+
+    fn view(record: &PidFile) -> ManagedProcess {
+        ManagedProcess {
+            name: record.name.clone(),
+            pid: record.pid,
+            running: procinfo::is_same_process(record.pid, record.start_ticks),
+            command: record.command.clone(),
+            log_file: record.log_file.clone(),
+        }
+    }
+
+    fn all(&self) -> Vec<ManagedProcess> {
+        let mut all: Vec<ManagedProcess> = std::fs::read_dir(self.data_dir.join("procs"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let name = e
+                    .file_name()
+                    .to_string_lossy()
+                    .strip_suffix(".json")?
+                    .to_string();
+                self.read(&name)
+            })
+            .map(|r| Self::view(&r))
+            .collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all
+    }
+}
+
+async fn list(State(m): State<Shared>) -> Json<Vec<ManagedProcess>> {
+    Json(m.all())
+}
+
+async fn one(State(m): State<Shared>, UrlPath(name): UrlPath<String>) -> Response {
+    match m.read(&name) {
+        Some(record) => Json(Manager::view(&record)).into_response(),
+        None => failure(StatusCode::NOT_FOUND, format!("no process {name}")),
+    }
+}
+
+/// Starts the process unless it already runs (then answers it as it is).
+async fn start(State(m): State<Shared>, Json(spec): Json<StartProcess>) -> Response {
+    use std::os::unix::process::CommandExt as _;
+    if !valid_name(&spec.name) {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "name must be 1 to 64 letters, digits, _ - or .",
+        );
+    }
+    let _guard = m.lock.lock().await;
+    if let Some(record) = m.read(&spec.name) {
+        if procinfo::is_same_process(record.pid, record.start_ticks) {
+            return Json(Manager::view(&record)).into_response();
+        }
+    }
+    let log_file = crate::config::log_home(&m.data_dir).join(format!("{}.log", spec.name));
+    let log = match std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_file)
+    {
+        Ok(f) => f,
+        Err(e) => return failure(StatusCode::INTERNAL_SERVER_ERROR, format!("log file: {e}")),
+    };
+    let mut command = std::process::Command::new(&spec.program);
+    command
+        .args(&spec.args)
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone().expect("log handle"))
+        .stderr(log)
+        .process_group(0);
+    if let Some(cwd) = &spec.cwd {
+        command.current_dir(cwd);
+    }
+    let mut child = match command.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            return failure(
+                StatusCode::BAD_REQUEST,
+                format!("cannot start {}: {e}", spec.program),
+            )
+        }
+    };
+    let pid = child.id() as i32;
+    // Reap it if it exits while this manager lives; after that, init does.
+    std::thread::spawn(move || child.wait());
+    let record = PidFile {
+        name: spec.name.clone(),
+        pid,
+        start_ticks: procinfo::start_ticks(pid).unwrap_or(0),
+        command: std::iter::once(spec.program.clone())
+            .chain(spec.args.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" "),
+        log_file: log_file.display().to_string(),
+    };
+    let written = serde_json::to_vec(&record)
+        .map_err(std::io::Error::other)
+        .and_then(|bytes| write_atomic(&m.pidfile(&spec.name), &bytes));
+    if let Err(e) = written {
+        return failure(StatusCode::INTERNAL_SERVER_ERROR, format!("pidfile: {e}"));
+    }
+    tracing::info!(name = spec.name, pid, "started a platform process");
+    Json(Manager::view(&record)).into_response()
+}
+
+/// Stops the process group (SIGTERM, SIGKILL after 10 s) and forgets the pidfile.
+async fn stop(State(m): State<Shared>, UrlPath(name): UrlPath<String>) -> Response {
+    let _guard = m.lock.lock().await;
+    let Some(record) = m.read(&name) else {
+        return failure(StatusCode::NOT_FOUND, format!("no process {name}"));
+    };
+    if procinfo::is_same_process(record.pid, record.start_ticks) {
+        let group = Pid::from_raw(record.pid);
+        let _ = killpg(group, Signal::SIGTERM);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while procinfo::is_same_process(record.pid, record.start_ticks) {
+            if std::time::Instant::now() > deadline {
+                let _ = killpg(group, Signal::SIGKILL);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tracing::info!(name, pid = record.pid, "stopped a platform process");
+    }
+    let _ = std::fs::remove_file(m.pidfile(&name));
+    let mut view = Manager::view(&record);
+    view.running = false;
+    Json(view).into_response()
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let temp = path.with_extension("tmp");
+    std::fs::write(&temp, bytes)?;
+    std::fs::File::open(&temp)?.sync_all()?;
+    std::fs::rename(temp, path)
+}

@@ -1,0 +1,172 @@
+//! The agent's calls to the server: the one-time join, then signed heartbeats.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use ocp_api::agent::{signed_headers, Heartbeat, HostFacts, JoinRequest, JoinResponse};
+use rand::Rng;
+use serde_json::Value;
+
+use crate::config::{self, AgentConfig, Credentials};
+use crate::facts;
+use crate::supervisor::Supervisor;
+
+/// Facts are resent this often even when nothing changed (disk use moves).
+const FACTS_EVERY: Duration = Duration::from_secs(300);
+
+/// The credentials saved by an earlier join, or a new join with the configured token.
+pub async fn credentials(config: &AgentConfig, port: u16) -> anyhow::Result<Credentials> {
+    if let Some(saved) = config::load_credentials(&config.data_dir)? {
+        let mut saved = saved;
+        if let Some(server) = &config.server {
+            saved.server = server.clone();
+        }
+        return Ok(saved);
+    }
+    let server = config
+        .server
+        .clone()
+        .context("this agent has not joined: give --server and --join-token")?;
+    let token = config.join_token.clone().context(
+        "this agent has not joined: give --join-token (ocp-server join-token prints one)",
+    )?;
+    let request = JoinRequest {
+        token,
+        inner_ip_address: config.advertise_ip.clone(),
+        port,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        install_home: config.install_home(),
+        log_home: config.log_home().display().to_string(),
+        facts: facts::collect(),
+    };
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let reply = client
+        .post(format!("{server}/api/v2/agents/join"))
+        .json(&request)
+        .send()
+        .await
+        .with_context(|| format!("joining {server}"))?;
+    let status = reply.status();
+    let body: Value = reply.json().await.context("reading the join answer")?;
+    if !status.is_success() {
+        anyhow::bail!(
+            "the server refused to let this agent join ({status}): {}",
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or("no reason given")
+        );
+    }
+    let joined: JoinResponse = serde_json::from_value(body["data"].clone())?;
+    let credentials = Credentials {
+        host_id: joined.host_id,
+        secret: joined.secret,
+        server,
+    };
+    config::save_credentials(&config.data_dir, &credentials)?;
+    tracing::info!(host_id = joined.host_id, task = ?joined.task_id, "joined the server");
+    Ok(credentials)
+}
+
+pub struct ServerLink {
+    credentials: Credentials,
+    client: reqwest::Client,
+}
+
+impl ServerLink {
+    pub fn new(credentials: Credentials) -> anyhow::Result<Self> {
+        Ok(Self {
+            credentials,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()?,
+        })
+    }
+
+    /// Sends a heartbeat every interval, forever. A failed one is logged and the next one
+    /// goes out on time.
+    pub async fn heartbeats(self, supervisor: Supervisor) {
+        let mut ticker = tokio::time::interval(supervisor.config.heartbeat);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_facts: Option<(HostFacts, Instant)> = None;
+        let mut failing = false;
+        loop {
+            ticker.tick().await;
+            let facts = facts::collect();
+            let send_facts = match &last_facts {
+                Some((previous, at)) => {
+                    without_free_space(previous) != without_free_space(&facts)
+                        || at.elapsed() > FACTS_EVERY
+                }
+                None => true,
+            };
+            let beat = Heartbeat {
+                report: supervisor.report().await,
+                facts: send_facts.then(|| facts.clone()),
+            };
+            match self.send(&beat).await {
+                Ok(()) => {
+                    if send_facts {
+                        last_facts = Some((facts, Instant::now()));
+                    }
+                    if failing {
+                        tracing::info!("heartbeats reach the server again");
+                        failing = false;
+                    }
+                }
+                Err(e) => {
+                    if !failing {
+                        tracing::warn!("heartbeat failed: {e:#}");
+                    }
+                    failing = true;
+                }
+            }
+        }
+    }
+
+    async fn send(&self, beat: &Heartbeat) -> anyhow::Result<()> {
+        let path = "/api/v2/agents/heartbeat";
+        let body = serde_json::to_vec(beat)?;
+        let nonce = hex::encode(rand::thread_rng().gen::<[u8; 16]>());
+        let now = chrono_millis();
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.credentials.server))
+            .header("content-type", "application/json");
+        for (name, value) in signed_headers(
+            &self.credentials.secret,
+            self.credentials.host_id,
+            "POST",
+            path,
+            &body,
+            now,
+            &nonce,
+        ) {
+            request = request.header(name, value);
+        }
+        let reply = request.body(body).send().await?;
+        if !reply.status().is_success() {
+            let status = reply.status();
+            let text = reply.text().await.unwrap_or_default();
+            anyhow::bail!("the server answered {status}: {text}");
+        }
+        Ok(())
+    }
+}
+
+/// The facts but for free disk space, which changes all the time.
+fn without_free_space(facts: &HostFacts) -> HostFacts {
+    let mut facts = facts.clone();
+    for disk in &mut facts.disks {
+        disk.free_bytes = 0;
+    }
+    facts
+}
+
+pub fn chrono_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,178 @@
+//! The server's side of the agent protocol: signed calls to a host's agent, and the check of
+//! the agents' signed calls to the server.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use ocp_api::agent::{signed_headers, AgentReport, ReplayGuard, SignedRequest};
+use ocp_api::ErrorCode;
+use ocp_store::Store;
+use rand::Rng;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::auth::Authenticator;
+use crate::http::Failure;
+
+/// Calls to agents and checks of calls from them. Cheap to clone.
+#[derive(Clone)]
+pub struct AgentClient {
+    store: Store,
+    auth: Arc<Authenticator>,
+    http: reqwest::Client,
+    replays: Arc<ReplayGuard>,
+    /// Unsealed secrets by host id: opening one costs a metadb read and a decryption.
+    secrets: Arc<Mutex<HashMap<i64, String>>>,
+}
+
+fn unavailable(host_id: i64, message: impl std::fmt::Display) -> Failure {
+    Failure::new(
+        ErrorCode::AgentUnavailable,
+        format!("the agent of host {host_id}: {message}"),
+    )
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl AgentClient {
+    pub fn new(store: Store, auth: Arc<Authenticator>) -> Self {
+        Self {
+            store,
+            auth,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .connect_timeout(Duration::from_secs(5))
+                .build()
+                .expect("HTTP client"),
+            replays: Arc::new(ReplayGuard::new()),
+            secrets: Arc::default(),
+        }
+    }
+
+    /// A new random secret for an agent, and the same sealed for the metadb.
+    pub fn new_secret(&self) -> Result<(String, String), Failure> {
+        let secret = hex::encode(rand::thread_rng().gen::<[u8; 32]>());
+        let sealed = self.auth.seal(&secret)?;
+        Ok((secret, sealed))
+    }
+
+    async fn secret(&self, host_id: i64) -> Result<String, Failure> {
+        if let Some(secret) = self.secrets.lock().expect("secrets lock").get(&host_id) {
+            return Ok(secret.clone());
+        }
+        let host = self.store.host(host_id).await?;
+        let agent = host
+            .agent
+            .ok_or_else(|| unavailable(host_id, "no agent has joined"))?;
+        let secret = self.auth.unseal(&agent.secret_sealed)?;
+        self.secrets
+            .lock()
+            .expect("secrets lock")
+            .insert(host_id, secret.clone());
+        Ok(secret)
+    }
+
+    /// Forgets a host's secret (the host was deleted).
+    pub fn forget(&self, host_id: i64) {
+        self.secrets.lock().expect("secrets lock").remove(&host_id);
+    }
+
+    /// A signed call to the agent of `host_id`; its JSON answer.
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        host_id: i64,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<T, Failure> {
+        let host = self.store.host(host_id).await?;
+        let secret = self.secret(host_id).await?;
+        let body = match body {
+            Some(b) => serde_json::to_vec(b).map_err(Failure::internal)?,
+            None => Vec::new(),
+        };
+        let nonce = hex::encode(rand::thread_rng().gen::<[u8; 16]>());
+        let url = format!("http://{}:{}{path}", host.inner_ip_address, host.agent_port);
+        let mut request = self.http.request(method.clone(), &url);
+        for (name, value) in signed_headers(
+            &secret,
+            host_id,
+            method.as_str(),
+            path,
+            &body,
+            now_ms(),
+            &nonce,
+        ) {
+            request = request.header(name, value);
+        }
+        if !body.is_empty() {
+            request = request.header("content-type", "application/json");
+        }
+        let reply = request
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| unavailable(host_id, format!("unreachable at {url}: {e}")))?;
+        let status = reply.status();
+        let bytes = reply.bytes().await.map_err(|e| unavailable(host_id, e))?;
+        if !status.is_success() {
+            let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(str::to_string))
+                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+            return Err(unavailable(host_id, format!("{status}: {message}")));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| unavailable(host_id, e))
+    }
+
+    pub async fn status(&self, host_id: i64) -> Result<AgentReport, Failure> {
+        self.call(host_id, reqwest::Method::GET, "/v1/status", None::<&()>)
+            .await
+    }
+
+    /// `action` (start, stop, restart) on every worker of the agent.
+    pub async fn all_workers(&self, host_id: i64, action: &str) -> Result<AgentReport, Failure> {
+        let path = format!("/v1/workers/{action}");
+        self.call(host_id, reqwest::Method::POST, &path, None::<&()>)
+            .await
+    }
+
+    /// `action` on one worker of the agent.
+    pub async fn worker(
+        &self,
+        host_id: i64,
+        alias: &str,
+        action: &str,
+    ) -> Result<AgentReport, Failure> {
+        let path = format!("/v1/workers/{alias}/{action}");
+        self.call(host_id, reqwest::Method::POST, &path, None::<&()>)
+            .await
+    }
+
+    /// Checks a call signed by an agent; answers the host it speaks for.
+    pub async fn verify(
+        &self,
+        headers: &HeaderMap,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Result<i64, Failure> {
+        let refused = |e: &dyn std::fmt::Display| {
+            Failure::new(ErrorCode::Unauthorized, format!("agent call refused: {e}"))
+        };
+        let signed = SignedRequest::parse(|name| headers.get(name)?.to_str().ok())
+            .map_err(|e| refused(&e))?;
+        let secret = match self.secret(signed.host_id).await {
+            Ok(secret) => secret,
+            Err(_) => return Err(refused(&"unknown host")),
+        };
+        signed
+            .verify(&secret, method, path, body, now_ms(), &self.replays)
+            .map_err(|e| refused(&e))?;
+        Ok(signed.host_id)
+    }
+}

@@ -1,0 +1,180 @@
+//! `ocp-agent` processes for tests, each its own "host": its own loopback address
+//! (127.0.0.2, 127.0.0.3, ...) and data directory.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::ChildGroup;
+
+/// Where the `ocp-agent` binary is: `OCP_AGENT_BIN`, else beside the running test binary.
+pub fn agent_binary() -> PathBuf {
+    if let Ok(path) = std::env::var("OCP_AGENT_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let mut dir = exe.parent().expect("exe dir").to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    dir.join("ocp-agent")
+}
+
+/// A free TCP port on `ip`.
+pub fn free_port(ip: &str) -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind((ip, 0))?.local_addr()?.port())
+}
+
+/// A running agent; killed on drop with the platform processes it started.
+pub struct AgentProcess {
+    process: Option<ChildGroup>,
+    data_dir: PathBuf,
+    _temp: tempfile::TempDir,
+    ip: String,
+    port: u16,
+    server_url: String,
+    join_token: Option<String>,
+    heartbeat_ms: u64,
+}
+
+impl AgentProcess {
+    /// Starts an agent on `ip` that joins `server_url` with `join_token`.
+    pub fn start(
+        server_url: &str,
+        ip: &str,
+        join_token: &str,
+        heartbeat_ms: u64,
+    ) -> anyhow::Result<Self> {
+        let temp = tempfile::tempdir()?;
+        let mut agent = Self {
+            process: None,
+            data_dir: temp.path().join("agent"),
+            _temp: temp,
+            ip: ip.to_string(),
+            port: free_port(ip)?,
+            server_url: server_url.to_string(),
+            join_token: Some(join_token.to_string()),
+            heartbeat_ms,
+        };
+        agent.launch()?;
+        Ok(agent)
+    }
+
+    fn launch(&mut self) -> anyhow::Result<()> {
+        std::fs::create_dir_all(&self.data_dir)?;
+        let mut command = Command::new(agent_binary());
+        command
+            .arg("run")
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .arg("--listen")
+            .arg(format!("{}:{}", self.ip, self.port))
+            .arg("--server")
+            .arg(&self.server_url)
+            .arg("--heartbeat-ms")
+            .arg(self.heartbeat_ms.to_string())
+            .arg("--monitor-ms")
+            .arg("1000")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(token) = &self.join_token {
+            command.env("OCP_AGENT_JOIN_TOKEN", token);
+        }
+        let mut process = ChildGroup::spawn("ocp-agent", command)?;
+        let stdout = process
+            .child_mut()
+            .and_then(|c| c.stdout.take())
+            .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.starts_with("ocp-agent listening on ") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        rx.recv_timeout(Duration::from_secs(60)).map_err(|_| {
+            anyhow::anyhow!(
+                "ocp-agent on {} did not start; its log:\n{}",
+                self.ip,
+                std::fs::read_to_string(self.log_path()).unwrap_or_default()
+            )
+        })?;
+        self.process = Some(process);
+        Ok(())
+    }
+
+    pub fn ip(&self) -> &str {
+        &self.ip
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}:{}", self.ip, self.port)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.data_dir.join("log").join("ocp_agentd.log")
+    }
+
+    /// The supervisor's pid.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().and_then(ChildGroup::pid)
+    }
+
+    /// The host id and secret the agent got when it joined.
+    pub fn credentials(&self) -> anyhow::Result<(i64, String)> {
+        let text = std::fs::read_to_string(self.data_dir.join("credentials.json"))?;
+        let v: Value = serde_json::from_str(&text)?;
+        Ok((
+            v["hostId"].as_i64().unwrap_or_default(),
+            v["secret"].as_str().unwrap_or_default().to_string(),
+        ))
+    }
+
+    /// SIGKILL to the agent's process group: the crash case. Platform processes live on.
+    pub fn kill(&mut self) {
+        if let Some(mut p) = self.process.take() {
+            p.kill();
+        }
+    }
+
+    /// Starts the agent again on the same address and data directory (no token needed).
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.kill();
+        self.join_token = None;
+        self.launch()
+    }
+
+    /// A client that signs its calls with this agent's secret.
+    pub fn signed_client(&self) -> anyhow::Result<crate::AgentApi> {
+        let (host_id, secret) = self.credentials()?;
+        Ok(crate::AgentApi::new(&self.url(), host_id, &secret))
+    }
+}
+
+impl Drop for AgentProcess {
+    fn drop(&mut self) {
+        self.kill();
+        // The platform processes it started run in groups of their own: end them too.
+        let procs = self.data_dir.join("procs");
+        for entry in std::fs::read_dir(procs).into_iter().flatten().flatten() {
+            let Ok(text) = std::fs::read_to_string(entry.path()) else {
+                continue;
+            };
+            let pid = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v["pid"].as_i64())
+                .unwrap_or(0);
+            if pid > 0 {
+                crate::process::kill_group(pid as i32);
+            }
+        }
+    }
+}
