@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the server and the benchmark in release mode and prints the numbers.
-# Usage: bash scripts/bench.sh [--quick]
+# Usage: bash scripts/bench.sh [--quick] [--only tasks|agents]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ocp-target}"
-cargo build --release --bin ocp-server --bin ocp-bench
+cargo build --release --bin ocp-server --bin ocp-agent --bin ocp-bench
 "$CARGO_TARGET_DIR/release/ocp-bench" "$@"

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Starts the platform on its embedded default: SQLite metadb in ./ocp-data, API on
-# 127.0.0.1:8080. On first start it prints the admin password (or uses OCP_ADMIN_PASSWORD).
+# 127.0.0.1:8080, and a local agent on 127.0.0.1:62888 that joins on the first start (this
+# machine becomes host 127.0.0.1). On first start it prints the admin password (or uses
+# OCP_ADMIN_PASSWORD).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ocp-target}"
-cargo build --release --bin ocp-server
-exec "$CARGO_TARGET_DIR/release/ocp-server" --listen "${OCP_LISTEN:-127.0.0.1:8080}" --data-dir "${OCP_DATA_DIR:-ocp-data}" "$@"
+cargo build --release --bin ocp-server --bin ocp-agent
+exec "$CARGO_TARGET_DIR/release/ocp-server" --listen "${OCP_LISTEN:-127.0.0.1:8080}" \
+  --data-dir "${OCP_DATA_DIR:-ocp-data}" --local-agent "${OCP_LOCAL_AGENT:-127.0.0.1:62888}" "$@"

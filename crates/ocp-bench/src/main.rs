@@ -4,6 +4,12 @@
 //!    request at a time, then throughput with concurrent clients.
 //! 2. The engine alone, on SQLite and on PostgreSQL: no-op subtasks executed per second for
 //!    DAGs of 5 chained steps and of a 50-way fan-out.
+//! 3. Agents: a real agent's idle RSS per process, an agent restart task end to end, and the
+//!    server's CPU while 1,000 simulated agents send a heartbeat every 10 s.
+//!
+//! `--quick` runs smaller counts; `--only agents` (or `tasks`) runs one group.
+
+mod agents;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,10 +31,23 @@ fn report(line: String) {
 async fn main() -> anyhow::Result<()> {
     let quick = std::env::args().any(|a| a == "--quick");
     let scale = if quick { 5 } else { 1 };
-    http_create(2000 / scale).await?;
-    for backend in ["sqlite", "postgres"] {
-        engine(backend, "chain of 5", 400 / scale, 5, 1).await?;
-        engine(backend, "fan-out of 50", 40 / scale, 50, 50).await?;
+    let args: Vec<String> = std::env::args().collect();
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    if only.as_deref() != Some("agents") {
+        http_create(2000 / scale).await?;
+        for backend in ["sqlite", "postgres"] {
+            engine(backend, "chain of 5", 400 / scale, 5, 1).await?;
+            engine(backend, "fan-out of 50", 40 / scale, 50, 50).await?;
+        }
+    }
+    if only.as_deref() != Some("tasks") {
+        agents::idle_and_restart(10 / scale).await?;
+        let window = Duration::from_secs(if quick { 10 } else { 30 });
+        agents::heartbeat_load(1000 / scale, Duration::from_secs(10), window).await?;
     }
     Ok(())
 }

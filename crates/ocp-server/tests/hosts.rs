@@ -349,6 +349,10 @@ async fn hosts_join_and_agents_restart_and_stop_as_tasks() {
         .await;
     assert_eq!(unknown.error_code(), 10002);
 
+    // An IDC that hosts stand in cannot be deleted.
+    let in_use = admin.delete(&format!("/api/v2/compute/idcs/{idc}")).await;
+    assert_eq!((in_use.status, in_use.error_code()), (409, 10006));
+
     // Deleting hosts: their agents' credentials stop working.
     admin
         .post(

@@ -243,6 +243,12 @@ async fn heartbeat(
         .verify(&headers, "POST", "/api/v2/agents/heartbeat", &body)
         .await?;
     let beat: Heartbeat = parse_json(&body)?;
+    if beat.report.host_id != host_id {
+        return Err(Failure::field(
+            "report.hostId",
+            format!("host {host_id} reports for host {}", beat.report.host_id),
+        ));
+    }
     let mut processes = Vec::with_capacity(beat.report.processes.len());
     for p in &beat.report.processes {
         processes.push((

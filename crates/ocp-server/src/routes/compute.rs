@@ -263,8 +263,26 @@ async fn delete_idc(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<NoData, Failure> {
+    refuse_if_used(&state, Catalog::Idc, id).await?;
     state.store.delete_catalog_entry(Catalog::Idc, id).await?;
     Ok(NoData)
+}
+
+/// An IDC or host type that hosts use stays.
+async fn refuse_if_used(state: &AppState, catalog: Catalog, id: i64) -> Result<(), Failure> {
+    let record = state.store.catalog_entry(catalog, id).await?;
+    let hosts = state.store.hosts_using(catalog == Catalog::Idc, id).await?;
+    if hosts > 0 {
+        return Err(Failure::new(
+            ErrorCode::StateConflict,
+            format!(
+                "{} {} is used by {hosts} hosts; move or delete them first",
+                catalog.entity(),
+                record.name
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Lists host types.
@@ -318,6 +336,7 @@ async fn delete_host_type(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<NoData, Failure> {
+    refuse_if_used(&state, Catalog::HostType, id).await?;
     state
         .store
         .delete_catalog_entry(Catalog::HostType, id)
