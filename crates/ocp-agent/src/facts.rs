@@ -26,21 +26,6 @@ fn os_release() -> String {
     format!("{id}{version}")
 }
 
-fn memory_bytes() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))?
-                .split_whitespace()
-                .next()?
-                .parse::<u64>()
-                .ok()
-        })
-        .map(|kb| kb * 1024)
-        .unwrap_or(0)
-}
-
 /// Mounted block devices (and the root file system, whatever backs it), one per device.
 /// (statvfs counts are 32-bit on some targets, hence the casts.)
 #[allow(clippy::unnecessary_cast)]
@@ -81,7 +66,7 @@ pub fn collect() -> HostFacts {
         cpu_count: std::thread::available_parallelism()
             .map(|n| n.get() as u32)
             .unwrap_or(1),
-        memory_bytes: memory_bytes(),
+        memory_bytes: crate::procinfo::meminfo("MemTotal:"),
         disks: disks(),
     }
 }

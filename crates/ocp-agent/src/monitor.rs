@@ -40,21 +40,6 @@ fn cpu_jiffies() -> Option<(u64, u64)> {
     Some((total - idle, total))
 }
 
-fn meminfo(key: &str) -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find_map(|l| l.strip_prefix(key))?
-                .split_whitespace()
-                .next()?
-                .parse::<u64>()
-                .ok()
-        })
-        .map(|kb| kb * 1024)
-        .unwrap_or(0)
-}
-
 fn sample(previous: &mut Option<(u64, u64)>) -> Sample {
     let now = cpu_jiffies();
     let cpu_percent = match (*previous, now) {
@@ -73,8 +58,8 @@ fn sample(previous: &mut Option<(u64, u64)>) -> Sample {
         load1: load.first().copied().unwrap_or(0.0),
         load5: load.get(1).copied().unwrap_or(0.0),
         load15: load.get(2).copied().unwrap_or(0.0),
-        memory_total: meminfo("MemTotal:"),
-        memory_available: meminfo("MemAvailable:"),
+        memory_total: procinfo::meminfo("MemTotal:"),
+        memory_available: procinfo::meminfo("MemAvailable:"),
         rss: procinfo::rss_bytes(std::process::id() as i32).unwrap_or(0),
         timestamp_ms: crate::server_link::chrono_millis(),
     }

@@ -8,9 +8,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use ocp_api::agent::{AgentReport, MANAGER_ALIAS, WORKER_ALIASES};
+use ocp_api::agent::{AgentReport, HostFacts, MANAGER_ALIAS, WORKER_ALIASES};
 use ocp_api::host::{HostAgentStatus, HostStatus, ProcessStatus};
-use ocp_store::HeartbeatUpdate;
 use ocp_task::{NodeId, Registry, Step, StepContext, StepError, StepSpec, TaskTemplate};
 
 use crate::agent_client::AgentClient;
@@ -56,28 +55,16 @@ fn pids(report: &AgentReport) -> String {
         .join(" ")
 }
 
-/// Records what the agent reported as a heartbeat would (processes, agent status).
-async fn record(ctx: &StepContext, host_id: i64, report: &AgentReport) -> Result<(), StepError> {
-    let processes = report
-        .processes
-        .iter()
-        .map(|p| {
-            serde_json::to_string(p)
-                .map(|json| (p.alias.clone(), json))
-                .map_err(|e| StepError::new(e.to_string()))
-        })
-        .collect::<Result<_, _>>()?;
-    ctx.store()
-        .record_heartbeat(
-            host_id,
-            &HeartbeatUpdate {
-                version: report.version.clone(),
-                manager_running: report.manager_running(),
-                processes,
-                facts: None,
-            },
-        )
-        .await?;
+/// Records what the agent reported as a heartbeat would (processes, agent status, facts).
+async fn record(
+    ctx: &StepContext,
+    host_id: i64,
+    report: &AgentReport,
+    facts: Option<&HostFacts>,
+) -> Result<(), StepError> {
+    let update = crate::routes::agent_link::heartbeat_update(report, facts)
+        .map_err(|e| StepError::new(e.to_string()))?;
+    ctx.store().record_heartbeat(host_id, &update).await?;
     Ok(())
 }
 
@@ -217,7 +204,7 @@ impl Step for Finish {
         ctx.store()
             .set_agent_status(host_id, settled_status(&report).as_str())
             .await?;
-        record(ctx, host_id, &report).await?;
+        record(ctx, host_id, &report, None).await?;
         ctx.log(format!("host {host_id} agent {}", settled_status(&report)));
         Ok(())
     }
@@ -319,7 +306,7 @@ impl Step for UpdateHostStatus {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
         let host_id = target_host(ctx)?;
         let report = self.agents.status(host_id).await.map_err(failed)?;
-        let facts: ocp_api::agent::HostFacts = self
+        let facts: HostFacts = self
             .agents
             .call(host_id, reqwest::Method::GET, "/v1/mgr/facts", None::<&()>)
             .await
@@ -334,19 +321,7 @@ impl Step for UpdateHostStatus {
             facts.memory_bytes >> 20,
             facts.disks.len()
         ));
-        let mut update = HeartbeatUpdate {
-            version: report.version.clone(),
-            manager_running: report.manager_running(),
-            processes: Vec::new(),
-            facts: Some(crate::routes::agent_link::facts_columns(&facts)),
-        };
-        for p in &report.processes {
-            update.processes.push((
-                p.alias.clone(),
-                serde_json::to_string(p).map_err(|e| StepError::new(e.to_string()))?,
-            ));
-        }
-        ctx.store().record_heartbeat(host_id, &update).await?;
+        record(ctx, host_id, &report, Some(&facts)).await?;
         ctx.store()
             .set_host_status(host_id, HostStatus::Available.as_str())
             .await?;
@@ -371,7 +346,7 @@ impl Step for OneWorker {
             .worker(host_id, &alias, &action)
             .await
             .map_err(failed)?;
-        record(ctx, host_id, &report).await?;
+        record(ctx, host_id, &report, None).await?;
         let status = settled_status(&report);
         ctx.store()
             .set_agent_status(host_id, status.as_str())

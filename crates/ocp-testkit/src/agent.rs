@@ -12,15 +12,7 @@ use crate::ChildGroup;
 
 /// Where the `ocp-agent` binary is: `OCP_AGENT_BIN`, else beside the running test binary.
 pub fn agent_binary() -> PathBuf {
-    if let Ok(path) = std::env::var("OCP_AGENT_BIN") {
-        return PathBuf::from(path);
-    }
-    let exe = std::env::current_exe().expect("current exe");
-    let mut dir = exe.parent().expect("exe dir").to_path_buf();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    dir.join("ocp-agent")
+    crate::server::sibling_binary("OCP_AGENT_BIN", "ocp-agent")
 }
 
 /// A free TCP port on `ip`.

@@ -9,7 +9,12 @@ use crate::{Api, ChildGroup, ADMIN_PASSWORD};
 
 /// Where the `ocp-server` binary is: `OCP_SERVER_BIN`, else beside the running test binary.
 pub fn server_binary() -> PathBuf {
-    if let Ok(path) = std::env::var("OCP_SERVER_BIN") {
+    sibling_binary("OCP_SERVER_BIN", "ocp-server")
+}
+
+/// The binary named by `env_var`, else `name` in the target directory of the running binary.
+pub(crate) fn sibling_binary(env_var: &str, name: &str) -> PathBuf {
+    if let Ok(path) = std::env::var(env_var) {
         return PathBuf::from(path);
     }
     let exe = std::env::current_exe().expect("current exe");
@@ -17,7 +22,7 @@ pub fn server_binary() -> PathBuf {
     if dir.ends_with("deps") {
         dir.pop();
     }
-    dir.join("ocp-server")
+    dir.join(name)
 }
 
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use ocp_api::agent::{Heartbeat, HostFacts, JoinRequest, JoinResponse};
+use ocp_api::agent::{AgentReport, Heartbeat, HostFacts, JoinRequest, JoinResponse};
 use ocp_api::host::{CreateJoinToken, JoinToken};
 use ocp_api::{ErrorCode, Timestamp};
 use ocp_store::{Catalog, HeartbeatUpdate, JoiningAgent, Store, StoreError};
@@ -42,6 +42,24 @@ pub fn facts_columns(facts: &HostFacts) -> (String, String, String, String, Stri
         facts.architecture.clone(),
         serde_json::to_string(facts).unwrap_or_default(),
     )
+}
+
+/// What an agent's report (and facts, if any) change in the metadb.
+pub fn heartbeat_update(
+    report: &AgentReport,
+    facts: Option<&HostFacts>,
+) -> Result<HeartbeatUpdate, serde_json::Error> {
+    let processes = report
+        .processes
+        .iter()
+        .map(|p| Ok((p.alias.clone(), serde_json::to_string(p)?)))
+        .collect::<Result<_, serde_json::Error>>()?;
+    Ok(HeartbeatUpdate {
+        version: report.version.clone(),
+        manager_running: report.manager_running(),
+        processes,
+        facts: facts.map(facts_columns),
+    })
 }
 
 /// The IDC and host type of hosts placed without being named: the first of each, created
@@ -249,25 +267,8 @@ async fn heartbeat(
             format!("host {host_id} reports for host {}", beat.report.host_id),
         ));
     }
-    let mut processes = Vec::with_capacity(beat.report.processes.len());
-    for p in &beat.report.processes {
-        processes.push((
-            p.alias.clone(),
-            serde_json::to_string(p).map_err(Failure::internal)?,
-        ));
-    }
-    state
-        .store
-        .record_heartbeat(
-            host_id,
-            &HeartbeatUpdate {
-                version: beat.report.version.clone(),
-                manager_running: beat.report.manager_running(),
-                processes,
-                facts: beat.facts.as_ref().map(facts_columns),
-            },
-        )
-        .await?;
+    let update = heartbeat_update(&beat.report, beat.facts.as_ref()).map_err(Failure::internal)?;
+    state.store.record_heartbeat(host_id, &update).await?;
     Ok(NoData)
 }
 
