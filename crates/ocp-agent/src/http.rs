@@ -16,7 +16,7 @@ use ocp_api::agent::{ReplayGuard, SignedRequest, MANAGER_ALIAS, MONITOR_ALIAS};
 use serde_json::json;
 
 use crate::config::{self, Credentials};
-use crate::server_link::chrono_millis;
+use crate::server_link::now_ms;
 use crate::supervisor::Supervisor;
 
 /// Bodies larger than this are refused before they are hashed.
@@ -71,7 +71,7 @@ async fn verify(State(shared): State<Shared>, request: Request, next: Next) -> R
             parts.method.as_str(),
             path,
             &bytes,
-            chrono_millis(),
+            now_ms(),
             &shared.replays,
         )
     });
@@ -99,10 +99,7 @@ async fn all_workers(State(shared): State<Shared>, Path(action): Path<String>) -
         },
         _ => return refuse(StatusCode::NOT_FOUND, format!("no action {action}")),
     };
-    match done {
-        Ok(()) => Json(s.report().await).into_response(),
-        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
-    }
+    answer(s, done).await
 }
 
 /// `POST /v1/workers/{alias}/start|stop|restart`.
@@ -120,8 +117,13 @@ async fn one_worker(
         "restart" => s.restart(&alias).await,
         _ => return refuse(StatusCode::NOT_FOUND, format!("no action {action}")),
     };
+    answer(s, done).await
+}
+
+/// The processes after a worker action, or why it failed.
+async fn answer(supervisor: &Supervisor, done: anyhow::Result<()>) -> Response {
     match done {
-        Ok(()) => Json(s.report().await).into_response(),
+        Ok(()) => Json(supervisor.report().await).into_response(),
         Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
     }
 }

@@ -61,7 +61,7 @@ fn sample(previous: &mut Option<(u64, u64)>) -> Sample {
         memory_total: procinfo::meminfo("MemTotal:"),
         memory_available: procinfo::meminfo("MemAvailable:"),
         rss: procinfo::rss_bytes(std::process::id() as i32).unwrap_or(0),
-        timestamp_ms: crate::server_link::chrono_millis(),
+        timestamp_ms: crate::server_link::now_ms(),
     }
 }
 

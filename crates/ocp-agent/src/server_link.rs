@@ -129,7 +129,7 @@ impl ServerLink {
         let path = "/api/v2/agents/heartbeat";
         let body = serde_json::to_vec(beat)?;
         let nonce = hex::encode(rand::thread_rng().gen::<[u8; 16]>());
-        let now = chrono_millis();
+        let now = now_ms();
         let mut request = self
             .client
             .post(format!("{}{path}", self.credentials.server))
@@ -164,7 +164,7 @@ fn without_free_space(facts: &HostFacts) -> HostFacts {
     facts
 }
 
-pub fn chrono_millis() -> i64 {
+pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

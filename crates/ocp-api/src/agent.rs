@@ -7,7 +7,7 @@
 //! timestamp more than [`MAX_SKEW_MS`] away from its clock and a nonce it has seen within that
 //! window, so a captured request cannot be replayed.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::sync::Mutex;
 
 use hmac::{Hmac, Mac};
@@ -172,7 +172,7 @@ impl<'a> SignedRequest<'a> {
         );
         mac.verify_slice(&given)
             .map_err(|_| SignatureError::Mismatch)?;
-        replays.check(self.host_id, self.nonce, self.timestamp_ms, now_ms)
+        replays.check(self.host_id, self.nonce, now_ms)
     }
 }
 
@@ -185,7 +185,8 @@ pub struct ReplayGuard {
 
 #[derive(Debug, Default)]
 struct ReplayState {
-    seen: HashMap<(i64, String), i64>,
+    seen: HashSet<(i64, String)>,
+    /// When each nonce was seen, oldest first, to forget them once out of the window.
     order: VecDeque<(i64, (i64, String))>,
 }
 
@@ -194,13 +195,7 @@ impl ReplayGuard {
         Self::default()
     }
 
-    fn check(
-        &self,
-        host_id: i64,
-        nonce: &str,
-        timestamp_ms: i64,
-        now_ms: i64,
-    ) -> Result<(), SignatureError> {
+    fn check(&self, host_id: i64, nonce: &str, now_ms: i64) -> Result<(), SignatureError> {
         let mut state = self.inner.lock().expect("replay guard lock");
         while let Some((at, _)) = state.order.front() {
             if now_ms - *at <= 2 * MAX_SKEW_MS {
@@ -210,10 +205,9 @@ impl ReplayGuard {
             state.seen.remove(&key);
         }
         let key = (host_id, nonce.to_string());
-        if state.seen.contains_key(&key) {
+        if !state.seen.insert(key.clone()) {
             return Err(SignatureError::Replayed);
         }
-        state.seen.insert(key.clone(), timestamp_ms);
         state.order.push_back((now_ms, key));
         Ok(())
     }

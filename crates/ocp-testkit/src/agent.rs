@@ -1,7 +1,6 @@
 //! `ocp-agent` processes for tests, each its own "host": its own loopback address
 //! (127.0.0.2, 127.0.0.3, ...) and data directory.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -76,25 +75,15 @@ impl AgentProcess {
             command.env("OCP_AGENT_JOIN_TOKEN", token);
         }
         let mut process = ChildGroup::spawn("ocp-agent", command)?;
-        let stdout = process
-            .child_mut()
-            .and_then(|c| c.stdout.take())
-            .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.starts_with("ocp-agent listening on ") {
-                    let _ = tx.send(());
-                }
-            }
-        });
-        rx.recv_timeout(Duration::from_secs(60)).map_err(|_| {
-            anyhow::anyhow!(
-                "ocp-agent on {} did not start; its log:\n{}",
-                self.ip,
-                std::fs::read_to_string(self.log_path()).unwrap_or_default()
-            )
-        })?;
+        process
+            .wait_for_line("ocp-agent listening on ", Duration::from_secs(60))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "ocp-agent on {} did not start; its log:\n{}",
+                    self.ip,
+                    std::fs::read_to_string(self.log_path()).unwrap_or_default()
+                )
+            })?;
         self.process = Some(process);
         Ok(())
     }

@@ -124,20 +124,32 @@ impl Api {
         self.send(reqwest::Method::DELETE, path, None, &[]).await
     }
 
-    /// Polls a task until it is no longer RUNNING (or the timeout passes) and returns it.
-    pub async fn wait_task(&self, id: i64, timeout: Duration) -> Value {
+    /// GETs `path` until `done` holds for its data; `Err` with the last data on timeout.
+    pub async fn poll(
+        &self,
+        path: &str,
+        timeout: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Result<Value, Value> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let task = self
-                .get(&format!("/api/v2/tasks/instances/{id}"))
-                .await
-                .ok();
-            let data = task.data().clone();
-            if data["status"] != "RUNNING" || tokio::time::Instant::now() > deadline {
-                return data;
+            let data = self.get(path).await.ok().data().clone();
+            if done(&data) {
+                return Ok(data);
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(data);
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Polls a task until it is no longer RUNNING (or the timeout passes) and returns it.
+    pub async fn wait_task(&self, id: i64, timeout: Duration) -> Value {
+        let path = format!("/api/v2/tasks/instances/{id}");
+        self.poll(&path, timeout, |task| task["status"] != "RUNNING")
+            .await
+            .unwrap_or_else(|last| last)
     }
 
     /// Polls a task until `done` holds for it.
@@ -147,22 +159,10 @@ impl Api {
         timeout: Duration,
         done: impl Fn(&Value) -> bool,
     ) -> Value {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let data = self
-                .get(&format!("/api/v2/tasks/instances/{id}"))
-                .await
-                .ok()
-                .data()
-                .clone();
-            if done(&data) {
-                return data;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "timed out waiting for task {id}: {data}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        let path = format!("/api/v2/tasks/instances/{id}");
+        match self.poll(&path, timeout, done).await {
+            Ok(data) => data,
+            Err(data) => panic!("timed out waiting for task {id}: {data}"),
         }
     }
 }

@@ -29,6 +29,23 @@ impl ChildGroup {
         self.child.as_mut()
     }
 
+    /// Waits for a line of the child's piped stdout that starts with `prefix`, and answers
+    /// the rest of it; `None` if none comes within `timeout` (or stdout was not piped).
+    pub fn wait_for_line(&mut self, prefix: &str, timeout: std::time::Duration) -> Option<String> {
+        use std::io::{BufRead, BufReader};
+        let stdout = self.child.as_mut()?.stdout.take()?;
+        let prefix = prefix.to_string();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix(&prefix) {
+                    let _ = tx.send(rest.trim().to_string());
+                }
+            }
+        });
+        rx.recv_timeout(timeout).ok()
+    }
+
     /// Sends `signal` to the whole group.
     #[allow(unsafe_code)]
     pub fn signal(&self, signal: i32) {

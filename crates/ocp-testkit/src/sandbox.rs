@@ -70,22 +70,19 @@ impl Sandbox {
         agent_status: &str,
         timeout: Duration,
     ) -> anyhow::Result<serde_json::Value> {
-        let admin = self.server.admin();
-        let deadline = std::time::Instant::now() + timeout;
-        loop {
-            let reply = admin.get(&format!("/api/v2/compute/hosts/{host_id}")).await;
-            let host = reply.data().clone();
-            if host["status"] == status && host["hostAgentStatus"] == agent_status {
-                return Ok(host);
-            }
-            if std::time::Instant::now() > deadline {
-                anyhow::bail!(
+        let path = format!("/api/v2/compute/hosts/{host_id}");
+        self.server
+            .admin()
+            .poll(&path, timeout, |host| {
+                host["status"] == status && host["hostAgentStatus"] == agent_status
+            })
+            .await
+            .map_err(|host| {
+                anyhow::anyhow!(
                     "host {host_id} is {} / agent {}, not {status} / {agent_status}",
                     host["status"],
                     host["hostAgentStatus"]
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+                )
+            })
     }
 }

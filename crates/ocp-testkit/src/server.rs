@@ -1,6 +1,5 @@
 //! An `ocp-server` process for tests.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -116,24 +115,14 @@ impl ServerProcess {
             command.env(k, v);
         }
         let mut process = ChildGroup::spawn("ocp-server", command)?;
-        let stdout = process
-            .child_mut()
-            .and_then(|c| c.stdout.take())
-            .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("ocp-server listening on ") {
-                    let _ = tx.send(url.trim().to_string());
-                }
-            }
-        });
-        let url = rx.recv_timeout(Duration::from_secs(60)).map_err(|_| {
-            anyhow::anyhow!(
-                "ocp-server did not start; its log:\n{}",
-                std::fs::read_to_string(self.log_path()).unwrap_or_default()
-            )
-        })?;
+        let url = process
+            .wait_for_line("ocp-server listening on ", Duration::from_secs(60))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "ocp-server did not start; its log:\n{}",
+                    std::fs::read_to_string(self.log_path()).unwrap_or_default()
+                )
+            })?;
         self.url = url;
         self.process = Some(process);
         Ok(())
