@@ -9,6 +9,7 @@
 mod config;
 mod facts;
 mod http;
+mod install;
 mod manager;
 mod monitor;
 mod procinfo;

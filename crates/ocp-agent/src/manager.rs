@@ -18,10 +18,11 @@ use axum::{Json, Router};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use ocp_api::agent::{ManagedProcess, StartProcess, MANAGER_ALIAS};
+use ocp_api::obdb::{DirRequest, InstallPackage};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::{facts, procinfo, worker};
+use crate::{facts, install, procinfo, worker};
 
 /// What a pidfile holds.
 #[derive(Debug, Serialize, Deserialize)]
@@ -38,6 +39,7 @@ struct Manager {
     data_dir: PathBuf,
     /// One start or stop at a time, so two calls cannot both start a process.
     lock: tokio::sync::Mutex<()>,
+    install_lock: tokio::sync::Mutex<()>,
 }
 
 type Shared = Arc<Manager>;
@@ -46,12 +48,21 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     let manager = Arc::new(Manager {
         data_dir: data_dir.to_path_buf(),
         lock: tokio::sync::Mutex::new(()),
+        install_lock: tokio::sync::Mutex::new(()),
     });
     let app = Router::new()
         .route("/facts", get(|| async { Json(facts::collect()) }))
         .route("/processes", get(list).post(start))
         .route("/processes/{name}", get(one))
         .route("/processes/{name}/stop", post(stop))
+        .route("/processes/{name}/log", get(log_tail))
+        .route("/packages/install", post(install_package))
+        .route("/dirs/prepare", post(prepare_dir))
+        .route("/dirs/remove", post(remove_dir))
+        .route(
+            "/ports/{port}",
+            get(|UrlPath(port): UrlPath<u16>| async move { Json(install::port_in_use(port)) }),
+        )
         .with_state(manager);
     worker::serve(data_dir, MANAGER_ALIAS, app).await
 }
@@ -206,6 +217,38 @@ async fn stop(State(m): State<Shared>, UrlPath(name): UrlPath<String>) -> Respon
     let mut view = Manager::view(&record);
     view.running = false;
     Json(view).into_response()
+}
+
+/// The last 4 KiB of a process's output, to tell why it exited.
+async fn log_tail(State(m): State<Shared>, UrlPath(name): UrlPath<String>) -> Response {
+    if !valid_name(&name) {
+        return failure(StatusCode::BAD_REQUEST, "bad process name");
+    }
+    let path = crate::config::log_home(&m.data_dir).join(format!("{name}.log"));
+    let bytes = std::fs::read(&path).unwrap_or_default();
+    let tail = &bytes[bytes.len().saturating_sub(4096)..];
+    Json(json!({ "log": String::from_utf8_lossy(tail) })).into_response()
+}
+
+fn answer<T: Serialize>(result: anyhow::Result<T>) -> Response {
+    match result {
+        Ok(value) => Json(value).into_response(),
+        Err(e) => failure(StatusCode::BAD_REQUEST, format!("{e:#}")),
+    }
+}
+
+/// Installs a package; one install at a time, so two calls never download it twice.
+async fn install_package(State(m): State<Shared>, Json(spec): Json<InstallPackage>) -> Response {
+    let _guard = m.install_lock.lock().await;
+    answer(install::install_package(&m.data_dir, &spec).await)
+}
+
+async fn prepare_dir(State(m): State<Shared>, Json(request): Json<DirRequest>) -> Response {
+    answer(install::prepare_dir(&m.data_dir, &request.path))
+}
+
+async fn remove_dir(State(m): State<Shared>, Json(request): Json<DirRequest>) -> Response {
+    answer(install::remove_dir(&m.data_dir, &request.path))
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

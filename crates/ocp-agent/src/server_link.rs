@@ -126,26 +126,17 @@ impl ServerLink {
     }
 
     async fn send(&self, beat: &Heartbeat) -> anyhow::Result<()> {
-        let path = "/api/v2/agents/heartbeat";
         let body = serde_json::to_vec(beat)?;
-        let nonce = hex::encode(rand::thread_rng().gen::<[u8; 16]>());
-        let now = now_ms();
-        let mut request = self
-            .client
-            .post(format!("{}{path}", self.credentials.server))
-            .header("content-type", "application/json");
-        for (name, value) in signed_headers(
-            &self.credentials.secret,
-            self.credentials.host_id,
-            "POST",
-            path,
-            &body,
-            now,
-            &nonce,
-        ) {
-            request = request.header(name, value);
-        }
-        let reply = request.body(body).send().await?;
+        let reply = signed(
+            &self.client,
+            &self.credentials,
+            reqwest::Method::POST,
+            "/api/v2/agents/heartbeat",
+            body,
+        )
+        .header("content-type", "application/json")
+        .send()
+        .await?;
         if !reply.status().is_success() {
             let status = reply.status();
             let text = reply.text().await.unwrap_or_default();
@@ -153,6 +144,30 @@ impl ServerLink {
         }
         Ok(())
     }
+}
+
+/// A request to the server signed with this host's secret.
+pub fn signed(
+    client: &reqwest::Client,
+    credentials: &Credentials,
+    method: reqwest::Method,
+    path: &str,
+    body: Vec<u8>,
+) -> reqwest::RequestBuilder {
+    let nonce = hex::encode(rand::thread_rng().gen::<[u8; 16]>());
+    let mut request = client.request(method.clone(), format!("{}{path}", credentials.server));
+    for (name, value) in signed_headers(
+        &credentials.secret,
+        credentials.host_id,
+        method.as_str(),
+        path,
+        &body,
+        now_ms(),
+        &nonce,
+    ) {
+        request = request.header(name, value);
+    }
+    request.body(body)
 }
 
 /// The facts but for free disk space, which changes all the time.

@@ -41,6 +41,12 @@ pub enum ErrorCode {
     Internal,
     /// A host's agent did not answer, or answered with an error.
     AgentUnavailable,
+    /// The managed database cannot do this (a tenant on seekdb, a second zone, ...).
+    UnsupportedByServerKind,
+    /// The managed database refused the statement; the message carries its error.
+    ObRefused,
+    /// The managed database does not accept connections.
+    ObUnreachable,
     TaskNotExists,
     TaskStateInvalid,
     TaskProhibitRollback,
@@ -60,6 +66,9 @@ impl ErrorCode {
             Self::Unauthorized => 10008,
             Self::Internal => 10009,
             Self::AgentUnavailable => 10010,
+            Self::UnsupportedByServerKind => 10011,
+            Self::ObRefused => 10012,
+            Self::ObUnreachable => 10013,
             Self::TaskNotExists => 20000,
             Self::TaskStateInvalid => 20003,
             Self::TaskProhibitRollback => 20004,
@@ -77,7 +86,8 @@ impl ErrorCode {
             Self::UnsupportedMediaType => 415,
             Self::Unauthorized => 401,
             Self::Internal => 500,
-            Self::AgentUnavailable => 503,
+            Self::AgentUnavailable | Self::ObUnreachable => 503,
+            Self::UnsupportedByServerKind | Self::ObRefused => 400,
             Self::TaskStateInvalid | Self::TaskProhibitRollback => 400,
         }
     }
@@ -95,6 +105,9 @@ impl ErrorCode {
             Self::Unauthorized,
             Self::Internal,
             Self::AgentUnavailable,
+            Self::UnsupportedByServerKind,
+            Self::ObRefused,
+            Self::ObUnreachable,
             Self::TaskNotExists,
             Self::TaskStateInvalid,
             Self::TaskProhibitRollback,

@@ -40,6 +40,8 @@ pub mod error;
 pub mod host;
 pub mod iam;
 pub mod info;
+pub mod ob;
+pub mod obdb;
 pub mod page;
 pub mod task;
 pub mod time;

@@ -20,6 +20,7 @@ use crate::agent_client::AgentClient;
 use crate::auth::{Authenticator, Caller, BUILTIN_ROLES};
 use crate::config::Config;
 use crate::http::{self, Failure, ServerAddress};
+use crate::ob_access::ObAccess;
 use crate::routes;
 
 /// What every handler can reach.
@@ -29,6 +30,8 @@ pub struct AppState {
     pub engine: Engine,
     pub auth: Arc<Authenticator>,
     pub agents: AgentClient,
+    pub ob: ObAccess,
+    pub data_dir: std::path::PathBuf,
     pub address: String,
     pub build_time: Timestamp,
 }
@@ -83,7 +86,11 @@ fn api_router(test_tasks: bool) -> OpenApiRouter<AppState> {
         .merge(routes::host_agent::router())
         .merge(routes::agent_link::router())
         .merge(routes::iam_users::router())
-        .merge(routes::iam_roles::router());
+        .merge(routes::iam_roles::router())
+        .merge(routes::packages::router())
+        .merge(routes::clusters::router())
+        .merge(routes::cluster_params::router())
+        .merge(routes::ob_tenants::router());
     if test_tasks {
         router = router.merge(routes::debug::router());
     }
@@ -102,6 +109,7 @@ pub struct Server {
     router: Router,
     store: Store,
     engine: Engine,
+    ob: ObAccess,
     config: Config,
     _lock: std::fs::File,
 }
@@ -143,6 +151,12 @@ impl Server {
         let mut registry = Registry::new();
         routes::debug::register_steps(&mut registry);
         crate::host_steps::register(&mut registry, &agents);
+        let ob = ObAccess {
+            store: store.clone(),
+            auth: auth.clone(),
+            agents: agents.clone(),
+        };
+        crate::ob_steps::register(&mut registry, &ob);
         let mut engine_config = EngineConfig::new(node_id, address.clone());
         engine_config.lease = config.task_lease;
         engine_config.poll_interval = config.task_poll;
@@ -155,6 +169,8 @@ impl Server {
             engine: engine.clone(),
             auth: auth.clone(),
             agents,
+            ob: ob.clone(),
+            data_dir: config.data_dir.clone(),
             address: address.clone(),
             build_time: Timestamp::now(),
         };
@@ -182,6 +198,7 @@ impl Server {
             router,
             store,
             engine,
+            ob,
             config,
             _lock: lock,
         })
@@ -200,6 +217,10 @@ impl Server {
         let watch = tokio::spawn(routes::agent_link::watch_heartbeats(
             self.store.clone(),
             self.config.agent_heartbeat_timeout,
+        ));
+        let ob_sync = tokio::spawn(crate::ob_sync::watch(
+            self.ob.clone(),
+            self.config.ob_status_interval,
         ));
         let local = self.local_addr();
         let mut local_agent = match self.config.local_agent {
@@ -226,6 +247,7 @@ impl Server {
             agent.stop().await;
         }
         watch.abort();
+        ob_sync.abort();
         handle.shutdown().await;
         self.store.close().await;
         Ok(())

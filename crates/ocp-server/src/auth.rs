@@ -75,6 +75,7 @@ pub const BUILTIN_ROLES: &[(&str, &str, &[&str])] = &[
         "manages OceanBase clusters and what they use",
         &[
             "CLUSTER:*:*",
+            "CLUSTER:*:TENANT:*:*",
             "HOST:*:*",
             "TASK:*:*",
             "ALARM:*:*",
@@ -88,6 +89,7 @@ pub const BUILTIN_ROLES: &[(&str, &str, &[&str])] = &[
         "reads OceanBase clusters and what they use",
         &[
             "CLUSTER:*:READ",
+            "CLUSTER:*:TENANT:*:READ",
             "HOST:*:READ",
             "TASK:*:READ",
             "ALARM:*:READ",
@@ -254,6 +256,15 @@ pub mod perm {
         HostCreate = "HOST:*:CREATE";
         HostDelete = "HOST:*:DELETE";
         HostUpdate = "HOST:*:UPDATE";
+        PackageRead = "PACKAGE:*:READ";
+        PackageCreate = "PACKAGE:*:CREATE";
+        PackageDelete = "PACKAGE:*:DELETE";
+        ClusterRead = "CLUSTER:*:READ";
+        ClusterCreate = "CLUSTER:*:CREATE";
+        ClusterUpdate = "CLUSTER:*:UPDATE";
+        ClusterDelete = "CLUSTER:*:DELETE";
+        TenantRead = "CLUSTER:*:TENANT:*:READ";
+        TenantUpdate = "CLUSTER:*:TENANT:*:UPDATE";
     }
 
     /// Any authenticated caller (a user's own profile, the application info).

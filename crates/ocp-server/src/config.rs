@@ -68,6 +68,10 @@ pub struct Args {
     /// Milliseconds without a heartbeat after which a host is OFFLINE [default: 30000].
     #[arg(long, env = "OCP_AGENT_HEARTBEAT_TIMEOUT_MS")]
     pub agent_heartbeat_timeout_ms: Option<u64>,
+    /// Milliseconds between two checks that each running database server accepts SQL
+    /// [default: 2000].
+    #[arg(long, env = "OCP_OB_STATUS_INTERVAL_MS")]
+    pub ob_status_interval_ms: Option<u64>,
     /// Also run an agent for this machine (the `ocp-agent` beside this binary), joined on
     /// first start; its data goes to DATA_DIR/agent. The value is its listen address.
     #[arg(long, env = "OCP_LOCAL_AGENT")]
@@ -96,6 +100,7 @@ struct FileConfig {
     log: Option<String>,
     enable_test_tasks: Option<bool>,
     agent_heartbeat_timeout_ms: Option<u64>,
+    ob_status_interval_ms: Option<u64>,
     local_agent: Option<SocketAddr>,
 }
 
@@ -116,6 +121,7 @@ pub struct Config {
     pub log: String,
     pub enable_test_tasks: bool,
     pub agent_heartbeat_timeout: Duration,
+    pub ob_status_interval: Duration,
     pub local_agent: Option<SocketAddr>,
 }
 
@@ -197,6 +203,12 @@ impl Config {
                     .or(file.agent_heartbeat_timeout_ms)
                     .unwrap_or(30_000)
                     .max(500),
+            ),
+            ob_status_interval: Duration::from_millis(
+                args.ob_status_interval_ms
+                    .or(file.ob_status_interval_ms)
+                    .unwrap_or(2_000)
+                    .max(200),
             ),
             local_agent: args.local_agent.or(file.local_agent),
         })

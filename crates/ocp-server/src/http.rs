@@ -464,6 +464,17 @@ impl Paging {
     }
 }
 
+/// One page of a list held in memory.
+pub fn page_of<T>(all: Vec<T>, paging: &Paging) -> ocp_api::PageData<T> {
+    let total = all.len() as i64;
+    let contents = all
+        .into_iter()
+        .skip(paging.offset() as usize)
+        .take(paging.size as usize)
+        .collect();
+    ocp_api::PageData::new(contents, total, paging.page, paging.size)
+}
+
 /// Parses an optional id filter, naming the field when it is not a number.
 pub fn parse_id(field: &str, value: &Option<String>) -> Result<Option<i64>, Failure> {
     value

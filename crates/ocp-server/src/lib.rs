@@ -7,6 +7,9 @@ pub mod config;
 pub mod host_steps;
 pub mod http;
 mod local_agent;
+pub mod ob_access;
+mod ob_steps;
+mod ob_sync;
 pub mod routes;
 
 pub use app::{openapi_document, Server};

@@ -99,8 +99,7 @@ pub struct Joined {
 pub struct HostListFilter {
     pub statuses: Vec<String>,
     pub keyword: Option<String>,
-    /// No service runs on a host yet (clusters come with their own module): a filter that
-    /// requires one matches nothing.
+    /// Only hosts with a database server on them.
     pub requires_service: bool,
     pub offset: i64,
     pub limit: i64,
@@ -287,7 +286,8 @@ impl Store {
             );
         }
         if filter.requires_service {
-            conditions.push("1 = 0".to_string());
+            conditions
+                .push("EXISTS (SELECT 1 FROM ob_server s WHERE s.host_id = h.id)".to_string());
         }
         let clause = if conditions.is_empty() {
             String::new()

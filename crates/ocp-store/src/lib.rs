@@ -10,6 +10,7 @@ mod catalog;
 mod hosts;
 mod iam;
 mod leases;
+mod ob;
 mod tasks;
 mod transitions;
 
@@ -28,6 +29,9 @@ pub use hosts::{
     JoiningAgent, NewHost,
 };
 pub use iam::{AccessKeyRecord, NewUser, RoleRecord, UserRecord, UserUpdate};
+pub use ob::{
+    ClusterRecord, NewCluster, NewServer, NewZone, PackageRecord, ServerRecord, ZoneRecord,
+};
 pub use tasks::{
     ClaimedSubtask, FinishOutcome, LeaseRenewal, NewSubtask, NewTask, SubtaskRecord,
     TaskListFilter, TaskRecord, TransitionError,

@@ -103,6 +103,37 @@ impl Api {
         }
     }
 
+    /// Uploads a file as a software package (the file is the body, its name in `?file=`).
+    pub async fn upload_package(&self, file: &std::path::Path) -> Reply {
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("package");
+        let bytes = std::fs::read(file).expect("package file reads");
+        let mut request = self
+            .client
+            .post(format!(
+                "{}/api/v2/software-packages?file={name}",
+                self.base
+            ))
+            .header("content-type", "application/octet-stream")
+            .body(bytes);
+        if let Some(auth) = &self.auth {
+            request = request.header("authorization", auth);
+        }
+        let response = request.send().await.expect("request reaches the server");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            body,
+            text,
+            headers,
+        }
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.send(reqwest::Method::GET, path, None, &[]).await
     }

@@ -7,6 +7,7 @@
 //! - [`Api`]: a small HTTP client that speaks the envelope.
 //! - [`AgentProcess`] and [`Sandbox`]: real agents, each a host on its own loopback address,
 //!   and a server with N of them joined; [`AgentApi`] signs (or forges) calls to an agent.
+//! - [`seekdb_wheel`]: the seekdb server package, fetched with pip once.
 
 mod agent;
 mod agent_api;
@@ -14,6 +15,7 @@ mod api;
 mod postgres;
 mod process;
 mod sandbox;
+mod seekdb;
 mod server;
 
 pub use agent::{agent_binary, free_port, AgentProcess};
@@ -22,6 +24,7 @@ pub use api::{Api, Reply};
 pub use postgres::Postgres;
 pub use process::ChildGroup;
 pub use sandbox::{host_ip, Sandbox};
+pub use seekdb::{seekdb_wheel, SEEKDB_WHEEL_SPEC};
 pub use server::{server_binary, ServerOptions, ServerProcess};
 
 /// The admin password every test server is started with.

@@ -1,11 +1,15 @@
 //! One module per REST resource.
 
 pub mod agent_link;
+pub mod cluster_params;
+pub mod clusters;
 pub mod compute;
 pub mod debug;
 pub mod host_agent;
 pub mod hosts;
 pub mod iam_roles;
 pub mod iam_users;
+pub mod ob_tenants;
+pub mod packages;
 pub mod system;
 pub mod tasks;

@@ -1,0 +1,253 @@
+//! What lives inside a tenant: databases, users and their privileges
+//! (`/api/v2/ob/clusters/{id}/tenants/{tenantId}/...`), and software packages.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::Timestamp;
+
+/// The id under which a seekdb server's only tenant (sys) appears.
+pub const SYS_TENANT_ID: i64 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Tenant {
+    pub id: i64,
+    pub cluster_id: i64,
+    pub ob_tenant_id: i64,
+    pub name: String,
+    pub mode: String,
+    pub status: String,
+    pub locked: bool,
+    pub primary_zone: String,
+    pub zone_list: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionUrl {
+    #[serde(rename = "type")]
+    pub connection_string_type: String,
+    pub connection_string: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Database {
+    pub id: i64,
+    pub db_name: String,
+    pub charset: String,
+    pub collation: String,
+    pub primary_zone: Option<String>,
+    pub readonly: bool,
+    pub create_time: Option<Timestamp>,
+    pub connection_urls: Vec<ConnectionUrl>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateDatabase {
+    pub db_name: String,
+    #[serde(default)]
+    pub collation: Option<String>,
+    #[serde(default)]
+    pub primary_zone: Option<String>,
+    #[serde(default)]
+    pub readonly: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ModifyDatabase {
+    #[serde(default)]
+    pub collation: Option<String>,
+    #[serde(default)]
+    pub primary_zone: Option<String>,
+    #[serde(default)]
+    pub readonly: bool,
+}
+
+/// Privileges on one database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DbPrivilege {
+    pub db_name: String,
+    pub privileges: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DbUser {
+    pub username: String,
+    pub global_privileges: Vec<String>,
+    pub db_privileges: Vec<DbPrivilege>,
+    pub object_privileges: Vec<serde_json::Value>,
+    pub granted_roles: Vec<String>,
+    pub is_locked: bool,
+    pub create_time: Option<Timestamp>,
+    pub connection_strings: Vec<ConnectionUrl>,
+    pub accessible_databases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateDbUser {
+    pub username: String,
+    pub password: String,
+    /// Accepted for compatibility; the platform keeps no copy of database passwords.
+    #[serde(default)]
+    pub save_to_credential: Option<bool>,
+    #[serde(default)]
+    pub global_privileges: Vec<String>,
+    #[serde(default)]
+    pub db_privileges: Vec<DbPrivilege>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeDbPassword {
+    pub new_password: String,
+    #[serde(default)]
+    pub save_to_credential: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DbPrivileges {
+    #[serde(default)]
+    pub db_privileges: Vec<DbPrivilege>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GlobalPrivileges {
+    #[serde(default)]
+    pub global_privileges: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Roles {
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateDbRole {
+    pub role_name: String,
+    #[serde(default)]
+    pub global_privileges: Vec<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DbRole {
+    pub name: String,
+    pub global_privileges: Vec<String>,
+    pub granted_roles: Vec<String>,
+    pub object_privileges: Vec<serde_json::Value>,
+    pub user_grantees: Vec<String>,
+    pub role_grantees: Vec<String>,
+}
+
+wire_enum!(
+    /// What a software package holds.
+    PackageType {
+        ObServerInstallPackage = "OB_SERVER_INSTALL_PACKAGE",
+        OcpAgentInstallPackage = "OCP_AGENT_INSTALL_PACKAGE",
+        ObproxyInstallPackage = "OBPROXY_INSTALL_PACKAGE",
+        ObBackupAgentInstallPackage = "OB_BACKUP_AGENT_INSTALL_PACKAGE",
+    }
+);
+
+/// `SoftwarePackageMeta`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SoftwarePackage {
+    pub id: i64,
+    pub name: String,
+    pub file_name: String,
+    pub extension: String,
+    pub size: i64,
+    pub sha1: String,
+    pub sha256: String,
+    pub download_url: String,
+    #[serde(rename = "type")]
+    pub package_type: PackageType,
+    pub version: String,
+    pub build_number: String,
+    pub operating_system: String,
+    pub architecture: String,
+    pub deletable: bool,
+    pub create_time: Timestamp,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct PackageFilter {
+    /// Part of the name.
+    pub keyword: Option<String>,
+    /// Comma-separated types.
+    #[serde(rename = "type")]
+    pub package_type: Option<String>,
+    /// Comma-separated versions.
+    pub version: Option<String>,
+    /// Comma-separated operating systems.
+    pub operating_system: Option<String>,
+    /// Comma-separated architectures.
+    pub architecture: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// The file name, when the body is the file itself rather than a multipart form.
+    pub file: Option<String>,
+}
+
+/// What an agent is asked to install: a stored package, checked against its SHA-256.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstallPackage {
+    pub id: i64,
+    pub file_name: String,
+    pub sha256: String,
+    pub size: i64,
+}
+
+/// Where an agent installed a package.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstalledPackage {
+    pub home: String,
+    pub downloaded: bool,
+}
+
+/// A directory an agent made for the platform (and may therefore remove).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirRequest {
+    /// Absolute, or relative to the agent's data directory.
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirAnswer {
+    pub path: String,
+    pub existed: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortAnswer {
+    pub port: u16,
+    pub in_use: bool,
+}

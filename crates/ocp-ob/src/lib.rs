@@ -1,0 +1,388 @@
+//! SQL to the OceanBase servers the platform manages (seekdb here): the only crate that
+//! speaks to them.
+//!
+//! Every statement runs on one short-lived connection ([`ObClient`]). Statement logging is
+//! off: statements may carry passwords (`CREATE USER ... IDENTIFIED BY`), and the platform
+//! never logs a secret. Names that go into statements are checked by [`check_name`] and
+//! privileges by [`sql_privilege`]; text values are quoted by [`quote`].
+
+mod grants;
+
+use std::time::Duration;
+
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
+use sqlx::{ConnectOptions, Connection, Executor, Row};
+
+pub use grants::{check_name, quote, sql_privilege, DB_PRIVILEGES, GLOBAL_PRIVILEGES};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ObError {
+    /// The server cannot be reached or did not answer in time.
+    #[error("cannot connect to {address}: {message}")]
+    Unreachable { address: String, message: String },
+    /// The server refused the statement.
+    #[error("the server refused it: ERROR {number}: {message}")]
+    Refused { number: u16, message: String },
+    /// The request names something the server cannot take.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("unexpected answer from the server: {0}")]
+    Protocol(String),
+}
+
+impl ObError {
+    fn from_sql(err: sqlx::Error, address: &str) -> Self {
+        match err {
+            sqlx::Error::Database(db) => {
+                let number = db
+                    .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                    .map(|e| e.number())
+                    .unwrap_or(0);
+                ObError::Refused {
+                    number,
+                    message: db.message().to_string(),
+                }
+            }
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_) => ObError::Unreachable {
+                address: address.to_string(),
+                message: err.to_string(),
+            },
+            other => ObError::Protocol(other.to_string()),
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ObError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ObError>;
+
+/// Where a server listens and who to log in as.
+#[derive(Clone)]
+pub struct Target {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}:{}", self.user, self.host, self.port)
+    }
+}
+
+impl Target {
+    pub fn address(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// A parameter as `SHOW PARAMETERS` reports it on one server.
+#[derive(Debug, Clone)]
+pub struct ParameterRow {
+    pub zone: String,
+    pub svr_ip: String,
+    pub svr_port: u16,
+    pub svr_type: String,
+    pub name: String,
+    pub data_type: String,
+    pub value: String,
+    pub info: String,
+    pub section: String,
+    pub scope: String,
+    pub edit_level: String,
+    pub default_value: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseRow {
+    pub id: i64,
+    pub name: String,
+    pub charset: String,
+    pub collation: String,
+    pub read_only: bool,
+    /// `YYYY-MM-DD HH:MM:SS.ffffff` in the server's time zone.
+    pub create_time: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub name: String,
+    pub is_role: bool,
+    pub locked: bool,
+    pub global_privileges: Vec<String>,
+    /// `(database, privileges)`.
+    pub db_privileges: Vec<(String, Vec<String>)>,
+    pub granted_roles: Vec<String>,
+    pub create_time: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CompactionRow {
+    pub frozen_scn: String,
+    pub last_scn: String,
+    pub status: String,
+    pub is_error: bool,
+    pub last_finish_time: Option<String>,
+    pub start_time: Option<String>,
+}
+
+/// One connection to a managed server.
+pub struct ObClient {
+    conn: MySqlConnection,
+    address: String,
+}
+
+fn text(row: &sqlx::mysql::MySqlRow, index: usize) -> Result<String> {
+    row.try_get::<Option<String>, _>(index)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| ObError::Protocol(e.to_string()))
+}
+
+impl ObClient {
+    /// Connects within `timeout`.
+    pub async fn connect(target: &Target, timeout: Duration) -> Result<Self> {
+        let address = target.address();
+        let mut options = MySqlConnectOptions::new()
+            .host(&target.host)
+            .port(target.port)
+            .username(&target.user)
+            // OceanBase knows utf8mb4_general_ci, not the driver's default collation.
+            .charset("utf8mb4")
+            .collation("utf8mb4_general_ci")
+            .log_statements(log::LevelFilter::Off)
+            .log_slow_statements(log::LevelFilter::Off, Duration::from_secs(3600));
+        if !target.password.is_empty() {
+            options = options.password(&target.password);
+        }
+        let conn = tokio::time::timeout(timeout, MySqlConnection::connect_with(&options))
+            .await
+            .map_err(|_| ObError::Unreachable {
+                address: address.clone(),
+                message: format!("no answer within {} ms", timeout.as_millis()),
+            })?
+            .map_err(|e| ObError::from_sql(e, &address))?;
+        Ok(Self { conn, address })
+    }
+
+    /// Runs a statement that returns no rows, as plain text (DDL cannot be prepared).
+    pub async fn execute(&mut self, statement: &str) -> Result<()> {
+        self.conn
+            .execute(statement)
+            .await
+            .map_err(|e| ObError::from_sql(e, &self.address))?;
+        Ok(())
+    }
+
+    async fn rows(&mut self, statement: &str) -> Result<Vec<sqlx::mysql::MySqlRow>> {
+        self.conn
+            .fetch_all(statement)
+            .await
+            .map_err(|e| ObError::from_sql(e, &self.address))
+    }
+
+    pub async fn ping(&mut self) -> Result<()> {
+        self.rows("SELECT 1").await.map(|_| ())
+    }
+
+    /// The version string, e.g. `5.7.25-OceanBase seekdb-v1.4.0.0`.
+    pub async fn version(&mut self) -> Result<String> {
+        let rows = self.rows("SELECT version()").await?;
+        let row = rows
+            .first()
+            .ok_or_else(|| ObError::Protocol("no version".into()))?;
+        text(row, 0)
+    }
+
+    pub async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+
+    /// `SHOW PARAMETERS`, all of them or those whose name matches `name`.
+    pub async fn parameters(&mut self, name: Option<&str>) -> Result<Vec<ParameterRow>> {
+        let statement = match name {
+            Some(name) => format!("SHOW PARAMETERS WHERE name = {}", quote(name)),
+            None => "SHOW PARAMETERS".to_string(),
+        };
+        let rows = self.rows(&statement).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let get = |column: &str| -> Result<String> {
+                let index = row
+                    .columns()
+                    .iter()
+                    .position(|c| sqlx::Column::name(c).eq_ignore_ascii_case(column));
+                match index {
+                    Some(i) => {
+                        // Some columns are numbers; read them as such when text fails.
+                        text(row, i).or_else(|_| {
+                            row.try_get::<Option<i64>, _>(i)
+                                .map(|v| v.map(|v| v.to_string()).unwrap_or_default())
+                                .map_err(|e| ObError::Protocol(e.to_string()))
+                        })
+                    }
+                    None => Ok(String::new()),
+                }
+            };
+            out.push(ParameterRow {
+                zone: get("zone")?,
+                svr_ip: get("svr_ip")?,
+                svr_port: get("svr_port")?.parse().unwrap_or(0),
+                svr_type: get("svr_type")?,
+                name: get("name")?,
+                data_type: get("data_type")?,
+                value: get("value")?,
+                info: get("info")?,
+                section: get("section")?,
+                scope: get("scope")?,
+                edit_level: get("edit_level")?,
+                default_value: get("default_value")?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// `ALTER SYSTEM SET name = 'value'`: the server checks the value and persists it.
+    pub async fn set_parameter(&mut self, name: &str, value: &str) -> Result<()> {
+        check_parameter_name(name)?;
+        self.execute(&format!("ALTER SYSTEM SET {name} = {}", quote(value)))
+            .await
+    }
+
+    pub async fn databases(&mut self) -> Result<Vec<DatabaseRow>> {
+        let rows = self
+            .rows(
+                "SELECT CAST(a.database_id AS CHAR), d.DATABASE_NAME, \
+                 s.DEFAULT_CHARACTER_SET_NAME, s.DEFAULT_COLLATION_NAME, d.READ_ONLY, \
+                 CAST(a.gmt_create AS CHAR) \
+                 FROM oceanbase.DBA_OB_DATABASES d \
+                 JOIN information_schema.SCHEMATA s ON s.SCHEMA_NAME = d.DATABASE_NAME \
+                 LEFT JOIN oceanbase.__all_database a ON a.database_name = d.DATABASE_NAME \
+                 WHERE d.IN_RECYCLEBIN = 'NO' ORDER BY d.DATABASE_NAME",
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(DatabaseRow {
+                    id: text(row, 0)?.parse().unwrap_or(0),
+                    name: text(row, 1)?,
+                    charset: text(row, 2)?,
+                    collation: text(row, 3)?,
+                    read_only: text(row, 4)? == "YES",
+                    create_time: Some(text(row, 5)?).filter(|t| !t.is_empty()),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn create_database(
+        &mut self,
+        name: &str,
+        collation: Option<&str>,
+        read_only: bool,
+    ) -> Result<()> {
+        check_name("dbName", name)?;
+        let mut statement = format!("CREATE DATABASE `{name}`");
+        if let Some(collation) = collation {
+            check_collation(collation)?;
+            statement.push_str(&format!(" COLLATE {collation}"));
+        }
+        if read_only {
+            statement.push_str(" READ ONLY");
+        }
+        self.execute(&statement).await
+    }
+
+    pub async fn alter_database(
+        &mut self,
+        name: &str,
+        collation: Option<&str>,
+        read_only: bool,
+    ) -> Result<()> {
+        check_name("dbName", name)?;
+        let mut statement = format!("ALTER DATABASE `{name}`");
+        if let Some(collation) = collation {
+            check_collation(collation)?;
+            statement.push_str(&format!(" COLLATE {collation}"));
+        }
+        statement.push_str(if read_only {
+            " READ ONLY"
+        } else {
+            " READ WRITE"
+        });
+        self.execute(&statement).await
+    }
+
+    pub async fn drop_database(&mut self, name: &str) -> Result<()> {
+        check_name("dbName", name)?;
+        self.execute(&format!("DROP DATABASE `{name}`")).await
+    }
+
+    /// `ALTER SYSTEM MAJOR FREEZE`: starts a major compaction.
+    pub async fn major_freeze(&mut self) -> Result<()> {
+        self.execute("ALTER SYSTEM MAJOR FREEZE").await
+    }
+
+    pub async fn compaction(&mut self) -> Result<CompactionRow> {
+        let rows = self
+            .rows(
+                "SELECT CAST(FROZEN_SCN AS CHAR), CAST(LAST_SCN AS CHAR), STATUS, IS_ERROR, \
+                 CAST(LAST_FINISH_TIME AS CHAR), CAST(START_TIME AS CHAR) \
+                 FROM oceanbase.DBA_OB_MAJOR_COMPACTION",
+            )
+            .await?;
+        let row = rows
+            .first()
+            .ok_or_else(|| ObError::Protocol("DBA_OB_MAJOR_COMPACTION is empty".into()))?;
+        let time = |i| -> Result<Option<String>> {
+            Ok(Some(text(row, i)?).filter(|t| !t.is_empty() && !t.starts_with("1970-01-01")))
+        };
+        Ok(CompactionRow {
+            frozen_scn: text(row, 0)?,
+            last_scn: text(row, 1)?,
+            status: text(row, 2)?,
+            is_error: text(row, 3)? == "YES",
+            last_finish_time: time(4)?,
+            start_time: time(5)?,
+        })
+    }
+}
+
+/// Parameter names are identifiers; they go into `ALTER SYSTEM SET` unquoted.
+fn check_parameter_name(name: &str) -> Result<()> {
+    if !name.is_empty()
+        && name.len() <= 128
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        Ok(())
+    } else {
+        Err(ObError::invalid(
+            "name",
+            format!("{name:?} is not a parameter name"),
+        ))
+    }
+}
+
+fn check_collation(collation: &str) -> Result<()> {
+    if !collation.is_empty()
+        && collation.len() <= 64
+        && collation
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        Ok(())
+    } else {
+        Err(ObError::invalid(
+            "collation",
+            format!("{collation:?} is not a collation"),
+        ))
+    }
+}

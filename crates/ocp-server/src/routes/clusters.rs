@@ -1,0 +1,887 @@
+//! `/api/v2/ob/clusters`: deploy, take over, list, start/stop/restart (cluster, zone,
+//! server), delete, password, compaction. Parameters are in `cluster_params.rs`.
+//!
+//! seekdb runs one zone with one server and one tenant. Calls that need more (a second
+//! zone or server, replacing a server, upgrading in place) exist, check their input, and
+//! answer 10011 for it.
+
+use axum::extract::State;
+use ocp_api::host::HostStatus;
+use ocp_api::ob::{
+    ChangeClusterPassword, Cluster, ClusterFilter, ClusterStatus, ClusterType, Compaction,
+    CreateCluster, CreateZone, DeleteClusterQuery, RootServer, Server, ServerKind, ServerStatus,
+    SetParameter, TakeOverCluster, Zone,
+};
+use ocp_api::obdb::PackageType;
+use ocp_api::task::TaskInstance;
+use ocp_api::{ErrorCode, PageData, PageQuery, Timestamp};
+use ocp_ob::{ObClient, Target};
+use ocp_store::{ClusterRecord, NewCluster, NewServer, NewZone, ServerRecord};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::app::AppState;
+use crate::auth::{perm, Authz};
+use crate::http::{ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging};
+use crate::ob_access::{ob_failure, CONNECT_TIMEOUT};
+use crate::ob_steps;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_clusters, create_cluster))
+        .routes(routes!(take_over))
+        .routes(routes!(get_cluster, delete_cluster))
+        .routes(routes!(cluster_action))
+        .routes(routes!(change_password))
+        .routes(routes!(list_zones, add_zone))
+        .routes(routes!(zone_action, delete_zone))
+        .routes(routes!(zone_servers))
+        .routes(routes!(list_servers, add_server))
+        .routes(routes!(batch_delete_servers))
+        .routes(routes!(server_action))
+        .routes(routes!(compaction, major_compaction))
+}
+
+/// 10011: what the cluster's kind cannot do.
+pub fn unsupported(cluster: &ClusterRecord, what: &str) -> Failure {
+    let kind = ServerKind::parse(&cluster.kind).unwrap_or(ServerKind::Seekdb);
+    let message = match kind {
+        ServerKind::Seekdb => format!(
+            "{what} is not supported by this server kind: cluster {} is a seekdb server \
+             (one zone, one server, the sys tenant only)",
+            cluster.name
+        ),
+        ServerKind::OceanBase => format!(
+            "{what} on a multi-server OceanBase cluster is not available in this platform \
+             yet (cluster {})",
+            cluster.name
+        ),
+    };
+    Failure::new(ErrorCode::UnsupportedByServerKind, message)
+}
+
+fn server_view(s: &ServerRecord) -> Server {
+    Server {
+        id: s.id,
+        cluster_id: s.cluster_id,
+        host_id: s.host_id,
+        ip: s.ip.clone(),
+        port: s.rpc_port as u16,
+        sql_port: s.sql_port as u16,
+        status: ServerStatus::parse(&s.status).unwrap_or(ServerStatus::Unavailable),
+        inner_status: if s.status == "RUNNING" {
+            "ACTIVE"
+        } else {
+            "INACTIVE"
+        }
+        .to_string(),
+        version: s.version.clone(),
+        with_rootserver: true,
+        zone_name: s.zone_name.clone(),
+        home_path: s.home_path.clone(),
+        start_time: s.start_time.map(Timestamp::from_millis),
+        stop_time: s.stop_time.map(Timestamp::from_millis),
+        update_time: Timestamp::from_millis(s.update_time),
+    }
+}
+
+async fn cluster_view(state: &AppState, c: ClusterRecord) -> Result<Cluster, Failure> {
+    let servers = state.store.servers(c.id).await?;
+    let mut zones = Vec::new();
+    for z in state.store.zones(c.id).await? {
+        let of: Vec<&ServerRecord> = servers.iter().filter(|s| s.zone_id == z.id).collect();
+        let host = match of.first() {
+            Some(s) => Some(state.store.host(s.host_id).await?),
+            None => None,
+        };
+        let mut hosts: Vec<i64> = of.iter().map(|s| s.host_id).collect();
+        hosts.dedup();
+        zones.push(Zone {
+            name: z.name.clone(),
+            cluster_id: c.id,
+            ob_cluster_id: c.id,
+            idc_id: host.as_ref().map(|h| h.idc_id),
+            idc_name: host.as_ref().map(|h| h.idc_name.clone()),
+            region_name: host.as_ref().map(|h| h.region_name.clone()),
+            status: ServerStatus::parse(&z.status).unwrap_or(ServerStatus::Unavailable),
+            inner_status: if z.status == "RUNNING" {
+                "ACTIVE"
+            } else {
+                "INACTIVE"
+            }
+            .into(),
+            operate_status: "NORMAL".into(),
+            server_count: of.len() as i64,
+            host_count: hosts.len() as i64,
+            servers: of.iter().map(|s| server_view(s)).collect(),
+        });
+    }
+    let regions: std::collections::HashSet<_> =
+        zones.iter().filter_map(|z| z.region_name.clone()).collect();
+    Ok(Cluster {
+        id: c.id,
+        name: c.name,
+        ob_cluster_id: c.id,
+        ob_version: c.ob_version,
+        kind: ServerKind::parse(&c.kind).unwrap_or(ServerKind::Seekdb),
+        cluster_type: ClusterType::parse(&c.cluster_type).unwrap_or(ClusterType::Primary),
+        status: ClusterStatus::parse(&c.status).unwrap_or(ClusterStatus::Unavailable),
+        root_servers: servers
+            .iter()
+            .map(|s| RootServer {
+                address: format!("{}:{}", s.ip, s.rpc_port),
+                role: "LEADER".into(),
+                sql_port: s.sql_port as u16,
+            })
+            .collect(),
+        region_count: regions.len() as i64,
+        tenant_count: 1,
+        server_count: servers.len() as i64,
+        zones,
+        standby_clusters: Vec::new(),
+        create_time: Timestamp::from_millis(c.create_time),
+        update_time: Timestamp::from_millis(c.update_time),
+        creator: c.creator,
+        fail_to_query_from_ob_reason: None,
+    })
+}
+
+/// Query clusters, by part of the name and by status.
+#[utoipa::path(get, path = "/api/v2/ob/clusters", tag = "clusters",
+    params(ClusterFilter, PageQuery), responses((status = 200, body = PageData<Cluster>)))]
+async fn list_clusters(
+    _: Authz<perm::ClusterRead>,
+    State(state): State<AppState>,
+    ApiQuery(filter): ApiQuery<ClusterFilter>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> ApiResult<PageData<Cluster>> {
+    let paging = Paging::parse(&page, &[("id", "id"), ("name", "name")])?;
+    let statuses: Vec<&str> = filter
+        .status
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    for s in &statuses {
+        if ClusterStatus::parse(s).is_none() {
+            return Err(Failure::field(
+                "status",
+                format!("unknown cluster status {s:?}"),
+            ));
+        }
+    }
+    let name = filter.name.as_deref().map(str::to_lowercase);
+    let mut records: Vec<ClusterRecord> = state
+        .store
+        .clusters()
+        .await?
+        .into_iter()
+        .filter(|c| {
+            name.as_deref()
+                .is_none_or(|n| c.name.to_lowercase().contains(n))
+        })
+        .filter(|c| statuses.is_empty() || statuses.contains(&c.status.as_str()))
+        .collect();
+    if let Some((column, order)) = &paging.sort {
+        if column == "name" {
+            records.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        if *order == ocp_api::SortOrder::Desc {
+            records.reverse();
+        }
+    }
+    let total = records.len();
+    let page_records: Vec<ClusterRecord> = records
+        .into_iter()
+        .skip(paging.offset() as usize)
+        .take(paging.size as usize)
+        .collect();
+    let mut contents = Vec::with_capacity(page_records.len());
+    for c in page_records {
+        contents.push(cluster_view(&state, c).await?);
+    }
+    Ok(Data(PageData::new(
+        contents,
+        total as i64,
+        paging.page,
+        paging.size,
+    )))
+}
+
+#[utoipa::path(get, path = "/api/v2/ob/clusters/{id}", tag = "clusters",
+    params(("id" = i64, Path)), responses((status = 200, body = Cluster)))]
+async fn get_cluster(
+    _: Authz<perm::ClusterRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Cluster> {
+    let cluster = state.store.cluster(id).await?;
+    Ok(Data(cluster_view(&state, cluster).await?))
+}
+
+fn check_cluster_name(name: &str) -> Result<(), Failure> {
+    let ok = (1..=64).contains(&name.len())
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Failure::field(
+            "name",
+            "must start with a letter and hold 1 to 64 letters, digits, _ or -",
+        ))
+    }
+}
+
+fn check_password(field: &str, password: &str) -> Result<(), Failure> {
+    if password.is_empty() || password.len() > 128 || password.chars().any(char::is_control) {
+        return Err(Failure::field(
+            field,
+            "must be 1 to 128 characters without control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// The host a server goes on: registered, with an agent that answers heartbeats.
+async fn usable_host(
+    state: &AppState,
+    field: &str,
+    host_id: i64,
+) -> Result<ocp_store::HostRecord, Failure> {
+    let host = match state.store.host(host_id).await {
+        Ok(h) => h,
+        Err(ocp_store::StoreError::NotFound { .. }) => {
+            return Err(Failure::field(
+                field,
+                format!("host {host_id} does not exist"),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let status = HostStatus::parse(&host.status);
+    if host.agent.is_none() || !matches!(status, Some(HostStatus::Available | HostStatus::Online)) {
+        return Err(Failure::new(
+            ErrorCode::StateConflict,
+            format!(
+                "host {} is {} and cannot take a server; its agent must be AVAILABLE",
+                host.inner_ip_address, host.status
+            ),
+        )
+        .with_field(field));
+    }
+    Ok(host)
+}
+
+/// Small-footprint startup defaults for seekdb, used unless the request names them.
+const SEEKDB_DEFAULTS: &[(&str, &str)] = &[
+    ("memory_budget", "1G"),
+    ("log_disk_size", "2G"),
+    ("datafile_size", "64M"),
+];
+
+/// Create an OceanBase cluster: checks everything, registers it CREATING, and answers
+/// the deploy task.
+#[utoipa::path(post, path = "/api/v2/ob/clusters", tag = "clusters",
+    request_body = CreateCluster, responses((status = 200, body = TaskInstance)))]
+async fn create_cluster(
+    Authz(caller, _): Authz<perm::ClusterCreate>,
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<CreateCluster>,
+) -> ApiResult<TaskInstance> {
+    check_cluster_name(&request.name)?;
+    check_password("password", &request.password)?;
+    let package = state
+        .store
+        .package_by_file_name(&request.rpm_name)
+        .await?
+        .ok_or_else(|| {
+            Failure::field(
+                "rpmName",
+                format!("no software package {:?} is uploaded", request.rpm_name),
+            )
+        })?;
+    if package.package_type != PackageType::ObServerInstallPackage.as_str()
+        || package.binary_path.is_none()
+    {
+        return Err(Failure::new(
+            ErrorCode::UnsupportedByServerKind,
+            format!(
+                "{} is not a server package this platform can run; upload seekdb's wheel",
+                package.file_name
+            ),
+        )
+        .with_field("rpmName"));
+    }
+    if request.cluster_type != ClusterType::Primary {
+        return Err(Failure::new(
+            ErrorCode::UnsupportedByServerKind,
+            "standby clusters need OceanBase's primary/standby replication, which seekdb lacks",
+        )
+        .with_field("type"));
+    }
+    let [zone] = request.zones.as_slice() else {
+        return Err(Failure::new(
+            ErrorCode::UnsupportedByServerKind,
+            format!(
+                "a seekdb cluster has exactly one zone, not {}",
+                request.zones.len()
+            ),
+        )
+        .with_field("zones"));
+    };
+    check_zone(zone, "zones[0]")?;
+    let [host_id] = zone.servers.as_slice() else {
+        return Err(Failure::new(
+            ErrorCode::UnsupportedByServerKind,
+            format!(
+                "a seekdb zone has exactly one server, not {}",
+                zone.servers.len()
+            ),
+        )
+        .with_field("zones[0].servers"));
+    };
+    let host = usable_host(&state, "zones[0].servers[0]", *host_id).await?;
+    let sql_port = request.sql_port.unwrap_or(2881);
+    let rpc_port = request.rpc_port.unwrap_or(2882);
+    for (field, port) in [("sqlPort", sql_port), ("rpcPort", rpc_port)] {
+        if port < 1024 {
+            return Err(Failure::field(field, "must be from 1024 to 65535"));
+        }
+    }
+    let home_path = request
+        .home_path
+        .clone()
+        .unwrap_or_else(|| format!("ob/{}", request.name));
+    if home_path.split('/').any(|p| p == "..") || home_path.is_empty() {
+        return Err(Failure::field("homePath", "must be a path without .."));
+    }
+    let mut parameters = request.parameters.clone();
+    for (i, p) in parameters.iter().enumerate() {
+        if p.name.is_empty()
+            || !p
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(Failure::field(
+                &format!("parameters[{i}].name"),
+                "must be a parameter name",
+            ));
+        }
+        if p.value.is_empty() || p.value.chars().any(char::is_control) {
+            return Err(Failure::field(
+                &format!("parameters[{i}].value"),
+                "must be a value",
+            ));
+        }
+    }
+    for (name, value) in SEEKDB_DEFAULTS {
+        if !parameters.iter().any(|p| p.name == *name) {
+            parameters.push(SetParameter {
+                name: name.to_string(),
+                value: value.to_string(),
+            });
+        }
+    }
+    let new = NewCluster {
+        name: request.name.clone(),
+        kind: ServerKind::Seekdb.as_str().into(),
+        cluster_type: ClusterType::Primary.as_str().into(),
+        status: ClusterStatus::Creating.as_str().into(),
+        ob_version: package.version.clone(),
+        package_id: Some(package.id),
+        root_user: "root".into(),
+        root_password_sealed: state.auth.seal(&request.password)?,
+        startup_parameters: serde_json::to_string(&parameters).map_err(Failure::internal)?,
+        creator: caller.username.clone(),
+        zones: vec![NewZone {
+            name: zone.name.clone(),
+            idc_id: Some(host.idc_id),
+            servers: vec![NewServer {
+                host_id: host.id,
+                ip: host.inner_ip_address.clone(),
+                rpc_port: rpc_port.into(),
+                sql_port: sql_port.into(),
+                home_path,
+            }],
+        }],
+    };
+    let cluster_id = state
+        .store
+        .create_cluster(&new)
+        .await
+        .map_err(|e| match e {
+            ocp_store::StoreError::AlreadyExists {
+                entity: "server",
+                key,
+            } => Failure::new(
+                ErrorCode::AlreadyExists,
+                format!("a server already uses {key}"),
+            )
+            .with_field("sqlPort"),
+            ocp_store::StoreError::AlreadyExists { .. } => Failure::new(
+                ErrorCode::AlreadyExists,
+                format!("cluster {} already exists", request.name),
+            )
+            .with_field("name"),
+            other => other.into(),
+        })?;
+    let servers: Vec<i64> = state
+        .store
+        .servers(cluster_id)
+        .await?
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    let template = ob_steps::create_cluster(cluster_id, &servers)
+        .value("cluster_name", request.name.clone())
+        .value("rpm_name", package.file_name.clone())
+        .value("sql_port", sql_port.to_string());
+    Ok(Data(state.submit(template, &caller).await?))
+}
+
+fn check_zone(zone: &CreateZone, field: &str) -> Result<(), Failure> {
+    let ok = (1..=64).contains(&zone.name.len())
+        && zone
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ok {
+        return Err(Failure::field(
+            &format!("{field}.name"),
+            "must be 1 to 64 letters, digits or _",
+        ));
+    }
+    if zone.servers.is_empty() {
+        return Err(Failure::field(
+            &format!("{field}.servers"),
+            "name at least one host",
+        ));
+    }
+    Ok(())
+}
+
+/// Take over a running seekdb: checks the login now, registers the cluster and answers a
+/// task that syncs it. The server is not restarted.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/takeover", tag = "clusters",
+    request_body = TakeOverCluster, responses((status = 200, body = TaskInstance)))]
+async fn take_over(
+    Authz(caller, _): Authz<perm::ClusterCreate>,
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<TakeOverCluster>,
+) -> ApiResult<TaskInstance> {
+    check_cluster_name(&request.name)?;
+    check_password("password", &request.password)?;
+    ocp_ob::check_name("username", &request.username).map_err(ob_failure)?;
+    let host = usable_host(&state, "hostId", request.host_id).await?;
+    let package = match &request.rpm_name {
+        Some(name) => Some(
+            state
+                .store
+                .package_by_file_name(name)
+                .await?
+                .ok_or_else(|| {
+                    Failure::field(
+                        "rpmName",
+                        format!("no software package {name:?} is uploaded"),
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    let target = Target {
+        host: host.inner_ip_address.clone(),
+        port: request.sql_port,
+        user: request.username.clone(),
+        password: request.password.clone(),
+    };
+    let mut client = ObClient::connect(&target, CONNECT_TIMEOUT)
+        .await
+        .map_err(ob_failure)?;
+    let version = client.version().await.map_err(ob_failure)?;
+    client.close().await;
+    let kind = if version.contains("seekdb") {
+        ServerKind::Seekdb
+    } else {
+        ServerKind::OceanBase
+    };
+    let new = NewCluster {
+        name: request.name.clone(),
+        kind: kind.as_str().into(),
+        cluster_type: ClusterType::Primary.as_str().into(),
+        status: ClusterStatus::TakingOver.as_str().into(),
+        ob_version: version,
+        package_id: package.map(|p| p.id),
+        root_user: request.username.clone(),
+        root_password_sealed: state.auth.seal(&request.password)?,
+        startup_parameters: "[]".into(),
+        creator: caller.username.clone(),
+        zones: vec![NewZone {
+            name: "zone1".into(),
+            idc_id: Some(host.idc_id),
+            servers: vec![NewServer {
+                host_id: host.id,
+                ip: host.inner_ip_address.clone(),
+                rpc_port: 2882,
+                sql_port: request.sql_port.into(),
+                home_path: request.home_path.clone().unwrap_or_default(),
+            }],
+        }],
+    };
+    let cluster_id = state
+        .store
+        .create_cluster(&new)
+        .await
+        .map_err(|e| match e {
+            ocp_store::StoreError::AlreadyExists { key, .. } => Failure::new(
+                ErrorCode::AlreadyExists,
+                format!("{key} is registered already"),
+            ),
+            other => other.into(),
+        })?;
+    let server = state.store.servers(cluster_id).await?[0].id;
+    Ok(Data(
+        state
+            .submit(ob_steps::take_over(cluster_id, server), &caller)
+            .await?,
+    ))
+}
+
+/// Checks that every server may go through `operation` now.
+fn check_operable(servers: &[ServerRecord], operation: &str) -> Result<(), Failure> {
+    let allowed: &[ServerStatus] = match operation {
+        "start" => &[ServerStatus::Stopped, ServerStatus::Unavailable],
+        _ => &[ServerStatus::Running, ServerStatus::Unavailable],
+    };
+    for s in servers {
+        if !allowed.iter().any(|a| a.as_str() == s.status) {
+            return Err(Failure::new(
+                ErrorCode::StateConflict,
+                format!(
+                    "server {}:{} is {}; cannot {operation} it",
+                    s.ip, s.sql_port, s.status
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn task_name(operation: &str, what: &str) -> String {
+    let verb = match operation {
+        "start" => "Start",
+        "stop" => "Stop",
+        _ => "Restart",
+    };
+    format!("{verb} OB {what}")
+}
+
+/// Start, stop, restart (or upgrade) the whole cluster.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/{action}", tag = "clusters",
+    params(("id" = i64, Path), ("action" = String, Path, description = "start, stop, restart or upgrade")),
+    responses((status = 200, body = TaskInstance)))]
+async fn cluster_action(
+    Authz(caller, _): Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath((id, action)): ApiPath<(i64, String)>,
+) -> ApiResult<TaskInstance> {
+    let cluster = state.store.cluster(id).await?;
+    if action == "upgrade" {
+        return Err(unsupported(&cluster, "an in-place upgrade"));
+    }
+    if !matches!(action.as_str(), "start" | "stop" | "restart") {
+        return Err(Failure::not_found("cluster operation", &action));
+    }
+    let servers = state.store.servers(id).await?;
+    check_operable(&servers, &action)?;
+    let ids: Vec<i64> = servers.iter().map(|s| s.id).collect();
+    let template = ob_steps::server_operation(&task_name(&action, "cluster"), id, &ids, &action)
+        .value("cluster_name", cluster.name.clone())
+        .value("former_cluster_status", cluster.status.clone());
+    Ok(Data(state.submit(template, &caller).await?))
+}
+
+/// Delete a cluster: stops its servers and removes their directories unless `keepData`.
+#[utoipa::path(delete, path = "/api/v2/ob/clusters/{id}", tag = "clusters",
+    params(("id" = i64, Path), DeleteClusterQuery), responses((status = 200, body = TaskInstance)))]
+async fn delete_cluster(
+    Authz(caller, _): Authz<perm::ClusterDelete>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(query): ApiQuery<DeleteClusterQuery>,
+) -> ApiResult<TaskInstance> {
+    let cluster = state.store.cluster(id).await?;
+    if cluster.status == ClusterStatus::Deleting.as_str() {
+        return Err(Failure::new(
+            ErrorCode::StateConflict,
+            format!("cluster {} is being deleted", cluster.name),
+        ));
+    }
+    state
+        .store
+        .set_cluster_status(id, ClusterStatus::Deleting.as_str())
+        .await?;
+    let ids: Vec<i64> = state
+        .store
+        .servers(id)
+        .await?
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    let template = ob_steps::delete_cluster(id, &ids, query.keep_data.unwrap_or(false))
+        .value("cluster_name", cluster.name);
+    Ok(Data(state.submit(template, &caller).await?))
+}
+
+/// Change the root password of the sys tenant.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/changePassword", tag = "clusters",
+    params(("id" = i64, Path)), request_body = ChangeClusterPassword, responses((status = 200)))]
+async fn change_password(
+    _: Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<ChangeClusterPassword>,
+) -> Result<NoData, Failure> {
+    check_password("newPassword", &request.new_password)?;
+    let cluster = state.store.cluster(id).await?;
+    let mut client = state.ob.connect(id).await?;
+    client
+        .set_password(&cluster.root_user, &request.new_password)
+        .await
+        .map_err(ob_failure)?;
+    client.close().await;
+    state
+        .store
+        .set_cluster_password(id, &state.auth.seal(&request.new_password)?)
+        .await?;
+    Ok(NoData)
+}
+
+/// The zones of a cluster.
+#[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/zones", tag = "clusters",
+    params(("id" = i64, Path)), responses((status = 200, body = Vec<Zone>)))]
+async fn list_zones(
+    _: Authz<perm::ClusterRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<ocp_api::host::Contents<Zone>> {
+    let cluster = cluster_view(&state, state.store.cluster(id).await?).await?;
+    Ok(Data(ocp_api::host::Contents {
+        contents: cluster.zones,
+    }))
+}
+
+/// Add a zone (a second zone: not on seekdb).
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/zones", tag = "clusters",
+    params(("id" = i64, Path)), request_body = Vec<CreateZone>, responses((status = 200, body = TaskInstance)))]
+async fn add_zone(
+    _: Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(zones): ApiJson<Vec<CreateZone>>,
+) -> ApiResult<TaskInstance> {
+    for (i, zone) in zones.iter().enumerate() {
+        check_zone(zone, &format!("[{i}]"))?;
+    }
+    Err(unsupported(
+        &state.store.cluster(id).await?,
+        "adding a zone",
+    ))
+}
+
+async fn zone_servers_of(
+    state: &AppState,
+    id: i64,
+    zone: &str,
+) -> Result<(ClusterRecord, Vec<ServerRecord>), Failure> {
+    let cluster = state.store.cluster(id).await?;
+    if !state.store.zones(id).await?.iter().any(|z| z.name == zone) {
+        return Err(Failure::not_found("zone", zone));
+    }
+    let servers = state
+        .store
+        .servers(id)
+        .await?
+        .into_iter()
+        .filter(|s| s.zone_name == zone)
+        .collect();
+    Ok((cluster, servers))
+}
+
+/// Start, stop or restart a zone's servers.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/zones/{zoneName}/{action}", tag = "clusters",
+    params(("id" = i64, Path), ("zoneName" = String, Path), ("action" = String, Path, description = "start, stop or restart")),
+    responses((status = 200, body = TaskInstance)))]
+async fn zone_action(
+    Authz(caller, _): Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath((id, zone, action)): ApiPath<(i64, String, String)>,
+) -> ApiResult<TaskInstance> {
+    if !matches!(action.as_str(), "start" | "stop" | "restart") {
+        return Err(Failure::not_found("zone operation", &action));
+    }
+    let (cluster, servers) = zone_servers_of(&state, id, &zone).await?;
+    check_operable(&servers, &action)?;
+    let ids: Vec<i64> = servers.iter().map(|s| s.id).collect();
+    let template = ob_steps::server_operation(&task_name(&action, "zone"), id, &ids, &action)
+        .value("cluster_name", cluster.name)
+        .value("zone_name", zone);
+    Ok(Data(state.submit(template, &caller).await?))
+}
+
+/// Delete a zone (a cluster's only zone cannot go; seekdb has one).
+#[utoipa::path(delete, path = "/api/v2/ob/clusters/{id}/zones/{zoneName}", tag = "clusters",
+    params(("id" = i64, Path), ("zoneName" = String, Path)), responses((status = 200, body = TaskInstance)))]
+async fn delete_zone(
+    _: Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath((id, zone)): ApiPath<(i64, String)>,
+) -> ApiResult<TaskInstance> {
+    let (cluster, _) = zone_servers_of(&state, id, &zone).await?;
+    Err(unsupported(&cluster, "deleting a zone"))
+}
+
+/// The servers of a zone.
+#[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/zones/{zoneName}/servers", tag = "clusters",
+    params(("id" = i64, Path), ("zoneName" = String, Path)), responses((status = 200, body = Vec<Server>)))]
+async fn zone_servers(
+    _: Authz<perm::ClusterRead>,
+    State(state): State<AppState>,
+    ApiPath((id, zone)): ApiPath<(i64, String)>,
+) -> ApiResult<ocp_api::host::Contents<Server>> {
+    let (_, servers) = zone_servers_of(&state, id, &zone).await?;
+    Ok(Data(ocp_api::host::Contents {
+        contents: servers.iter().map(server_view).collect(),
+    }))
+}
+
+/// The servers of a cluster.
+#[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/servers", tag = "clusters",
+    params(("id" = i64, Path)), responses((status = 200, body = Vec<Server>)))]
+async fn list_servers(
+    _: Authz<perm::ClusterRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<ocp_api::host::Contents<Server>> {
+    state.store.cluster(id).await?;
+    let servers = state.store.servers(id).await?;
+    Ok(Data(ocp_api::host::Contents {
+        contents: servers.iter().map(server_view).collect(),
+    }))
+}
+
+/// Add servers (a second server: not on seekdb).
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/servers", tag = "clusters",
+    params(("id" = i64, Path)), request_body = Vec<CreateZone>, responses((status = 200, body = TaskInstance)))]
+async fn add_server(
+    _: Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(zones): ApiJson<Vec<CreateZone>>,
+) -> ApiResult<TaskInstance> {
+    for (i, zone) in zones.iter().enumerate() {
+        check_zone(zone, &format!("[{i}]"))?;
+    }
+    Err(unsupported(
+        &state.store.cluster(id).await?,
+        "adding a server",
+    ))
+}
+
+/// Delete servers (a cluster's only server cannot go).
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/servers/batchDelete", tag = "clusters",
+    params(("id" = i64, Path)), request_body = Vec<i64>, responses((status = 200, body = TaskInstance)))]
+async fn batch_delete_servers(
+    _: Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(ids): ApiJson<Vec<i64>>,
+) -> ApiResult<TaskInstance> {
+    let cluster = state.store.cluster(id).await?;
+    let servers = state.store.servers(id).await?;
+    for (i, sid) in ids.iter().enumerate() {
+        if !servers.iter().any(|s| s.id == *sid) {
+            return Err(Failure::field(
+                &format!("[{i}]"),
+                format!("server {sid} is not in cluster {}", cluster.name),
+            ));
+        }
+    }
+    Err(unsupported(&cluster, "deleting servers"))
+}
+
+/// Start, stop, restart (or replace) one server; `004_*` is the start answer.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/servers/{serverId}/{action}", tag = "clusters",
+    params(("id" = i64, Path), ("serverId" = i64, Path), ("action" = String, Path, description = "start, stop, restart or replace")),
+    responses((status = 200, body = TaskInstance)))]
+async fn server_action(
+    Authz(caller, _): Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath((id, server_id, action)): ApiPath<(i64, i64, String)>,
+) -> ApiResult<TaskInstance> {
+    let cluster = state.store.cluster(id).await?;
+    let server = state.store.server(server_id).await?;
+    if server.cluster_id != id {
+        return Err(Failure::not_found("server", server_id));
+    }
+    if action == "replace" {
+        return Err(unsupported(&cluster, "replacing a server"));
+    }
+    if !matches!(action.as_str(), "start" | "stop" | "restart") {
+        return Err(Failure::not_found("server operation", &action));
+    }
+    check_operable(std::slice::from_ref(&server), &action)?;
+    let template =
+        ob_steps::server_operation(&task_name(&action, "server"), id, &[server_id], &action)
+            .value("cluster_name", cluster.name)
+            .value("zone_name", server.zone_name.clone())
+            .value("former_cluster_status", cluster.status);
+    Ok(Data(state.submit(template, &caller).await?))
+}
+
+/// The state of major compaction, read from the server.
+#[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/compaction", tag = "clusters",
+    params(("id" = i64, Path)), responses((status = 200, body = Compaction)))]
+async fn compaction(
+    _: Authz<perm::ClusterRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Compaction> {
+    let mut client = state.ob.connect(id).await?;
+    let row = client.compaction().await.map_err(ob_failure)?;
+    client.close().await;
+    Ok(Data(Compaction {
+        status: row.status,
+        frozen_scn: row.frozen_scn,
+        last_scn: row.last_scn,
+        is_error: row.is_error,
+        last_finish_time: row.last_finish_time,
+        start_time: row.start_time,
+    }))
+}
+
+/// Trigger a major compaction; the task follows it to its end.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/compaction", tag = "clusters",
+    params(("id" = i64, Path)), responses((status = 200, body = TaskInstance)))]
+async fn major_compaction(
+    Authz(caller, _): Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<TaskInstance> {
+    let cluster = state.store.cluster(id).await?;
+    if cluster.status != ClusterStatus::Running.as_str() {
+        return Err(Failure::new(
+            ErrorCode::StateConflict,
+            format!(
+                "cluster {} is {}, not RUNNING",
+                cluster.name, cluster.status
+            ),
+        ));
+    }
+    let template = ob_steps::major_compaction(id).value("cluster_name", cluster.name);
+    Ok(Data(state.submit(template, &caller).await?))
+}
