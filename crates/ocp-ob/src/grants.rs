@@ -333,7 +333,8 @@ impl ObClient {
     }
 }
 
-fn check_password(field: &str, password: &str) -> Result<()> {
+/// A password as statements take it: 1 to 128 characters, none of them control characters.
+pub fn check_password(field: &str, password: &str) -> Result<()> {
     if password.is_empty() || password.len() > 128 || password.chars().any(char::is_control) {
         return Err(ObError::invalid(
             field,

@@ -13,7 +13,9 @@ use std::time::Duration;
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
 use sqlx::{ConnectOptions, Connection, Executor, Row};
 
-pub use grants::{check_name, quote, sql_privilege, DB_PRIVILEGES, GLOBAL_PRIVILEGES};
+pub use grants::{
+    check_name, check_password, quote, sql_privilege, DB_PRIVILEGES, GLOBAL_PRIVILEGES,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ObError {
@@ -252,7 +254,7 @@ impl ObClient {
 
     /// `ALTER SYSTEM SET name = 'value'`: the server checks the value and persists it.
     pub async fn set_parameter(&mut self, name: &str, value: &str) -> Result<()> {
-        check_parameter_name(name)?;
+        check_parameter_name("name", name)?;
         self.execute(&format!("ALTER SYSTEM SET {name} = {}", quote(value)))
             .await
     }
@@ -357,7 +359,7 @@ impl ObClient {
 }
 
 /// Parameter names are identifiers; they go into `ALTER SYSTEM SET` unquoted.
-fn check_parameter_name(name: &str) -> Result<()> {
+pub fn check_parameter_name(field: &str, name: &str) -> Result<()> {
     if !name.is_empty()
         && name.len() <= 128
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -365,7 +367,7 @@ fn check_parameter_name(name: &str) -> Result<()> {
         Ok(())
     } else {
         Err(ObError::invalid(
-            "name",
+            field,
             format!("{name:?} is not a parameter name"),
         ))
     }

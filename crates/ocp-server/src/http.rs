@@ -464,6 +464,25 @@ impl Paging {
     }
 }
 
+/// The values of a comma-separated filter, each checked by `valid`.
+pub fn comma_list(
+    field: &str,
+    text: &Option<String>,
+    valid: impl Fn(&str) -> bool,
+) -> Result<Vec<String>, Failure> {
+    let mut values = Vec::new();
+    for value in text.iter().flat_map(|t| t.split(',')).map(str::trim) {
+        if value.is_empty() {
+            continue;
+        }
+        if !valid(value) {
+            return Err(Failure::field(field, format!("unknown value {value}")));
+        }
+        values.push(value.to_string());
+    }
+    Ok(values)
+}
+
 /// One page of a list held in memory.
 pub fn page_of<T>(all: Vec<T>, paging: &Paging) -> ocp_api::PageData<T> {
     let total = all.len() as i64;

@@ -447,7 +447,6 @@ impl Step for WaitActive {
         let target = self.access.target(&cluster, &server).map_err(failed)?;
         let started = Instant::now();
         let mut last_error = String::new();
-        let mut attempts = 1;
         while started.elapsed() < Duration::from_secs(300) {
             match connect_root(&target, self.fresh).await {
                 Ok(mut client) => {
@@ -471,17 +470,6 @@ impl Step for WaitActive {
                     .await
                     .unwrap_or_default();
                 let tail = tail["log"].as_str().unwrap_or("").to_string();
-                // seekdb started right after a stop sometimes fails to open its log disk
-                // once and starts on the next try.
-                if attempts < 3 && server.home_path.starts_with('/') && cluster.package_id.is_some()
-                {
-                    attempts += 1;
-                    ctx.log(format!(
-                        "the server process exited; starting it again (attempt {attempts})"
-                    ));
-                    spawn_server(&self.access, ctx, &server, &cluster, self.fresh).await?;
-                    continue;
-                }
                 return Err(StepError::new(format!(
                     "the server process exited (last error: {last_error}); its output ends:\n{tail}"
                 )));

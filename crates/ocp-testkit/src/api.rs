@@ -90,17 +90,7 @@ impl Api {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.expect("request reaches the server");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply {
-            status,
-            body,
-            text,
-            headers,
-        }
+        reply(request).await
     }
 
     /// Uploads a file as a software package (the file is the body, its name in `?file=`).
@@ -121,17 +111,7 @@ impl Api {
         if let Some(auth) = &self.auth {
             request = request.header("authorization", auth);
         }
-        let response = request.send().await.expect("request reaches the server");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply {
-            status,
-            body,
-            text,
-            headers,
-        }
+        reply(request).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -195,5 +175,20 @@ impl Api {
             Ok(data) => data,
             Err(data) => panic!("timed out waiting for task {id}: {data}"),
         }
+    }
+}
+
+/// Sends a request and reads its answer.
+async fn reply(request: reqwest::RequestBuilder) -> Reply {
+    let response = request.send().await.expect("request reaches the server");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Reply {
+        status,
+        body,
+        text,
+        headers,
     }
 }

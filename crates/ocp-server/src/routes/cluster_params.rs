@@ -115,14 +115,7 @@ async fn set_parameters(
     let mut client = state.ob.connect(id).await?;
     for (i, change) in changes.iter().enumerate() {
         let field = format!("[{i}].name");
-        if change.name.is_empty()
-            || !change
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(Failure::field(&field, "must be a parameter name"));
-        }
+        ocp_ob::check_parameter_name(&field, &change.name).map_err(ob_failure)?;
         let rows = client
             .parameters(Some(&change.name))
             .await

@@ -21,7 +21,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
 use crate::auth::{perm, Authz};
-use crate::http::{ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging};
+use crate::http::{
+    comma_list, page_of, ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging,
+};
 use crate::ob_access::{ob_failure, CONNECT_TIMEOUT};
 use crate::ob_steps;
 
@@ -155,22 +157,9 @@ async fn list_clusters(
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> ApiResult<PageData<Cluster>> {
     let paging = Paging::parse(&page, &[("id", "id"), ("name", "name")])?;
-    let statuses: Vec<&str> = filter
-        .status
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
-    for s in &statuses {
-        if ClusterStatus::parse(s).is_none() {
-            return Err(Failure::field(
-                "status",
-                format!("unknown cluster status {s:?}"),
-            ));
-        }
-    }
+    let statuses = comma_list("status", &filter.status, |s| {
+        ClusterStatus::parse(s).is_some()
+    })?;
     let name = filter.name.as_deref().map(str::to_lowercase);
     let mut records: Vec<ClusterRecord> = state
         .store
@@ -181,7 +170,7 @@ async fn list_clusters(
             name.as_deref()
                 .is_none_or(|n| c.name.to_lowercase().contains(n))
         })
-        .filter(|c| statuses.is_empty() || statuses.contains(&c.status.as_str()))
+        .filter(|c| statuses.is_empty() || statuses.contains(&c.status))
         .collect();
     if let Some((column, order)) = &paging.sort {
         if column == "name" {
@@ -191,22 +180,15 @@ async fn list_clusters(
             records.reverse();
         }
     }
-    let total = records.len();
-    let page_records: Vec<ClusterRecord> = records
-        .into_iter()
-        .skip(paging.offset() as usize)
-        .take(paging.size as usize)
-        .collect();
-    let mut contents = Vec::with_capacity(page_records.len());
-    for c in page_records {
+    let page = page_of(records, &paging);
+    let mut contents = Vec::with_capacity(page.contents.len());
+    for c in page.contents {
         contents.push(cluster_view(&state, c).await?);
     }
-    Ok(Data(PageData::new(
+    Ok(Data(PageData {
         contents,
-        total as i64,
-        paging.page,
-        paging.size,
-    )))
+        page: page.page,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v2/ob/clusters/{id}", tag = "clusters",
@@ -236,14 +218,9 @@ fn check_cluster_name(name: &str) -> Result<(), Failure> {
     }
 }
 
+/// A database password, as the server will be given it.
 fn check_password(field: &str, password: &str) -> Result<(), Failure> {
-    if password.is_empty() || password.len() > 128 || password.chars().any(char::is_control) {
-        return Err(Failure::field(
-            field,
-            "must be 1 to 128 characters without control characters",
-        ));
-    }
-    Ok(())
+    ocp_ob::check_password(field, password).map_err(ob_failure)
 }
 
 /// The host a server goes on: registered, with an agent that answers heartbeats.
@@ -361,17 +338,8 @@ async fn create_cluster(
     }
     let mut parameters = request.parameters.clone();
     for (i, p) in parameters.iter().enumerate() {
-        if p.name.is_empty()
-            || !p
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(Failure::field(
-                &format!("parameters[{i}].name"),
-                "must be a parameter name",
-            ));
-        }
+        ocp_ob::check_parameter_name(&format!("parameters[{i}].name"), &p.name)
+            .map_err(ob_failure)?;
         if p.value.is_empty() || p.value.chars().any(char::is_control) {
             return Err(Failure::field(
                 &format!("parameters[{i}].value"),

@@ -15,7 +15,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
 use crate::auth::{perm, Authz};
-use crate::http::{ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging};
+use crate::http::{
+    comma_list, ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging,
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -67,24 +69,6 @@ pub fn host_view(r: HostRecord) -> Host {
         create_time: Timestamp::from_millis(r.create_time),
         update_time: Timestamp::from_millis(r.update_time),
     }
-}
-
-fn comma_list(
-    field: &str,
-    text: &Option<String>,
-    valid: impl Fn(&str) -> bool,
-) -> Result<Vec<String>, Failure> {
-    let mut values = Vec::new();
-    for value in text.iter().flat_map(|t| t.split(',')).map(str::trim) {
-        if value.is_empty() {
-            continue;
-        }
-        if !valid(value) {
-            return Err(Failure::field(field, format!("unknown value {value}")));
-        }
-        values.push(value.to_string());
-    }
-    Ok(values)
 }
 
 /// Lists hosts.

@@ -23,7 +23,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
 use crate::auth::{perm, Authz};
-use crate::http::{raw, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging};
+use crate::http::{comma_list, raw, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging};
 
 /// The largest package accepted.
 const MAX_PACKAGE_BYTES: u64 = 4 << 30;
@@ -309,16 +309,6 @@ async fn upload_package(
     Ok(Data(view(&state, state.store.package(id).await?)))
 }
 
-fn split(list: &Option<String>) -> Vec<String> {
-    list.as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
 /// List packages, with OCP's filters.
 #[utoipa::path(get, path = "/api/v2/software-packages", tag = "software-packages",
     params(PackageFilter, PageQuery), responses((status = 200, body = PageData<SoftwarePackage>)))]
@@ -329,20 +319,13 @@ async fn list_packages(
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> ApiResult<PageData<SoftwarePackage>> {
     let paging = Paging::parse(&page, &[("id", "id"), ("name", "name")])?;
-    let types = split(&filter.package_type);
-    for t in &types {
-        if PackageType::parse(t).is_none() {
-            return Err(Failure::field(
-                "type",
-                format!("unknown package type {t:?}"),
-            ));
-        }
-    }
-    let (versions, systems, arches) = (
-        split(&filter.version),
-        split(&filter.operating_system),
-        split(&filter.architecture),
-    );
+    let types = comma_list("type", &filter.package_type, |t| {
+        PackageType::parse(t).is_some()
+    })?;
+    let any = |_: &str| true;
+    let versions = comma_list("version", &filter.version, any)?;
+    let systems = comma_list("operatingSystem", &filter.operating_system, any)?;
+    let arches = comma_list("architecture", &filter.architecture, any)?;
     let keyword = filter.keyword.as_deref().map(str::to_lowercase);
     let within = |list: &[String], v: &str| list.is_empty() || list.iter().any(|x| x == v);
     let mut all: Vec<SoftwarePackage> = state
