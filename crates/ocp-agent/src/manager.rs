@@ -142,6 +142,8 @@ async fn start(State(m): State<Shared>, Json(spec): Json<StartProcess>) -> Respo
         if procinfo::is_same_process(record.pid, record.start_ticks) {
             return Json(Manager::view(&record)).into_response();
         }
+        // It died (killed behind our back, say) but may still be exiting.
+        group_gone(Pid::from_raw(record.pid), Duration::from_secs(10)).await;
     }
     let log_file = crate::config::log_home(&m.data_dir).join(format!("{}.log", spec.name));
     let log = match std::fs::OpenOptions::new()
@@ -195,7 +197,8 @@ async fn start(State(m): State<Shared>, Json(spec): Json<StartProcess>) -> Respo
     Json(Manager::view(&record)).into_response()
 }
 
-/// Stops the process group (SIGTERM, SIGKILL after 10 s) and forgets the pidfile.
+/// Stops the process group (SIGTERM, SIGKILL after 10 s), waits until all of it is gone and
+/// forgets the pidfile.
 async fn stop(State(m): State<Shared>, UrlPath(name): UrlPath<String>) -> Response {
     let _guard = m.lock.lock().await;
     let Some(record) = m.read(&name) else {
@@ -204,12 +207,14 @@ async fn stop(State(m): State<Shared>, UrlPath(name): UrlPath<String>) -> Respon
     if procinfo::is_same_process(record.pid, record.start_ticks) {
         let group = Pid::from_raw(record.pid);
         let _ = killpg(group, Signal::SIGTERM);
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while procinfo::is_same_process(record.pid, record.start_ticks) {
-            if std::time::Instant::now() > deadline {
-                let _ = killpg(group, Signal::SIGKILL);
+        if !group_gone(group, Duration::from_secs(10)).await {
+            let _ = killpg(group, Signal::SIGKILL);
+            if !group_gone(group, Duration::from_secs(10)).await {
+                return failure(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("{name} (pid {}) did not exit after SIGKILL", record.pid),
+                );
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         tracing::info!(name, pid = record.pid, "stopped a platform process");
     }
@@ -217,6 +222,21 @@ async fn stop(State(m): State<Shared>, UrlPath(name): UrlPath<String>) -> Respon
     let mut view = Manager::view(&record);
     view.running = false;
     Json(view).into_response()
+}
+
+/// Waits up to `limit` until no process of `group` is left, reaped ones included. The leader
+/// of a group shows as a zombie while its other threads still exit and hold its files (and
+/// their locks): a server started again in that window finds its directory in use.
+async fn group_gone(group: Pid, limit: Duration) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    // Group 0 would be this agent's own.
+    while group.as_raw() > 0 && killpg(group, None).is_ok() {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
 }
 
 /// The last 4 KiB of a process's output, to tell why it exited.

@@ -6,10 +6,13 @@
 //!    DAGs of 5 chained steps and of a 50-way fan-out.
 //! 3. Agents: a real agent's idle RSS per process, an agent restart task end to end, and the
 //!    server's CPU while 1,000 simulated agents send a heartbeat every 10 s.
+//! 4. Clusters on real seekdb: deploy request to RUNNING and start-server request to
+//!    SUCCESSFUL, beside seekdb started by hand.
 //!
-//! `--quick` runs smaller counts; `--only agents` (or `tasks`) runs one group.
+//! `--quick` runs smaller counts; `--only tasks` (or `agents`, `clusters`) runs one group.
 
 mod agents;
+mod clusters;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,17 +40,21 @@ async fn main() -> anyhow::Result<()> {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
         .cloned();
-    if only.as_deref() != Some("agents") {
+    let runs = |group: &str| only.as_deref().is_none_or(|o| o == group);
+    if runs("tasks") {
         http_create(2000 / scale).await?;
         for backend in ["sqlite", "postgres"] {
             engine(backend, "chain of 5", 400 / scale, 5, 1).await?;
             engine(backend, "fan-out of 50", 40 / scale, 50, 50).await?;
         }
     }
-    if only.as_deref() != Some("tasks") {
+    if runs("agents") {
         agents::idle_and_restart(10 / scale).await?;
         let window = Duration::from_secs(if quick { 10 } else { 30 });
         agents::heartbeat_load(1000 / scale, Duration::from_secs(10), window).await?;
+    }
+    if runs("clusters") {
+        clusters::deploy_and_start(if quick { 1 } else { 5 }).await?;
     }
     Ok(())
 }

@@ -358,6 +358,25 @@ impl ObClient {
     }
 }
 
+/// A server's home directory must not contain `.tmp` anywhere in its path: at start the
+/// server removes every redo-log file whose *full path* contains `.tmp` (it takes them for
+/// leftovers of an interrupted block switch) and then fails on its own log, so a server
+/// under such a path starts once and never again (seen with seekdb 1.4.0; OceanBase CE's
+/// log service has the same check). Rust's and Python's temporary directories are named
+/// `.tmpXXXX`, which is how this bites.
+pub fn check_home_path(field: &str, path: &str) -> Result<()> {
+    if path.contains(".tmp") {
+        return Err(ObError::invalid(
+            field,
+            format!(
+                "{path:?} contains \".tmp\"; the server would delete its own redo log when it \
+                 restarts there, so choose a directory without \".tmp\" in its path"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Parameter names are identifiers; they go into `ALTER SYSTEM SET` unquoted.
 pub fn check_parameter_name(field: &str, name: &str) -> Result<()> {
     if !name.is_empty()

@@ -284,6 +284,14 @@ impl Step for MakeDir {
             )
             .await
             .map_err(failed)?;
+        // The agent resolves a relative path under its data directory, which is where the
+        // rule may bite; then the directory goes again before the step fails.
+        if let Err(e) = ocp_ob::check_home_path("homePath", &made.path) {
+            let mut unusable = server.clone();
+            unusable.home_path = made.path.clone();
+            remove_dir(&self.0, ctx, &unusable).await?;
+            return Err(sql_failed(e));
+        }
         if made.path != server.home_path {
             self.0.store.set_server_home(server.id, &made.path).await?;
         }
@@ -474,7 +482,7 @@ impl Step for WaitActive {
                     "the server process exited (last error: {last_error}); its output ends:\n{tail}"
                 )));
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         Err(StepError::new(format!("no SQL after 300 s: {last_error}")))
     }

@@ -126,6 +126,11 @@ async fn a_seekdb_cluster_is_deployed_operated_and_deleted() {
         .await;
     assert_eq!(bad_rpm.error_code(), 10001);
     assert!(bad_rpm.text.contains("rpmName"));
+    let mut in_tmp = body(json!([{"name": "zone1", "servers": [host]}]));
+    in_tmp["homePath"] = json!("/var/lib/.tmp1/ob");
+    let refused = admin.post("/api/v2/ob/clusters", &in_tmp).await;
+    assert_eq!(refused.error_code(), 10001, "{}", refused.text);
+    assert!(refused.text.contains("homePath"), "{}", refused.text);
     let none = admin.get("/api/v2/ob/clusters").await.ok();
     assert_eq!(none.data()["page"]["totalElements"], 0);
 
@@ -217,9 +222,7 @@ async fn a_seekdb_cluster_is_deployed_operated_and_deleted() {
         .await;
     assert_eq!(unknown.error_code(), 10001);
 
-    if std::env::var("OCP_TEST_SEEKDB_RESTARTS").is_ok() {
-        stop_start_and_restart(&admin, id, server_id, port, &sb, &params, &base).await;
-    }
+    stop_start_and_restart(&admin, id, server_id, port, &sb, &params, &base).await;
 
     // Lock the user: it cannot log in; unlock: it can.
     admin
@@ -256,15 +259,13 @@ async fn a_seekdb_cluster_is_deployed_operated_and_deleted() {
     let pid = seekdb_pid(&sb, server_id).await.expect("seekdb runs");
     unsafe_kill(pid);
     wait_status(&admin, id, "UNAVAILABLE").await;
-    if std::env::var("OCP_TEST_SEEKDB_RESTARTS").is_ok() {
-        let start = admin
-            .post_empty(&format!(
-                "/api/v2/ob/clusters/{id}/servers/{server_id}/start"
-            ))
-            .await;
-        run_task(&admin, start, WAIT).await;
-        wait_status(&admin, id, "RUNNING").await;
-    }
+    let start = admin
+        .post_empty(&format!(
+            "/api/v2/ob/clusters/{id}/servers/{server_id}/start"
+        ))
+        .await;
+    run_task(&admin, start, WAIT).await;
+    wait_status(&admin, id, "RUNNING").await;
 
     // Delete it: the process and the directory are gone, and so is the cluster.
     let home = cluster(&admin, id).await["zones"][0]["servers"][0]["homePath"]
@@ -285,10 +286,7 @@ async fn a_seekdb_cluster_is_deployed_operated_and_deleted() {
     assert_eq!(seekdb_pid(&sb, server_id).await, None);
 }
 
-/// Stop and start the server, restart the cluster: rows and parameters survive. Runs only
-/// with OCP_TEST_SEEKDB_RESTARTS set: seekdb 1.4.0 here fails to reopen its log disk
-/// ("ObServerLogBlockMGR has not inited", -4006) when started again after a stop that
-/// follows writes, on the same base directory, and the platform cannot yet recover that.
+/// Stop and start the server, restart the cluster: rows and parameters survive.
 async fn stop_start_and_restart(
     admin: &Api,
     id: i64,
@@ -375,4 +373,145 @@ fn unsafe_kill(pid: i32) {
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+/// Uploads the seekdb wheel and answers its file name, the `rpmName` of a deploy.
+async fn upload_seekdb(admin: &Api) -> String {
+    let wheel = seekdb_wheel().expect("the seekdb wheel");
+    let package = admin.upload_package(&wheel).await.ok();
+    package.data()["fileName"].as_str().unwrap().to_string()
+}
+
+/// A deploy of one seekdb server on the sandbox's first host.
+fn deploy_request(sb: &Sandbox, rpm: &str, name: &str, parameters: Value) -> Value {
+    json!({"name": name, "rpmName": rpm, "type": "PRIMARY", "password": "Root-Pw-1",
+           "zones": [{"name": "zone1", "servers": [sb.host_id(0)]}],
+           "sqlPort": free_port("0.0.0.0").expect("a free port"),
+           "parameters": parameters})
+}
+
+/// The pids of seekdb processes on this machine that run in `home` (seekdb makes its base
+/// directory its working directory).
+fn seekdb_processes(home: &str) -> Vec<i32> {
+    let home = std::path::Path::new(home);
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
+            exe.file_name().is_some_and(|n| n == "seekdb") && cwd == home
+        })
+        .collect()
+}
+
+fn home_of(cluster: &Value) -> String {
+    cluster["zones"][0]["servers"][0]["homePath"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// SIGKILL the platform server while the deploy waits for seekdb: after a restart the task
+/// goes on where it was and ends with the cluster RUNNING and exactly one seekdb.
+#[tokio::test]
+async fn a_deploy_finishes_after_the_platform_server_is_killed() {
+    let mut sb = sandbox().await;
+    let admin = sb.server.admin();
+    let rpm = upload_seekdb(&admin).await;
+    let deploy = admin
+        .post(
+            "/api/v2/ob/clusters",
+            &deploy_request(&sb, &rpm, "crash1", json!([])),
+        )
+        .await
+        .ok();
+    let task_id = deploy.data()["id"].as_i64().unwrap();
+    let id = deploy.data()["clusterId"].as_i64().unwrap();
+    let server_id = cluster(&admin, id).await["zones"][0]["servers"][0]["id"]
+        .as_i64()
+        .unwrap();
+
+    // Once the agent runs seekdb, the platform dies in the middle of the deploy.
+    let deadline = std::time::Instant::now() + DEPLOY;
+    while seekdb_pid(&sb, server_id).await.is_none() {
+        assert!(std::time::Instant::now() < deadline, "seekdb never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let before = admin
+        .get(&format!("/api/v2/tasks/instances/{task_id}"))
+        .await
+        .ok();
+    assert_eq!(before.data()["status"], "RUNNING", "{}", before.text);
+    sb.server.restart().expect("the server starts again");
+
+    let admin = sb.server.admin();
+    let done = admin.wait_task(task_id, DEPLOY).await;
+    assert_eq!(done["status"], "SUCCESSFUL", "{done:#}");
+    let c = wait_status(&admin, id, "RUNNING").await;
+    let home = home_of(&c);
+    assert_eq!(seekdb_processes(&home).len(), 1, "one seekdb in {home}");
+    connect(
+        c["zones"][0]["servers"][0]["sqlPort"].as_u64().unwrap() as u16,
+        "root",
+        "Root-Pw-1",
+    )
+    .await
+    .close()
+    .await;
+
+    let delete = admin.delete(&format!("/api/v2/ob/clusters/{id}")).await;
+    run_task(&admin, delete, WAIT).await;
+    assert!(seekdb_processes(&home).is_empty());
+}
+
+/// A deploy whose server cannot start (log_disk_size under 2G) fails; its rollback stops
+/// what ran, removes the directory and forgets the cluster, and the host is free again.
+#[tokio::test]
+async fn a_failed_deploy_rolls_back() {
+    let sb = sandbox().await;
+    let admin = sb.server.admin();
+    let rpm = upload_seekdb(&admin).await;
+    let request = deploy_request(
+        &sb,
+        &rpm,
+        "doomed",
+        json!([{"name": "log_disk_size", "value": "1G"}]),
+    );
+    let deploy = admin.post("/api/v2/ob/clusters", &request).await.ok();
+    let task_id = deploy.data()["id"].as_i64().unwrap();
+    let id = deploy.data()["clusterId"].as_i64().unwrap();
+    let failed = admin.wait_task(task_id, DEPLOY).await;
+    assert_eq!(failed["status"], "FAILED", "{failed:#}");
+    let failed_step = failed["subtasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["status"] == "FAILED")
+        .expect("a failed subtask");
+    assert_eq!(failed_step["name"], "Wait observer accessible");
+    let home = home_of(&cluster(&admin, id).await);
+    assert!(std::path::Path::new(&home).exists());
+
+    let rolling = admin
+        .post_empty(&format!("/api/v2/tasks/instances/{task_id}/rollback"))
+        .await
+        .ok();
+    assert_eq!(rolling.data()["operation"], "ROLLBACK");
+    let done = admin.wait_task(task_id, WAIT).await;
+    assert_eq!(done["status"], "SUCCESSFUL", "{done:#}");
+    assert_eq!(
+        admin
+            .get(&format!("/api/v2/ob/clusters/{id}"))
+            .await
+            .error_code(),
+        10002
+    );
+    assert!(!std::path::Path::new(&home).exists(), "{home} removed");
+    assert!(seekdb_processes(&home).is_empty());
+    let host = admin
+        .get(&format!("/api/v2/compute/hosts/{}", sb.host_id(0)))
+        .await
+        .ok();
+    assert_eq!(host.data()["status"], "AVAILABLE");
 }

@@ -39,7 +39,7 @@ impl AgentProcess {
         join_token: &str,
         heartbeat_ms: u64,
     ) -> anyhow::Result<Self> {
-        let temp = tempfile::tempdir()?;
+        let temp = crate::temp_dir()?;
         let mut agent = Self {
             process: None,
             data_dir: temp.path().join("agent"),

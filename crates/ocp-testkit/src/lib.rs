@@ -29,3 +29,10 @@ pub use server::{server_binary, ServerOptions, ServerProcess};
 
 /// The admin password every test server is started with.
 pub const ADMIN_PASSWORD: &str = "Admin-Test-123";
+
+/// A temporary directory named `ocp-test-XXXX` rather than tempfile's `.tmpXXXX`: seekdb
+/// deletes its own redo log at start when its path contains `.tmp` (see
+/// `ocp_ob::check_home_path`), so agents, and the servers they run, live under this name.
+pub fn temp_dir() -> std::io::Result<tempfile::TempDir> {
+    tempfile::Builder::new().prefix("ocp-test-").tempdir()
+}

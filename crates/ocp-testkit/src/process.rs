@@ -25,6 +25,13 @@ impl ChildGroup {
         self.child.as_ref().map(Child::id)
     }
 
+    /// Whether the leader has not exited yet.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
     pub fn child_mut(&mut self) -> Option<&mut Child> {
         self.child.as_mut()
     }

@@ -60,7 +60,7 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts a server on a new temporary data directory.
     pub fn start(options: ServerOptions) -> anyhow::Result<Self> {
-        let temp = tempfile::tempdir()?;
+        let temp = crate::temp_dir()?;
         let data_dir = temp.path().join("data");
         let mut server = Self {
             process: None,
@@ -95,7 +95,7 @@ impl ServerProcess {
         let mut command = Command::new(&self.options.binary);
         command
             .arg("--listen")
-            .arg("127.0.0.1:0")
+            .arg(self.listen_address())
             .arg("--data-dir")
             .arg(&self.data_dir)
             .args(&self.options.extra_args)
@@ -167,7 +167,17 @@ impl ServerProcess {
             .and_then(|mut p| p.terminate(Duration::from_secs(30)))
     }
 
-    /// Starts the server again on the same data directory (on a new port).
+    /// Where to listen: any free port at first, then the same one again, so that agents
+    /// (which call the URL they joined with) find a restarted server.
+    fn listen_address(&self) -> String {
+        self.url
+            .strip_prefix("http://")
+            .unwrap_or("127.0.0.1:0")
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    /// Starts the server again on the same data directory and port.
     pub fn restart(&mut self) -> anyhow::Result<()> {
         self.kill();
         self.launch()

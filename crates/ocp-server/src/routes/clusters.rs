@@ -336,6 +336,7 @@ async fn create_cluster(
     if home_path.split('/').any(|p| p == "..") || home_path.is_empty() {
         return Err(Failure::field("homePath", "must be a path without .."));
     }
+    ocp_ob::check_home_path("homePath", &home_path).map_err(ob_failure)?;
     let mut parameters = request.parameters.clone();
     for (i, p) in parameters.iter().enumerate() {
         ocp_ob::check_parameter_name(&format!("parameters[{i}].name"), &p.name)
