@@ -15,9 +15,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use nix::sys::signal::{killpg, Signal};
+use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
-use ocp_api::agent::{ManagedProcess, StartProcess, MANAGER_ALIAS};
+use ocp_api::agent::{AdoptProcess, ManagedProcess, StartProcess, MANAGER_ALIAS};
 use ocp_api::obdb::{DirRequest, InstallPackage};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -33,6 +33,10 @@ struct PidFile {
     start_ticks: u64,
     command: String,
     log_file: String,
+    #[serde(default)]
+    adopted: bool,
+    #[serde(default)]
+    cwd: String,
 }
 
 struct Manager {
@@ -55,6 +59,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         .route("/processes", get(list).post(start))
         .route("/processes/{name}", get(one))
         .route("/processes/{name}/stop", post(stop))
+        .route("/processes/{name}/adopt", post(adopt))
         .route("/processes/{name}/log", get(log_tail))
         .route("/packages/install", post(install_package))
         .route("/dirs/prepare", post(prepare_dir))
@@ -87,6 +92,11 @@ impl Manager {
         serde_json::from_slice(&std::fs::read(self.pidfile(name)).ok()?).ok()
     }
 
+    fn save(&self, record: &PidFile) -> std::io::Result<()> {
+        let bytes = serde_json::to_vec(record).map_err(std::io::Error::other)?;
+        write_atomic(&self.pidfile(&record.name), &bytes)
+    }
+
     fn view(record: &PidFile) -> ManagedProcess {
         ManagedProcess {
             name: record.name.clone(),
@@ -94,6 +104,8 @@ impl Manager {
             running: procinfo::is_same_process(record.pid, record.start_ticks),
             command: record.command.clone(),
             log_file: record.log_file.clone(),
+            adopted: record.adopted,
+            cwd: record.cwd.clone(),
         }
     }
 
@@ -186,11 +198,10 @@ async fn start(State(m): State<Shared>, Json(spec): Json<StartProcess>) -> Respo
             .collect::<Vec<_>>()
             .join(" "),
         log_file: log_file.display().to_string(),
+        adopted: false,
+        cwd: spec.cwd.clone().unwrap_or_default(),
     };
-    let written = serde_json::to_vec(&record)
-        .map_err(std::io::Error::other)
-        .and_then(|bytes| write_atomic(&m.pidfile(&spec.name), &bytes));
-    if let Err(e) = written {
+    if let Err(e) = m.save(&record) {
         return failure(StatusCode::INTERNAL_SERVER_ERROR, format!("pidfile: {e}"));
     }
     tracing::info!(name = spec.name, pid, "started a platform process");
@@ -204,7 +215,14 @@ async fn stop(State(m): State<Shared>, UrlPath(name): UrlPath<String>) -> Respon
     let Some(record) = m.read(&name) else {
         return failure(StatusCode::NOT_FOUND, format!("no process {name}"));
     };
-    if procinfo::is_same_process(record.pid, record.start_ticks) {
+    if record.adopted {
+        if !stop_adopted(&record).await {
+            return failure(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("{name} (pid {}) did not exit after SIGKILL", record.pid),
+            );
+        }
+    } else if procinfo::is_same_process(record.pid, record.start_ticks) {
         let group = Pid::from_raw(record.pid);
         let _ = killpg(group, Signal::SIGTERM);
         if !group_gone(group, Duration::from_secs(10)).await {
@@ -222,6 +240,73 @@ async fn stop(State(m): State<Shared>, UrlPath(name): UrlPath<String>) -> Respon
     let mut view = Manager::view(&record);
     view.running = false;
     Json(view).into_response()
+}
+
+/// Stops an adopted process: it may not lead a process group, so it alone is signalled
+/// (SIGTERM, SIGKILL after 10 s). Its parent is not this agent and reaps it when it will;
+/// a zombie whose threads are all gone counts as stopped.
+async fn stop_adopted(record: &PidFile) -> bool {
+    let pid = Pid::from_raw(record.pid);
+    for signal in [Signal::SIGTERM, Signal::SIGKILL] {
+        if procinfo::has_exited(record.pid, record.start_ticks) {
+            return true;
+        }
+        let _ = kill(pid, signal);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if procinfo::has_exited(record.pid, record.start_ticks) {
+                tracing::info!(
+                    name = record.name,
+                    pid = record.pid,
+                    "stopped an adopted process"
+                );
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    false
+}
+
+/// Takes on the process listening on a port, started outside the platform, under `name`:
+/// from then on it is stopped, and found again, like one this manager started.
+async fn adopt(
+    State(m): State<Shared>,
+    UrlPath(name): UrlPath<String>,
+    Json(spec): Json<AdoptProcess>,
+) -> Response {
+    if !valid_name(&name) {
+        return failure(StatusCode::BAD_REQUEST, "bad process name");
+    }
+    let _guard = m.lock.lock().await;
+    if let Some(record) = m.read(&name) {
+        if procinfo::is_same_process(record.pid, record.start_ticks) {
+            return Json(Manager::view(&record)).into_response();
+        }
+    }
+    let Some(pid) = procinfo::listener_of(spec.port) else {
+        return failure(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no process this agent can see listens on port {}",
+                spec.port
+            ),
+        );
+    };
+    let record = PidFile {
+        name: name.clone(),
+        pid,
+        start_ticks: procinfo::start_ticks(pid).unwrap_or(0),
+        command: procinfo::command_line(pid).unwrap_or_default(),
+        log_file: String::new(),
+        adopted: true,
+        cwd: procinfo::cwd(pid).unwrap_or_default(),
+    };
+    if let Err(e) = m.save(&record) {
+        return failure(StatusCode::INTERNAL_SERVER_ERROR, format!("pidfile: {e}"));
+    }
+    tracing::info!(name, pid, "adopted a process");
+    Json(Manager::view(&record)).into_response()
 }
 
 /// Waits up to `limit` until no process of `group` is left, reaped ones included. The leader

@@ -23,6 +23,33 @@ pub fn is_same_process(pid: i32, ticks: u64) -> bool {
     pid > 0 && start_ticks(pid) == Some(ticks)
 }
 
+/// Whether the process that started at `ticks` has exited: its pid is gone or reused, or it
+/// is a zombie none of whose threads still run (so it holds no files any more). A process
+/// this agent did not start may stay a zombie until its own parent reaps it.
+pub fn has_exited(pid: i32, ticks: u64) -> bool {
+    match start_ticks(pid) {
+        Some(started) => started != ticks,
+        None => std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |d| d.count()) <= 1,
+    }
+}
+
+/// The process listening on TCP `port`, if any is visible to this agent.
+pub fn listener_of(port: u16) -> Option<i32> {
+    let wanted = port.to_string();
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .find(|pid| listening_ports(*pid).split(',').any(|p| p == wanted))
+}
+
+/// The working directory of a process.
+pub fn cwd(pid: i32) -> Option<String> {
+    std::fs::read_link(format!("/proc/{pid}/cwd"))
+        .ok()
+        .map(|p| p.display().to_string())
+}
+
 fn clock_ticks_per_second() -> u64 {
     nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
         .ok()

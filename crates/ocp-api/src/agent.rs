@@ -336,6 +336,20 @@ pub struct ManagedProcess {
     pub running: bool,
     pub command: String,
     pub log_file: String,
+    /// Started outside the platform and adopted (`POST /v1/mgr/processes/{name}/adopt`):
+    /// a stop signals the process alone, not a process group.
+    #[serde(default)]
+    pub adopted: bool,
+    /// Its working directory when it was started or adopted.
+    #[serde(default)]
+    pub cwd: String,
+}
+
+/// `POST /v1/mgr/processes/{name}/adopt`: take on the process that listens on `port`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdoptProcess {
+    pub port: u16,
 }
 
 #[cfg(test)]

@@ -191,6 +191,16 @@ impl ObClient {
             .map_err(|e| ObError::from_sql(e, &self.address))
     }
 
+    /// The first column of the first row as an integer (a `COUNT(*)`, say).
+    pub async fn fetch_i64(&mut self, statement: &str) -> Result<i64> {
+        let rows = self.rows(statement).await?;
+        let row = rows
+            .first()
+            .ok_or_else(|| ObError::Protocol(format!("no row from {statement}")))?;
+        row.try_get::<i64, _>(0)
+            .map_err(|e| ObError::Protocol(e.to_string()))
+    }
+
     pub async fn ping(&mut self) -> Result<()> {
         self.rows("SELECT 1").await.map(|_| ())
     }

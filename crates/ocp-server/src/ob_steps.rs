@@ -488,6 +488,41 @@ impl Step for WaitActive {
     }
 }
 
+/// Take over observer process: the host's agent adopts the process that serves the SQL
+/// port, so the platform stops and starts it like one it started; a server registered
+/// without a home path gets the process's working directory (seekdb's base directory).
+struct Adopt(ObAccess);
+
+#[async_trait]
+impl Step for Adopt {
+    async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
+        let (server, _) = self.0.server_and_cluster(ctx).await?;
+        let adopted: ocp_api::agent::ManagedProcess = self
+            .0
+            .agents
+            .call(
+                server.host_id,
+                reqwest::Method::POST,
+                &format!("/v1/mgr/processes/{}/adopt", process_name(server.id)),
+                Some(&ocp_api::agent::AdoptProcess {
+                    port: u16::try_from(server.sql_port)
+                        .map_err(|_| StepError::new("the server's SQL port is out of range"))?,
+                }),
+            )
+            .await
+            .map_err(failed)?;
+        ctx.log(format!("adopted pid {}: {}", adopted.pid, adopted.command));
+        if server.home_path.is_empty() && !adopted.cwd.is_empty() {
+            self.0
+                .store
+                .set_server_home(server.id, &adopted.cwd)
+                .await?;
+            ctx.log(format!("home path {}", adopted.cwd));
+        }
+        Ok(())
+    }
+}
+
 /// Set sys password: root gets the cluster's password (a new server has none).
 struct SetSysPassword(ObAccess);
 
@@ -771,6 +806,7 @@ pub fn register(registry: &mut Registry, access: &ObAccess) {
             },
         )
         .register(class("SetSysPasswordTask"), SetSysPassword(a()))
+        .register(class("TakeOverObserverProcessTask"), Adopt(a()))
         .register(class("SyncClusterInfoTask"), SyncInfo(a()))
         .register(
             class("PrepareStartObserverTask"),
@@ -980,6 +1016,12 @@ pub fn take_over(cluster_id: i64, server_id: i64) -> TaskTemplate {
     template.chain(
         [
             spec("Wait observer active", "WaitObserverActiveTask", 60, None),
+            spec(
+                "Take over observer process",
+                "TakeOverObserverProcessTask",
+                60,
+                None,
+            ),
             spec(
                 "Update observer status",
                 "UpdateObserverRunningTask",

@@ -363,7 +363,8 @@ async fn stop_start_and_restart(
         .iter()
         .any(|d| d["dbName"] == "shop"));
     let mut clerk = connect(port, "clerk", "Clerk-Pw-1").await;
-    clerk.execute("SELECT * FROM shop.items").await.unwrap();
+    let rows = clerk.fetch_i64("SELECT COUNT(*) FROM shop.items").await;
+    assert_eq!(rows.unwrap(), 2, "the rows written before the stop");
     clerk.close().await;
 }
 
@@ -375,11 +376,10 @@ fn unsafe_kill(pid: i32) {
     assert!(status.success());
 }
 
-/// Uploads the seekdb wheel and answers its file name, the `rpmName` of a deploy.
-async fn upload_seekdb(admin: &Api) -> String {
+/// Uploads the seekdb wheel and answers the package.
+async fn upload_seekdb(admin: &Api) -> Value {
     let wheel = seekdb_wheel().expect("the seekdb wheel");
-    let package = admin.upload_package(&wheel).await.ok();
-    package.data()["fileName"].as_str().unwrap().to_string()
+    admin.upload_package(&wheel).await.ok().data().clone()
 }
 
 /// A deploy of one seekdb server on the sandbox's first host.
@@ -418,7 +418,10 @@ fn home_of(cluster: &Value) -> String {
 async fn a_deploy_finishes_after_the_platform_server_is_killed() {
     let mut sb = sandbox().await;
     let admin = sb.server.admin();
-    let rpm = upload_seekdb(&admin).await;
+    let rpm = upload_seekdb(&admin).await["fileName"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let deploy = admin
         .post(
             "/api/v2/ob/clusters",
@@ -471,7 +474,10 @@ async fn a_deploy_finishes_after_the_platform_server_is_killed() {
 async fn a_failed_deploy_rolls_back() {
     let sb = sandbox().await;
     let admin = sb.server.admin();
-    let rpm = upload_seekdb(&admin).await;
+    let rpm = upload_seekdb(&admin).await["fileName"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let request = deploy_request(
         &sb,
         &rpm,
@@ -514,4 +520,128 @@ async fn a_failed_deploy_rolls_back() {
         .await
         .ok();
     assert_eq!(host.data()["status"], "AVAILABLE");
+}
+
+/// A seekdb started by hand is taken over without a restart; the platform then stops it and
+/// starts it again from the package, in the same base directory, and its rows are there.
+#[tokio::test]
+async fn a_running_seekdb_is_taken_over_and_operated() {
+    let sb = sandbox().await;
+    let admin = sb.server.admin();
+    let package = upload_seekdb(&admin).await;
+
+    // The agent unpacks the package; the binary is then started by hand, outside the platform.
+    let agent = sb.agents[0].signed_client().expect("agent credentials");
+    let installed = agent
+        .send(
+            "POST",
+            "/v1/mgr/packages/install",
+            Some(
+                &json!({"id": package["id"], "fileName": package["fileName"],
+                         "sha256": package["sha256"], "size": package["size"]}),
+            ),
+        )
+        .await;
+    assert_eq!(installed.status, 200, "{:?}", installed.body);
+    let binary = format!(
+        "{}/pylibseekdb/seekdb",
+        installed.body["home"].as_str().unwrap()
+    );
+    let scratch = ocp_testkit::temp_dir().unwrap();
+    let home = scratch.path().join("by-hand");
+    std::fs::create_dir_all(&home).unwrap();
+    let port = free_port("0.0.0.0").unwrap();
+    let mut command = std::process::Command::new(&binary);
+    command
+        .args(["--nodaemon", "--port", &port.to_string(), "--base-dir"])
+        .arg(&home)
+        .args([
+            "--parameter",
+            "memory_budget=1G",
+            "--parameter",
+            "log_disk_size=2G",
+        ])
+        .args(["--parameter", "datafile_size=64M"])
+        .current_dir(&home)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut by_hand = ocp_testkit::ChildGroup::spawn("seekdb", command).unwrap();
+    let root = Target {
+        host: ocp_testkit::host_ip(0),
+        port,
+        user: "root".into(),
+        password: String::new(),
+    };
+    let deadline = std::time::Instant::now() + DEPLOY;
+    let mut client = loop {
+        if let Ok(client) = ObClient::connect(&root, Duration::from_secs(3)).await {
+            break client;
+        }
+        assert!(by_hand.is_running() && std::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    client.set_password("root", "Root-Pw-1").await.unwrap();
+    client.execute("CREATE DATABASE kept").await.unwrap();
+    client
+        .execute("CREATE TABLE kept.t (id INT PRIMARY KEY)")
+        .await
+        .unwrap();
+    client
+        .execute("INSERT INTO kept.t VALUES (7)")
+        .await
+        .unwrap();
+    client.close().await;
+
+    let takeover = admin
+        .post(
+            "/api/v2/ob/clusters/takeover",
+            &json!({"name": "byhand", "hostId": sb.host_id(0), "sqlPort": port,
+                    "password": "Root-Pw-1", "rpmName": package["fileName"]}),
+        )
+        .await;
+    let task = run_task(&admin, takeover, WAIT).await;
+    let id = task["clusterId"]
+        .as_i64()
+        .expect("the task names its cluster");
+    let c = wait_status(&admin, id, "RUNNING").await;
+    assert_eq!(c["kind"], "SEEKDB");
+    assert_eq!(home_of(&c), home.display().to_string());
+    let server_id = c["zones"][0]["servers"][0]["id"].as_i64().unwrap();
+    assert!(by_hand.is_running(), "taking over did not restart it");
+    assert_eq!(
+        seekdb_pid(&sb, server_id).await,
+        by_hand.pid().map(|p| p as i32)
+    );
+
+    // The platform stops the process it did not start, and starts it from the package.
+    let path = format!("/api/v2/ob/clusters/{id}/servers/{server_id}");
+    run_task(
+        &admin,
+        admin.post_empty(&format!("{path}/stop")).await,
+        WAIT,
+    )
+    .await;
+    wait_status(&admin, id, "STOPPED").await;
+    assert!(!by_hand.is_running());
+    run_task(
+        &admin,
+        admin.post_empty(&format!("{path}/start")).await,
+        WAIT,
+    )
+    .await;
+    wait_status(&admin, id, "RUNNING").await;
+    let pids = seekdb_processes(&home.display().to_string());
+    assert_eq!(pids.len(), 1);
+    assert_eq!(seekdb_pid(&sb, server_id).await, Some(pids[0]));
+    let mut root = connect(port, "root", "Root-Pw-1").await;
+    assert_eq!(root.fetch_i64("SELECT id FROM kept.t").await.unwrap(), 7);
+    root.close().await;
+
+    // Deleting it keeps the directory the platform did not make.
+    let delete = admin
+        .delete(&format!("/api/v2/ob/clusters/{id}?keepData=true"))
+        .await;
+    run_task(&admin, delete, WAIT).await;
+    assert!(home.exists());
+    assert!(seekdb_processes(&home.display().to_string()).is_empty());
 }

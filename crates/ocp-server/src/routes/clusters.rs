@@ -446,6 +446,9 @@ async fn take_over(
     check_cluster_name(&request.name)?;
     check_password("password", &request.password)?;
     ocp_ob::check_name("username", &request.username).map_err(ob_failure)?;
+    if let Some(home) = &request.home_path {
+        ocp_ob::check_home_path("homePath", home).map_err(ob_failure)?;
+    }
     let host = usable_host(&state, "hostId", request.host_id).await?;
     let package = match &request.rpm_name {
         Some(name) => Some(
