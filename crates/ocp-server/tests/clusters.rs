@@ -41,6 +41,12 @@ async fn run_task(admin: &Api, reply: ocp_testkit::Reply, timeout: Duration) -> 
     task.data().clone()
 }
 
+/// Starts or stops one server and waits for the task; answers the task as it was accepted.
+async fn server_action(admin: &Api, id: i64, server_id: i64, action: &str) -> Value {
+    let path = format!("/api/v2/ob/clusters/{id}/servers/{server_id}/{action}");
+    run_task(admin, admin.post_empty(&path).await, WAIT).await
+}
+
 async fn cluster(admin: &Api, id: i64) -> Value {
     admin
         .get(&format!("/api/v2/ob/clusters/{id}"))
@@ -259,30 +265,15 @@ async fn a_seekdb_cluster_is_deployed_operated_and_deleted() {
     let pid = seekdb_pid(&sb, server_id).await.expect("seekdb runs");
     unsafe_kill(pid);
     wait_status(&admin, id, "UNAVAILABLE").await;
-    let start = admin
-        .post_empty(&format!(
-            "/api/v2/ob/clusters/{id}/servers/{server_id}/start"
-        ))
-        .await;
-    run_task(&admin, start, WAIT).await;
+    server_action(&admin, id, server_id, "start").await;
     wait_status(&admin, id, "RUNNING").await;
 
     // Delete it: the process and the directory are gone, and so is the cluster.
-    let home = cluster(&admin, id).await["zones"][0]["servers"][0]["homePath"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let home = home_of(&cluster(&admin, id).await);
     assert!(std::path::Path::new(&home).exists());
     let delete = admin.delete(&format!("/api/v2/ob/clusters/{id}")).await;
     run_task(&admin, delete, WAIT).await;
-    assert_eq!(
-        admin
-            .get(&format!("/api/v2/ob/clusters/{id}"))
-            .await
-            .error_code(),
-        10002
-    );
-    assert!(!std::path::Path::new(&home).exists());
+    assert_gone(&admin, id, &home).await;
     assert_eq!(seekdb_pid(&sb, server_id).await, None);
 }
 
@@ -297,20 +288,10 @@ async fn stop_start_and_restart(
     base: &str,
 ) {
     // Stop the server, then start it: the answer has the shape and steps of 004_*.
-    let stop = admin
-        .post_empty(&format!(
-            "/api/v2/ob/clusters/{id}/servers/{server_id}/stop"
-        ))
-        .await;
-    run_task(admin, stop, WAIT).await;
+    server_action(admin, id, server_id, "stop").await;
     wait_status(admin, id, "STOPPED").await;
     assert_eq!(seekdb_pid(sb, server_id).await, None);
-    let start = admin
-        .post_empty(&format!(
-            "/api/v2/ob/clusters/{id}/servers/{server_id}/start"
-        ))
-        .await;
-    let started = run_task(admin, start, WAIT).await;
+    let started = server_action(admin, id, server_id, "start").await;
     assert_eq!(started["name"], "Start OB server");
     let names: Vec<&str> = started["subtasks"]
         .as_array()
@@ -403,6 +384,14 @@ fn seekdb_processes(home: &str) -> Vec<i32> {
             exe.file_name().is_some_and(|n| n == "seekdb") && cwd == home
         })
         .collect()
+}
+
+/// The cluster is forgotten, its directory removed and no seekdb runs in it.
+async fn assert_gone(admin: &Api, id: i64, home: &str) {
+    let answer = admin.get(&format!("/api/v2/ob/clusters/{id}")).await;
+    assert_eq!(answer.error_code(), 10002, "{}", answer.text);
+    assert!(!std::path::Path::new(home).exists(), "{home} removed");
+    assert!(seekdb_processes(home).is_empty(), "no seekdb in {home}");
 }
 
 fn home_of(cluster: &Value) -> String {
@@ -506,15 +495,7 @@ async fn a_failed_deploy_rolls_back() {
     assert_eq!(rolling.data()["operation"], "ROLLBACK");
     let done = admin.wait_task(task_id, WAIT).await;
     assert_eq!(done["status"], "SUCCESSFUL", "{done:#}");
-    assert_eq!(
-        admin
-            .get(&format!("/api/v2/ob/clusters/{id}"))
-            .await
-            .error_code(),
-        10002
-    );
-    assert!(!std::path::Path::new(&home).exists(), "{home} removed");
-    assert!(seekdb_processes(&home).is_empty());
+    assert_gone(&admin, id, &home).await;
     let host = admin
         .get(&format!("/api/v2/compute/hosts/{}", sb.host_id(0)))
         .await
@@ -614,21 +595,10 @@ async fn a_running_seekdb_is_taken_over_and_operated() {
     );
 
     // The platform stops the process it did not start, and starts it from the package.
-    let path = format!("/api/v2/ob/clusters/{id}/servers/{server_id}");
-    run_task(
-        &admin,
-        admin.post_empty(&format!("{path}/stop")).await,
-        WAIT,
-    )
-    .await;
+    server_action(&admin, id, server_id, "stop").await;
     wait_status(&admin, id, "STOPPED").await;
     assert!(!by_hand.is_running());
-    run_task(
-        &admin,
-        admin.post_empty(&format!("{path}/start")).await,
-        WAIT,
-    )
-    .await;
+    server_action(&admin, id, server_id, "start").await;
     wait_status(&admin, id, "RUNNING").await;
     let pids = seekdb_processes(&home.display().to_string());
     assert_eq!(pids.len(), 1);
