@@ -43,6 +43,7 @@ pub mod info;
 pub mod ob;
 pub mod obdb;
 pub mod page;
+pub mod sse;
 pub mod task;
 pub mod time;
 

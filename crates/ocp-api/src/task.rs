@@ -216,3 +216,32 @@ pub struct SubtaskLog {
     /// Lines separated by `\n`.
     pub log: String,
 }
+
+wire_enum!(
+    /// What a task event reports: the task's status, a subtask's status, or a log line.
+    TaskEventKind { Task = "TASK", Subtask = "SUBTASK", Log = "LOG" }
+);
+
+/// One Server-Sent Event of `GET /api/v2/tasks/instances/{id}/events` (our addition): its
+/// `id:` is `id`, its `event:` the kind in lower case, its `data:` this object. A final
+/// `event: end` carries the task's last status when the task has finished.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskEvent {
+    pub id: i64,
+    pub kind: TaskEventKind,
+    pub task_id: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtask_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtask_name: Option<String>,
+    /// A task status for TASK events, a subtask status for SUBTASK events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<Operation>,
+    /// The log line of a LOG event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+    pub time: Timestamp,
+}

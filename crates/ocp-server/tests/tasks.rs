@@ -373,3 +373,108 @@ async fn cancel_timeout_and_parallel_branches() {
         "branches ran in parallel"
     );
 }
+
+/// `GET .../events`: every state change and log line in order with rising ids, `end` once
+/// the task has finished, a resume after any id that repeats nothing and loses nothing, and
+/// a new stream after a retry.
+#[tokio::test]
+async fn task_events_stream_and_resume() {
+    let server = common::server();
+    let admin = server.admin();
+    let dir = tempfile::tempdir().unwrap();
+    let gate = dir.path().join("gate");
+    let mut slow = step("Wait a little", "sleep", None, &[]);
+    slow["sleepMs"] = json!(300);
+    let steps = json!([
+        slow,
+        step("Needs the gate", "failUnlessFile", Some(&gate), &[0])
+    ]);
+    let id = admin
+        .post(
+            "/api/v2/debug/tasks",
+            &json!({"name": "Watch me", "steps": steps}),
+        )
+        .await
+        .ok()
+        .data()["id"]
+        .as_i64()
+        .unwrap();
+
+    let frames = admin.task_events(id, None, 10_000, WAIT).await;
+    let end = frames.last().expect("events");
+    assert_eq!(end.event, "end", "{frames:?}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&end.data).unwrap()["status"],
+        "FAILED"
+    );
+    let events: Vec<Value> = frames[..frames.len() - 1]
+        .iter()
+        .map(|f| {
+            let data: Value = serde_json::from_str(&f.data).unwrap();
+            assert_eq!(f.id.as_deref(), Some(data["id"].to_string().as_str()));
+            assert_eq!(f.event, data["kind"].as_str().unwrap().to_lowercase());
+            data
+        })
+        .collect();
+    let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids rise: {ids:?}");
+    let states = |name: &str| -> Vec<String> {
+        events
+            .iter()
+            .filter(|e| e["kind"] == "SUBTASK" && e["subtaskName"] == name)
+            .map(|e| e["status"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let first = states("Wait a little");
+    assert_eq!(
+        first.last().map(String::as_str),
+        Some("SUCCESSFUL"),
+        "{first:?}"
+    );
+    assert!(first.iter().any(|s| s == "RUNNING"), "{first:?}");
+    assert_eq!(
+        states("Needs the gate").last().map(String::as_str),
+        Some("FAILED")
+    );
+    assert!(events
+        .iter()
+        .any(|e| e["kind"] == "LOG" && e["line"].as_str().unwrap().contains("sleeping")));
+    assert!(events
+        .iter()
+        .any(|e| e["kind"] == "TASK" && e["status"] == "FAILED"));
+
+    // Resuming after any event answers exactly the events after it.
+    let middle = frames[frames.len() / 2].id.clone().unwrap();
+    let rest = admin.task_events(id, Some(&middle), 10_000, WAIT).await;
+    let expected: Vec<_> = frames
+        .iter()
+        .skip_while(|f| f.id.as_deref() != Some(&middle))
+        .skip(1)
+        .collect();
+    assert_eq!(rest.iter().collect::<Vec<_>>(), expected);
+
+    // A retry goes on in the same stream, after the last event seen.
+    std::fs::write(&gate, b"").unwrap();
+    admin
+        .post_empty(&format!("/api/v2/tasks/instances/{id}/retry"))
+        .await
+        .ok();
+    let last = ids.last().unwrap().to_string();
+    let after_retry = admin.task_events(id, Some(&last), 10_000, WAIT).await;
+    assert_eq!(after_retry.last().unwrap().event, "end");
+    assert!(after_retry.last().unwrap().data.contains("SUCCESSFUL"));
+    assert!(after_retry
+        .iter()
+        .any(|f| f.event == "task" && f.data.contains("\"operation\":\"RETRY\"")));
+
+    let bad = admin
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/v2/tasks/instances/{id}/events"),
+            None,
+            &[("last-event-id", "soon")],
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.text);
+    assert!(bad.text.contains("Last-Event-ID"));
+}

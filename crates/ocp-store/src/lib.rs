@@ -7,6 +7,7 @@
 //! or JSON text, so both backends decode the same way; times are milliseconds since the epoch.
 
 mod catalog;
+mod events;
 mod hosts;
 mod iam;
 mod leases;
@@ -24,6 +25,7 @@ use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use catalog::{Catalog, CatalogRecord};
+pub use events::TaskEventRecord;
 pub use hosts::{
     AgentProcessRecord, AgentRecord, HeartbeatUpdate, HostListFilter, HostRecord, Joined,
     JoiningAgent, NewHost,

@@ -55,7 +55,8 @@ suite!(
     retry_and_skip,
     rollback_reverses,
     cancel_and_refusals,
-    migrations_are_idempotent
+    migrations_are_idempotent,
+    task_events_follow_every_change
 );
 
 fn step(name: &str, upstreams: &[usize]) -> NewSubtask {
@@ -654,4 +655,53 @@ async fn hosts_join_beat_and_go_silent(store: Store) {
     assert_eq!(store.hosts_using(true, idc.id).await.unwrap(), 2);
     store.delete_hosts(&[ids[0], fresh.host_id]).await.unwrap();
     assert_eq!(store.hosts_using(true, idc.id).await.unwrap(), 0);
+}
+
+/// Triggers record every status change and log line of a task, in order; on PostgreSQL an
+/// event is answered once it is a second old.
+async fn task_events_follow_every_change(store: Store) {
+    let id = store
+        .create_task(&task(vec![step("a", &[]), step("b", &[0])]))
+        .await
+        .unwrap();
+    run_ready(&store, FinishOutcome::Succeeded).await;
+    run_ready(&store, FinishOutcome::Succeeded).await;
+    let last = store.last_task_event(id).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let events = loop {
+        let events = store.task_events(id, 0, 100).await.unwrap();
+        if events.last().map(|e| e.id) == Some(last) || std::time::Instant::now() > deadline {
+            break events;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let seen: Vec<String> = events
+        .iter()
+        .map(|e| {
+            let what = e.status.clone().or(e.line.clone()).unwrap_or_default();
+            format!(
+                "{} {} {what}",
+                e.kind,
+                e.subtask_name.as_deref().unwrap_or("-")
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "TASK - RUNNING",
+            "SUBTASK a READY",
+            "SUBTASK b PENDING",
+            "SUBTASK a RUNNING",
+            "SUBTASK a SUCCESSFUL",
+            "LOG a ran a",
+            "SUBTASK b READY",
+            "SUBTASK b RUNNING",
+            "SUBTASK b SUCCESSFUL",
+            "LOG b ran b",
+            "TASK - SUCCESSFUL",
+        ]
+    );
+    let after = store.task_events(id, events[4].id, 100).await.unwrap();
+    assert_eq!(after.len(), events.len() - 5);
 }

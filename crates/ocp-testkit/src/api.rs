@@ -114,6 +114,42 @@ impl Api {
         reply(request).await
     }
 
+    /// Reads a task's event stream until the server ends it, `max` events came or `timeout`
+    /// passed; `last_event_id` resumes after that event.
+    pub async fn task_events(
+        &self,
+        task_id: i64,
+        last_event_id: Option<&str>,
+        max: usize,
+        timeout: Duration,
+    ) -> Vec<ocp_api::sse::SseFrame> {
+        let mut request = self.client.get(format!(
+            "{}/api/v2/tasks/instances/{task_id}/events",
+            self.base
+        ));
+        if let Some(auth) = &self.auth {
+            request = request.header("authorization", auth);
+        }
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let mut frames = Vec::new();
+        let read = async {
+            let mut response = request.send().await.expect("events request");
+            assert_eq!(response.status(), 200, "events of task {task_id}");
+            let mut parser = ocp_api::sse::SseParser::default();
+            while let Ok(Some(chunk)) = response.chunk().await {
+                frames.extend(parser.push(&chunk));
+                if frames.len() >= max {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(timeout, read).await;
+        frames.truncate(max);
+        frames
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.send(reqwest::Method::GET, path, None, &[]).await
     }

@@ -12,4 +12,5 @@ pub mod iam_users;
 pub mod ob_tenants;
 pub mod packages;
 pub mod system;
+pub mod task_events;
 pub mod tasks;

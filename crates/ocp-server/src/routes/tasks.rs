@@ -17,6 +17,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_tasks))
         .routes(routes!(get_task))
+        .routes(routes!(super::task_events::task_events))
         .routes(routes!(retry_task))
         .routes(routes!(rollback_task))
         .routes(routes!(get_subtask))
@@ -107,7 +108,7 @@ fn basic_view(t: &TaskRecord) -> BasicTaskInstance {
     }
 }
 
-async fn load_task(state: &AppState, id: i64) -> Result<TaskRecord, Failure> {
+pub(crate) async fn load_task(state: &AppState, id: i64) -> Result<TaskRecord, Failure> {
     state.store.task(id).await?.ok_or_else(|| {
         Failure::new(
             ocp_api::ErrorCode::TaskNotExists,
