@@ -85,7 +85,7 @@ fn group(rows: Vec<ParameterRow>) -> Vec<ClusterParameter> {
 
 /// The parameters of a cluster with their values on each server.
 #[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/parameters", tag = "clusters",
-    params(("id" = i64, Path)), responses((status = 200, body = Vec<ClusterParameter>)))]
+    params(("id" = i64, Path)), responses((status = 200, body = ocp_api::host::Contents<ClusterParameter>)))]
 async fn list_parameters(
     _: Authz<perm::ClusterRead>,
     State(state): State<AppState>,
@@ -157,7 +157,7 @@ async fn set_parameters(
 /// The parameters' metadata, as the first cluster that answers reports it (empty when no
 /// cluster is managed).
 #[utoipa::path(get, path = "/api/v2/ob/clusters/parameterInfo", tag = "clusters",
-    responses((status = 200, body = Vec<ParameterInfo>)))]
+    responses((status = 200, body = ocp_api::host::Contents<ParameterInfo>)))]
 async fn parameter_info(
     _: Authz<perm::ClusterRead>,
     State(state): State<AppState>,

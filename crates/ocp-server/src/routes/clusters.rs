@@ -635,7 +635,7 @@ async fn change_password(
 
 /// The zones of a cluster.
 #[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/zones", tag = "clusters",
-    params(("id" = i64, Path)), responses((status = 200, body = Vec<Zone>)))]
+    params(("id" = i64, Path)), responses((status = 200, body = ocp_api::host::Contents<Zone>)))]
 async fn list_zones(
     _: Authz<perm::ClusterRead>,
     State(state): State<AppState>,
@@ -719,7 +719,7 @@ async fn delete_zone(
 
 /// The servers of a zone.
 #[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/zones/{zoneName}/servers", tag = "clusters",
-    params(("id" = i64, Path), ("zoneName" = String, Path)), responses((status = 200, body = Vec<Server>)))]
+    params(("id" = i64, Path), ("zoneName" = String, Path)), responses((status = 200, body = ocp_api::host::Contents<Server>)))]
 async fn zone_servers(
     _: Authz<perm::ClusterRead>,
     State(state): State<AppState>,
@@ -733,7 +733,7 @@ async fn zone_servers(
 
 /// The servers of a cluster.
 #[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/servers", tag = "clusters",
-    params(("id" = i64, Path)), responses((status = 200, body = Vec<Server>)))]
+    params(("id" = i64, Path)), responses((status = 200, body = ocp_api::host::Contents<Server>)))]
 async fn list_servers(
     _: Authz<perm::ClusterRead>,
     State(state): State<AppState>,

@@ -122,7 +122,7 @@ fn user_view(row: UserRow, databases: &[String], address: &(String, i64)) -> DbU
 
 /// The tenants of a cluster: on seekdb, the sys tenant.
 #[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/tenants", tag = "tenants",
-    params(("id" = i64, Path)), responses((status = 200, body = Vec<Tenant>)))]
+    params(("id" = i64, Path)), responses((status = 200, body = ocp_api::host::Contents<Tenant>)))]
 async fn list_tenants(
     _: Authz<perm::TenantRead>,
     State(state): State<AppState>,
@@ -170,7 +170,7 @@ async fn create_tenant(
 }
 
 #[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/databases", tag = "tenants",
-    params(("id" = i64, Path), ("tenantId" = i64, Path)), responses((status = 200, body = Vec<Database>)))]
+    params(("id" = i64, Path), ("tenantId" = i64, Path)), responses((status = 200, body = ocp_api::host::Contents<Database>)))]
 async fn list_databases(
     _: Authz<perm::TenantRead>,
     State(state): State<AppState>,
@@ -296,7 +296,7 @@ async fn one_user(
 }
 
 #[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users", tag = "tenants",
-    params(("id" = i64, Path), ("tenantId" = i64, Path)), responses((status = 200, body = Vec<DbUser>)))]
+    params(("id" = i64, Path), ("tenantId" = i64, Path)), responses((status = 200, body = ocp_api::host::Contents<DbUser>)))]
 async fn list_users(
     _: Authz<perm::TenantRead>,
     State(state): State<AppState>,
@@ -572,7 +572,7 @@ fn role_view(user: DbUser, all: &[DbUser]) -> DbRole {
 }
 
 #[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles", tag = "tenants",
-    params(("id" = i64, Path), ("tenantId" = i64, Path)), responses((status = 200, body = Vec<DbRole>)))]
+    params(("id" = i64, Path), ("tenantId" = i64, Path)), responses((status = 200, body = ocp_api::host::Contents<DbRole>)))]
 async fn list_roles(
     _: Authz<perm::TenantRead>,
     State(state): State<AppState>,

@@ -1,0 +1,384 @@
+//! The real `ocpctl` binary against a real server and agent (and seekdb for the cluster
+//! commands): each command group, JSON/YAML output, exit codes, `--wait` on a task that
+//! fails, and an event stream that drops (the server restarts) and resumes.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use ocp_testkit::{free_port, Sandbox, ServerOptions, ServerProcess};
+use serde_json::{json, Value};
+
+use ocp_testkit::ADMIN_PASSWORD;
+
+/// Runs ocpctl with its own config directory, against `server`, as admin.
+fn ocpctl(config: &Path, server: &str, args: &[&str]) -> Output {
+    command(config, server, args).output().expect("ocpctl runs")
+}
+
+fn command(config: &Path, server: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ocpctl"));
+    command
+        .args(args)
+        .env("OCPCTL_CONFIG_DIR", config)
+        .env("OCP_SERVER", server)
+        .env("OCP_USER", "admin")
+        .env("OCP_PASSWORD", ADMIN_PASSWORD)
+        .env_remove("OCPCTL_PROFILE")
+        .stdin(Stdio::null());
+    command
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts the exit code, showing both streams when it differs.
+fn expect(output: &Output, code: i32) -> &Output {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(output),
+        stderr(output)
+    );
+    output
+}
+
+fn json_of(output: &Output) -> Value {
+    serde_json::from_slice(&expect(output, 0).stdout).expect("JSON on stdout")
+}
+
+async fn debug_task(server: &ServerProcess, steps: Value) -> i64 {
+    server
+        .admin()
+        .post(
+            "/api/v2/debug/tasks",
+            &json!({"name": "cli task", "steps": steps}),
+        )
+        .await
+        .ok()
+        .data()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn hosts_agents_tasks_iam_and_exit_codes() {
+    let sb = Sandbox::start(ServerOptions::default(), 1, 300)
+        .await
+        .unwrap();
+    let url = sb.server.url().to_string();
+    let cfg = tempfile::tempdir().unwrap();
+    let c = cfg.path();
+    let host = sb.host_id(0).to_string();
+
+    // Profiles: saved, listed, used.
+    let saved = Command::new(env!("CARGO_BIN_EXE_ocpctl"))
+        .args([
+            "config",
+            "set-profile",
+            "lab",
+            "--server",
+            &url,
+            "--user",
+            "admin",
+        ])
+        .args(["--save-password"])
+        .env("OCPCTL_CONFIG_DIR", c)
+        .env("OCP_PASSWORD", ADMIN_PASSWORD)
+        .output()
+        .unwrap();
+    expect(&saved, 0);
+    let credentials = c.join("credentials");
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&credentials)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // The profile alone (no server, user or password given) is enough.
+    let from_profile = Command::new(env!("CARGO_BIN_EXE_ocpctl"))
+        .args(["host", "list"])
+        .env("OCPCTL_CONFIG_DIR", c)
+        .env_remove("OCP_PASSWORD")
+        .env_remove("OCP_SERVER")
+        .output()
+        .unwrap();
+    assert!(stdout(expect(&from_profile, 0)).contains("127.0.0.2"));
+    std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let loose = Command::new(env!("CARGO_BIN_EXE_ocpctl"))
+        .args(["host", "list"])
+        .env("OCPCTL_CONFIG_DIR", c)
+        .env_remove("OCP_PASSWORD")
+        .output()
+        .unwrap();
+    assert!(stderr(expect(&loose, 2)).contains("chmod 600"));
+    assert!(stdout(expect(&ocpctl(c, &url, &["config", "list"]), 0)).contains("lab"));
+
+    // Hosts and agents, as tables and as JSON.
+    let hosts = json_of(&ocpctl(c, &url, &["-o", "json", "host", "list"]));
+    assert_eq!(hosts[0]["innerIpAddress"], "127.0.0.2");
+    let shown = ocpctl(c, &url, &["host", "show", &host]);
+    assert!(stdout(expect(&shown, 0)).contains("AVAILABLE"));
+    let yaml = ocpctl(c, &url, &["-o", "yaml", "agent", "show", &host]);
+    assert!(stdout(expect(&yaml, 0)).contains("hostInnerIpAddress: 127.0.0.2"));
+    let processes = ocpctl(c, &url, &["agent", "processes", &host]);
+    assert!(stdout(expect(&processes, 0)).contains("ocp_mgragent"));
+    let restart = ocpctl(c, &url, &["agent", "restart", &host, "--wait"]);
+    assert!(stderr(expect(&restart, 0)).contains("SUCCESSFUL"));
+
+    // Tasks.
+    let tasks = json_of(&ocpctl(c, &url, &["-o", "json", "task", "list"]));
+    let task_id = tasks[0]["id"].as_i64().unwrap().to_string();
+    let shown = ocpctl(c, &url, &["task", "show", &task_id]);
+    assert!(stdout(expect(&shown, 0)).contains("SUCCESSFUL"));
+    let task = json_of(&ocpctl(c, &url, &["-o", "json", "task", "show", &task_id]));
+    let subtask = task["subtasks"][0]["id"].as_i64().unwrap().to_string();
+    let log = ocpctl(c, &url, &["task", "log", &task_id, &subtask]);
+    assert!(stdout(expect(&log, 0)).contains("run subtask"));
+
+    // Platform users and roles.
+    let roles = ocpctl(c, &url, &["iam", "role", "list"]);
+    assert!(stdout(expect(&roles, 0)).contains("CLUSTER_VIEWER"));
+    let created = json_of(&ocpctl(
+        c,
+        &url,
+        &[
+            "-o",
+            "json",
+            "iam",
+            "user",
+            "create",
+            "viewer1",
+            "--role",
+            "CLUSTER_VIEWER",
+            "--password",
+            "Viewer-Pw-123",
+        ],
+    ));
+    let user_id = created["id"].as_i64().unwrap().to_string();
+    let users = ocpctl(c, &url, &["iam", "user", "list"]);
+    assert!(stdout(expect(&users, 0)).contains("viewer1"));
+    // The viewer may read hosts but not restart agents: exit 3.
+    let denied = command(c, &url, &["agent", "restart", &host])
+        .env("OCP_USER", "viewer1")
+        .env("OCP_PASSWORD", "Viewer-Pw-123")
+        .output()
+        .unwrap();
+    assert!(stderr(expect(&denied, 3)).contains("code"));
+    expect(&ocpctl(c, &url, &["iam", "user", "delete", &user_id]), 0);
+
+    // Exit codes: not found 4, bad password 3, usage 2, refused 5, unreachable 6.
+    let missing = ocpctl(c, &url, &["host", "show", "999"]);
+    assert!(stderr(expect(&missing, 4)).contains("(code 10002)"));
+    let wrong = command(c, &url, &["host", "list"])
+        .env("OCP_PASSWORD", "wrong")
+        .output()
+        .unwrap();
+    expect(&wrong, 3);
+    expect(&ocpctl(c, &url, &["host", "frobnicate"]), 2);
+    let bad = ocpctl(c, &url, &["param", "set", "999", "x"]);
+    expect(&bad, 2);
+    let refused = ocpctl(c, &url, &["task", "retry", &task_id]);
+    assert!(stderr(expect(&refused, 5)).contains("code"));
+    let port = free_port("127.0.0.1").unwrap();
+    let nowhere = ocpctl(c, &format!("http://127.0.0.1:{port}"), &["host", "list"]);
+    assert!(stderr(expect(&nowhere, 6)).contains("cannot reach"));
+
+    // Completions.
+    for shell in ["bash", "zsh", "fish"] {
+        let script = ocpctl(c, &url, &["completion", shell]);
+        assert!(stdout(expect(&script, 0)).contains("ocpctl"));
+    }
+}
+
+/// `--wait` on a task that fails exits 1 and prints the failed subtask's log tail; so does
+/// `task watch`.
+#[tokio::test]
+async fn waiting_on_a_failing_task_exits_1_with_its_log() {
+    let server = ServerProcess::start(ServerOptions::default()).unwrap();
+    let url = server.url().to_string();
+    let cfg = tempfile::tempdir().unwrap();
+    let missing = cfg.path().join("never-there");
+    let id = debug_task(
+        &server,
+        json!([{"name": "Look for the file", "kind": "failUnlessFile",
+                "path": missing.display().to_string()}]),
+    )
+    .await;
+    let watched = ocpctl(cfg.path(), &url, &["task", "watch", &id.to_string()]);
+    let text = stderr(expect(&watched, 1));
+    assert!(text.contains("Look for the file: FAILED"), "{text}");
+    assert!(text.contains("does not exist"), "the log tail: {text}");
+    let retried = ocpctl(
+        cfg.path(),
+        &url,
+        &["--wait", "task", "retry", &id.to_string()],
+    );
+    let text = stderr(expect(&retried, 1));
+    assert!(text.contains("its log ends"), "{text}");
+}
+
+/// The server restarts while `task watch` follows a task: the stream drops, ocpctl resumes
+/// after the last event it saw, and each state change is shown once.
+#[tokio::test]
+async fn a_dropped_event_stream_resumes() {
+    let mut server = ServerProcess::start(ServerOptions::default()).unwrap();
+    let url = server.url().to_string();
+    let cfg = tempfile::tempdir().unwrap();
+    let id = debug_task(
+        &server,
+        json!([{"name": "Take a while", "kind": "sleep", "sleepMs": 3000},
+               {"name": "Then this", "kind": "noop", "after": [0]}]),
+    )
+    .await;
+    let watcher = command(cfg.path(), &url, &["task", "watch", &id.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    server.restart().unwrap();
+    let output = tokio::task::spawn_blocking(move || watcher.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let text = stderr(expect(&output, 0));
+    assert!(
+        text.contains("event stream lost; resuming after event"),
+        "{text}"
+    );
+    assert_eq!(text.matches("Then this: SUCCESSFUL").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("Take a while: SUCCESSFUL").count(),
+        1,
+        "{text}"
+    );
+    assert!(text.contains(&format!("task {id} SUCCESSFUL")), "{text}");
+}
+
+/// Packages, clusters, servers, parameters, databases and database users on real seekdb.
+#[tokio::test]
+async fn clusters_databases_and_users_on_seekdb() {
+    let wheel = ocp_testkit::seekdb_wheel().expect("the seekdb wheel");
+    let sb = Sandbox::start(ServerOptions::default(), 1, 300)
+        .await
+        .unwrap();
+    let url = sb.server.url().to_string();
+    let cfg = tempfile::tempdir().unwrap();
+    let c = cfg.path();
+    let run = |args: &[&str]| ocpctl(c, &url, args);
+
+    let package = json_of(&run(&[
+        "-o",
+        "json",
+        "package",
+        "upload",
+        wheel.to_str().unwrap(),
+    ]));
+    let rpm = package["fileName"].as_str().unwrap().to_string();
+    assert!(stdout(expect(&run(&["package", "list"]), 0)).contains(&rpm));
+
+    let port = free_port("0.0.0.0").unwrap().to_string();
+    let host = sb.host_id(0).to_string();
+    let created = command(
+        c,
+        &url,
+        &[
+            "cluster",
+            "create",
+            "--name",
+            "cli1",
+            "--package",
+            &rpm,
+            "--host",
+            &host,
+            "--sql-port",
+            &port,
+            "--param",
+            "memory_budget=1G",
+            "--wait",
+        ],
+    )
+    .env("OCP_CLUSTER_PASSWORD", "Root-Pw-1")
+    .output()
+    .unwrap();
+    assert!(stderr(expect(&created, 0)).contains("SUCCESSFUL"));
+    let clusters = json_of(&run(&["-o", "json", "cluster", "list"]));
+    assert_eq!(clusters[0]["status"], "RUNNING");
+    let id = clusters[0]["id"].as_i64().unwrap().to_string();
+    let shown = run(&["cluster", "show", &id]);
+    assert!(stdout(expect(&shown, 0)).contains("RUNNING"));
+    let cluster = json_of(&run(&["-o", "json", "cluster", "show", &id]));
+    let server = cluster["zones"][0]["servers"][0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+
+    // Parameters.
+    expect(
+        &run(&["param", "set", &id, "plan_cache_evict_interval=9s"]),
+        0,
+    );
+    let params = run(&["param", "list", &id, "--name", "plan_cache_evict"]);
+    assert!(stdout(expect(&params, 0)).contains("9s"));
+    let refused = run(&["param", "set", &id, "plan_cache_evict_interval=soon"]);
+    assert!(stderr(expect(&refused, 5)).contains("code 10001"));
+
+    // Databases and users.
+    expect(&run(&["db", "create", &id, "shop"]), 0);
+    assert!(stdout(expect(&run(&["db", "list", &id]), 0)).contains("shop"));
+    let user = run(&[
+        "user",
+        "create",
+        &id,
+        "clerk",
+        "--password",
+        "Clerk-Pw-1",
+        "--grant",
+        "shop:SELECT,INSERT",
+    ]);
+    expect(&user, 0);
+    expect(&run(&["user", "grant", &id, "clerk", "shop:UPDATE"]), 0);
+    expect(&run(&["user", "revoke", &id, "clerk", "shop:INSERT"]), 0);
+    let users = json_of(&run(&["-o", "json", "user", "list", &id]));
+    let clerk = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "clerk")
+        .unwrap();
+    let privileges = clerk["dbPrivileges"][0]["privileges"].to_string();
+    assert!(
+        privileges.contains("UPDATE") && !privileges.contains("INSERT"),
+        "{privileges}"
+    );
+    expect(&run(&["user", "lock", &id, "clerk"]), 0);
+    let users = json_of(&run(&["-o", "json", "user", "list", &id]));
+    assert!(users
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["username"] == "clerk" && u["isLocked"] == true));
+    expect(&run(&["user", "unlock", &id, "clerk"]), 0);
+    expect(
+        &run(&["user", "passwd", &id, "clerk", "--password", "Clerk-Pw-2"]),
+        0,
+    );
+    expect(&run(&["user", "delete", &id, "clerk"]), 0);
+    expect(&run(&["db", "delete", &id, "shop"]), 0);
+
+    // A server stopped and started, then the cluster deleted, each waited for.
+    let stopped = run(&["server", "stop", &id, &server, "--wait"]);
+    assert!(stderr(expect(&stopped, 0)).contains("SUCCESSFUL"));
+    let started = run(&["server", "start", &id, &server, "--wait"]);
+    assert!(stderr(expect(&started, 0)).contains("Wait observer active: SUCCESSFUL"));
+    let deleted = run(&["cluster", "delete", &id, "--wait"]);
+    assert!(stderr(expect(&deleted, 0)).contains("SUCCESSFUL"));
+    expect(&run(&["cluster", "show", &id]), 4);
+}
