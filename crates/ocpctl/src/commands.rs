@@ -2,13 +2,18 @@
 //! `ocp-api` and prints through `output`.
 
 use clap::Subcommand;
-use ocp_api::host::{Contents, Host, HostAgent, HostAgentProcess};
-use ocp_api::iam::{Role, User};
-use ocp_api::ob::{Cluster, ClusterParameter};
-use ocp_api::obdb::{Database, DbUser, SoftwarePackage};
+use ocp_api::host::{Contents, CreateHost, Host, HostAgent, HostAgentProcess};
+use ocp_api::iam::{CreateUser, Role, User};
+use ocp_api::ob::{
+    Cluster, ClusterParameter, ClusterType, CreateCluster, CreateZone, SetParameter,
+};
+use ocp_api::obdb::{
+    ChangeDbPassword, CreateDatabase, CreateDbUser, Database, DbPrivilege, DbPrivileges, DbUser,
+    SoftwarePackage,
+};
 use ocp_api::task::{BasicTaskInstance, SubtaskLog, TaskInstance};
 use ocp_api::PageData;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::client::{CliError, Result};
 use crate::config::{self, Config, Profile};
@@ -34,6 +39,19 @@ fn done(ctx: &Ctx, what: String, data: &Value) -> Result<()> {
         say(&what);
     }
     Ok(())
+}
+
+/// A request body from its wire type.
+fn body<T: serde::Serialize>(request: &T) -> Value {
+    serde_json::to_value(request).unwrap_or(Value::Null)
+}
+
+/// `name=value` pairs as parameters.
+fn parameters(items: &[String], what: &str) -> Result<Vec<SetParameter>> {
+    Ok(pairs(items, what)?
+        .into_iter()
+        .map(|(name, value)| SetParameter { name, value })
+        .collect())
 }
 
 /// DELETEs `path` and says `what` was done.
@@ -229,9 +247,22 @@ pub async fn host(ctx: &mut Ctx, cmd: HostCmd) -> Result<()> {
             alias,
             agent_port,
         } => {
-            let body = json!({"innerIpAddress": ip, "idcId": idc_id, "typeId": type_id,
-                              "alias": alias, "agentPort": agent_port});
-            let task: TaskInstance = client.post("/api/v2/compute/hosts", Some(&body)).await?;
+            let request = CreateHost {
+                inner_ip_address: ip,
+                serial_number: None,
+                ssh_port: 22,
+                kind: "DEDICATED_PHYSICAL_MACHINE".into(),
+                publish_ports: None,
+                idc_id,
+                type_id,
+                credential_id: None,
+                alias,
+                description: None,
+                agent_port,
+            };
+            let task: TaskInstance = client
+                .post("/api/v2/compute/hosts", Some(&body(&request)))
+                .await?;
             started(ctx, task).await
         }
         HostCmd::Delete { id } => {
@@ -377,14 +408,25 @@ pub async fn cluster(ctx: &mut Ctx, cmd: ClusterCmd) -> Result<()> {
             params,
         } => {
             let password = password_arg(password, "OCP_CLUSTER_PASSWORD", "root password")?;
-            let parameters: Vec<Value> = pairs(&params, "--param")?
-                .into_iter()
-                .map(|(name, value)| json!({"name": name, "value": value}))
-                .collect();
-            let body = json!({"name": name, "rpmName": package, "type": "PRIMARY",
-                "password": password, "zones": [{"name": zone, "servers": [host]}],
-                "sqlPort": sql_port, "homePath": home_path, "parameters": parameters});
-            let task: TaskInstance = client.post("/api/v2/ob/clusters", Some(&body)).await?;
+            let request = CreateCluster {
+                name,
+                rpm_name: package,
+                cluster_type: ClusterType::Primary,
+                password,
+                primary_zone: None,
+                zones: vec![CreateZone {
+                    name: zone,
+                    idc_name: None,
+                    servers: vec![host],
+                }],
+                sql_port,
+                rpc_port: None,
+                home_path,
+                parameters: parameters(&params, "--param")?,
+            };
+            let task: TaskInstance = client
+                .post("/api/v2/ob/clusters", Some(&body(&request)))
+                .await?;
             started(ctx, task).await
         }
         ClusterCmd::Start { id } | ClusterCmd::Stop { id } | ClusterCmd::Restart { id } => {
@@ -470,15 +512,11 @@ pub async fn param(ctx: &mut Ctx, cmd: ParamCmd) -> Result<()> {
             )
         }
         ParamCmd::Set { cluster, pairs: p } => {
-            let body: Vec<Value> = pairs(&p, "parameter")?
-                .into_iter()
-                .map(|(name, value)| json!({"name": name, "value": value}))
-                .collect();
             let answer: Value = client
                 .call(
                     reqwest::Method::PUT,
                     &format!("/api/v2/ob/clusters/{cluster}/parameters"),
-                    Some(&Value::Array(body)),
+                    Some(&body(&parameters(&p, "parameter")?)),
                 )
                 .await?;
             done(ctx, format!("{} parameter(s) set", p.len()), &answer)
@@ -535,11 +573,16 @@ pub async fn db(ctx: &mut Ctx, cmd: DbCmd) -> Result<()> {
             tenant,
             collation,
         } => {
-            let body = json!({"dbName": name, "collation": collation});
+            let request = CreateDatabase {
+                db_name: name,
+                collation,
+                primary_zone: None,
+                readonly: false,
+            };
             let db: Database = client
                 .post(
                     &format!("{}/databases", tenant_path(cluster, tenant)),
-                    Some(&body),
+                    Some(&body(&request)),
                 )
                 .await?;
             output::one(format, &db)
@@ -627,22 +670,23 @@ pub enum UserCmd {
 }
 
 /// `DB:PRIV,PRIV` as the API's `dbPrivileges`.
-fn db_privileges(grants: &[String]) -> Result<Value> {
+fn db_privileges(grants: &[String]) -> Result<Vec<DbPrivilege>> {
     grants
         .iter()
         .map(|g| {
             let (db, privileges) = g
                 .split_once(':')
                 .ok_or_else(|| CliError::usage(format!("{g:?} is not DB:PRIV,PRIV")))?;
-            let privileges: Vec<String> = privileges
-                .split(',')
-                .map(|p| p.trim().to_uppercase())
-                .filter(|p| !p.is_empty())
-                .collect();
-            Ok(json!({"dbName": db, "privileges": privileges}))
+            Ok(DbPrivilege {
+                db_name: db.to_string(),
+                privileges: privileges
+                    .split(',')
+                    .map(|p| p.trim().to_uppercase())
+                    .filter(|p| !p.is_empty())
+                    .collect(),
+            })
         })
-        .collect::<Result<Vec<Value>>>()
-        .map(Value::Array)
+        .collect()
 }
 
 pub async fn user(ctx: &mut Ctx, cmd: UserCmd) -> Result<()> {
@@ -684,12 +728,18 @@ pub async fn user(ctx: &mut Ctx, cmd: UserCmd) -> Result<()> {
         } => {
             let password =
                 password_arg(password, "OCP_DB_PASSWORD", &format!("password for {name}"))?;
-            let body = json!({"username": name, "password": password,
-                              "dbPrivileges": db_privileges(&grants)?});
+            let request = CreateDbUser {
+                username: name,
+                password,
+                save_to_credential: None,
+                global_privileges: Vec::new(),
+                db_privileges: db_privileges(&grants)?,
+                roles: Vec::new(),
+            };
             let user: DbUser = client
                 .post(
                     &format!("{}/users", tenant_path(cluster, tenant)),
-                    Some(&body),
+                    Some(&body(&request)),
                 )
                 .await?;
             output::one(format, &user)
@@ -721,7 +771,10 @@ pub async fn user(ctx: &mut Ctx, cmd: UserCmd) -> Result<()> {
             let answer: Value = client
                 .post(
                     &action(cluster, tenant, &name, "changePassword"),
-                    Some(&json!({"newPassword": password})),
+                    Some(&body(&ChangeDbPassword {
+                        new_password: password,
+                        save_to_credential: None,
+                    })),
                 )
                 .await?;
             done(ctx, format!("password of {name} changed"), &answer)
@@ -753,9 +806,11 @@ pub async fn user(ctx: &mut Ctx, cmd: UserCmd) -> Result<()> {
             grants,
             tenant,
         } => {
-            let body = json!({"dbPrivileges": db_privileges(&grants)?});
+            let request = DbPrivileges {
+                db_privileges: db_privileges(&grants)?,
+            };
             let answer: Value = client
-                .post(&action(cluster, tenant, &name, verb), Some(&body))
+                .post(&action(cluster, tenant, &name, verb), Some(&body(&request)))
                 .await?;
             done(ctx, format!("{verb} for {name} done"), &answer)
         }
@@ -1015,9 +1070,17 @@ pub async fn iam(ctx: &mut Ctx, cmd: IamCmd) -> Result<()> {
                 "OCP_NEW_USER_PASSWORD",
                 &format!("password for {name}"),
             )?;
-            let body = json!({"username": name, "password": password, "email": email,
-                              "roleIds": role_ids});
-            let user: User = client.post("/api/v2/iam/users", Some(&body)).await?;
+            let request = CreateUser {
+                username: name,
+                password,
+                email,
+                description: None,
+                role_ids,
+                rate_limit: None,
+            };
+            let user: User = client
+                .post("/api/v2/iam/users", Some(&body(&request)))
+                .await?;
             output::one(format, &user)
         }
         IamCmd::User(IamUserCmd::Delete { id }) => {

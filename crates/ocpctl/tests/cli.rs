@@ -222,6 +222,20 @@ async fn waiting_on_a_failing_task_exits_1_with_its_log() {
     );
     let text = stderr(expect(&retried, 1));
     assert!(text.contains("its log ends"), "{text}");
+
+    // Skipping the failed subtask lets the task end SUCCESSFUL.
+    let task = json_of(&ocpctl(
+        cfg.path(),
+        &url,
+        &["-o", "json", "task", "show", &id.to_string()],
+    ));
+    let subtask = task["subtasks"][0]["id"].as_i64().unwrap().to_string();
+    let skipped = ocpctl(
+        cfg.path(),
+        &url,
+        &["task", "skip", &id.to_string(), &subtask, "--wait"],
+    );
+    assert!(stderr(expect(&skipped, 0)).contains("SUCCESSFUL"));
 }
 
 /// The server restarts while `task watch` follows a task: the stream drops, ocpctl resumes
@@ -378,6 +392,8 @@ async fn clusters_databases_and_users_on_seekdb() {
     assert!(stderr(expect(&stopped, 0)).contains("SUCCESSFUL"));
     let started = run(&["server", "start", &id, &server, "--wait"]);
     assert!(stderr(expect(&started, 0)).contains("Wait observer active: SUCCESSFUL"));
+    let restarted = run(&["cluster", "restart", &id, "--wait"]);
+    assert!(stderr(expect(&restarted, 0)).contains("SUCCESSFUL"));
     let deleted = run(&["cluster", "delete", &id, "--wait"]);
     assert!(stderr(expect(&deleted, 0)).contains("SUCCESSFUL"));
     expect(&run(&["cluster", "show", &id]), 4);
