@@ -127,6 +127,7 @@ pub async fn watch(client: &Client, id: i64) -> Result<()> {
     let mut last_event: Option<String> = None;
     let mut lost_since: Option<std::time::Instant> = None;
     let status = loop {
+        let seen = last_event.clone();
         match follow(client, id, &mut board, &mut last_event).await {
             Ok(Some(status)) => break status,
             Err(e) if e.exit != Exit::Unreachable => {
@@ -134,6 +135,16 @@ pub async fn watch(client: &Client, id: i64) -> Result<()> {
                 return Err(e);
             }
             Ok(None) | Err(_) => {
+                // A connection that delivered events starts a new resume window.
+                if last_event != seen {
+                    lost_since = None;
+                }
+                if lost_since.is_none() {
+                    board.line(format!(
+                        "event stream lost; resuming after event {}",
+                        last_event.as_deref().unwrap_or("0")
+                    ));
+                }
                 let since = *lost_since.get_or_insert_with(std::time::Instant::now);
                 if since.elapsed() > RESUME_FOR {
                     board.finish();
@@ -142,16 +153,8 @@ pub async fn watch(client: &Client, id: i64) -> Result<()> {
                         format!("lost the event stream of task {id} and could not resume it"),
                     ));
                 }
-                board.line(format!(
-                    "event stream lost; resuming after event {}",
-                    last_event.as_deref().unwrap_or("0")
-                ));
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
-        }
-        // A connection that delivered something resets the resume window.
-        if last_event.is_some() {
-            lost_since = None;
         }
     };
     board.finish();
