@@ -6,6 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ocp-target}"
-cargo build --release --bin ocp-server --bin ocp-agent
+cargo build --release --bin ocp-server --bin ocp-agent --bin ocpctl
 exec "$CARGO_TARGET_DIR/release/ocp-server" --listen "${OCP_LISTEN:-127.0.0.1:8080}" \
   --data-dir "${OCP_DATA_DIR:-ocp-data}" --local-agent "${OCP_LOCAL_AGENT:-127.0.0.1:62888}" "$@"

@@ -27,11 +27,14 @@ pub fn cell(value: &Value) -> String {
         Value::Null => "-".into(),
         Value::String(s) => s.clone(),
         Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(","),
-        Value::Object(map) => map
-            .get("name")
-            .or_else(|| map.get("dbName"))
-            .map(cell)
-            .unwrap_or_else(|| value.to_string()),
+        Value::Object(map) => match (map.get("dbName"), map.get("privileges")) {
+            (Some(db), Some(privileges)) => format!("{}:{}", cell(db), cell(privileges)),
+            _ => map
+                .get("name")
+                .or_else(|| map.get("dbName"))
+                .map(cell)
+                .unwrap_or_else(|| value.to_string()),
+        },
         other => other.to_string(),
     }
 }
@@ -67,7 +70,14 @@ pub fn list<T: Serialize>(format: Format, items: &[T], columns: &[&str]) -> Resu
             let value = serde_json::to_value(item).unwrap_or(Value::Null);
             columns
                 .iter()
-                .map(|c| cell(&field(&value, c.split_once('=').map_or(*c, |(_, p)| p))))
+                .map(|c| {
+                    let v = field(&value, c.split_once('=').map_or(*c, |(_, p)| p));
+                    if v.is_array() {
+                        clip(cell(&v))
+                    } else {
+                        cell(&v)
+                    }
+                })
                 .collect()
         })
         .collect();
@@ -97,6 +107,18 @@ pub fn one<T: Serialize>(format: Format, item: &T) -> Result<()> {
         say(&format!("{key:width$}  {shown}"));
     }
     Ok(())
+}
+
+/// List cells (privileges, say) longer than this end in `...`; `-o json` shows them whole.
+const CELL_WIDTH: usize = 60;
+
+fn clip(text: String) -> String {
+    if text.chars().count() <= CELL_WIDTH {
+        return text;
+    }
+    let mut short: String = text.chars().take(CELL_WIDTH - 3).collect();
+    short.push_str("...");
+    short
 }
 
 fn field(value: &Value, path: &str) -> Value {

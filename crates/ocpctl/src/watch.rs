@@ -94,8 +94,11 @@ impl Board {
                     .filter(|(_, s)| s == "SUCCESSFUL")
                     .count();
                 self.overall.set_position(done as u64);
-                let operation = event.operation.map(|o| o.as_str()).unwrap_or("");
-                self.line(format!("{name}: {status} ({operation})"));
+                // Waiting states (PENDING, READY) are not news; the rest is.
+                if !matches!(status.as_str(), "PENDING" | "READY") {
+                    let operation = event.operation.map(|o| o.as_str()).unwrap_or("");
+                    self.line(format!("{name}: {status} ({operation})"));
+                }
             }
             TaskEventKind::Log => {
                 if let (Some(id), Some(line)) = (event.subtask_id, &event.line) {
