@@ -136,6 +136,28 @@ async fn to_monitor(State(shared): State<Shared>, request: Request) -> Response 
     forward(&shared, MONITOR_ALIAS, "/v1/mon", request).await
 }
 
+/// GETs `path` from a worker over its unix socket and answers the body of a 2xx answer.
+pub async fn worker_get(
+    data_dir: &std::path::Path,
+    alias: &str,
+    path: &str,
+) -> anyhow::Result<Bytes> {
+    let socket = config::worker_socket(data_dir, alias);
+    let stream = tokio::net::UnixStream::connect(&socket).await?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    let request = hyper::Request::builder()
+        .uri(path)
+        .header("host", "localhost")
+        .body(Body::empty())?;
+    let reply = sender.send_request(request).await?;
+    let status = reply.status();
+    let bytes = reply.into_body().collect().await?.to_bytes();
+    anyhow::ensure!(status.is_success(), "{alias} answered {status} to {path}");
+    Ok(bytes)
+}
+
 /// Sends the request on to a worker's unix socket, without the prefix, and its answer back.
 async fn forward(shared: &Shared, alias: &str, prefix: &str, request: Request) -> Response {
     let socket = config::worker_socket(&shared.supervisor.config.data_dir, alias);

@@ -1,15 +1,20 @@
 //! The monitor worker (`ocp_monagent`): samples the host's CPU, load and memory at an
-//! interval and serves the latest sample in Prometheus text format on `GET /metrics`.
+//! interval, serves the latest sample in Prometheus text format on `GET /metrics`, and keeps
+//! the last day of samples (a bounded ring) for the supervisor to ship to the server
+//! (`GET /samples?after=MS`), so a server outage shorter than that loses nothing.
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::routing::get;
-use axum::Router;
+use axum::{Json, Router};
 use ocp_api::agent::MONITOR_ALIAS;
+use ocp_api::monitor::MetricPoint;
+use serde::{Deserialize, Serialize};
 
 use crate::{procinfo, worker};
 
@@ -104,25 +109,104 @@ fn render(s: &Sample) -> String {
     out
 }
 
+/// Samples kept for shipping: a day at the default 10 s interval.
+const RING: usize = 8640;
+/// Samples answered per `/samples` call.
+const PAGE: usize = 1000;
+
+#[derive(Default)]
+struct History {
+    latest: Sample,
+    ring: VecDeque<Sample>,
+}
+
+/// The points of one sample, timestamped in seconds.
+fn points(s: &Sample) -> Vec<MetricPoint> {
+    let used = if s.memory_total > 0 {
+        100.0 * (s.memory_total.saturating_sub(s.memory_available)) as f64 / s.memory_total as f64
+    } else {
+        0.0
+    };
+    [
+        ("host_cpu_percent", s.cpu_percent),
+        ("host_load1", s.load1),
+        ("host_load5", s.load5),
+        ("host_load15", s.load15),
+        ("host_memory_total_bytes", s.memory_total as f64),
+        ("host_memory_available_bytes", s.memory_available as f64),
+        ("host_memory_used_percent", used),
+        ("agent_monitor_rss_bytes", s.rss as f64),
+    ]
+    .into_iter()
+    .map(|(metric, value)| MetricPoint {
+        metric: metric.into(),
+        labels: Default::default(),
+        timestamp: s.timestamp_ms / 1000,
+        value,
+    })
+    .collect()
+}
+
+#[derive(Deserialize)]
+struct After {
+    #[serde(default)]
+    after: i64,
+}
+
+/// What `/samples` answers: the points of the samples taken after `after` (oldest first, at
+/// most `PAGE` samples) and the time of the last of them, the next `after`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct SamplePage {
+    pub points: Vec<MetricPoint>,
+    pub last: i64,
+}
+
 pub async fn run(data_dir: &Path, interval: Duration) -> anyhow::Result<()> {
-    let latest = Arc::new(Mutex::new(Sample::default()));
-    let writer = latest.clone();
+    let history = Arc::new(Mutex::new(History::default()));
+    let writer = history.clone();
     tokio::spawn(async move {
         let mut previous = None;
         let mut ticker = tokio::time::interval(interval);
         loop {
             ticker.tick().await;
             let s = sample(&mut previous);
-            *writer.lock().expect("sample lock") = s;
+            let mut h = writer.lock().expect("sample lock");
+            if h.ring.len() == RING {
+                h.ring.pop_front();
+            }
+            h.ring.push_back(s.clone());
+            h.latest = s;
         }
     });
     let app = Router::new()
         .route(
             "/metrics",
-            get(|State(latest): State<Arc<Mutex<Sample>>>| async move {
-                render(&latest.lock().expect("sample lock"))
+            get(|State(h): State<Arc<Mutex<History>>>| async move {
+                render(&h.lock().expect("sample lock").latest)
             }),
         )
-        .with_state(latest);
+        .route(
+            "/samples",
+            get(
+                |State(h): State<Arc<Mutex<History>>>, Query(q): Query<After>| async move {
+                    let h = h.lock().expect("sample lock");
+                    let mut page = SamplePage {
+                        points: Vec::new(),
+                        last: q.after,
+                    };
+                    for s in h
+                        .ring
+                        .iter()
+                        .filter(|s| s.timestamp_ms > q.after)
+                        .take(PAGE)
+                    {
+                        page.points.extend(points(s));
+                        page.last = s.timestamp_ms;
+                    }
+                    Json(page)
+                },
+            ),
+        )
+        .with_state(history);
     worker::serve(data_dir, MONITOR_ALIAS, app).await
 }

@@ -1,4 +1,5 @@
-//! The agent's calls to the server: the one-time join, then signed heartbeats.
+//! The agent's calls to the server: the one-time join, then signed heartbeats and metric
+//! batches.
 
 use std::time::{Duration, Instant};
 
@@ -125,13 +126,71 @@ impl ServerLink {
         }
     }
 
+    /// Ships the monitor's samples to the server every monitor interval. What the server
+    /// has not acknowledged is sent again on the next tick, from the monitor's bounded ring;
+    /// the server stores a point once however often it comes.
+    pub async fn ship_metrics(self, supervisor: Supervisor) {
+        let mut ticker = tokio::time::interval(supervisor.config.monitor_interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut acknowledged = 0i64;
+        let mut failing = false;
+        loop {
+            ticker.tick().await;
+            // Catch up page by page after an outage.
+            loop {
+                match self.ship_page(&supervisor, acknowledged).await {
+                    Ok(Some(last)) => {
+                        acknowledged = last;
+                        if failing {
+                            tracing::info!("metrics reach the server again");
+                            failing = false;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        if !failing {
+                            tracing::warn!("shipping metrics failed: {e:#}");
+                        }
+                        failing = true;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends the samples after `after`; answers the time of the last one sent, or `None`
+    /// when there was nothing to send.
+    async fn ship_page(&self, supervisor: &Supervisor, after: i64) -> anyhow::Result<Option<i64>> {
+        let bytes = crate::http::worker_get(
+            &supervisor.config.data_dir,
+            ocp_api::agent::MONITOR_ALIAS,
+            &format!("/samples?after={after}"),
+        )
+        .await?;
+        let page: crate::monitor::SamplePage = serde_json::from_slice(&bytes)?;
+        if page.points.is_empty() {
+            return Ok(None);
+        }
+        let batch = ocp_api::monitor::MetricBatch {
+            points: page.points,
+        };
+        self.post("/api/v2/agents/metrics", serde_json::to_vec(&batch)?)
+            .await?;
+        Ok(Some(page.last))
+    }
+
     async fn send(&self, beat: &Heartbeat) -> anyhow::Result<()> {
-        let body = serde_json::to_vec(beat)?;
+        self.post("/api/v2/agents/heartbeat", serde_json::to_vec(beat)?)
+            .await
+    }
+
+    async fn post(&self, path: &str, body: Vec<u8>) -> anyhow::Result<()> {
         let reply = signed(
             &self.client,
             &self.credentials,
             reqwest::Method::POST,
-            "/api/v2/agents/heartbeat",
+            path,
             body,
         )
         .header("content-type", "application/json")

@@ -270,6 +270,8 @@ pub async fn run(config: AgentConfig) -> anyhow::Result<()> {
 
     let link = crate::server_link::ServerLink::new(credentials.clone())?;
     tokio::spawn(link.heartbeats(supervisor.clone()));
+    let shipper = crate::server_link::ServerLink::new(credentials.clone())?;
+    tokio::spawn(shipper.ship_metrics(supervisor.clone()));
 
     let app = crate::http::router(supervisor.clone(), credentials);
     #[allow(clippy::print_stdout)]

@@ -40,6 +40,7 @@ pub mod error;
 pub mod host;
 pub mod iam;
 pub mod info;
+pub mod monitor;
 pub mod ob;
 pub mod obdb;
 pub mod page;

@@ -90,7 +90,8 @@ fn api_router(test_tasks: bool) -> OpenApiRouter<AppState> {
         .merge(routes::packages::router())
         .merge(routes::clusters::router())
         .merge(routes::cluster_params::router())
-        .merge(routes::ob_tenants::router());
+        .merge(routes::ob_tenants::router())
+        .merge(routes::monitor::router());
     if test_tasks {
         router = router.merge(routes::debug::router());
     }

@@ -11,6 +11,7 @@ mod events;
 mod hosts;
 mod iam;
 mod leases;
+mod metrics;
 mod ob;
 mod tasks;
 mod transitions;
@@ -31,6 +32,7 @@ pub use hosts::{
     JoiningAgent, NewHost,
 };
 pub use iam::{AccessKeyRecord, NewUser, RoleRecord, UserRecord, UserUpdate};
+pub use metrics::{NewSample, SeriesRecord};
 pub use ob::{
     ClusterRecord, NewCluster, NewServer, NewZone, PackageRecord, ServerRecord, ZoneRecord,
 };

@@ -9,6 +9,7 @@ pub mod host_agent;
 pub mod hosts;
 pub mod iam_roles;
 pub mod iam_users;
+pub mod monitor;
 pub mod ob_tenants;
 pub mod packages;
 pub mod system;

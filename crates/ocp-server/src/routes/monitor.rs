@@ -1,0 +1,408 @@
+//! Monitoring: the metric catalog, metric queries over the series agents ship, and the
+//! agents' own `POST /api/v2/agents/metrics`.
+//!
+//! Queries bucket each series by `interval` (the mean of its samples in a bucket), then take
+//! the mean over the series of a group: every metric collected so far is a gauge.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use ocp_api::monitor::{
+    MetricBatch, MetricBatchAnswer, MetricClass, MetricGroup, MetricGroupFilter, MetricMeta,
+    MetricQuery,
+};
+use ocp_api::{PageData, PageQuery};
+use ocp_store::NewSample;
+use serde_json::{Map, Value};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::app::AppState;
+use crate::auth::{perm, Authz};
+use crate::http::{page_of, parse_json, ApiQuery, ApiResult, Data, Failure, Paging};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(metric_groups))
+        .routes(routes!(metric))
+        .routes(routes!(metrics_with_label))
+        // Agents' own call: not part of the documented API.
+        .route("/api/v2/agents/metrics", axum::routing::post(ingest))
+}
+
+/// The host metrics agents collect: (key, name, unit, group).
+const HOST_METRICS: &[(&str, &str, &str, &str)] = &[
+    ("host_cpu_percent", "CPU busy", "%", "cpu"),
+    ("host_load1", "load average, 1 minute", "", "load"),
+    ("host_load5", "load average, 5 minutes", "", "load"),
+    ("host_load15", "load average, 15 minutes", "", "load"),
+    ("host_memory_used_percent", "memory in use", "%", "memory"),
+    (
+        "host_memory_available_bytes",
+        "memory available",
+        "byte",
+        "memory",
+    ),
+    (
+        "host_memory_total_bytes",
+        "physical memory",
+        "byte",
+        "memory",
+    ),
+    (
+        "agent_monitor_rss_bytes",
+        "agent monitor resident memory",
+        "byte",
+        "agent",
+    ),
+];
+
+const HOST_GROUPS: &[(&str, &str)] = &[
+    ("cpu", "CPU"),
+    ("load", "Load"),
+    ("memory", "Memory"),
+    ("agent", "Agent"),
+];
+
+fn catalog() -> Vec<MetricClass> {
+    let groups = HOST_GROUPS
+        .iter()
+        .enumerate()
+        .map(|(g, (key, name))| MetricGroup {
+            id: g as i64 + 1,
+            key: (*key).into(),
+            name: (*name).into(),
+            description: format!("{name} of the host"),
+            with_label: false,
+            metrics: HOST_METRICS
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.3 == *key)
+                .map(|(i, (metric, name, unit, _))| MetricMeta {
+                    id: i as i64 + 1,
+                    key: (*metric).into(),
+                    name: (*name).into(),
+                    description: (*name).into(),
+                    unit: (*unit).into(),
+                    display_by_default: true,
+                })
+                .collect(),
+        })
+        .collect();
+    vec![MetricClass {
+        id: 1,
+        key: "metric_host_normal".into(),
+        name: "Host metrics".into(),
+        description: "Host metrics that every agent collects".into(),
+        scope: "HOST".into(),
+        metric_type: "NORMAL".into(),
+        metric_groups: groups,
+    }]
+}
+
+/// The metric catalog for a scope and type. Only HOST metrics are collected so far; the
+/// other scopes answer an empty list.
+#[utoipa::path(get, path = "/api/v2/monitor/metricGroups", tag = "monitor",
+    params(PageQuery, MetricGroupFilter),
+    responses((status = 200, body = PageData<MetricClass>)))]
+async fn metric_groups(
+    _: Authz<perm::HostRead>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+    ApiQuery(filter): ApiQuery<MetricGroupFilter>,
+) -> ApiResult<PageData<MetricClass>> {
+    let paging = Paging::parse(&page, &[])?;
+    let scope = one_of(
+        "scope",
+        &filter.scope,
+        &["CLUSTER", "TENANT", "HOST", "OBPROXY"],
+    )?;
+    let kind = one_of("type", &filter.metric_type, &["TOP", "NORMAL"])?;
+    let all = catalog()
+        .into_iter()
+        .filter(|c| scope.as_ref().is_none_or(|s| *s == c.scope))
+        .filter(|c| kind.as_ref().is_none_or(|k| *k == c.metric_type))
+        .collect();
+    Ok(Data(page_of(all, &paging)))
+}
+
+fn one_of(field: &str, value: &Option<String>, valid: &[&str]) -> Result<Option<String>, Failure> {
+    match value.as_deref() {
+        None | Some("") => Ok(None),
+        Some(v) if valid.contains(&v) => Ok(Some(v.to_string())),
+        Some(v) => Err(Failure::field(
+            field,
+            format!("must be one of {}, not {v:?}", valid.join(", ")),
+        )),
+    }
+}
+
+/// A checked metric query.
+struct Query {
+    start: i64,
+    end: i64,
+    metrics: Vec<String>,
+    group_by: Vec<String>,
+    interval: i64,
+    labels: Vec<(String, String)>,
+}
+
+fn seconds(field: &str, value: &Option<String>) -> Result<i64, Failure> {
+    let text = value
+        .as_deref()
+        .ok_or_else(|| Failure::field(field, "is required"))?;
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.timestamp())
+        .map_err(|_| {
+            Failure::field(
+                field,
+                format!("{text:?} is not an ISO-8601 time with offset"),
+            )
+        })
+}
+
+fn parse_query(q: &MetricQuery) -> Result<Query, Failure> {
+    let start = seconds("startTime", &q.start_time)?;
+    let end = seconds("endTime", &q.end_time)?;
+    if end < start {
+        return Err(Failure::field("endTime", "is before startTime"));
+    }
+    let list = |text: &Option<String>| -> Vec<String> {
+        text.iter()
+            .flat_map(|t| t.split(','))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    let metrics = list(&q.metrics);
+    if metrics.is_empty() {
+        return Err(Failure::field("metrics", "name at least one metric"));
+    }
+    let interval = match q.interval.as_deref() {
+        None => 60,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|v| *v > 0)
+            .ok_or_else(|| Failure::field("interval", "must be a number of seconds above 0"))?,
+    };
+    // About 1440 points at most, as OCP answers, however long the range.
+    let interval = interval.max((end - start) / 1440 + 1);
+    let labels = list(&q.labels)
+        .into_iter()
+        .map(|l| {
+            l.split_once([':', '='])
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| Failure::field("labels", format!("{l:?} is not name:value")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Query {
+        start,
+        end,
+        metrics,
+        group_by: list(&q.group_by),
+        interval,
+        labels,
+    })
+}
+
+/// Groups (their label values) with, per bucket start, the value of each metric.
+type Grouped = BTreeMap<Vec<String>, BTreeMap<i64, BTreeMap<String, f64>>>;
+
+async fn evaluate(state: &AppState, q: &Query) -> Result<Grouped, Failure> {
+    let series: Vec<_> = state
+        .store
+        .metric_series(&q.metrics)
+        .await?
+        .into_iter()
+        .filter_map(|s| {
+            let labels: BTreeMap<String, String> = serde_json::from_str(&s.labels).ok()?;
+            q.labels
+                .iter()
+                .all(|(k, v)| labels.get(k) == Some(v))
+                .then_some((s.id, s.metric, labels))
+        })
+        .collect();
+    let ids: Vec<i64> = series.iter().map(|s| s.0).collect();
+    let samples = state.store.metric_samples(&ids, q.start, q.end).await?;
+    // Per series and bucket: sum and count.
+    let mut buckets: BTreeMap<(i64, i64), (f64, u32)> = BTreeMap::new();
+    for (id, ts, value) in samples {
+        let bucket = ts - ts.rem_euclid(q.interval);
+        let entry = buckets.entry((id, bucket)).or_default();
+        entry.0 += value;
+        entry.1 += 1;
+    }
+    let by_id: BTreeMap<i64, (&String, Vec<String>)> = series
+        .iter()
+        .map(|(id, metric, labels)| {
+            let key = q
+                .group_by
+                .iter()
+                .map(|g| labels.get(g).cloned().unwrap_or_default())
+                .collect();
+            (*id, (metric, key))
+        })
+        .collect();
+    // Per group, bucket and metric: the mean over series of their means.
+    let mut sums: BTreeMap<(Vec<String>, i64, String), (f64, u32)> = BTreeMap::new();
+    for ((id, bucket), (sum, count)) in buckets {
+        let (metric, key) = &by_id[&id];
+        let entry = sums
+            .entry((key.clone(), bucket, (*metric).clone()))
+            .or_default();
+        entry.0 += sum / f64::from(count);
+        entry.1 += 1;
+    }
+    let mut grouped = Grouped::new();
+    for ((key, bucket, metric), (sum, count)) in sums {
+        grouped
+            .entry(key)
+            .or_default()
+            .entry(bucket)
+            .or_default()
+            .insert(metric, sum / f64::from(count));
+    }
+    Ok(grouped)
+}
+
+/// `{timestamp, metricA, metricB}` per bucket.
+fn points(buckets: &BTreeMap<i64, BTreeMap<String, f64>>) -> Vec<Value> {
+    buckets
+        .iter()
+        .map(|(ts, values)| {
+            let mut point = Map::new();
+            point.insert("timestamp".into(), Value::from(*ts));
+            for (metric, value) in values {
+                point.insert(metric.clone(), Value::from(round(*value)));
+            }
+            Value::Object(point)
+        })
+        .collect()
+}
+
+fn round(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+/// The metrics over time: one point per interval (about 1440 at most), each the mean over
+/// the matching series.
+#[utoipa::path(get, path = "/api/v2/monitor/metric", tag = "monitor", params(MetricQuery),
+    responses((status = 200, description = "contents: [{timestamp, METRIC: value, ...}], a page")))]
+async fn metric(
+    _: Authz<perm::HostRead>,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<MetricQuery>,
+) -> ApiResult<Value> {
+    let mut q = parse_query(&query)?;
+    q.group_by.clear();
+    let grouped = evaluate(&state, &q).await?;
+    let contents = grouped.values().next().map(points).unwrap_or_default();
+    let total = contents.len() as i64;
+    Ok(Data(serde_json::json!(PageData::new(
+        contents,
+        total,
+        1,
+        total.max(1)
+    ))))
+}
+
+/// The metrics over time per group of the `groupBy` labels: `{LABEL: value, ..., data}`.
+#[utoipa::path(get, path = "/api/v2/monitor/metricsWithLabel", tag = "monitor",
+    params(MetricQuery),
+    responses((status = 200, description = "contents: [{LABEL: value, ..., data: [{timestamp, METRIC: value}]}]")))]
+async fn metrics_with_label(
+    _: Authz<perm::HostRead>,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<MetricQuery>,
+) -> ApiResult<Value> {
+    let q = parse_query(&query)?;
+    let grouped = evaluate(&state, &q).await?;
+    let contents: Vec<Value> = grouped
+        .iter()
+        .map(|(key, buckets)| {
+            let mut group = Map::new();
+            for (label, value) in q.group_by.iter().zip(key) {
+                group.insert(label.clone(), Value::from(value.clone()));
+            }
+            group.insert("data".into(), Value::from(points(buckets)));
+            Value::Object(group)
+        })
+        .collect();
+    let total = contents.len() as i64;
+    Ok(Data(serde_json::json!(PageData::new(
+        contents,
+        total,
+        1,
+        total.max(1)
+    ))))
+}
+
+/// Most points one batch may carry.
+const MAX_POINTS: usize = 20_000;
+
+fn valid_metric(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+/// A signed batch of points from an agent. The server sets `host_id` and `svr_ip` from the
+/// agent's own host, whatever the batch says.
+async fn ingest(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<MetricBatchAnswer> {
+    let host_id = state
+        .agents
+        .verify(&headers, "POST", "/api/v2/agents/metrics", &body)
+        .await?;
+    let batch: MetricBatch = parse_json(&body)?;
+    if batch.points.len() > MAX_POINTS {
+        return Err(Failure::field(
+            "points",
+            format!("at most {MAX_POINTS} points a batch"),
+        ));
+    }
+    let host = state.store.host(host_id).await?;
+    let now = chrono::Utc::now().timestamp();
+    let mut samples = Vec::with_capacity(batch.points.len());
+    for (i, p) in batch.points.iter().enumerate() {
+        if !valid_metric(&p.metric) {
+            return Err(Failure::field(
+                &format!("points[{i}].metric"),
+                "is not a metric name",
+            ));
+        }
+        if !p.value.is_finite() {
+            return Err(Failure::field(
+                &format!("points[{i}].value"),
+                "must be a finite number",
+            ));
+        }
+        if p.timestamp > now + 300 || p.timestamp < now - 30 * 24 * 3600 {
+            return Err(Failure::field(
+                &format!("points[{i}].timestamp"),
+                "must be within the last 30 days (seconds since the epoch)",
+            ));
+        }
+        let mut labels = p.labels.clone();
+        labels.insert("host_id".into(), host_id.to_string());
+        labels.insert("svr_ip".into(), host.inner_ip_address.clone());
+        samples.push(NewSample {
+            metric: p.metric.clone(),
+            labels: serde_json::to_string(&labels).map_err(Failure::internal)?,
+            ts: p.timestamp,
+            value: p.value,
+        });
+    }
+    let stored = state.store.ingest_samples(&samples).await?;
+    Ok(Data(MetricBatchAnswer {
+        received: samples.len(),
+        stored: stored as usize,
+    }))
+}

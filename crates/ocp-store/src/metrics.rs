@@ -1,0 +1,135 @@
+//! Time series of the monitor: series (a metric and its labels) and their samples.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use crate::{Result, Store};
+
+/// One point to store: a metric, its labels as canonical JSON (keys sorted), the second and
+/// the value.
+#[derive(Debug, Clone)]
+pub struct NewSample {
+    pub metric: String,
+    pub labels: String,
+    pub ts: i64,
+    pub value: f64,
+}
+
+/// A stored series.
+#[derive(Debug, Clone)]
+pub struct SeriesRecord {
+    pub id: i64,
+    pub metric: String,
+    pub labels: String,
+}
+
+/// Rows per multi-row insert.
+const CHUNK: usize = 300;
+
+impl Store {
+    /// Stores the points in one transaction and answers how many were new: a point of a
+    /// series and second already stored is left as it is, so a resent batch adds nothing.
+    pub async fn ingest_samples(&self, samples: &[NewSample]) -> Result<u64> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let mut ids: HashMap<(&str, &str), i64> = HashMap::new();
+        for s in samples {
+            let key = (s.metric.as_str(), s.labels.as_str());
+            if ids.contains_key(&key) {
+                continue;
+            }
+            sqlx::query(&self.sql(
+                "INSERT INTO metric_series (metric, labels) VALUES (?, ?) \
+                 ON CONFLICT (metric, labels) DO NOTHING",
+            ))
+            .bind(&s.metric)
+            .bind(&s.labels)
+            .execute(&mut *tx)
+            .await?;
+            let id: i64 = sqlx::query_scalar(
+                &self.sql("SELECT id FROM metric_series WHERE metric = ? AND labels = ?"),
+            )
+            .bind(&s.metric)
+            .bind(&s.labels)
+            .fetch_one(&mut *tx)
+            .await?;
+            ids.insert(key, id);
+        }
+        let mut stored = 0;
+        for chunk in samples.chunks(CHUNK) {
+            let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
+            let text = format!(
+                "INSERT INTO metric_sample (series_id, ts, value) VALUES {values} \
+                 ON CONFLICT (series_id, ts) DO NOTHING"
+            );
+            let sql = self.sql(&text);
+            let mut query = sqlx::query(&sql);
+            for s in chunk {
+                query = query
+                    .bind(ids[&(s.metric.as_str(), s.labels.as_str())])
+                    .bind(s.ts)
+                    .bind(s.value);
+            }
+            stored += query.execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// The series of the named metrics.
+    pub async fn metric_series(&self, metrics: &[String]) -> Result<Vec<SeriesRecord>> {
+        if metrics.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; metrics.len()].join(", ");
+        let text = format!(
+            "SELECT id, metric, labels FROM metric_series WHERE metric IN ({marks}) ORDER BY id"
+        );
+        let sql = self.sql(&text);
+        let mut query = sqlx::query(&sql);
+        for m in metrics {
+            query = query.bind(m);
+        }
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(SeriesRecord {
+                    id: row.try_get(0)?,
+                    metric: row.try_get(1)?,
+                    labels: row.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The samples `(series, second, value)` of the series from `start` to `end` inclusive,
+    /// by series and time.
+    pub async fn metric_samples(
+        &self,
+        series: &[i64],
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(i64, i64, f64)>> {
+        let mut all = Vec::new();
+        for chunk in series.chunks(CHUNK) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let text = format!(
+                "SELECT series_id, ts, value FROM metric_sample \
+                  WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ? ORDER BY series_id, ts"
+            );
+            let sql = self.sql(&text);
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            let rows = query.bind(start).bind(end).fetch_all(&self.pool).await?;
+            for row in rows {
+                all.push((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
+            }
+        }
+        Ok(all)
+    }
+}
