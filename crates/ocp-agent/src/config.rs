@@ -31,6 +31,10 @@ pub struct RunArgs {
     /// How often the monitor samples host metrics.
     #[arg(long, env = "OCP_AGENT_MONITOR_MS", default_value_t = 10_000)]
     pub monitor_ms: u64,
+    /// Also serve the monitor's samples in Prometheus text format, unauthenticated, on
+    /// `GET /metrics` at this address (e.g. 127.0.0.1:9108) for an existing Prometheus.
+    #[arg(long, env = "OCP_AGENT_PROMETHEUS_LISTEN")]
+    pub prometheus_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +46,7 @@ pub struct AgentConfig {
     pub join_token: Option<String>,
     pub heartbeat: Duration,
     pub monitor_interval: Duration,
+    pub prometheus_listen: Option<SocketAddr>,
 }
 
 impl RunArgs {
@@ -67,6 +72,7 @@ impl RunArgs {
             join_token: self.join_token,
             heartbeat: Duration::from_millis(self.heartbeat_ms.max(100)),
             monitor_interval: Duration::from_millis(self.monitor_ms.max(100)),
+            prometheus_listen: self.prometheus_listen,
         })
     }
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::response::IntoResponse as _;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use ocp_api::agent::{
@@ -272,6 +273,25 @@ pub async fn run(config: AgentConfig) -> anyhow::Result<()> {
     tokio::spawn(link.heartbeats(supervisor.clone()));
     let shipper = crate::server_link::ServerLink::new(credentials.clone())?;
     tokio::spawn(shipper.ship_metrics(supervisor.clone()));
+    if let Some(address) = config.prometheus_listen {
+        let listener = tokio::net::TcpListener::bind(address).await?;
+        let data_dir = config.data_dir.clone();
+        let page = axum::Router::new().route(
+            "/metrics",
+            axum::routing::get(move || {
+                let data_dir = data_dir.clone();
+                async move {
+                    match crate::http::worker_get(&data_dir, MONITOR_ALIAS, "/metrics").await {
+                        Ok(text) => (axum::http::StatusCode::OK, text).into_response(),
+                        Err(e) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+                            .into_response(),
+                    }
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, page).await });
+        tracing::info!(%address, "serving Prometheus metrics");
+    }
 
     let app = crate::http::router(supervisor.clone(), credentials);
     #[allow(clippy::print_stdout)]

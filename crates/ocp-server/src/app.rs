@@ -223,6 +223,11 @@ impl Server {
             self.ob.clone(),
             self.config.ob_status_interval,
         ));
+        let rollup = tokio::spawn(routes::monitor::roll_up(
+            self.store.clone(),
+            self.config.metrics_raw,
+            self.config.metrics_retention,
+        ));
         let local = self.local_addr();
         let mut local_agent = match self.config.local_agent {
             Some(listen) => Some(
@@ -249,6 +254,7 @@ impl Server {
         }
         watch.abort();
         ob_sync.abort();
+        rollup.abort();
         handle.shutdown().await;
         self.store.close().await;
         Ok(())

@@ -72,6 +72,13 @@ pub struct Args {
     /// [default: 2000].
     #[arg(long, env = "OCP_OB_STATUS_INTERVAL_MS")]
     pub ob_status_interval_ms: Option<u64>,
+    /// Hours metric samples are kept as collected; older ones become 5-minute means
+    /// [default: 168].
+    #[arg(long, env = "OCP_METRICS_RAW_HOURS")]
+    pub metrics_raw_hours: Option<u64>,
+    /// Days metric samples are kept at all [default: 30].
+    #[arg(long, env = "OCP_METRICS_RETENTION_DAYS")]
+    pub metrics_retention_days: Option<u64>,
     /// Also run an agent for this machine (the `ocp-agent` beside this binary), joined on
     /// first start; its data goes to DATA_DIR/agent. The value is its listen address.
     #[arg(long, env = "OCP_LOCAL_AGENT")]
@@ -101,6 +108,8 @@ struct FileConfig {
     enable_test_tasks: Option<bool>,
     agent_heartbeat_timeout_ms: Option<u64>,
     ob_status_interval_ms: Option<u64>,
+    metrics_raw_hours: Option<u64>,
+    metrics_retention_days: Option<u64>,
     local_agent: Option<SocketAddr>,
 }
 
@@ -122,6 +131,9 @@ pub struct Config {
     pub enable_test_tasks: bool,
     pub agent_heartbeat_timeout: Duration,
     pub ob_status_interval: Duration,
+    /// How long samples stay as collected, and at all.
+    pub metrics_raw: Duration,
+    pub metrics_retention: Duration,
     pub local_agent: Option<SocketAddr>,
 }
 
@@ -209,6 +221,21 @@ impl Config {
                     .or(file.ob_status_interval_ms)
                     .unwrap_or(2_000)
                     .max(200),
+            ),
+            metrics_raw: Duration::from_secs(
+                3600 * args
+                    .metrics_raw_hours
+                    .or(file.metrics_raw_hours)
+                    .unwrap_or(168)
+                    .max(1),
+            ),
+            metrics_retention: Duration::from_secs(
+                86_400
+                    * args
+                        .metrics_retention_days
+                        .or(file.metrics_retention_days)
+                        .unwrap_or(30)
+                        .max(1),
             ),
             local_agent: args.local_agent.or(file.local_agent),
         })

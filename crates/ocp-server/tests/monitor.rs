@@ -61,6 +61,26 @@ async fn host_metrics_are_collected_queried_and_survive_an_outage() {
     assert_eq!(bad.error_code(), 10001);
     assert!(bad.text.contains("scope"));
 
+    // The platform's own numbers, for Prometheus, to authenticated callers only.
+    let page = admin.get("/metrics").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text.contains("ocp_hosts{status=\"AVAILABLE\"} 1"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("# TYPE ocp_server_rss_bytes gauge"));
+    assert_eq!(admin.anonymous().get("/metrics").await.status, 401);
+
+    // Each agent serves its host's samples for Prometheus too (opt-in, --prometheus-listen).
+    let text = reqwest::get(sb.agents[0].prometheus_url())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("# TYPE host_load1 gauge"), "{text}");
+
     // Points arrive within seconds.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while timestamps(&admin, "host_load1", started, now() + 1)

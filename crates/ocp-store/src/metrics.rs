@@ -132,4 +132,84 @@ impl Store {
         }
         Ok(all)
     }
+
+    /// Keeps the time series small: samples before `drop_before` go, and those from the
+    /// last rollup up to `raw_until` (both in seconds) become one sample per series and
+    /// `step` seconds, their mean, at the start of the step. Steps already rolled up are not
+    /// touched again. Answers `(rolled, dropped)`: raw samples replaced and samples deleted.
+    pub async fn roll_up_metrics(
+        &self,
+        raw_until: i64,
+        step: i64,
+        drop_before: i64,
+    ) -> Result<(u64, u64)> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let dropped = sqlx::query(&self.sql("DELETE FROM metric_sample WHERE ts < ?"))
+            .bind(drop_before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let from: i64 =
+            sqlx::query_scalar(&self.sql("SELECT rolled_until FROM metric_rollup WHERE id = 1"))
+                .fetch_one(&mut *tx)
+                .await?;
+        let until = raw_until - raw_until.rem_euclid(step);
+        let from = from.max(drop_before - drop_before.rem_euclid(step));
+        if until <= from {
+            tx.commit().await?;
+            return Ok((0, dropped));
+        }
+        let means: Vec<(i64, i64, f64)> = sqlx::query(&self.sql(
+            "SELECT series_id, ts - (ts % ?) AS bucket, AVG(value) FROM metric_sample \
+              WHERE ts >= ? AND ts < ? GROUP BY series_id, bucket",
+        ))
+        .bind(step)
+        .bind(from)
+        .bind(until)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+        .collect::<Result<_>>()?;
+        let rolled = sqlx::query(&self.sql("DELETE FROM metric_sample WHERE ts >= ? AND ts < ?"))
+            .bind(from)
+            .bind(until)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        for chunk in means.chunks(CHUNK) {
+            let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
+            let text = format!("INSERT INTO metric_sample (series_id, ts, value) VALUES {values}");
+            let sql = self.sql(&text);
+            let mut query = sqlx::query(&sql);
+            for (series, bucket, mean) in chunk {
+                query = query.bind(series).bind(bucket).bind(mean);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        sqlx::query(&self.sql("UPDATE metric_rollup SET rolled_until = ? WHERE id = 1"))
+            .bind(until)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((rolled, dropped))
+    }
+
+    /// How many tasks, hosts, agents and clusters are in each status, and how many series
+    /// the monitor keeps: `(what, status, count)`, for the server's Prometheus page.
+    pub async fn platform_counts(&self) -> Result<Vec<(String, String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT 'tasks', status, COUNT(*) FROM task_instance GROUP BY status \
+             UNION ALL SELECT 'hosts', status, COUNT(*) FROM compute_host GROUP BY status \
+             UNION ALL SELECT 'agents', status, COUNT(*) FROM host_agent GROUP BY status \
+             UNION ALL SELECT 'clusters', status, COUNT(*) FROM ob_cluster GROUP BY status \
+             UNION ALL SELECT 'metric_series', '', COUNT(*) FROM metric_series",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+            .collect()
+    }
 }

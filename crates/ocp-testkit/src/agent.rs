@@ -26,6 +26,7 @@ pub struct AgentProcess {
     _temp: tempfile::TempDir,
     ip: String,
     port: u16,
+    prometheus_port: u16,
     server_url: String,
     join_token: Option<String>,
     heartbeat_ms: u64,
@@ -46,6 +47,7 @@ impl AgentProcess {
             _temp: temp,
             ip: ip.to_string(),
             port: free_port(ip)?,
+            prometheus_port: free_port(ip)?,
             server_url: server_url.to_string(),
             join_token: Some(join_token.to_string()),
             heartbeat_ms,
@@ -69,6 +71,8 @@ impl AgentProcess {
             .arg(self.heartbeat_ms.to_string())
             .arg("--monitor-ms")
             .arg("1000")
+            .arg("--prometheus-listen")
+            .arg(format!("{}:{}", self.ip, self.prometheus_port))
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         if let Some(token) = &self.join_token {
@@ -94,6 +98,11 @@ impl AgentProcess {
 
     pub fn url(&self) -> String {
         format!("http://{}:{}", self.ip, self.port)
+    }
+
+    /// Where the agent serves its samples for Prometheus.
+    pub fn prometheus_url(&self) -> String {
+        format!("http://{}:{}/metrics", self.ip, self.prometheus_port)
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(metric_groups))
         .routes(routes!(metric))
         .routes(routes!(metrics_with_label))
+        .routes(routes!(prometheus))
         // Agents' own call: not part of the documented API.
         .route("/api/v2/agents/metrics", axum::routing::post(ingest))
 }
@@ -405,4 +406,79 @@ async fn ingest(
         received: samples.len(),
         stored: stored as usize,
     }))
+}
+
+/// The step of rolled-up samples, seconds.
+const ROLLUP_STEP: i64 = 300;
+
+/// Every ten minutes: samples older than `raw` become 5-minute means, those older than
+/// `retention` go.
+pub async fn roll_up(
+    store: ocp_store::Store,
+    raw: std::time::Duration,
+    retention: std::time::Duration,
+) {
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        ticker.tick().await;
+        let now = chrono::Utc::now().timestamp();
+        let raw_until = now - raw.as_secs() as i64;
+        let drop_before = now - retention.as_secs() as i64;
+        match store
+            .roll_up_metrics(raw_until, ROLLUP_STEP, drop_before)
+            .await
+        {
+            Ok((rolled, dropped)) if rolled + dropped > 0 => {
+                tracing::info!(rolled, dropped, "metric samples rolled up and expired");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("metric rollup: {e}"),
+        }
+    }
+}
+
+/// The platform's own numbers in Prometheus text format, for an existing Prometheus to scrape
+/// (with Basic auth, like every call): tasks, hosts, agents and clusters per status, metric
+/// series kept, and this server's resident memory.
+#[utoipa::path(get, path = "/metrics", tag = "monitor",
+    responses((status = 200, content_type = "text/plain", description = "Prometheus text format")))]
+async fn prometheus(
+    _: Authz<perm::HostRead>,
+    State(state): State<AppState>,
+) -> Result<axum::response::Response, Failure> {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let mut declared = std::collections::BTreeSet::new();
+    for (what, status, count) in state.store.platform_counts().await? {
+        let name = format!("ocp_{what}");
+        if declared.insert(name.clone()) {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {what} known to the platform\n# TYPE {name} gauge"
+            );
+        }
+        if status.is_empty() {
+            let _ = writeln!(out, "{name} {count}");
+        } else {
+            let _ = writeln!(out, "{name}{{status=\"{status}\"}} {count}");
+        }
+    }
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "# HELP ocp_server_rss_bytes resident memory of this server\n# TYPE ocp_server_rss_bytes gauge\nocp_server_rss_bytes {}",
+        rss * 1024
+    );
+    Ok(crate::http::raw((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        out,
+    )))
 }

@@ -13,3 +13,10 @@ CREATE TABLE metric_sample (
     value      DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (series_id, ts)
 );
+
+-- Samples older than `rolled_until` (seconds) are one per series and rollup step.
+CREATE TABLE metric_rollup (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    rolled_until  BIGINT NOT NULL
+);
+INSERT INTO metric_rollup (id, rolled_until) VALUES (1, 0);

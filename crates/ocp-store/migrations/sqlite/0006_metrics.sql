@@ -13,3 +13,10 @@ CREATE TABLE metric_sample (
     value      REAL NOT NULL,
     PRIMARY KEY (series_id, ts)
 ) WITHOUT ROWID;
+
+-- Samples older than `rolled_until` (seconds) are one per series and rollup step.
+CREATE TABLE metric_rollup (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    rolled_until  INTEGER NOT NULL
+);
+INSERT INTO metric_rollup (id, rolled_until) VALUES (1, 0);
