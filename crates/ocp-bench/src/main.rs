@@ -9,10 +9,15 @@
 //! 4. Clusters on real seekdb: deploy request to RUNNING and start-server request to
 //!    SUCCESSFUL, beside seekdb started by hand.
 //!
-//! `--quick` runs smaller counts; `--only tasks` (or `agents`, `clusters`) runs one group.
+//! 5. Monitoring storage: points ingested per second into SQLite and PostgreSQL, bytes per
+//!    point, and a one-day query of 100 series through the HTTP API.
+//!
+//! `--quick` runs smaller counts; `--only tasks` (or `agents`, `clusters`, `monitor`) runs
+//! one group.
 
 mod agents;
 mod clusters;
+mod monitor;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -52,6 +57,9 @@ async fn main() -> anyhow::Result<()> {
         agents::idle_and_restart(10 / scale).await?;
         let window = Duration::from_secs(if quick { 10 } else { 30 });
         agents::heartbeat_load(1000 / scale, Duration::from_secs(10), window).await?;
+    }
+    if runs("monitor") {
+        monitor::storage(quick).await?;
     }
     if runs("clusters") {
         clusters::deploy_and_start(if quick { 1 } else { 5 }).await?;

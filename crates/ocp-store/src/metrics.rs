@@ -105,6 +105,56 @@ impl Store {
             .collect()
     }
 
+    /// The mean of each series per `step` seconds from `start` to `end` inclusive:
+    /// `(series, step start, mean)`, by series and time. The samples are read in key order
+    /// and folded as they come, which beats a GROUP BY (it sorts) when most steps hold one
+    /// or two samples, as a query of about 1440 points does.
+    pub async fn metric_means(
+        &self,
+        series: &[i64],
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<Vec<(i64, i64, f64)>> {
+        use futures::TryStreamExt as _;
+        let mut all = Vec::new();
+        for chunk in series.chunks(CHUNK) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let text = format!(
+                "SELECT series_id, ts, value FROM metric_sample \
+                  WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ? ORDER BY series_id, ts"
+            );
+            let sql = self.sql(&text);
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            let mut rows = query.bind(start).bind(end).fetch(&self.pool);
+            let mut current: Option<(i64, i64, f64, u32)> = None;
+            while let Some(row) = rows.try_next().await? {
+                let (id, ts, value): (i64, i64, f64) =
+                    (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+                let bucket = ts - ts.rem_euclid(step);
+                match &mut current {
+                    Some((cid, cb, sum, n)) if *cid == id && *cb == bucket => {
+                        *sum += value;
+                        *n += 1;
+                    }
+                    _ => {
+                        if let Some((cid, cb, sum, n)) = current.take() {
+                            all.push((cid, cb, sum / f64::from(n)));
+                        }
+                        current = Some((id, bucket, value, 1));
+                    }
+                }
+            }
+            if let Some((cid, cb, sum, n)) = current {
+                all.push((cid, cb, sum / f64::from(n)));
+            }
+        }
+        Ok(all)
+    }
+
     /// The samples `(series, second, value)` of the series from `start` to `end` inclusive,
     /// by series and time.
     pub async fn metric_samples(

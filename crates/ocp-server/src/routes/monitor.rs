@@ -208,75 +208,82 @@ fn parse_query(q: &MetricQuery) -> Result<Query, Failure> {
     })
 }
 
-/// Groups (their label values) with, per bucket start, the value of each metric.
-type Grouped = BTreeMap<Vec<String>, BTreeMap<i64, BTreeMap<String, f64>>>;
+/// Per group (its label values): per bucket start, the value of each asked metric (in the
+/// order asked), if it has one.
+type Grouped = BTreeMap<Vec<String>, BTreeMap<i64, Vec<Option<f64>>>>;
 
 async fn evaluate(state: &AppState, q: &Query) -> Result<Grouped, Failure> {
-    let series: Vec<_> = state
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    // Per series id: its group's index and its metric's index.
+    let mut places: std::collections::HashMap<i64, (usize, usize)> = Default::default();
+    for s in state.store.metric_series(&q.metrics).await? {
+        let Ok(labels) = serde_json::from_str::<BTreeMap<String, String>>(&s.labels) else {
+            continue;
+        };
+        if !q.labels.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+            continue;
+        }
+        let key: Vec<String> = q
+            .group_by
+            .iter()
+            .map(|g| labels.get(g).cloned().unwrap_or_default())
+            .collect();
+        let group = match groups.iter().position(|g| *g == key) {
+            Some(i) => i,
+            None => {
+                groups.push(key);
+                groups.len() - 1
+            }
+        };
+        let metric = q.metrics.iter().position(|m| *m == s.metric).unwrap_or(0);
+        places.insert(s.id, (group, metric));
+    }
+    let ids: Vec<i64> = places.keys().copied().collect();
+    // Per series and bucket, the mean, from the database; then per group, bucket and metric,
+    // the mean over the group's series.
+    let means = state
         .store
-        .metric_series(&q.metrics)
-        .await?
-        .into_iter()
-        .filter_map(|s| {
-            let labels: BTreeMap<String, String> = serde_json::from_str(&s.labels).ok()?;
-            q.labels
-                .iter()
-                .all(|(k, v)| labels.get(k) == Some(v))
-                .then_some((s.id, s.metric, labels))
-        })
-        .collect();
-    let ids: Vec<i64> = series.iter().map(|s| s.0).collect();
-    let samples = state.store.metric_samples(&ids, q.start, q.end).await?;
-    // Per series and bucket: sum and count.
-    let mut buckets: BTreeMap<(i64, i64), (f64, u32)> = BTreeMap::new();
-    for (id, ts, value) in samples {
-        let bucket = ts - ts.rem_euclid(q.interval);
-        let entry = buckets.entry((id, bucket)).or_default();
-        entry.0 += value;
-        entry.1 += 1;
-    }
-    let by_id: BTreeMap<i64, (&String, Vec<String>)> = series
-        .iter()
-        .map(|(id, metric, labels)| {
-            let key = q
-                .group_by
-                .iter()
-                .map(|g| labels.get(g).cloned().unwrap_or_default())
-                .collect();
-            (*id, (metric, key))
-        })
-        .collect();
-    // Per group, bucket and metric: the mean over series of their means.
-    let mut sums: BTreeMap<(Vec<String>, i64, String), (f64, u32)> = BTreeMap::new();
-    for ((id, bucket), (sum, count)) in buckets {
-        let (metric, key) = &by_id[&id];
-        let entry = sums
-            .entry((key.clone(), bucket, (*metric).clone()))
-            .or_default();
-        entry.0 += sum / f64::from(count);
-        entry.1 += 1;
-    }
-    let mut grouped = Grouped::new();
-    for ((key, bucket, metric), (sum, count)) in sums {
-        grouped
-            .entry(key)
-            .or_default()
+        .metric_means(&ids, q.start, q.end, q.interval)
+        .await?;
+    let mut sums: Vec<BTreeMap<i64, Vec<(f64, u32)>>> = vec![BTreeMap::new(); groups.len()];
+    for (id, bucket, mean) in means {
+        let (group, metric) = places[&id];
+        let slots = sums[group]
             .entry(bucket)
-            .or_default()
-            .insert(metric, sum / f64::from(count));
+            .or_insert_with(|| vec![(0.0, 0); q.metrics.len()]);
+        slots[metric].0 += mean;
+        slots[metric].1 += 1;
     }
-    Ok(grouped)
+    Ok(groups
+        .into_iter()
+        .zip(sums)
+        .map(|(key, buckets)| {
+            let buckets = buckets
+                .into_iter()
+                .map(|(bucket, slots)| {
+                    let values = slots
+                        .into_iter()
+                        .map(|(sum, n)| (n > 0).then(|| sum / f64::from(n)))
+                        .collect();
+                    (bucket, values)
+                })
+                .collect();
+            (key, buckets)
+        })
+        .collect())
 }
 
 /// `{timestamp, metricA, metricB}` per bucket.
-fn points(buckets: &BTreeMap<i64, BTreeMap<String, f64>>) -> Vec<Value> {
+fn points(metrics: &[String], buckets: &BTreeMap<i64, Vec<Option<f64>>>) -> Vec<Value> {
     buckets
         .iter()
         .map(|(ts, values)| {
             let mut point = Map::new();
             point.insert("timestamp".into(), Value::from(*ts));
-            for (metric, value) in values {
-                point.insert(metric.clone(), Value::from(round(*value)));
+            for (metric, value) in metrics.iter().zip(values) {
+                if let Some(value) = value {
+                    point.insert(metric.clone(), Value::from(round(*value)));
+                }
             }
             Value::Object(point)
         })
@@ -299,7 +306,11 @@ async fn metric(
     let mut q = parse_query(&query)?;
     q.group_by.clear();
     let grouped = evaluate(&state, &q).await?;
-    let contents = grouped.values().next().map(points).unwrap_or_default();
+    let contents = grouped
+        .values()
+        .next()
+        .map(|b| points(&q.metrics, b))
+        .unwrap_or_default();
     let total = contents.len() as i64;
     Ok(Data(serde_json::json!(PageData::new(
         contents,
@@ -327,7 +338,7 @@ async fn metrics_with_label(
             for (label, value) in q.group_by.iter().zip(key) {
                 group.insert(label.clone(), Value::from(value.clone()));
             }
-            group.insert("data".into(), Value::from(points(buckets)));
+            group.insert("data".into(), Value::from(points(&q.metrics, buckets)));
             Value::Object(group)
         })
         .collect();

@@ -1,0 +1,123 @@
+//! Monitoring storage: points ingested per second into SQLite and PostgreSQL, the metadb's
+//! bytes per point (SQLite), and the latency of a one-day query of 100 series stored at 10 s
+//! resolution through the HTTP API of a real server.
+
+use std::time::{Duration, Instant};
+
+use ocp_store::{NewSample, Store, StoreConfig};
+use ocp_testkit::{ServerOptions, ServerProcess};
+
+use crate::{percentile, report};
+
+const HOSTS: usize = 20;
+const METRICS: usize = 5;
+/// Points an agent sends at most in one batch (a page of its ring).
+const BATCH: usize = 8000;
+
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("metadb"))
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+pub async fn storage(quick: bool) -> anyhow::Result<()> {
+    let steps: i64 = if quick { 1440 } else { 8640 };
+    for backend in ["sqlite", "postgres"] {
+        let temp = ocp_testkit::temp_dir()?;
+        let data = temp.path().join("data");
+        std::fs::create_dir_all(&data)?;
+        let mut options = ServerOptions::default();
+        options.extra_args.extend(["--log".into(), "warn".into()]);
+        let pg;
+        let config = if backend == "sqlite" {
+            StoreConfig::sqlite_file(&data.join("metadb.sqlite"))
+        } else {
+            pg = ocp_testkit::Postgres::start()?;
+            options.metadb = Some(pg.url());
+            StoreConfig::postgres(&pg.url())
+        };
+        // The server makes the schema; the points then go straight to the store, as the
+        // ingest route writes them.
+        let server = ServerProcess::start_in(&data, options)?;
+        let store = Store::open(&config).await?;
+        let end = chrono::Utc::now().timestamp();
+        let start = end - steps * 10;
+        let labels: Vec<String> = (0..HOSTS)
+            .map(|h| format!(r#"{{"host_id":"h{h}","svr_ip":"10.0.0.{h}"}}"#))
+            .collect();
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut total = 0usize;
+        let started = Instant::now();
+        for step in 0..steps {
+            for (h, label) in labels.iter().enumerate() {
+                for m in 0..METRICS {
+                    batch.push(NewSample {
+                        metric: format!("bench_metric_{m}"),
+                        labels: label.clone(),
+                        ts: start + step * 10,
+                        value: (step as f64 / 7.0 + h as f64 + m as f64).sin(),
+                    });
+                }
+            }
+            if batch.len() >= BATCH {
+                total += batch.len();
+                store.ingest_samples(&batch).await?;
+                batch.clear();
+            }
+        }
+        total += batch.len();
+        store.ingest_samples(&batch).await?;
+        let per_second = total as f64 / started.elapsed().as_secs_f64();
+        let size = if backend == "sqlite" {
+            format!(
+                ", {:.1} bytes per point on disk",
+                dir_bytes(&data) as f64 / total as f64
+            )
+        } else {
+            String::new()
+        };
+        report(format!(
+            "metrics into {backend}: {total} points ({} series x {steps} at 10 s) at {per_second:.0} points/s{size}",
+            HOSTS * METRICS
+        ));
+
+        let admin = server.admin();
+        let iso = |t: i64| {
+            chrono::DateTime::from_timestamp(t, 0)
+                .unwrap_or_default()
+                .format("%Y-%m-%dT%H:%M:%S%%2B00:00")
+                .to_string()
+        };
+        let metrics: Vec<String> = (0..METRICS).map(|m| format!("bench_metric_{m}")).collect();
+        let path = format!(
+            "/api/v2/monitor/metricsWithLabel?startTime={}&endTime={}&metrics={}&groupBy=host_id&interval=10",
+            iso(start),
+            iso(end),
+            metrics.join(",")
+        );
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            let reply = admin.get(&path).await.ok();
+            times.push(t.elapsed());
+            let groups = reply.data()["contents"].as_array().map_or(0, Vec::len);
+            anyhow::ensure!(groups == HOSTS, "{groups} groups answered");
+        }
+        times.sort();
+        report(format!(
+            "metrics query on {backend}: {} series over {} h, grouped by host: p50 {:.0} ms, max {:.0} ms",
+            HOSTS * METRICS,
+            steps * 10 / 3600,
+            percentile(&times, 0.5).as_secs_f64() * 1e3,
+            times[times.len() - 1].as_secs_f64() * 1e3,
+        ));
+        drop(server);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
