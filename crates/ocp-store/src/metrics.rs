@@ -155,34 +155,6 @@ impl Store {
         Ok(all)
     }
 
-    /// The samples `(series, second, value)` of the series from `start` to `end` inclusive,
-    /// by series and time.
-    pub async fn metric_samples(
-        &self,
-        series: &[i64],
-        start: i64,
-        end: i64,
-    ) -> Result<Vec<(i64, i64, f64)>> {
-        let mut all = Vec::new();
-        for chunk in series.chunks(CHUNK) {
-            let marks = vec!["?"; chunk.len()].join(", ");
-            let text = format!(
-                "SELECT series_id, ts, value FROM metric_sample \
-                  WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ? ORDER BY series_id, ts"
-            );
-            let sql = self.sql(&text);
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(id);
-            }
-            let rows = query.bind(start).bind(end).fetch_all(&self.pool).await?;
-            for row in rows {
-                all.push((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
-            }
-        }
-        Ok(all)
-    }
-
     /// Keeps the time series small: samples before `drop_before` go, and those from the
     /// last rollup up to `raw_until` (both in seconds) become one sample per series and
     /// `step` seconds, their mean, at the start of the step. Steps already rolled up are not

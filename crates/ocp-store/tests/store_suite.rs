@@ -734,8 +734,9 @@ async fn metrics_are_stored_once_and_rolled_up(store: Store) {
         .await
         .unwrap();
     assert_eq!((rolled, dropped), (60, 1));
+    // Means over one-second steps are the samples themselves.
     let samples = store
-        .metric_samples(&[series[0].id], 0, i64::MAX)
+        .metric_means(&[series[0].id], 0, i64::MAX, 1)
         .await
         .unwrap();
     let values: Vec<(i64, f64)> = samples.iter().map(|s| (s.1, s.2)).collect();
