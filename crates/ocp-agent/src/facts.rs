@@ -29,7 +29,7 @@ fn os_release() -> String {
 /// Mounted block devices (and the root file system, whatever backs it), one per device.
 /// (statvfs counts are 32-bit on some targets, hence the casts.)
 #[allow(clippy::unnecessary_cast)]
-fn disks() -> Vec<DiskFact> {
+pub fn disks() -> Vec<DiskFact> {
     let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
     let mut seen = std::collections::HashSet::new();
     let mut disks = Vec::new();

@@ -27,7 +27,72 @@ struct Sample {
     memory_total: u64,
     memory_available: u64,
     rss: u64,
+    open_files: u64,
+    /// Values per mount point, network interface or disk device.
+    labelled: Vec<Labelled>,
     timestamp_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+struct Labelled {
+    metric: &'static str,
+    label: &'static str,
+    value_of: String,
+    value: f64,
+}
+
+/// Cumulative counters of the previous sample, for rates.
+#[derive(Default)]
+struct Previous {
+    cpu: Option<(u64, u64)>,
+    /// Per interface: received and sent bytes.
+    net: std::collections::HashMap<String, (u64, u64)>,
+    /// Per disk device: bytes read and written.
+    io: std::collections::HashMap<String, (u64, u64)>,
+    at_ms: i64,
+}
+
+/// Received and sent bytes per network interface, loopback left out.
+fn net_counters() -> Vec<(String, u64, u64)> {
+    let text = std::fs::read_to_string("/proc/net/dev").unwrap_or_default();
+    text.lines()
+        .skip(2)
+        .filter_map(|line| {
+            let (name, rest) = line.split_once(':')?;
+            let f: Vec<u64> = rest
+                .split_whitespace()
+                .filter_map(|v| v.parse().ok())
+                .collect();
+            let name = name.trim();
+            (name != "lo" && f.len() >= 9).then(|| (name.to_string(), f[0], f[8]))
+        })
+        .collect()
+}
+
+/// Bytes read and written per block device named in `devices` (sectors are 512 bytes).
+fn io_counters(devices: &[String]) -> Vec<(String, u64, u64)> {
+    let text = std::fs::read_to_string("/proc/diskstats").unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let name = f.get(2)?.to_string();
+            if !devices.contains(&name) {
+                return None;
+            }
+            let read: u64 = f.get(5)?.parse().ok()?;
+            let written: u64 = f.get(9)?.parse().ok()?;
+            Some((name, read * 512, written * 512))
+        })
+        .collect()
+}
+
+/// A rate per second between two counters `seconds` apart; 0 on the first sample or after
+/// a counter reset.
+fn rate(before: Option<u64>, now: u64, seconds: f64) -> f64 {
+    match before {
+        Some(b) if now >= b && seconds > 0.0 => (now - b) as f64 / seconds,
+        _ => 0.0,
+    }
 }
 
 /// `(busy, total)` jiffies of all CPUs.
@@ -45,13 +110,83 @@ fn cpu_jiffies() -> Option<(u64, u64)> {
     Some((total - idle, total))
 }
 
-fn sample(previous: &mut Option<(u64, u64)>) -> Sample {
+fn sample(previous: &mut Previous) -> Sample {
     let now = cpu_jiffies();
-    let cpu_percent = match (*previous, now) {
+    let cpu_percent = match (previous.cpu, now) {
         (Some((b0, t0)), Some((b1, t1))) if t1 > t0 => (b1 - b0) as f64 * 100.0 / (t1 - t0) as f64,
         _ => 0.0,
     };
-    *previous = now;
+    previous.cpu = now;
+    let timestamp_ms = crate::server_link::now_ms();
+    let seconds = if previous.at_ms > 0 {
+        (timestamp_ms - previous.at_ms) as f64 / 1000.0
+    } else {
+        0.0
+    };
+    previous.at_ms = timestamp_ms;
+    let mut labelled = Vec::new();
+    let mut push = |metric, label, value_of: &str, value| {
+        labelled.push(Labelled {
+            metric,
+            label,
+            value_of: value_of.to_string(),
+            value,
+        })
+    };
+    let disks = crate::facts::disks();
+    for d in &disks {
+        let used = d.total_bytes.saturating_sub(d.free_bytes);
+        let percent = if d.total_bytes > 0 {
+            100.0 * used as f64 / d.total_bytes as f64
+        } else {
+            0.0
+        };
+        push("host_disk_used_percent", "mount", &d.mount_point, percent);
+        push(
+            "host_disk_free_bytes",
+            "mount",
+            &d.mount_point,
+            d.free_bytes as f64,
+        );
+    }
+    for (name, recv, sent) in net_counters() {
+        let before = previous.net.insert(name.clone(), (recv, sent));
+        push(
+            "host_net_recv_bytes_per_second",
+            "device",
+            &name,
+            rate(before.map(|b| b.0), recv, seconds),
+        );
+        push(
+            "host_net_send_bytes_per_second",
+            "device",
+            &name,
+            rate(before.map(|b| b.1), sent, seconds),
+        );
+    }
+    let devices: Vec<String> = disks
+        .iter()
+        .filter_map(|d| d.device.strip_prefix("/dev/").map(str::to_string))
+        .collect();
+    for (name, read, written) in io_counters(&devices) {
+        let before = previous.io.insert(name.clone(), (read, written));
+        push(
+            "host_disk_read_bytes_per_second",
+            "device",
+            &name,
+            rate(before.map(|b| b.0), read, seconds),
+        );
+        push(
+            "host_disk_write_bytes_per_second",
+            "device",
+            &name,
+            rate(before.map(|b| b.1), written, seconds),
+        );
+    }
+    let open_files = std::fs::read_to_string("/proc/sys/fs/file-nr")
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
     let load: Vec<f64> = std::fs::read_to_string("/proc/loadavg")
         .unwrap_or_default()
         .split_whitespace()
@@ -66,7 +201,9 @@ fn sample(previous: &mut Option<(u64, u64)>) -> Sample {
         memory_total: procinfo::meminfo("MemTotal:"),
         memory_available: procinfo::meminfo("MemAvailable:"),
         rss: procinfo::rss_bytes(std::process::id() as i32).unwrap_or(0),
-        timestamp_ms: crate::server_link::now_ms(),
+        open_files,
+        labelled,
+        timestamp_ms,
     }
 }
 
@@ -101,18 +238,33 @@ fn render(s: &Sample) -> String {
         "resident memory of the monitor",
         s.rss as f64,
     );
+    gauge("host_open_files", "open file handles", s.open_files as f64);
     gauge(
         "agent_sample_timestamp_ms",
         "when the sample was taken",
         s.timestamp_ms as f64,
     );
+    let mut declared = std::collections::BTreeSet::new();
+    for l in &s.labelled {
+        if declared.insert(l.metric) {
+            let _ = writeln!(out, "# TYPE {} gauge", l.metric);
+        }
+        let _ = writeln!(
+            out,
+            "{}{{{}=\"{}\"}} {}",
+            l.metric,
+            l.label,
+            l.value_of.replace('\\', "\\\\").replace('"', "\\\""),
+            l.value
+        );
+    }
     out
 }
 
 /// Samples kept for shipping: a day at the default 10 s interval.
 const RING: usize = 8640;
 /// Samples answered per `/samples` call.
-const PAGE: usize = 1000;
+const PAGE: usize = 200;
 
 #[derive(Default)]
 struct History {
@@ -136,6 +288,7 @@ fn points(s: &Sample) -> Vec<MetricPoint> {
         ("host_memory_available_bytes", s.memory_available as f64),
         ("host_memory_used_percent", used),
         ("agent_monitor_rss_bytes", s.rss as f64),
+        ("host_open_files", s.open_files as f64),
     ]
     .into_iter()
     .map(|(metric, value)| MetricPoint {
@@ -144,6 +297,12 @@ fn points(s: &Sample) -> Vec<MetricPoint> {
         timestamp: s.timestamp_ms / 1000,
         value,
     })
+    .chain(s.labelled.iter().map(|l| MetricPoint {
+        metric: l.metric.into(),
+        labels: [(l.label.to_string(), l.value_of.clone())].into(),
+        timestamp: s.timestamp_ms / 1000,
+        value: l.value,
+    }))
     .collect()
 }
 
@@ -165,7 +324,7 @@ pub async fn run(data_dir: &Path, interval: Duration) -> anyhow::Result<()> {
     let history = Arc::new(Mutex::new(History::default()));
     let writer = history.clone();
     tokio::spawn(async move {
-        let mut previous = None;
+        let mut previous = Previous::default();
         let mut ticker = tokio::time::interval(interval);
         loop {
             ticker.tick().await;

@@ -106,6 +106,25 @@ async fn host_metrics_are_collected_queried_and_survive_an_outage() {
         .as_f64()
         .unwrap();
     assert!(used > 0.0 && used < 100.0, "{used}");
+    // Disk space per mount: the root file system is always there.
+    let path = format!(
+        "/api/v2/monitor/metricsWithLabel?startTime={}&endTime={}&metrics=host_disk_used_percent&groupBy=mount&interval=60",
+        iso(started - 120),
+        iso(now() + 1)
+    );
+    let mounts = admin.get(&path).await.ok();
+    let root = mounts.data()["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["mount"] == "/")
+        .cloned()
+        .unwrap_or_else(|| panic!("no / in {}", mounts.text));
+    let used = root["data"][0]["host_disk_used_percent"].as_f64().unwrap();
+    assert!(used > 0.0 && used <= 100.0, "{used}");
+    assert!(!timestamps(&admin, "host_open_files", started, now() + 1)
+        .await
+        .is_empty());
     let missing = admin.get("/api/v2/monitor/metric?metrics=host_load1").await;
     assert_eq!(missing.error_code(), 10001);
     assert!(missing.text.contains("startTime"));

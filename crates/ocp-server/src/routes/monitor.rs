@@ -52,6 +52,43 @@ const HOST_METRICS: &[(&str, &str, &str, &str)] = &[
         "memory",
     ),
     (
+        "host_disk_used_percent",
+        "disk space in use, per mount",
+        "%",
+        "disk",
+    ),
+    (
+        "host_disk_free_bytes",
+        "disk space free, per mount",
+        "byte",
+        "disk",
+    ),
+    (
+        "host_disk_read_bytes_per_second",
+        "disk reads, per device",
+        "byte/s",
+        "io",
+    ),
+    (
+        "host_disk_write_bytes_per_second",
+        "disk writes, per device",
+        "byte/s",
+        "io",
+    ),
+    (
+        "host_net_recv_bytes_per_second",
+        "network received, per interface",
+        "byte/s",
+        "network",
+    ),
+    (
+        "host_net_send_bytes_per_second",
+        "network sent, per interface",
+        "byte/s",
+        "network",
+    ),
+    ("host_open_files", "open file handles", "", "files"),
+    (
         "agent_monitor_rss_bytes",
         "agent monitor resident memory",
         "byte",
@@ -59,23 +96,28 @@ const HOST_METRICS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-const HOST_GROUPS: &[(&str, &str)] = &[
-    ("cpu", "CPU"),
-    ("load", "Load"),
-    ("memory", "Memory"),
-    ("agent", "Agent"),
+/// (key, name, whether its metrics carry a label of their own: mount or device).
+const HOST_GROUPS: &[(&str, &str, bool)] = &[
+    ("cpu", "CPU", false),
+    ("load", "Load", false),
+    ("memory", "Memory", false),
+    ("disk", "Disk space", true),
+    ("io", "Disk I/O", true),
+    ("network", "Network", true),
+    ("files", "Open files", false),
+    ("agent", "Agent", false),
 ];
 
 fn catalog() -> Vec<MetricClass> {
     let groups = HOST_GROUPS
         .iter()
         .enumerate()
-        .map(|(g, (key, name))| MetricGroup {
+        .map(|(g, (key, name, with_label))| MetricGroup {
             id: g as i64 + 1,
             key: (*key).into(),
             name: (*name).into(),
             description: format!("{name} of the host"),
-            with_label: false,
+            with_label: *with_label,
             metrics: HOST_METRICS
                 .iter()
                 .enumerate()
