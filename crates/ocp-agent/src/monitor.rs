@@ -86,6 +86,31 @@ fn io_counters(devices: &[String]) -> Vec<(String, u64, u64)> {
         .collect()
 }
 
+/// The per-second rates of a pair of counters per device (`metrics` name them), against
+/// the counters of the previous sample, which `previous` then holds.
+fn push_rates(
+    out: &mut Vec<Labelled>,
+    previous: &mut std::collections::HashMap<String, (u64, u64)>,
+    counters: Vec<(String, u64, u64)>,
+    metrics: [&'static str; 2],
+    seconds: f64,
+) {
+    for (device, a, b) in counters {
+        let before = previous.insert(device.clone(), (a, b));
+        for (metric, now, then) in [
+            (metrics[0], a, before.map(|p| p.0)),
+            (metrics[1], b, before.map(|p| p.1)),
+        ] {
+            out.push(Labelled {
+                metric,
+                label: "device",
+                value_of: device.clone(),
+                value: rate(then, now, seconds),
+            });
+        }
+    }
+}
+
 /// A rate per second between two counters `seconds` apart; 0 on the first sample or after
 /// a counter reset.
 fn rate(before: Option<u64>, now: u64, seconds: f64) -> f64 {
@@ -149,40 +174,30 @@ fn sample(previous: &mut Previous) -> Sample {
             d.free_bytes as f64,
         );
     }
-    for (name, recv, sent) in net_counters() {
-        let before = previous.net.insert(name.clone(), (recv, sent));
-        push(
+    push_rates(
+        &mut labelled,
+        &mut previous.net,
+        net_counters(),
+        [
             "host_net_recv_bytes_per_second",
-            "device",
-            &name,
-            rate(before.map(|b| b.0), recv, seconds),
-        );
-        push(
             "host_net_send_bytes_per_second",
-            "device",
-            &name,
-            rate(before.map(|b| b.1), sent, seconds),
-        );
-    }
+        ],
+        seconds,
+    );
     let devices: Vec<String> = disks
         .iter()
         .filter_map(|d| d.device.strip_prefix("/dev/").map(str::to_string))
         .collect();
-    for (name, read, written) in io_counters(&devices) {
-        let before = previous.io.insert(name.clone(), (read, written));
-        push(
+    push_rates(
+        &mut labelled,
+        &mut previous.io,
+        io_counters(&devices),
+        [
             "host_disk_read_bytes_per_second",
-            "device",
-            &name,
-            rate(before.map(|b| b.0), read, seconds),
-        );
-        push(
             "host_disk_write_bytes_per_second",
-            "device",
-            &name,
-            rate(before.map(|b| b.1), written, seconds),
-        );
-    }
+        ],
+        seconds,
+    );
     let open_files = std::fs::read_to_string("/proc/sys/fs/file-nr")
         .ok()
         .and_then(|t| t.split_whitespace().next()?.parse().ok())
