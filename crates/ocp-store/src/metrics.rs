@@ -27,6 +27,9 @@ pub struct SeriesRecord {
 /// Rows per multi-row insert.
 const CHUNK: usize = 300;
 
+/// Query steps from this many seconds up are averaged by the database.
+const GROUP_IN_DATABASE: i64 = 60;
+
 impl Store {
     /// Stores the points in one transaction and answers how many were new: a point of a
     /// series and second already stored is left as it is, so a resent batch adds nothing.
@@ -120,10 +123,20 @@ impl Store {
         let mut all = Vec::new();
         for chunk in series.chunks(CHUNK) {
             let marks = vec!["?"; chunk.len()].join(", ");
-            let text = format!(
-                "SELECT series_id, ts, value FROM metric_sample \
-                  WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ? ORDER BY series_id, ts"
-            );
+            // Steps of a minute or more hold several samples each: the database averages
+            // them, so fewer rows come back; shorter steps are folded here.
+            let text = if step >= GROUP_IN_DATABASE {
+                format!(
+                    "SELECT series_id, ts - (ts % {step}) AS bucket, AVG(value) FROM metric_sample \
+                      WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ? \
+                      GROUP BY series_id, bucket ORDER BY series_id, bucket"
+                )
+            } else {
+                format!(
+                    "SELECT series_id, ts, value FROM metric_sample \
+                      WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ? ORDER BY series_id, ts"
+                )
+            };
             let sql = self.sql(&text);
             let mut query = sqlx::query(&sql);
             for id in chunk {

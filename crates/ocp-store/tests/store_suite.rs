@@ -729,6 +729,16 @@ async fn metrics_are_stored_once_and_rolled_up(store: Store) {
         .unwrap();
     assert_eq!(series.len(), 1);
 
+    // Means per 5 minutes, as the database averages them for long steps.
+    let means: Vec<(i64, f64)> = store
+        .metric_means(&[series[0].id], t0, t0 + 610, 300)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| (m.1, m.2))
+        .collect();
+    assert_eq!(means, vec![(t0, 14.5), (t0 + 300, 44.5), (t0 + 600, 7.0)]);
+
     let (rolled, dropped) = store
         .roll_up_metrics(t0 + 600, 300, t0 - 5_000)
         .await
