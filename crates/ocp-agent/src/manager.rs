@@ -155,7 +155,8 @@ async fn start(State(m): State<Shared>, Json(spec): Json<StartProcess>) -> Respo
             return Json(Manager::view(&record)).into_response();
         }
         // It died (killed behind our back, say) but may still be exiting.
-        group_gone(Pid::from_raw(record.pid), Duration::from_secs(10)).await;
+        let group = Pid::from_raw(record.pid);
+        wait_until(Duration::from_secs(10), || group_gone(group)).await;
     }
     let log_file = crate::config::log_home(&m.data_dir).join(format!("{}.log", spec.name));
     let log = match std::fs::OpenOptions::new()
@@ -215,24 +216,12 @@ async fn stop(State(m): State<Shared>, UrlPath(name): UrlPath<String>) -> Respon
     let Some(record) = m.read(&name) else {
         return failure(StatusCode::NOT_FOUND, format!("no process {name}"));
     };
-    if record.adopted {
-        if !stop_adopted(&record).await {
+    if record.adopted || procinfo::is_same_process(record.pid, record.start_ticks) {
+        if !terminate(&record).await {
             return failure(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("{name} (pid {}) did not exit after SIGKILL", record.pid),
             );
-        }
-    } else if procinfo::is_same_process(record.pid, record.start_ticks) {
-        let group = Pid::from_raw(record.pid);
-        let _ = killpg(group, Signal::SIGTERM);
-        if !group_gone(group, Duration::from_secs(10)).await {
-            let _ = killpg(group, Signal::SIGKILL);
-            if !group_gone(group, Duration::from_secs(10)).await {
-                return failure(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("{name} (pid {}) did not exit after SIGKILL", record.pid),
-                );
-            }
         }
         tracing::info!(name, pid = record.pid, "stopped a platform process");
     }
@@ -242,27 +231,34 @@ async fn stop(State(m): State<Shared>, UrlPath(name): UrlPath<String>) -> Respon
     Json(view).into_response()
 }
 
-/// Stops an adopted process: it may not lead a process group, so it alone is signalled
-/// (SIGTERM, SIGKILL after 10 s). Its parent is not this agent and reaps it when it will;
-/// a zombie whose threads are all gone counts as stopped.
-async fn stop_adopted(record: &PidFile) -> bool {
+/// SIGTERM, then SIGKILL after 10 s; answers whether the process ended in time.
+///
+/// A process this manager started leads its own group: the whole group is signalled and
+/// waited for until every member is reaped, because a leader shows as a zombie while its
+/// other threads still exit holding its files (and their locks), and a server started again
+/// in that window finds its directory in use. An adopted process may lead no group: it alone
+/// is signalled, and a zombie whose threads are all gone counts as ended, since its own
+/// parent reaps it when it will.
+async fn terminate(record: &PidFile) -> bool {
     let pid = Pid::from_raw(record.pid);
+    let gone = || {
+        if record.adopted {
+            procinfo::has_exited(record.pid, record.start_ticks)
+        } else {
+            group_gone(pid)
+        }
+    };
     for signal in [Signal::SIGTERM, Signal::SIGKILL] {
-        if procinfo::has_exited(record.pid, record.start_ticks) {
+        if gone() {
             return true;
         }
-        let _ = kill(pid, signal);
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while std::time::Instant::now() < deadline {
-            if procinfo::has_exited(record.pid, record.start_ticks) {
-                tracing::info!(
-                    name = record.name,
-                    pid = record.pid,
-                    "stopped an adopted process"
-                );
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        let _ = if record.adopted {
+            kill(pid, signal)
+        } else {
+            killpg(pid, signal)
+        };
+        if wait_until(Duration::from_secs(10), gone).await {
+            return true;
         }
     }
     false
@@ -309,13 +305,16 @@ async fn adopt(
     Json(Manager::view(&record)).into_response()
 }
 
-/// Waits up to `limit` until no process of `group` is left, reaped ones included. The leader
-/// of a group shows as a zombie while its other threads still exit and hold its files (and
-/// their locks): a server started again in that window finds its directory in use.
-async fn group_gone(group: Pid, limit: Duration) -> bool {
+/// Whether no process of `group` is left, reaped ones included (group 0 would be this
+/// agent's own, and counts as gone).
+fn group_gone(group: Pid) -> bool {
+    group.as_raw() <= 0 || killpg(group, None).is_err()
+}
+
+/// Polls `done` every 20 ms for up to `limit`; answers whether it came true.
+async fn wait_until(limit: Duration, done: impl Fn() -> bool) -> bool {
     let deadline = std::time::Instant::now() + limit;
-    // Group 0 would be this agent's own.
-    while group.as_raw() > 0 && killpg(group, None).is_ok() {
+    while !done() {
         if std::time::Instant::now() > deadline {
             return false;
         }

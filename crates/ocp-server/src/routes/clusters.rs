@@ -647,6 +647,20 @@ async fn list_zones(
     }))
 }
 
+/// Checks zones to add, then answers that this server kind cannot grow (seekdb runs one
+/// zone of one server).
+async fn refuse_new_servers(
+    state: &AppState,
+    id: i64,
+    zones: &[CreateZone],
+    what: &str,
+) -> ApiResult<TaskInstance> {
+    for (i, zone) in zones.iter().enumerate() {
+        check_zone(zone, &format!("[{i}]"))?;
+    }
+    Err(unsupported(&state.store.cluster(id).await?, what))
+}
+
 /// Add a zone (a second zone: not on seekdb).
 #[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/zones", tag = "clusters",
     params(("id" = i64, Path)), request_body = Vec<CreateZone>, responses((status = 200, body = TaskInstance)))]
@@ -656,13 +670,7 @@ async fn add_zone(
     ApiPath(id): ApiPath<i64>,
     ApiJson(zones): ApiJson<Vec<CreateZone>>,
 ) -> ApiResult<TaskInstance> {
-    for (i, zone) in zones.iter().enumerate() {
-        check_zone(zone, &format!("[{i}]"))?;
-    }
-    Err(unsupported(
-        &state.store.cluster(id).await?,
-        "adding a zone",
-    ))
+    refuse_new_servers(&state, id, &zones, "adding a zone").await
 }
 
 async fn zone_servers_of(
@@ -755,13 +763,7 @@ async fn add_server(
     ApiPath(id): ApiPath<i64>,
     ApiJson(zones): ApiJson<Vec<CreateZone>>,
 ) -> ApiResult<TaskInstance> {
-    for (i, zone) in zones.iter().enumerate() {
-        check_zone(zone, &format!("[{i}]"))?;
-    }
-    Err(unsupported(
-        &state.store.cluster(id).await?,
-        "adding a server",
-    ))
+    refuse_new_servers(&state, id, &zones, "adding a server").await
 }
 
 /// Delete servers (a cluster's only server cannot go).
