@@ -259,7 +259,7 @@ impl ObClient {
     pub async fn set_password(&mut self, name: &str, password: &str) -> Result<()> {
         check_name("username", name)?;
         check_password("newPassword", password)?;
-        self.execute(&format!(
+        self.execute_idempotent(&format!(
             "ALTER USER {} IDENTIFIED BY {}",
             quote(name),
             quote(password)
@@ -270,7 +270,7 @@ impl ObClient {
     pub async fn set_locked(&mut self, name: &str, locked: bool) -> Result<()> {
         check_name("username", name)?;
         let action = if locked { "LOCK" } else { "UNLOCK" };
-        self.execute(&format!("ALTER USER {} ACCOUNT {action}", quote(name)))
+        self.execute_idempotent(&format!("ALTER USER {} ACCOUNT {action}", quote(name)))
             .await
     }
 

@@ -137,10 +137,32 @@ pub struct CompactionRow {
     pub start_time: Option<String>,
 }
 
+/// How long one statement may take before the client gives up on it. A server that has
+/// just restarted can hold DDL for a while; an API call must answer before its caller's
+/// own timeout, so it answers a clear error instead of hanging.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(20);
+
+async fn open(
+    options: &MySqlConnectOptions,
+    address: &str,
+    timeout: Duration,
+) -> Result<MySqlConnection> {
+    tokio::time::timeout(timeout, MySqlConnection::connect_with(options))
+        .await
+        .map_err(|_| ObError::Unreachable {
+            address: address.to_string(),
+            message: format!("no answer within {} ms", timeout.as_millis()),
+        })?
+        .map_err(|e| ObError::from_sql(e, address))
+}
+
 /// One connection to a managed server.
 pub struct ObClient {
     conn: MySqlConnection,
     address: String,
+    options: MySqlConnectOptions,
+    connect_timeout: Duration,
+    statement_timeout: Duration,
 }
 
 fn text(row: &sqlx::mysql::MySqlRow, index: usize) -> Result<String> {
@@ -165,29 +187,62 @@ impl ObClient {
         if !target.password.is_empty() {
             options = options.password(&target.password);
         }
-        let conn = tokio::time::timeout(timeout, MySqlConnection::connect_with(&options))
-            .await
-            .map_err(|_| ObError::Unreachable {
-                address: address.clone(),
-                message: format!("no answer within {} ms", timeout.as_millis()),
-            })?
-            .map_err(|e| ObError::from_sql(e, &address))?;
-        Ok(Self { conn, address })
+        let conn = open(&options, &address, timeout).await?;
+        Ok(Self {
+            conn,
+            address,
+            options,
+            connect_timeout: timeout,
+            statement_timeout: STATEMENT_TIMEOUT,
+        })
+    }
+
+    /// Gives each statement `timeout` instead of [`STATEMENT_TIMEOUT`].
+    pub fn with_statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = timeout;
+        self
+    }
+
+    fn timed_out(&self) -> ObError {
+        ObError::Unreachable {
+            address: self.address.clone(),
+            message: format!(
+                "no answer to the statement within {} s",
+                self.statement_timeout.as_secs()
+            ),
+        }
     }
 
     /// Runs a statement that returns no rows, as plain text (DDL cannot be prepared).
     pub async fn execute(&mut self, statement: &str) -> Result<()> {
-        self.conn
-            .execute(statement)
+        let limit = self.statement_timeout;
+        tokio::time::timeout(limit, self.conn.execute(statement))
             .await
+            .map_err(|_| self.timed_out())?
             .map_err(|e| ObError::from_sql(e, &self.address))?;
         Ok(())
     }
 
+    /// Runs a statement whose second run changes nothing more than its first (a lock, a
+    /// grant, a password, a parameter). If it times out, the connection may be stuck behind
+    /// it, so the statement is sent once more on a new connection.
+    pub async fn execute_idempotent(&mut self, statement: &str) -> Result<()> {
+        match self.execute(statement).await {
+            Err(ObError::Unreachable { .. }) => {
+                let fresh = open(&self.options, &self.address, self.connect_timeout).await?;
+                let stale = std::mem::replace(&mut self.conn, fresh);
+                drop(stale);
+                self.execute(statement).await
+            }
+            done => done,
+        }
+    }
+
     async fn rows(&mut self, statement: &str) -> Result<Vec<sqlx::mysql::MySqlRow>> {
-        self.conn
-            .fetch_all(statement)
+        let limit = self.statement_timeout;
+        tokio::time::timeout(limit, self.conn.fetch_all(statement))
             .await
+            .map_err(|_| self.timed_out())?
             .map_err(|e| ObError::from_sql(e, &self.address))
     }
 
@@ -265,7 +320,7 @@ impl ObClient {
     /// `ALTER SYSTEM SET name = 'value'`: the server checks the value and persists it.
     pub async fn set_parameter(&mut self, name: &str, value: &str) -> Result<()> {
         check_parameter_name("name", name)?;
-        self.execute(&format!("ALTER SYSTEM SET {name} = {}", quote(value)))
+        self.execute_idempotent(&format!("ALTER SYSTEM SET {name} = {}", quote(value)))
             .await
     }
 

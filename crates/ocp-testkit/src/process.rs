@@ -99,6 +99,19 @@ impl Drop for ChildGroup {
     }
 }
 
+/// Prints the last `lines` lines of a log file to stderr, which the test harness shows
+/// for a failing test.
+pub fn print_log_tail(label: &str, path: &std::path::Path, lines: usize) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    let tail = &all[all.len().saturating_sub(lines)..];
+    eprintln!("--- last {} lines of the {label} log ---", tail.len());
+    for line in tail {
+        eprintln!("{line}");
+    }
+    eprintln!("--- end of the {label} log ---");
+}
+
 /// SIGKILLs the process group led by `pid`.
 #[allow(unsafe_code)]
 pub fn kill_group(pid: i32) {

@@ -183,3 +183,12 @@ impl ServerProcess {
         self.launch()
     }
 }
+
+impl Drop for ServerProcess {
+    /// A failing test shows what the server logged last: its directory goes with it.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            crate::process::print_log_tail("ocp-server", &self.log_path(), 120);
+        }
+    }
+}
