@@ -198,6 +198,19 @@ fn sample(previous: &mut Previous) -> Sample {
         ],
         seconds,
     );
+    for (alias, pid) in agent_processes() {
+        if let Some(rss) = procinfo::rss_bytes(pid) {
+            push_process(
+                &mut labelled,
+                "host_agent_res_memory_bytes",
+                alias,
+                rss as f64,
+            );
+        }
+        if let Some(fds) = procinfo::open_fds(pid) {
+            push_process(&mut labelled, "host_agent_open_fd_count", alias, fds as f64);
+        }
+    }
     let open_files = std::fs::read_to_string("/proc/sys/fs/file-nr")
         .ok()
         .and_then(|t| t.split_whitespace().next()?.parse().ok())
@@ -220,6 +233,38 @@ fn sample(previous: &mut Previous) -> Sample {
         labelled,
         timestamp_ms,
     }
+}
+
+fn push_process(labelled: &mut Vec<Labelled>, metric: &'static str, alias: &str, value: f64) {
+    labelled.push(Labelled {
+        metric,
+        label: "process",
+        value_of: alias.to_string(),
+        value,
+    });
+}
+
+/// The agent's own processes: the supervisor (this worker's parent) and its workers.
+fn agent_processes() -> Vec<(&'static str, i32)> {
+    use ocp_api::agent::{MANAGER_ALIAS, SUPERVISOR_ALIAS};
+    let parent = std::os::unix::process::parent_id() as i32;
+    let mut out = vec![(MONITOR_ALIAS, std::process::id() as i32)];
+    if parent <= 1 {
+        return out;
+    }
+    out.push((SUPERVISOR_ALIAS, parent));
+    let children = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
+        .unwrap_or_default();
+    for child in children
+        .split_whitespace()
+        .filter_map(|c| c.parse::<i32>().ok())
+    {
+        let line = procinfo::command_line(child).unwrap_or_default();
+        if line.contains(" worker manager") {
+            out.push((MANAGER_ALIAS, child));
+        }
+    }
+    out
 }
 
 fn render(s: &Sample) -> String {

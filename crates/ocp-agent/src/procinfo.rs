@@ -119,6 +119,13 @@ pub fn meminfo(key: &str) -> u64 {
 }
 
 /// Resident memory in bytes.
+/// How many files the process holds open.
+pub fn open_fds(pid: i32) -> Option<u64> {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()
+        .map(|dir| dir.count() as u64)
+}
+
 pub fn rss_bytes(pid: i32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let kb: u64 = status

@@ -34,6 +34,7 @@ macro_rules! wire_enum {
 }
 
 pub mod agent;
+pub mod alarm;
 pub mod compute;
 pub mod envelope;
 pub mod error;

@@ -91,7 +91,8 @@ fn api_router(test_tasks: bool) -> OpenApiRouter<AppState> {
         .merge(routes::clusters::router())
         .merge(routes::cluster_params::router())
         .merge(routes::ob_tenants::router())
-        .merge(routes::monitor::router());
+        .merge(routes::monitor::router())
+        .merge(routes::alarms::router());
     if test_tasks {
         router = router.merge(routes::debug::router());
     }
@@ -229,6 +230,18 @@ impl Server {
             self.config.metrics_retention,
         ));
         let local = self.local_addr();
+        let outbox = std::sync::Arc::new(tokio::sync::Notify::new());
+        let base_url = format!("http://{local}");
+        let alarms = tokio::spawn(
+            crate::alarm::AlarmEngine {
+                store: self.store.clone(),
+                outbox: outbox.clone(),
+                base_url: base_url.clone(),
+            }
+            .run(std::time::Duration::from_millis(500)),
+        );
+        let delivery =
+            tokio::spawn(crate::alarm::Outbox::new(self.store.clone(), outbox, base_url).run());
         let mut local_agent = match self.config.local_agent {
             Some(listen) => Some(
                 crate::local_agent::start(&self.store, &self.config.data_dir, listen, local)
@@ -255,6 +268,8 @@ impl Server {
         watch.abort();
         ob_sync.abort();
         rollup.abort();
+        alarms.abort();
+        delivery.abort();
         handle.shutdown().await;
         self.store.close().await;
         Ok(())

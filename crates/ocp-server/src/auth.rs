@@ -265,6 +265,10 @@ pub mod perm {
         ClusterDelete = "CLUSTER:*:DELETE";
         TenantRead = "CLUSTER:*:TENANT:*:READ";
         TenantUpdate = "CLUSTER:*:TENANT:*:UPDATE";
+        AlarmRead = "ALARM:*:READ";
+        AlarmCreate = "ALARM:*:CREATE";
+        AlarmUpdate = "ALARM:*:UPDATE";
+        AlarmDelete = "ALARM:*:DELETE";
     }
 
     /// Any authenticated caller (a user's own profile, the application info).

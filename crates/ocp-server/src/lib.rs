@@ -1,6 +1,7 @@
 //! The OCP-compatible server: HTTP API, auth and RBAC, metadb and the task engine.
 
 pub mod agent_client;
+pub mod alarm;
 pub mod app;
 pub mod auth;
 pub mod config;

@@ -10,6 +10,32 @@ use ocp_ob::ObClient;
 
 use crate::ob_access::ObAccess;
 
+/// Stores `ob_connectable` (1 or 0) for the server, as OCP collects it itself for the
+/// `ob_cannot_connected` alert.
+async fn record_connectable(
+    access: &ObAccess,
+    cluster: &str,
+    server: &ocp_store::ServerRecord,
+    answers: bool,
+) {
+    let labels = std::collections::BTreeMap::from([
+        ("host_id", server.host_id.to_string()),
+        ("ob_cluster", cluster.to_string()),
+        ("ob_cluster_id", server.cluster_id.to_string()),
+        ("svr_ip", server.ip.clone()),
+        ("svr_port", server.sql_port.to_string()),
+    ]);
+    let sample = ocp_store::NewSample {
+        metric: "ob_connectable".into(),
+        labels: serde_json::to_string(&labels).unwrap_or_default(),
+        ts: ocp_store::now_millis() / 1000,
+        value: if answers { 1.0 } else { 0.0 },
+    };
+    if let Err(e) = access.store.ingest_samples(&[sample]).await {
+        tracing::warn!("storing ob_connectable: {e}");
+    }
+}
+
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub async fn watch(access: ObAccess, interval: Duration) {
@@ -40,6 +66,7 @@ async fn sync_once(access: &ObAccess) -> Result<(), crate::http::Failure> {
             }
             Err(_) => false,
         };
+        record_connectable(access, &cluster.name, &server, answers).await;
         let (from, to, cluster_from, cluster_to) = if answers {
             (
                 unavailable,

@@ -615,3 +615,162 @@ async fn a_running_seekdb_is_taken_over_and_operated() {
     assert!(home.exists());
     assert!(seekdb_processes(&home.display().to_string()).is_empty());
 }
+
+/// Sets an alert item's evaluation interval to one second; answers its id.
+async fn evaluate_every_second(admin: &Api, item: &str) -> i64 {
+    let rules = admin.get("/api/v2/alarm/rules?size=200").await.ok();
+    let id = rules.data()["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == item)
+        .expect("a built-in item")["id"]
+        .as_i64()
+        .unwrap();
+    admin
+        .put(
+            &format!("/api/v2/alarm/rules/{id}"),
+            &json!({"evaluationIntervalSeconds": 1}),
+        )
+        .await
+        .ok();
+    id
+}
+
+/// The open events of an item, as `(target, status)`.
+async fn open_alarms(admin: &Api, item: &str) -> Vec<(String, String)> {
+    let reply = admin
+        .get(&format!("/api/v2/alarm/alarms?alarmType={item}"))
+        .await
+        .ok();
+    reply.data()["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["resolvedAt"].is_null())
+        .map(|a| {
+            (
+                a["target"].as_str().unwrap().to_string(),
+                a["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_killed_seekdb_fires_ob_cannot_connected_until_it_is_started() {
+    const ITEM: &str = "ob_cannot_connected";
+    let sb = sandbox().await;
+    let admin = sb.server.admin();
+    let rpm = upload_seekdb(&admin).await["fileName"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let deploy = admin
+        .post(
+            "/api/v2/ob/clusters",
+            &deploy_request(&sb, &rpm, "watched", json!([])),
+        )
+        .await;
+    let id = deploy.data()["clusterId"].as_i64().unwrap();
+    run_task(&admin, deploy, DEPLOY).await;
+    let server_id = cluster(&admin, id).await["zones"][0]["servers"][0]["id"]
+        .as_i64()
+        .unwrap();
+
+    let receiver = ocp_testkit::WebhookReceiver::start(0).await.unwrap();
+    let channel = admin
+        .post(
+            "/api/v2/alarm/channels",
+            &json!({"name": "oncall", "type": "HTTP",
+                    "config": {"urlTemplate": receiver.url("/alert"),
+                               "headersTemplate": "Content-Type: application/json",
+                               "bodyTemplate": "{\"kind\":\"${notification_kind}\",\"target\":\"${alarm_target}\",\"level\":\"${alarm_level}\",\"summary\":\"${alarm_summary}\"}"}}),
+        )
+        .await
+        .ok();
+    admin
+        .post(
+            "/api/v2/alarm/subscriptions",
+            &json!({"channelId": channel.data()["id"], "alarmTypes": [ITEM]}),
+        )
+        .await
+        .ok();
+    evaluate_every_second(&admin, ITEM).await;
+    evaluate_every_second(&admin, "ob_cluster_exists_inactive_server").await;
+    let target = format!("ob_cluster=watched:svr_ip={}", ocp_testkit::host_ip(0));
+    assert!(
+        open_alarms(&admin, ITEM).await.is_empty(),
+        "a running server is fine"
+    );
+
+    // Killed: the alert fires and the webhook hears it.
+    let pid = seekdb_pid(&sb, server_id).await.expect("seekdb runs");
+    unsafe_kill(pid);
+    let fired = receiver
+        .wait_for(WAIT, |r| r.json()["kind"] == "ALERT")
+        .await
+        .unwrap_or_else(|all| panic!("no alert: {all:#?}"));
+    let body = fired.json();
+    assert_eq!(body["target"], target.as_str());
+    assert_eq!(body["level"], "Stopped");
+    assert_eq!(
+        body["summary"],
+        format!("{target} The OBServer cannot be connected.").as_str()
+    );
+    let events = admin
+        .get(&format!(
+            "/api/v2/alarm/alarms?alarmType={ITEM}&status=Active"
+        ))
+        .await
+        .ok();
+    let event = &events.data()["contents"][0];
+    assert_eq!(event["appType"], "OB");
+    assert_eq!(event["scope"], "ObServer");
+    assert_eq!(event["level"], 1);
+    assert_eq!(event["labels"]["ob_cluster"], "watched");
+    admin
+        .poll(
+            "/api/v2/alarm/alarms?alarmType=ob_cluster_exists_inactive_server&status=Active",
+            WAIT,
+            |d| d["contents"][0]["labels"]["servers"] == ocp_testkit::host_ip(0).as_str(),
+        )
+        .await
+        .unwrap_or_else(|last| panic!("no inactive-server alert: {last:#}"));
+
+    // Started again: resolved, and the webhook hears that too.
+    server_action(&admin, id, server_id, "start").await;
+    receiver
+        .wait_for(WAIT, |r| r.json()["kind"] == "RESOLVED")
+        .await
+        .unwrap_or_else(|all| panic!("no resolution: {all:#?}"));
+    assert!(open_alarms(&admin, ITEM).await.is_empty());
+
+    // Under a blocking condition for the cluster the same kill is Silenced and quiet.
+    let ends = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    admin
+        .post(
+            "/api/v2/alarm/silencers",
+            &json!({"appType": "OB", "matchers": {"ob_cluster": "watched"}, "endsAt": ends}),
+        )
+        .await
+        .ok();
+    let heard = receiver.requests().len();
+    let pid = seekdb_pid(&sb, server_id).await.expect("seekdb runs");
+    unsafe_kill(pid);
+    let deadline = std::time::Instant::now() + WAIT;
+    while open_alarms(&admin, ITEM).await != vec![(target.clone(), "Silenced".to_string())] {
+        assert!(std::time::Instant::now() < deadline, "never Silenced");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    server_action(&admin, id, server_id, "start").await;
+    let deadline = std::time::Instant::now() + WAIT;
+    while !open_alarms(&admin, ITEM).await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "never resolved");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(receiver.requests().len(), heard, "a blocked alert notified");
+
+    let delete = admin.delete(&format!("/api/v2/ob/clusters/{id}")).await;
+    run_task(&admin, delete, WAIT).await;
+}

@@ -207,7 +207,7 @@ fn process_from_row(row: &AnyRow) -> Result<AgentProcessRecord> {
     })
 }
 
-fn placeholders(n: usize) -> String {
+pub(crate) fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 

@@ -6,6 +6,7 @@
 //! dialect of their own say so where they stand. Every value is stored as an integer, text
 //! or JSON text, so both backends decode the same way; times are milliseconds since the epoch.
 
+mod alarms;
 mod catalog;
 mod events;
 mod hosts;
@@ -25,6 +26,10 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, MutexGuard};
 
+pub use alarms::{
+    Arg, AttemptOutcome, AttemptRecord, ChannelRecord, Conditions, EventRecord, NewEvent,
+    NewNotification, NotificationRecord, RuleRecord, SilencerRecord, SubscriptionRecord,
+};
 pub use catalog::{Catalog, CatalogRecord};
 pub use events::TaskEventRecord;
 pub use hosts::{
@@ -275,7 +280,8 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-pub(crate) fn now_millis() -> i64 {
+/// Milliseconds since the epoch, as the metadb stores times.
+pub fn now_millis() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 

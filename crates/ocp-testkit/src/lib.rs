@@ -8,6 +8,7 @@
 //! - [`AgentProcess`] and [`Sandbox`]: real agents, each a host on its own loopback address,
 //!   and a server with N of them joined; [`AgentApi`] signs (or forges) calls to an agent.
 //! - [`seekdb_wheel`]: the seekdb server package, fetched with pip once.
+//! - [`WebhookReceiver`]: a local HTTP receiver that records alert webhooks.
 
 mod agent;
 mod agent_api;
@@ -17,6 +18,7 @@ mod process;
 mod sandbox;
 mod seekdb;
 mod server;
+mod webhook;
 
 pub use agent::{agent_binary, free_port, AgentProcess};
 pub use agent_api::{now_ms, AgentApi, AgentReply};
@@ -26,6 +28,7 @@ pub use process::ChildGroup;
 pub use sandbox::{host_ip, Sandbox};
 pub use seekdb::{seekdb_wheel, SEEKDB_WHEEL_SPEC};
 pub use server::{server_binary, ServerOptions, ServerProcess};
+pub use webhook::{Received, WebhookReceiver};
 
 /// The admin password every test server is started with.
 pub const ADMIN_PASSWORD: &str = "Admin-Test-123";

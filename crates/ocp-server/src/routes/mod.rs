@@ -1,6 +1,7 @@
 //! One module per REST resource.
 
 pub mod agent_link;
+pub mod alarms;
 pub mod cluster_params;
 pub mod clusters;
 pub mod compute;

@@ -94,9 +94,22 @@ const HOST_METRICS: &[(&str, &str, &str, &str)] = &[
         "byte",
         "agent",
     ),
+    (
+        "host_agent_res_memory_bytes",
+        "resident memory, per agent process",
+        "byte",
+        "agent_process",
+    ),
+    (
+        "host_agent_open_fd_count",
+        "open file handles, per agent process",
+        "",
+        "agent_process",
+    ),
 ];
 
-/// (key, name, whether its metrics carry a label of their own: mount or device).
+/// (key, name, whether its metrics carry a label of their own: mount, device, interface
+/// or process).
 const HOST_GROUPS: &[(&str, &str, bool)] = &[
     ("cpu", "CPU", false),
     ("load", "Load", false),
@@ -106,6 +119,7 @@ const HOST_GROUPS: &[(&str, &str, bool)] = &[
     ("network", "Network", true),
     ("files", "Open files", false),
     ("agent", "Agent", false),
+    ("agent_process", "Agent processes", true),
 ];
 
 fn catalog() -> Vec<MetricClass> {

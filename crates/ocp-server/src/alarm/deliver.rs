@@ -1,0 +1,246 @@
+//! Delivery: queued notifications are claimed from the metadb (so a server that dies while
+//! sending leaves them to another, or to itself after a restart), sent through their
+//! channel, and every attempt is recorded. A failed attempt is retried after 1 s, 2 s,
+//! 4 s, ... until the channel's attempts are spent; a channel past its rate limit marks
+//! notifications Limited instead of sending them.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ocp_api::alarm::ChannelType;
+use ocp_store::{AttemptOutcome, ChannelRecord, NotificationRecord, Store, StoreError};
+use serde_json::Value;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Notify;
+
+use super::engine::event_vars;
+use super::template::render;
+
+/// How long a claimed notification stays with its sender.
+const CLAIM_MS: i64 = 120_000;
+/// The longest pause between attempts.
+const MAX_BACKOFF_MS: i64 = 300_000;
+/// What a response keeps of a receiver's answer.
+const RESPONSE_CHARS: usize = 500;
+
+#[derive(Clone)]
+pub struct Outbox {
+    pub store: Store,
+    pub wake: Arc<Notify>,
+    pub base_url: String,
+    pub http: reqwest::Client,
+}
+
+impl Outbox {
+    pub fn new(store: Store, wake: Arc<Notify>, base_url: String) -> Self {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("HTTP client");
+        Self {
+            store,
+            wake,
+            base_url,
+            http,
+        }
+    }
+
+    /// Sends what is due, then waits to be woken (or for the next retry to come due).
+    pub async fn run(self) {
+        loop {
+            let claimed = match self.store.claim_notifications(CLAIM_MS, 16).await {
+                Ok(claimed) => claimed,
+                Err(e) => {
+                    tracing::warn!("alert notifications: {e}");
+                    Vec::new()
+                }
+            };
+            if claimed.is_empty() {
+                tokio::select! {
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                }
+                continue;
+            }
+            let sends = claimed.into_iter().map(|n| {
+                let outbox = self.clone();
+                async move {
+                    if let Err(e) = outbox.deliver(&n).await {
+                        tracing::warn!(notification = n.id, "alert notification: {e}");
+                    }
+                }
+            });
+            futures::future::join_all(sends).await;
+        }
+    }
+
+    async fn deliver(&self, n: &NotificationRecord) -> Result<(), StoreError> {
+        let channel = self.store.alarm_channel(n.channel_id).await?;
+        if channel.rate_limit_per_minute > 0 && n.attempts == 0 {
+            let now = ocp_store::now_millis();
+            let sent = self
+                .store
+                .notifications_sent_since(channel.id, now - 60_000)
+                .await?;
+            if sent >= channel.rate_limit_per_minute {
+                let why = format!(
+                    "not sent: the channel's limit of {} a minute was reached",
+                    channel.rate_limit_per_minute
+                );
+                return self.store.limit_notification(n.id, &why).await;
+            }
+        }
+        let event = self.store.alarm(n.alarm_id).await?;
+        let mut vars = event_vars(&event, &self.base_url);
+        vars.insert("message".into(), n.message.clone());
+        vars.insert("notification_id".into(), n.id.to_string());
+        vars.insert("notification_kind".into(), n.kind.clone());
+        let (successful, response) = send(&self.http, &channel, &vars).await;
+        let attempt = n.attempts + 1;
+        let (status, next) = if successful {
+            ("Success", 0)
+        } else if attempt < channel.max_attempts.max(1) {
+            let pause = (1000_i64 << (attempt - 1).min(20)).min(MAX_BACKOFF_MS);
+            ("Pending", ocp_store::now_millis() + pause)
+        } else {
+            ("Failed", 0)
+        };
+        if !successful {
+            tracing::warn!(
+                notification = n.id,
+                channel = channel.name,
+                attempt,
+                "alert notification not delivered: {response}"
+            );
+        }
+        self.store
+            .record_attempt(
+                n,
+                &AttemptOutcome {
+                    successful,
+                    response,
+                    status: status.into(),
+                    next_attempt_at: next,
+                },
+            )
+            .await
+    }
+}
+
+/// Sends through a channel: `(delivered, what the receiver answered)`.
+pub async fn send(
+    http: &reqwest::Client,
+    channel: &ChannelRecord,
+    vars: &BTreeMap<String, String>,
+) -> (bool, String) {
+    let config: BTreeMap<String, Value> = serde_json::from_str(&channel.config).unwrap_or_default();
+    let text = |key: &str| config.get(key).and_then(Value::as_str).unwrap_or("");
+    let timeout = Duration::from_secs(
+        config
+            .get("timeoutSeconds")
+            .and_then(Value::as_u64)
+            .unwrap_or(10)
+            .clamp(1, 60),
+    );
+    match ChannelType::parse(&channel.channel_type) {
+        Some(ChannelType::Http) => {
+            let headers = render(text("headersTemplate"), vars, false);
+            let json = headers.to_ascii_lowercase().contains("json");
+            let body = match text("bodyTemplate") {
+                "" => serde_json::to_string(vars).unwrap_or_default(),
+                template => render(template, vars, json),
+            };
+            let method = match text("method") {
+                "" => reqwest::Method::POST,
+                m => reqwest::Method::from_bytes(m.as_bytes()).unwrap_or(reqwest::Method::POST),
+            };
+            let mut request = http
+                .request(method, render(text("urlTemplate"), vars, false))
+                .timeout(timeout);
+            for line in headers.lines() {
+                if let Some((name, value)) = line.split_once(':') {
+                    request = request.header(name.trim(), value.trim());
+                }
+            }
+            match request.body(body).send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    let text = response.text().await.unwrap_or_default();
+                    (
+                        status.is_success(),
+                        format!("HTTP {}: {}", status.as_u16(), clip(&text)),
+                    )
+                }
+                Err(e) => (false, format!("not delivered: {}", error_chain(&e))),
+            }
+        }
+        Some(ChannelType::Script) => run_script(&config, vars, timeout).await,
+        None => (
+            false,
+            format!("unknown channel type {}", channel.channel_type),
+        ),
+    }
+}
+
+/// Runs the channel's program with the alert as JSON on stdin.
+async fn run_script(
+    config: &BTreeMap<String, Value>,
+    vars: &BTreeMap<String, String>,
+    timeout: Duration,
+) -> (bool, String) {
+    let command: Vec<String> = config
+        .get("command")
+        .and_then(|c| serde_json::from_value(c.clone()).ok())
+        .unwrap_or_default();
+    let Some((program, args)) = command.split_first() else {
+        return (false, "the channel names no command".into());
+    };
+    let child = tokio::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) => return (false, format!("cannot run {program}: {e}")),
+    };
+    let input = serde_json::to_vec(vars).unwrap_or_default();
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(&input).await;
+    }
+    match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        Ok(Ok(output)) => (
+            output.status.success(),
+            format!(
+                "exit={}, stdout={}, stderr={}",
+                output.status.code().unwrap_or(-1),
+                clip(String::from_utf8_lossy(&output.stdout).trim()),
+                clip(String::from_utf8_lossy(&output.stderr).trim())
+            ),
+        ),
+        Ok(Err(e)) => (false, format!("{program} failed: {e}")),
+        Err(_) => (
+            false,
+            format!("{program} did not finish within {} s", timeout.as_secs()),
+        ),
+    }
+}
+
+fn clip(text: &str) -> String {
+    text.chars().take(RESPONSE_CHARS).collect()
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
