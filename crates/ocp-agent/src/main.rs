@@ -7,6 +7,7 @@
 //! the supervisor starts its workers; `ocp-agent install-systemd` installs the unit file.
 
 mod config;
+mod db_monitor;
 mod facts;
 mod http;
 mod install;

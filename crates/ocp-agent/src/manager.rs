@@ -39,6 +39,19 @@ struct PidFile {
     cwd: String,
 }
 
+/// The processes the manager runs that are alive now, as (name, pid, command line), read
+/// from their pidfiles (the monitor uses this to find the database servers of its host).
+pub fn running_processes(data_dir: &std::path::Path) -> Vec<(String, i32, String)> {
+    std::fs::read_dir(data_dir.join("procs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| serde_json::from_slice::<PidFile>(&std::fs::read(e.path()).ok()?).ok())
+        .filter(|r| procinfo::is_same_process(r.pid, r.start_ticks))
+        .map(|r| (r.name, r.pid, r.command))
+        .collect()
+}
+
 struct Manager {
     data_dir: PathBuf,
     /// One start or stop at a time, so two calls cannot both start a process.

@@ -30,6 +30,8 @@ struct Sample {
     open_files: u64,
     /// Values per mount point, network interface or disk device.
     labelled: Vec<Labelled>,
+    /// Database metrics of the servers on this host, labelled by server.
+    db: Vec<crate::db_monitor::DbReading>,
     timestamp_ms: i64,
 }
 
@@ -231,6 +233,7 @@ fn sample(previous: &mut Previous) -> Sample {
         rss: procinfo::rss_bytes(std::process::id() as i32).unwrap_or(0),
         open_files,
         labelled,
+        db: Vec::new(),
         timestamp_ms,
     }
 }
@@ -305,8 +308,19 @@ fn render(s: &Sample) -> String {
         s.timestamp_ms as f64,
     );
     let mut declared = std::collections::BTreeSet::new();
+    for p in s.db.iter().flat_map(|r| r.points(0)) {
+        if declared.insert(p.metric.clone()) {
+            let _ = writeln!(out, "# TYPE {} gauge", p.metric);
+        }
+        let labels: Vec<String> = p
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+            .collect();
+        let _ = writeln!(out, "{}{{{}}} {}", p.metric, labels.join(","), p.value);
+    }
     for l in &s.labelled {
-        if declared.insert(l.metric) {
+        if declared.insert(l.metric.to_string()) {
             let _ = writeln!(out, "# TYPE {} gauge", l.metric);
         }
         let _ = writeln!(
@@ -363,6 +377,7 @@ fn points(s: &Sample) -> Vec<MetricPoint> {
         timestamp: s.timestamp_ms / 1000,
         value: l.value,
     }))
+    .chain(s.db.iter().flat_map(|r| r.points(s.timestamp_ms / 1000)))
     .collect()
 }
 
@@ -383,12 +398,15 @@ pub struct SamplePage {
 pub async fn run(data_dir: &Path, interval: Duration) -> anyhow::Result<()> {
     let history = Arc::new(Mutex::new(History::default()));
     let writer = history.clone();
+    let dir = data_dir.to_path_buf();
     tokio::spawn(async move {
         let mut previous = Previous::default();
+        let mut db = crate::db_monitor::DbMonitor::new(&dir);
         let mut ticker = tokio::time::interval(interval);
         loop {
             ticker.tick().await;
-            let s = sample(&mut previous);
+            let mut s = sample(&mut previous);
+            s.db = db.sample(s.timestamp_ms).await;
             let mut h = writer.lock().expect("sample lock");
             if h.ring.len() == RING {
                 h.ring.pop_front();

@@ -55,6 +55,25 @@ fn mac(
     mac
 }
 
+/// The read-only database user an agent's monitor logs in as on the servers of its host.
+pub fn monitor_user(host_id: i64) -> String {
+    format!("ocp_monitor_{host_id}")
+}
+
+/// That user's password, derived from the host's secret: the server (which sets it) and
+/// the agent (which logs in with it) both know the secret, so the password never travels.
+pub fn monitor_password(secret: &str) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(b"ocp database monitor password");
+    hex::encode(mac.finalize().into_bytes())[..32].to_string()
+}
+
+/// The name the agent runs a database server's process under.
+pub fn observer_process(server_id: i64) -> String {
+    format!("observer-{server_id}")
+}
+
 /// The hex signature of one request.
 pub fn signature(
     secret: &str,

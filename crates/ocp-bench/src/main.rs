@@ -11,11 +11,15 @@
 //!
 //! 5. Monitoring storage: points ingested per second into SQLite and PostgreSQL, bytes per
 //!    point, and a one-day query of 100 series through the HTTP API.
+//! 6. Alerts: the time from a threshold crossing on a host to the webhook call, with agents
+//!    sampling every 10 s, and the monitor worker's RSS and CPU meanwhile (with a seekdb to
+//!    read).
 //!
-//! `--quick` runs smaller counts; `--only tasks` (or `agents`, `clusters`, `monitor`) runs
+//! `--quick` runs smaller counts; `--only tasks` (or `agents`, `clusters`, `monitor`, `alerts`) runs
 //! one group.
 
 mod agents;
+mod alerts;
 mod clusters;
 mod monitor;
 
@@ -60,6 +64,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if runs("monitor") {
         monitor::storage(quick).await?;
+    }
+    if runs("alerts") {
+        alerts::crossing_to_webhook(if quick { 2 } else { 5 }).await?;
     }
     if runs("clusters") {
         clusters::deploy_and_start(if quick { 1 } else { 5 }).await?;

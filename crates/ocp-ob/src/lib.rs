@@ -127,6 +127,26 @@ pub struct UserRow {
     pub create_time: Option<String>,
 }
 
+/// One reading of a server's monitor views; `executions`, `elapsed_us` and `plan_hits` are
+/// cumulative.
+#[derive(Debug, Clone, Default)]
+pub struct MonitorStats {
+    pub sessions: f64,
+    pub active_sessions: f64,
+    pub plans: f64,
+    pub executions: f64,
+    pub elapsed_us: f64,
+    pub plan_hits: f64,
+    pub plan_bytes: f64,
+    pub memory_limit: f64,
+    pub data_disk_total: f64,
+    pub data_disk_used: f64,
+    pub log_disk_total: f64,
+    pub log_disk_used: f64,
+    pub compacting: bool,
+    pub no_compaction_seconds: f64,
+}
+
 #[derive(Debug, Clone)]
 pub struct CompactionRow {
     pub frozen_scn: String,
@@ -271,6 +291,104 @@ impl ObClient {
 
     pub async fn close(self) {
         let _ = self.conn.close().await;
+    }
+
+    /// Makes (or brings up to date) the read-only user the host's monitor logs in as: it may
+    /// read the `oceanbase` views and see every session, and nothing else.
+    pub async fn ensure_monitor_user(&mut self, name: &str, password: &str) -> Result<()> {
+        check_name("username", name)?;
+        check_password("password", password)?;
+        let user = quote(name);
+        self.execute(&format!(
+            "CREATE USER IF NOT EXISTS {user} IDENTIFIED BY {}",
+            quote(password)
+        ))
+        .await?;
+        self.execute_idempotent(&format!(
+            "ALTER USER {user} IDENTIFIED BY {}",
+            quote(password)
+        ))
+        .await?;
+        self.execute_idempotent(&format!("GRANT SELECT ON oceanbase.* TO {user}"))
+            .await?;
+        self.execute_idempotent(&format!("GRANT PROCESS ON *.* TO {user}"))
+            .await
+    }
+
+    /// What the monitor samples: sessions, the plan cache's cumulative counters, disk use
+    /// and compaction. seekdb has no `V$SYSSTAT`, so statements are counted by the plan
+    /// cache (statements that are not cached, DDL say, are not in it).
+    pub async fn monitor_stats(&mut self) -> Result<MonitorStats> {
+        let number = |row: &sqlx::mysql::MySqlRow, i: usize| -> f64 {
+            text(row, i)
+                .ok()
+                .and_then(|t| t.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        let sessions = self
+            .rows(
+                "SELECT CAST(COUNT(*) AS CHAR), \
+                 CAST(COALESCE(SUM(COMMAND <> 'Sleep' AND ID <> CONNECTION_ID()), 0) AS CHAR) \
+                 FROM oceanbase.V$OB_PROCESSLIST",
+            )
+            .await?;
+        let plans = self
+            .rows(
+                "SELECT CAST(COUNT(*) AS CHAR), CAST(COALESCE(SUM(EXECUTIONS), 0) AS CHAR), \
+                 CAST(COALESCE(SUM(ELAPSED_TIME), 0) AS CHAR), \
+                 CAST(COALESCE(SUM(HIT_COUNT), 0) AS CHAR), \
+                 CAST(COALESCE(SUM(PLAN_SIZE), 0) AS CHAR) \
+                 FROM oceanbase.V$OB_PLAN_CACHE_PLAN_STAT",
+            )
+            .await?;
+        let server = self
+            .rows(
+                "SELECT CAST(MEMORY_LIMIT AS CHAR), CAST(DATA_DISK_CAPACITY AS CHAR), \
+                 CAST(DATA_DISK_IN_USE AS CHAR), CAST(LOG_DISK_CAPACITY AS CHAR), \
+                 CAST(LOG_DISK_IN_USE AS CHAR), \
+                 CAST(TIME_TO_USEC(NOW()) - TIME_TO_USEC(CREATE_TIME) AS CHAR) \
+                 FROM oceanbase.V$OB_SERVER_STAT",
+            )
+            .await?;
+        let compaction = self
+            .rows(
+                "SELECT STATUS, CAST(TIME_TO_USEC(LAST_FINISH_TIME) AS CHAR), \
+                 CAST(TIME_TO_USEC(NOW()) AS CHAR) FROM oceanbase.DBA_OB_MAJOR_COMPACTION",
+            )
+            .await?;
+        let (s, p, v, c) = match (
+            sessions.first(),
+            plans.first(),
+            server.first(),
+            compaction.first(),
+        ) {
+            (Some(s), Some(p), Some(v), Some(c)) => (s, p, v, c),
+            _ => return Err(ObError::Protocol("a monitor view answered no row".into())),
+        };
+        let finished_us = number(c, 1);
+        let now_us = number(c, 2);
+        let age_s = number(v, 5) / 1e6;
+        Ok(MonitorStats {
+            sessions: number(s, 0),
+            active_sessions: number(s, 1),
+            plans: number(p, 0),
+            executions: number(p, 1),
+            elapsed_us: number(p, 2),
+            plan_hits: number(p, 3),
+            plan_bytes: number(p, 4),
+            memory_limit: number(v, 0),
+            data_disk_total: number(v, 1),
+            data_disk_used: number(v, 2),
+            log_disk_total: number(v, 3),
+            log_disk_used: number(v, 4),
+            compacting: text(c, 0).map(|t| t != "IDLE").unwrap_or(false),
+            // Never compacted (the epoch): as long as the server has existed.
+            no_compaction_seconds: if finished_us > 0.0 {
+                (now_us - finished_us) / 1e6
+            } else {
+                age_s
+            },
+        })
     }
 
     /// `SHOW PARAMETERS`, all of them or those whose name matches `name`.

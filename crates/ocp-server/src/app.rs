@@ -34,6 +34,8 @@ pub struct AppState {
     pub data_dir: std::path::PathBuf,
     pub address: String,
     pub build_time: Timestamp,
+    /// Metrics that just arrived, for the alert engine.
+    pub fresh: crate::alarm::Fresh,
 }
 
 impl AppState {
@@ -112,6 +114,7 @@ pub struct Server {
     store: Store,
     engine: Engine,
     ob: ObAccess,
+    fresh: crate::alarm::Fresh,
     config: Config,
     _lock: std::fs::File,
 }
@@ -166,6 +169,7 @@ impl Server {
         let engine = Engine::new(store.clone(), registry, engine_config);
         seed_identity(&store, &config).await?;
 
+        let fresh = crate::alarm::Fresh::default();
         let state = AppState {
             store: store.clone(),
             engine: engine.clone(),
@@ -175,6 +179,7 @@ impl Server {
             data_dir: config.data_dir.clone(),
             address: address.clone(),
             build_time: Timestamp::now(),
+            fresh: fresh.clone(),
         };
         let (api, _) = api_router(config.enable_test_tasks).split_for_parts();
         let openapi = openapi_document();
@@ -202,6 +207,7 @@ impl Server {
             engine,
             ob,
             config,
+            fresh,
             _lock: lock,
         })
     }
@@ -237,6 +243,7 @@ impl Server {
                 store: self.store.clone(),
                 outbox: outbox.clone(),
                 base_url: base_url.clone(),
+                fresh: self.fresh.clone(),
             }
             .run(std::time::Duration::from_millis(500)),
         );

@@ -26,7 +26,7 @@ pub struct ObAccess {
 
 /// The agent's name for the process of a server.
 pub fn process_name(server_id: i64) -> String {
-    format!("observer-{server_id}")
+    ocp_api::agent::observer_process(server_id)
 }
 
 pub fn ob_failure(err: ObError) -> Failure {

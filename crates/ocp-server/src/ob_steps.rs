@@ -552,7 +552,7 @@ impl Step for SetSysPassword {
     }
 }
 
-/// Sync cluster info: the version the servers report.
+/// Sync cluster info: the version the servers report, and the monitor users of their hosts.
 struct SyncInfo(ObAccess);
 
 #[async_trait]
@@ -561,6 +561,31 @@ impl Step for SyncInfo {
         let id = cluster_id(ctx)?;
         let mut client = self.0.connect(id).await.map_err(failed)?;
         let version = client.version().await.map_err(sql_failed)?;
+        // The read-only user each host's monitor logs in as, its password derived from
+        // the host's secret.
+        let mut hosts: Vec<i64> = self
+            .0
+            .store
+            .servers(id)
+            .await?
+            .iter()
+            .map(|s| s.host_id)
+            .collect();
+        hosts.dedup();
+        for host_id in hosts {
+            let host = self.0.store.host(host_id).await?;
+            let Some(agent) = host.agent else { continue };
+            let secret = self.0.auth.unseal(&agent.secret_sealed).map_err(failed)?;
+            let user = ocp_api::agent::monitor_user(host_id);
+            client
+                .ensure_monitor_user(&user, &ocp_api::agent::monitor_password(&secret))
+                .await
+                .map_err(sql_failed)?;
+            ctx.log(format!(
+                "monitor user {user} for host {}",
+                host.inner_ip_address
+            ));
+        }
         client.close().await;
         self.0.store.set_cluster_version(id, &version).await?;
         ctx.log(format!("version {version}"));

@@ -704,6 +704,84 @@ async fn a_killed_seekdb_fires_ob_cannot_connected_until_it_is_started() {
         "a running server is fine"
     );
 
+    // The agent's monitor reads the server over SQL, as its host's read-only user.
+    let start = chrono::Utc::now() - chrono::Duration::minutes(5);
+    let end = chrono::Utc::now() + chrono::Duration::hours(1);
+    let format = "%Y-%m-%dT%H:%M:%S%%2B00:00";
+    let metrics = "ob_session_num,ob_sql_qps,ob_plan_cache_plans,ob_data_disk_used_bytes,\
+                   ob_no_compaction_seconds,ob_process_rss_bytes";
+    let path = format!(
+        "/api/v2/monitor/metricsWithLabel?startTime={}&endTime={}&metrics={metrics}\
+         &groupBy=ob_cluster&interval=1&labels=ob_cluster:watched",
+        start.format(format),
+        end.format(format)
+    );
+    let read = admin
+        .poll(&path, WAIT, |d| {
+            d["contents"][0]["data"]
+                .as_array()
+                .is_some_and(|points| points.iter().any(|p| p["ob_sql_qps"].is_number()))
+        })
+        .await
+        .unwrap_or_else(|last| panic!("no database metrics: {last:#}"));
+    let point = read["contents"][0]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|p| p["ob_sql_qps"].is_number())
+        .unwrap()
+        .clone();
+    assert!(point["ob_session_num"].as_f64().unwrap() >= 1.0, "{point}");
+    assert!(
+        point["ob_data_disk_used_bytes"].as_f64().unwrap() > 0.0,
+        "{point}"
+    );
+    assert!(
+        point["ob_process_rss_bytes"].as_f64().unwrap() > 1e7,
+        "{point}"
+    );
+    let users = admin
+        .get(&format!("/api/v2/ob/clusters/{id}/tenants/1/users"))
+        .await
+        .ok();
+    assert!(users
+        .text
+        .contains(&format!("ocp_monitor_{}", sb.host_id(0))));
+
+    // A statement running long is an active session: over a threshold of 0, it fires.
+    let item = "ob_host_active_session_count_over_threshold";
+    let sessions = evaluate_every_second(&admin, item).await;
+    admin
+        .put(
+            &format!("/api/v2/alarm/rules/{sessions}"),
+            &json!({"threshold": 0}),
+        )
+        .await
+        .ok();
+    let port = cluster(&admin, id).await["zones"][0]["servers"][0]["sqlPort"]
+        .as_u64()
+        .unwrap() as u16;
+    let mut busy = connect(port, "root", "Root-Pw-1").await;
+    let sleeper = tokio::spawn(async move {
+        let _ = busy.fetch_i64("SELECT SLEEP(6)").await;
+        busy.close().await;
+    });
+    let deadline = std::time::Instant::now() + WAIT;
+    while open_alarms(&admin, item).await != vec![(target.clone(), "Active".to_string())] {
+        assert!(std::time::Instant::now() < deadline, "sessions never fired");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    sleeper.await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while !open_alarms(&admin, item).await.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sessions never resolved"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
     // Killed: the alert fires and the webhook hears it.
     let pid = seekdb_pid(&sb, server_id).await.expect("seekdb runs");
     unsafe_kill(pid);

@@ -56,7 +56,13 @@ async fn host_metrics_are_collected_queried_and_survive_an_outage() {
         .get("/api/v2/monitor/metricGroups?scope=CLUSTER&type=NORMAL")
         .await
         .ok();
-    assert_eq!(cluster.data()["page"]["totalElements"], 0);
+    assert_eq!(cluster.data()["page"]["totalElements"], 1);
+    assert!(cluster.text.contains("ob_active_session_num"));
+    let tenant = admin
+        .get("/api/v2/monitor/metricGroups?scope=TENANT")
+        .await
+        .ok();
+    assert_eq!(tenant.data()["page"]["totalElements"], 0);
     let bad = admin.get("/api/v2/monitor/metricGroups?scope=PLANET").await;
     assert_eq!(bad.error_code(), 10001);
     assert!(bad.text.contains("scope"));

@@ -70,7 +70,8 @@ impl AgentProcess {
             .arg("--heartbeat-ms")
             .arg(self.heartbeat_ms.to_string())
             .arg("--monitor-ms")
-            .arg("1000")
+            // Tests sample every second; a benchmark may ask for the default 10 s.
+            .arg(std::env::var("OCP_TEST_MONITOR_MS").unwrap_or_else(|_| "1000".into()))
             .arg("--prometheus-listen")
             .arg(format!("{}:{}", self.ip, self.prometheus_port))
             .stdout(Stdio::piped())

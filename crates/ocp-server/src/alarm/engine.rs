@@ -43,7 +43,12 @@ pub struct AlarmEngine {
     pub outbox: Arc<Notify>,
     /// The server's URL, for `alarm_url`.
     pub base_url: String,
+    /// Metrics that just arrived.
+    pub fresh: super::Fresh,
 }
+
+/// A rule woken by fresh data is evaluated at most this often.
+const FRESH_GAP: Duration = Duration::from_secs(1);
 
 /// One target's value at this evaluation.
 struct Observation {
@@ -71,22 +76,44 @@ impl AlarmEngine {
         let mut ticker = tokio::time::interval(tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticker.tick().await;
-            if let Err(e) = self.tick(&mut last).await {
+            let fresh = tokio::select! {
+                _ = ticker.tick() => None,
+                metrics = self.fresh.wait() => Some(metrics),
+            };
+            if let Err(e) = self.tick(&mut last, fresh.as_ref()).await {
                 tracing::warn!("alert evaluation: {e}");
             }
         }
     }
 
-    async fn tick(&self, last: &mut HashMap<i64, Instant>) -> Result<(), StoreError> {
+    /// Evaluates the rules whose cycle is due, or (`fresh`) those that read a metric that
+    /// just arrived.
+    async fn tick(
+        &self,
+        last: &mut HashMap<i64, Instant>,
+        fresh: Option<&std::collections::HashSet<String>>,
+    ) -> Result<(), StoreError> {
         let rules = self.store.alarm_rules().await?;
         let due: Vec<RuleRecord> = rules
             .into_iter()
-            .filter(|r| r.enabled && r.expression.is_some())
+            .filter(|r| r.enabled)
             .filter(|r| {
-                last.get(&r.id).is_none_or(|at| {
-                    at.elapsed() >= Duration::from_secs(r.interval_secs.max(1) as u64)
-                })
+                let Some(metric) = r
+                    .expression
+                    .as_deref()
+                    .and_then(|e| serde_json::from_str::<RuleExpression>(e).ok())
+                    .map(|e| e.metric)
+                else {
+                    return false;
+                };
+                let since = last.get(&r.id).map(Instant::elapsed);
+                match fresh {
+                    Some(metrics) => {
+                        metrics.contains(&metric) && since.is_none_or(|s| s >= FRESH_GAP)
+                    }
+                    None => since
+                        .is_none_or(|s| s >= Duration::from_secs(r.interval_secs.max(1) as u64)),
+                }
             })
             .collect();
         if due.is_empty() {

@@ -8,3 +8,30 @@ pub mod template;
 
 pub use deliver::Outbox;
 pub use engine::AlarmEngine;
+
+/// Metrics that just arrived, so that the rules reading them are evaluated at once rather
+/// than at their next cycle: the time from a threshold crossing to the alert is then the
+/// time the sample takes to reach the server.
+#[derive(Clone, Default)]
+pub struct Fresh {
+    metrics: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl Fresh {
+    pub fn mark<'a>(&self, metrics: impl IntoIterator<Item = &'a str>) {
+        let mut set = self.metrics.lock().expect("fresh metrics");
+        for m in metrics {
+            if !set.contains(m) {
+                set.insert(m.to_string());
+            }
+        }
+        drop(set);
+        self.wake.notify_one();
+    }
+
+    pub async fn wait(&self) -> std::collections::HashSet<String> {
+        self.wake.notified().await;
+        std::mem::take(&mut *self.metrics.lock().expect("fresh metrics"))
+    }
+}

@@ -122,44 +122,181 @@ const HOST_GROUPS: &[(&str, &str, bool)] = &[
     ("agent_process", "Agent processes", true),
 ];
 
-fn catalog() -> Vec<MetricClass> {
-    let groups = HOST_GROUPS
+/// The database metrics agents read from each server over SQL: (key, name, unit, group).
+const OB_METRICS: &[(&str, &str, &str, &str)] = &[
+    ("ob_session_num", "sessions", "", "session"),
+    ("ob_active_session_num", "active sessions", "", "session"),
+    (
+        "ob_sql_qps",
+        "statements a second (plan cache)",
+        "/s",
+        "sql",
+    ),
+    (
+        "ob_sql_avg_response_us",
+        "mean statement response time",
+        "us",
+        "sql",
+    ),
+    (
+        "ob_plan_cache_hit_percent",
+        "plan cache hit ratio",
+        "%",
+        "plan_cache",
+    ),
+    ("ob_plan_cache_plans", "cached plans", "", "plan_cache"),
+    (
+        "ob_plan_cache_bytes",
+        "plan cache size",
+        "byte",
+        "plan_cache",
+    ),
+    (
+        "ob_process_rss_bytes",
+        "server process resident memory",
+        "byte",
+        "memory",
+    ),
+    (
+        "ob_memory_limit_bytes",
+        "server memory limit",
+        "byte",
+        "memory",
+    ),
+    (
+        "ob_data_disk_used_bytes",
+        "data disk in use",
+        "byte",
+        "storage",
+    ),
+    (
+        "ob_data_disk_total_bytes",
+        "data disk capacity",
+        "byte",
+        "storage",
+    ),
+    (
+        "ob_data_disk_used_percent",
+        "data disk in use",
+        "%",
+        "storage",
+    ),
+    (
+        "ob_log_disk_used_bytes",
+        "log disk in use",
+        "byte",
+        "storage",
+    ),
+    (
+        "ob_log_disk_total_bytes",
+        "log disk capacity",
+        "byte",
+        "storage",
+    ),
+    (
+        "ob_log_disk_used_percent",
+        "log disk in use",
+        "%",
+        "storage",
+    ),
+    (
+        "ob_compaction_running",
+        "major compaction running (1) or idle (0)",
+        "",
+        "compaction",
+    ),
+    (
+        "ob_no_compaction_seconds",
+        "time since the last major compaction finished",
+        "s",
+        "compaction",
+    ),
+    (
+        "ob_connectable",
+        "accepts SQL (1) or not (0)",
+        "",
+        "availability",
+    ),
+];
+
+const OB_GROUPS: &[(&str, &str, bool)] = &[
+    ("session", "Sessions", false),
+    ("sql", "SQL", false),
+    ("plan_cache", "Plan cache", false),
+    ("memory", "Memory", false),
+    ("storage", "Storage", false),
+    ("compaction", "Compaction", false),
+    ("availability", "Availability", false),
+];
+
+/// One class of the catalog.
+fn class(
+    id: i64,
+    key: &str,
+    name: &str,
+    scope: &str,
+    groups: &[(&str, &str, bool)],
+    metrics: &[(&str, &str, &str, &str)],
+) -> MetricClass {
+    let metric_groups = groups
         .iter()
         .enumerate()
-        .map(|(g, (key, name, with_label))| MetricGroup {
-            id: g as i64 + 1,
-            key: (*key).into(),
-            name: (*name).into(),
-            description: format!("{name} of the host"),
+        .map(|(g, (group, group_name, with_label))| MetricGroup {
+            id: id * 100 + g as i64 + 1,
+            key: (*group).into(),
+            name: (*group_name).into(),
+            description: format!("{group_name}: {name}"),
             with_label: *with_label,
-            metrics: HOST_METRICS
+            metrics: metrics
                 .iter()
                 .enumerate()
-                .filter(|(_, m)| m.3 == *key)
-                .map(|(i, (metric, name, unit, _))| MetricMeta {
-                    id: i as i64 + 1,
+                .filter(|(_, m)| m.3 == *group)
+                .map(|(i, (metric, metric_name, unit, _))| MetricMeta {
+                    id: id * 1000 + i as i64 + 1,
                     key: (*metric).into(),
-                    name: (*name).into(),
-                    description: (*name).into(),
+                    name: (*metric_name).into(),
+                    description: (*metric_name).into(),
                     unit: (*unit).into(),
                     display_by_default: true,
                 })
                 .collect(),
         })
         .collect();
-    vec![MetricClass {
-        id: 1,
-        key: "metric_host_normal".into(),
-        name: "Host metrics".into(),
-        description: "Host metrics that every agent collects".into(),
-        scope: "HOST".into(),
+    MetricClass {
+        id,
+        key: key.into(),
+        name: name.into(),
+        description: format!("{name} that every agent collects"),
+        scope: scope.into(),
         metric_type: "NORMAL".into(),
-        metric_groups: groups,
-    }]
+        metric_groups,
+    }
 }
 
-/// The metric catalog for a scope and type. Only HOST metrics are collected so far; the
-/// other scopes answer an empty list.
+fn catalog() -> Vec<MetricClass> {
+    vec![
+        class(
+            1,
+            "metric_host_normal",
+            "Host metrics",
+            "HOST",
+            HOST_GROUPS,
+            HOST_METRICS,
+        ),
+        class(
+            2,
+            "metric_ob_normal",
+            "Database server metrics",
+            "CLUSTER",
+            OB_GROUPS,
+            OB_METRICS,
+        ),
+    ]
+}
+
+/// The metric catalog for a scope and type: HOST metrics and the database servers' own
+/// (CLUSTER); TENANT and OBPROXY answer an empty list (seekdb has one tenant, and there is
+/// no OBProxy here).
 #[utoipa::path(get, path = "/api/v2/monitor/metricGroups", tag = "monitor",
     params(PageQuery, MetricGroupFilter),
     responses((status = 200, body = PageData<MetricClass>)))]
@@ -418,8 +555,33 @@ fn valid_metric(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
 }
 
+/// The cluster (id, name) of a database server on `host_id`, looked up once a batch.
+async fn server_cluster(
+    state: &AppState,
+    seen: &mut std::collections::HashMap<String, Option<(i64, String)>>,
+    host_id: i64,
+    server: &str,
+) -> Result<Option<(i64, String)>, Failure> {
+    if let Some(known) = seen.get(server) {
+        return Ok(known.clone());
+    }
+    let found = match server.parse::<i64>() {
+        Ok(id) => match state.store.server(id).await {
+            Ok(s) if s.host_id == host_id => {
+                let cluster = state.store.cluster(s.cluster_id).await?;
+                Some((cluster.id, cluster.name))
+            }
+            _ => None,
+        },
+        Err(_) => None,
+    };
+    seen.insert(server.to_string(), found.clone());
+    Ok(found)
+}
+
 /// A signed batch of points from an agent. The server sets `host_id` and `svr_ip` from the
-/// agent's own host, whatever the batch says.
+/// agent's own host, whatever the batch says, and the cluster of a database server's
+/// points (`ob_server_id`) when that server runs on the host.
 async fn ingest(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -438,6 +600,7 @@ async fn ingest(
     }
     let host = state.store.host(host_id).await?;
     let now = chrono::Utc::now().timestamp();
+    let mut clusters = std::collections::HashMap::new();
     let mut samples = Vec::with_capacity(batch.points.len());
     for (i, p) in batch.points.iter().enumerate() {
         if !valid_metric(&p.metric) {
@@ -461,6 +624,16 @@ async fn ingest(
         let mut labels = p.labels.clone();
         labels.insert("host_id".into(), host_id.to_string());
         labels.insert("svr_ip".into(), host.inner_ip_address.clone());
+        if let Some(server) = labels.get("ob_server_id").cloned() {
+            // A server deleted since (or not on this host) is no longer monitored: its
+            // points are dropped, so the rest of the batch still lands.
+            let Some(cluster) = server_cluster(&state, &mut clusters, host_id, &server).await?
+            else {
+                continue;
+            };
+            labels.insert("ob_cluster".into(), cluster.1);
+            labels.insert("ob_cluster_id".into(), cluster.0.to_string());
+        }
         samples.push(NewSample {
             metric: p.metric.clone(),
             labels: serde_json::to_string(&labels).map_err(Failure::internal)?,
@@ -469,8 +642,9 @@ async fn ingest(
         });
     }
     let stored = state.store.ingest_samples(&samples).await?;
+    state.fresh.mark(samples.iter().map(|s| s.metric.as_str()));
     Ok(Data(MetricBatchAnswer {
-        received: samples.len(),
+        received: batch.points.len(),
         stored: stored as usize,
     }))
 }
