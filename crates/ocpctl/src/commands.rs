@@ -55,7 +55,12 @@ fn parameters(items: &[String], what: &str) -> Result<Vec<SetParameter>> {
 }
 
 /// DELETEs `path` and says `what` was done.
-async fn delete(ctx: &Ctx, client: &crate::client::Client, path: &str, what: String) -> Result<()> {
+pub(crate) async fn delete(
+    ctx: &Ctx,
+    client: &crate::client::Client,
+    path: &str,
+    what: String,
+) -> Result<()> {
     let answer: Value = client.call(reqwest::Method::DELETE, path, None).await?;
     done(ctx, what, &answer)
 }

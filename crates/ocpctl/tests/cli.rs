@@ -398,3 +398,125 @@ async fn clusters_databases_and_users_on_seekdb() {
     assert!(stderr(expect(&deleted, 0)).contains("SUCCESSFUL"));
     expect(&run(&["cluster", "show", &id]), 4);
 }
+
+#[tokio::test]
+async fn alerts_from_the_command_line() {
+    let sb = Sandbox::start(ServerOptions::default(), 1, 300)
+        .await
+        .expect("sandbox");
+    let config = ocp_testkit::temp_dir().unwrap();
+    let run = |args: &[&str]| ocpctl(config.path(), sb.server.url(), args);
+    let item = "host_agent_open_fd_count_over_threshold";
+
+    let rules = json_of(&run(&["-o", "json", "alarm", "rule", "list"]));
+    assert!(rules.as_array().unwrap().iter().any(|r| r["name"] == item));
+    let out = dir_file(&config, "alerts.jsonl");
+    let script = format!("cat >> {out}; echo >> {out}");
+    let channel = json_of(&run(&[
+        "-o",
+        "json",
+        "alarm",
+        "channel",
+        "add-script",
+        "log",
+        "--",
+        "/bin/sh",
+        "-c",
+        &script,
+    ]));
+    let channel_id = channel["id"].to_string();
+    expect(
+        &run(&[
+            "alarm",
+            "subscribe",
+            "--channel",
+            &channel_id,
+            "--type",
+            item,
+        ]),
+        0,
+    );
+    let set = json_of(&run(&[
+        "-o",
+        "json",
+        "alarm",
+        "rule",
+        "set",
+        item,
+        "--threshold",
+        "1",
+        "--interval",
+        "1",
+    ]));
+    assert_eq!(set["expression"]["threshold"], 1.0);
+
+    // The alert fires; the script channel gets it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let active = loop {
+        let list = json_of(&run(&["-o", "json", "alarm", "list", "--status", "Active"]));
+        if list.as_array().unwrap().len() == 3 {
+            break list;
+        }
+        assert!(std::time::Instant::now() < deadline, "never fired: {list}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let id = active[0]["id"].to_string();
+    let table = stdout(expect(&run(&["alarm", "list"]), 0));
+    assert!(table.contains(item), "{table}");
+    let shown = json_of(&run(&["-o", "json", "alarm", "show", &id]));
+    assert_eq!(shown["alarmType"], item);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let sent = json_of(&run(&[
+            "-o",
+            "json",
+            "alarm",
+            "notifications",
+            "--alarm",
+            &id,
+        ]));
+        if sent[0]["status"] == "Success" {
+            assert_eq!(sent[0]["attempts"].as_array().unwrap().len(), 1);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never sent: {sent}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(std::fs::read_to_string(&out).unwrap().contains(item));
+
+    // A blocking condition, listed, then lifted.
+    let silencer = json_of(&run(&[
+        "-o",
+        "json",
+        "alarm",
+        "silence",
+        "--type",
+        item,
+        "--match",
+        "process=ocp_agentd",
+        "--for",
+        "2h",
+        "--comment",
+        "maintenance",
+    ]));
+    assert_eq!(silencer["inEffect"], true);
+    let listed = stdout(expect(&run(&["alarm", "silencers"]), 0));
+    assert!(listed.contains("maintenance"), "{listed}");
+    let sid = silencer["id"].to_string();
+    expect(&run(&["alarm", "unsilence", &sid]), 0);
+
+    // Bad input: a usage error, an unknown item, a refused value.
+    expect(
+        &run(&["alarm", "silence", "--type", item, "--for", "soon"]),
+        2,
+    );
+    expect(&run(&["alarm", "rule", "show", "no_such_item"]), 4);
+    let refused = run(&["alarm", "rule", "set", item, "--interval", "0"]);
+    expect(&refused, 5);
+    assert!(stderr(&refused).contains("evaluationIntervalSeconds"));
+    expect(&run(&["alarm", "rule", "set", item, "--disable"]), 0);
+}
+
+fn dir_file(dir: &tempfile::TempDir, name: &str) -> String {
+    dir.path().join(name).display().to_string()
+}
