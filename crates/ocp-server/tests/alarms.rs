@@ -542,3 +542,93 @@ async fn bad_alarm_input_is_refused_and_viewers_only_read() {
         .await;
     assert_eq!(refused.status, 403, "{}", refused.text);
 }
+
+#[tokio::test]
+async fn a_silent_host_fires_host_unavailable_and_repeats_until_it_is_back() {
+    const HOST: &str = "host_unavailable";
+    let mut sb = Sandbox::start(common::options(), 1, 300).await.unwrap();
+    let admin = sb.server.admin();
+    let rule = rule_id(&admin, HOST).await;
+    admin
+        .put(
+            &format!("/api/v2/alarm/rules/{rule}"),
+            &json!({"threshold": 1500, "evaluationIntervalSeconds": 1}),
+        )
+        .await
+        .ok();
+    let receiver = WebhookReceiver::start(0).await.unwrap();
+    let channel = admin
+        .post(
+            "/api/v2/alarm/channels",
+            &http_channel("host-watch", &receiver.url("/h"), json!({})),
+        )
+        .await
+        .ok();
+    admin
+        .post(
+            "/api/v2/alarm/subscriptions",
+            &json!({"channelId": channel.data()["id"], "alarmTypes": [HOST],
+                    "repeatSeconds": 2}),
+        )
+        .await
+        .ok();
+    let open = |admin: Api| async move {
+        let reply = admin
+            .get(&format!(
+                "/api/v2/alarm/alarms?alarmType={HOST}&status=Active"
+            ))
+            .await
+            .ok();
+        reply.data()["contents"].as_array().unwrap().clone()
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        open(admin.clone()).await.is_empty(),
+        "a beating host is fine"
+    );
+
+    // The agent dies: no heartbeat, the alert fires and repeats every 2 s.
+    sb.agents[0].kill();
+    let ip = ocp_testkit::host_ip(0);
+    receiver
+        .wait_for(WAIT, |r| r.json()["kind"] == "ALERT")
+        .await
+        .unwrap_or_else(|all| panic!("no alert: {all:#?}"));
+    let event = open(admin.clone()).await;
+    assert_eq!(event.len(), 1);
+    assert_eq!(event[0]["target"], format!("svr_ip={ip}").as_str());
+    assert_eq!(event[0]["level"], 1);
+    receiver
+        .wait_for(WAIT, |r| r.json()["kind"] == "REPEAT")
+        .await
+        .unwrap_or_else(|all| panic!("no repeat: {all:#?}"));
+
+    // Back: resolved once.
+    sb.agents[0].restart().unwrap();
+    receiver
+        .wait_for(WAIT, |r| r.json()["kind"] == "RESOLVED")
+        .await
+        .unwrap_or_else(|all| panic!("no resolution: {all:#?}"));
+    assert!(open(admin.clone()).await.is_empty());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let kinds: Vec<String> = receiver
+        .requests()
+        .iter()
+        .map(|r| r.json()["kind"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "ALERT").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "RESOLVED").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.last().map(String::as_str),
+        Some("RESOLVED"),
+        "{kinds:?}"
+    );
+}
