@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::report;
 
-fn rss_kib(pid: i64) -> u64 {
+pub(crate) fn rss_kib(pid: i64) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
@@ -23,7 +23,7 @@ fn rss_kib(pid: i64) -> u64 {
 }
 
 /// utime + stime of a process, in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
+pub(crate) fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let rest = stat.rfind(')').map(|i| &stat[i + 2..]).unwrap_or("");
     let f: Vec<&str> = rest.split_whitespace().collect();

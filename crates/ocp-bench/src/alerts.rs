@@ -12,35 +12,12 @@ use std::time::{Duration, Instant};
 use ocp_testkit::{free_port, seekdb_wheel, Sandbox, ServerOptions, WebhookReceiver};
 use serde_json::json;
 
+use crate::agents::{cpu_ticks, rss_kib};
 use crate::report;
 
 const INTERVAL: Duration = Duration::from_secs(10);
 const FILES: usize = 5_000;
 const LIMIT: Duration = Duration::from_secs(120);
-
-/// utime + stime of a process, in clock ticks (1/100 s).
-fn cpu_ticks(pid: i64) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let rest = stat.rfind(')').map(|i| &stat[i + 2..]).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-        + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-}
-
-fn rss_mib(pid: i64) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))?
-                .split_whitespace()
-                .next()?
-                .parse::<f64>()
-                .ok()
-        })
-        .unwrap_or(0.0)
-        / 1024.0
-}
 
 /// The newest stored value of `host_open_files`.
 async fn open_files(admin: &ocp_testkit::Api) -> Option<f64> {
@@ -137,7 +114,7 @@ pub async fn crossing_to_webhook(rounds: usize) -> anyhow::Result<()> {
         .and_then(|p| p["pid"].as_i64())
         .unwrap_or(0);
 
-    let cpu_start = (cpu_ticks(monitor), Instant::now());
+    let cpu_start = (cpu_ticks(monitor as u32), Instant::now());
     let mut latencies = Vec::new();
     for round in 0..rounds {
         let heard = |kind: &str| {
@@ -169,7 +146,7 @@ pub async fn crossing_to_webhook(rounds: usize) -> anyhow::Result<()> {
         let offset = (1_000 + 2_300 * round as u64) % INTERVAL.as_millis() as u64;
         tokio::time::sleep(Duration::from_millis(offset)).await;
     }
-    let cpu_seconds = cpu_ticks(monitor).saturating_sub(cpu_start.0) as f64 / 100.0;
+    let cpu_seconds = cpu_ticks(monitor as u32).saturating_sub(cpu_start.0) as f64 / 100.0;
     let wall = cpu_start.1.elapsed().as_secs_f64();
     latencies.sort();
     let ms = |d: &Duration| d.as_secs_f64() * 1e3;
@@ -188,7 +165,7 @@ pub async fn crossing_to_webhook(rounds: usize) -> anyhow::Result<()> {
         "agent monitor (ocp_monagent) sampling the host and one seekdb every {} s: RSS {:.1} MiB, \
          CPU {:.2}% of one core over {:.0} s",
         INTERVAL.as_secs(),
-        rss_mib(monitor),
+        rss_kib(monitor) as f64 / 1024.0,
         100.0 * cpu_seconds / wall,
         wall
     ));

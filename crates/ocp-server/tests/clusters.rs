@@ -357,6 +357,14 @@ fn unsafe_kill(pid: i32) {
     assert!(status.success());
 }
 
+/// Uploads the seekdb wheel and answers its file name, the deploy's `rpmName`.
+async fn seekdb_rpm(admin: &Api) -> String {
+    upload_seekdb(admin).await["fileName"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// Uploads the seekdb wheel and answers the package.
 async fn upload_seekdb(admin: &Api) -> Value {
     let wheel = seekdb_wheel().expect("the seekdb wheel");
@@ -407,10 +415,7 @@ fn home_of(cluster: &Value) -> String {
 async fn a_deploy_finishes_after_the_platform_server_is_killed() {
     let mut sb = sandbox().await;
     let admin = sb.server.admin();
-    let rpm = upload_seekdb(&admin).await["fileName"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let rpm = seekdb_rpm(&admin).await;
     let deploy = admin
         .post(
             "/api/v2/ob/clusters",
@@ -463,10 +468,7 @@ async fn a_deploy_finishes_after_the_platform_server_is_killed() {
 async fn a_failed_deploy_rolls_back() {
     let sb = sandbox().await;
     let admin = sb.server.admin();
-    let rpm = upload_seekdb(&admin).await["fileName"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let rpm = seekdb_rpm(&admin).await;
     let request = deploy_request(
         &sb,
         &rpm,
@@ -662,10 +664,7 @@ async fn a_killed_seekdb_fires_ob_cannot_connected_until_it_is_started() {
     const ITEM: &str = "ob_cannot_connected";
     let sb = sandbox().await;
     let admin = sb.server.admin();
-    let rpm = upload_seekdb(&admin).await["fileName"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let rpm = seekdb_rpm(&admin).await;
     let deploy = admin
         .post(
             "/api/v2/ob/clusters",

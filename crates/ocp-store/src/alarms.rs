@@ -320,27 +320,45 @@ fn notification_from_row(row: &AnyRow) -> Result<NotificationRecord> {
 }
 
 impl Store {
-    // ----- rules -----
-
-    pub async fn alarm_rules(&self) -> Result<Vec<RuleRecord>> {
-        let text = format!("SELECT {RULE_COLUMNS} FROM alarm_rule ORDER BY id");
-        let rows = sqlx::query(&text).fetch_all(&self.pool).await?;
-        rows.iter().map(rule_from_row).collect()
-    }
-
-    pub async fn alarm_rule(&self, id: i64) -> Result<RuleRecord> {
-        let text = format!("SELECT {RULE_COLUMNS} FROM alarm_rule WHERE id = ?");
+    /// One row of `table` by id, or NotFound naming `entity`.
+    async fn row_by_id<T>(
+        &self,
+        columns: &str,
+        table: &str,
+        entity: &'static str,
+        id: i64,
+        map: fn(&AnyRow) -> Result<T>,
+    ) -> Result<T> {
+        let text = format!("SELECT {columns} FROM {table} WHERE id = ?");
         let row = sqlx::query(&self.sql(&text))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref()
-            .map(rule_from_row)
+            .map(map)
             .transpose()?
             .ok_or(StoreError::NotFound {
-                entity: "alarm rule",
+                entity,
                 key: id.to_string(),
             })
+    }
+
+    /// Every row a parameterless query answers.
+    async fn rows_of<T>(&self, text: &str, map: fn(&AnyRow) -> Result<T>) -> Result<Vec<T>> {
+        let rows = sqlx::query(text).fetch_all(&self.pool).await?;
+        rows.iter().map(map).collect()
+    }
+
+    // ----- rules -----
+
+    pub async fn alarm_rules(&self) -> Result<Vec<RuleRecord>> {
+        let text = format!("SELECT {RULE_COLUMNS} FROM alarm_rule ORDER BY id");
+        self.rows_of(&text, rule_from_row).await
+    }
+
+    pub async fn alarm_rule(&self, id: i64) -> Result<RuleRecord> {
+        self.row_by_id(RULE_COLUMNS, "alarm_rule", "alarm rule", id, rule_from_row)
+            .await
     }
 
     /// Inserts a rule; `None` when one of that name exists (built-ins are seeded this way,
@@ -528,18 +546,8 @@ impl Store {
     }
 
     pub async fn alarm(&self, id: i64) -> Result<EventRecord> {
-        let text = format!("SELECT {EVENT_COLUMNS} FROM alarm_event WHERE id = ?");
-        let row = sqlx::query(&self.sql(&text))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref()
-            .map(event_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound {
-                entity: "alarm",
-                key: id.to_string(),
-            })
+        self.row_by_id(EVENT_COLUMNS, "alarm_event", "alarm", id, event_from_row)
+            .await
     }
 
     /// Events matching `conditions` (on `alarm_event` columns), newest first.
@@ -593,23 +601,18 @@ impl Store {
 
     pub async fn alarm_channels(&self) -> Result<Vec<ChannelRecord>> {
         let text = format!("SELECT {CHANNEL_COLUMNS} FROM alarm_channel ORDER BY id");
-        let rows = sqlx::query(&text).fetch_all(&self.pool).await?;
-        rows.iter().map(channel_from_row).collect()
+        self.rows_of(&text, channel_from_row).await
     }
 
     pub async fn alarm_channel(&self, id: i64) -> Result<ChannelRecord> {
-        let text = format!("SELECT {CHANNEL_COLUMNS} FROM alarm_channel WHERE id = ?");
-        let row = sqlx::query(&self.sql(&text))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref()
-            .map(channel_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound {
-                entity: "alarm channel",
-                key: id.to_string(),
-            })
+        self.row_by_id(
+            CHANNEL_COLUMNS,
+            "alarm_channel",
+            "alarm channel",
+            id,
+            channel_from_row,
+        )
+        .await
     }
 
     /// Inserts a channel; `Conflict` if the name is taken.
@@ -674,23 +677,18 @@ impl Store {
 
     pub async fn alarm_subscriptions(&self) -> Result<Vec<SubscriptionRecord>> {
         let text = format!("SELECT {SUBSCRIPTION_COLUMNS} FROM alarm_subscription ORDER BY id");
-        let rows = sqlx::query(&text).fetch_all(&self.pool).await?;
-        rows.iter().map(subscription_from_row).collect()
+        self.rows_of(&text, subscription_from_row).await
     }
 
     pub async fn alarm_subscription(&self, id: i64) -> Result<SubscriptionRecord> {
-        let text = format!("SELECT {SUBSCRIPTION_COLUMNS} FROM alarm_subscription WHERE id = ?");
-        let row = sqlx::query(&self.sql(&text))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref()
-            .map(subscription_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound {
-                entity: "alarm subscription",
-                key: id.to_string(),
-            })
+        self.row_by_id(
+            SUBSCRIPTION_COLUMNS,
+            "alarm_subscription",
+            "alarm subscription",
+            id,
+            subscription_from_row,
+        )
+        .await
     }
 
     pub async fn insert_alarm_subscription(&self, s: &SubscriptionRecord) -> Result<i64> {
@@ -761,18 +759,14 @@ impl Store {
     }
 
     pub async fn alarm_silencer(&self, id: i64) -> Result<SilencerRecord> {
-        let text = format!("SELECT {SILENCER_COLUMNS} FROM alarm_silencer WHERE id = ?");
-        let row = sqlx::query(&self.sql(&text))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref()
-            .map(silencer_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound {
-                entity: "alarm silencer",
-                key: id.to_string(),
-            })
+        self.row_by_id(
+            SILENCER_COLUMNS,
+            "alarm_silencer",
+            "alarm silencer",
+            id,
+            silencer_from_row,
+        )
+        .await
     }
 
     pub async fn insert_alarm_silencer(&self, s: &SilencerRecord) -> Result<i64> {
