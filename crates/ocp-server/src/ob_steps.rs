@@ -465,6 +465,9 @@ impl Step for WaitActive {
                         target.address(),
                         started.elapsed().as_millis()
                     ));
+                    if !self.fresh {
+                        wait_for_ddl(ctx, &target, started).await?;
+                    }
                     return Ok(());
                 }
                 Err(e) => last_error = e.to_string(),
@@ -486,6 +489,71 @@ impl Step for WaitActive {
         }
         Err(StepError::new(format!("no SQL after 300 s: {last_error}")))
     }
+}
+
+/// After a restart, waits (up to 30 s) until the server takes DDL again. seekdb has no clean shutdown
+/// (SIGTERM makes it kill itself), so a transaction it had open comes back from the redo
+/// log and holds its locks until the server resolves it, which can take tens of seconds on
+/// a loaded host; meanwhile reads work but every DDL waits. The probe is a DDL that changes
+/// nothing: setting the platform's user's password to what it is (OceanBase refuses to lock
+/// or unlock root, even to no effect).
+async fn wait_for_ddl(
+    ctx: &StepContext,
+    target: &Target,
+    started: Instant,
+) -> Result<(), StepError> {
+    const PROBE: Duration = Duration::from_secs(5);
+    const PATIENCE: Duration = Duration::from_secs(30);
+    let mut said = false;
+    let waiting = Instant::now();
+    while waiting.elapsed() < PATIENCE {
+        let client = ObClient::connect(target, CONNECT_TIMEOUT)
+            .await
+            .map_err(sql_failed)?;
+        let mut client = client.with_statement_timeout(PROBE);
+        let probe = if target.password.is_empty() {
+            Err(ocp_ob::ObError::invalid("password", "empty"))
+        } else {
+            client
+                .execute(&format!(
+                    "ALTER USER {} IDENTIFIED BY {}",
+                    ocp_ob::quote(&target.user),
+                    ocp_ob::quote(&target.password)
+                ))
+                .await
+        };
+        client.close().await;
+        match probe {
+            Ok(()) => {
+                ctx.log(format!(
+                    "{} takes DDL after {} ms",
+                    target.address(),
+                    started.elapsed().as_millis()
+                ));
+                return Ok(());
+            }
+            Err(ocp_ob::ObError::Unreachable { .. }) => {
+                if !said {
+                    ctx.log("DDL waits: a transaction cut short by the stop is being resolved");
+                    said = true;
+                }
+            }
+            Err(ocp_ob::ObError::Invalid { .. }) => {
+                ctx.log("no DDL probe: the platform's user has no password");
+                return Ok(());
+            }
+            Err(e) => return Err(sql_failed(e)),
+        }
+    }
+    // Some such transactions take minutes to resolve. The server serves reads and writes
+    // meanwhile, so the start goes on; DDL calls answer 10013 until it is done.
+    ctx.log(format!(
+        "WARN {} takes no DDL yet after {} s; it serves queries, and DDL will follow once the \
+         server has resolved the interrupted transaction",
+        target.address(),
+        PATIENCE.as_secs()
+    ));
+    Ok(())
 }
 
 /// Take over observer process: the host's agent adopts the process that serves the SQL
@@ -562,35 +630,72 @@ impl Step for SyncInfo {
         let mut client = self.0.connect(id).await.map_err(failed)?;
         let version = client.version().await.map_err(sql_failed)?;
         // The read-only user each host's monitor logs in as, its password derived from
-        // the host's secret.
-        let mut hosts: Vec<i64> = self
-            .0
-            .store
-            .servers(id)
-            .await?
+        // the host's secret. Made (or mended) only when it cannot log in: a start or restart
+        // then runs no DDL. Monitoring is not the server's service, so a failure here is
+        // logged and the step goes on; the next sync tries again.
+        let servers = self.0.store.servers(id).await?;
+        let mut hosts: Vec<(i64, String, u16)> = servers
             .iter()
-            .map(|s| s.host_id)
+            .filter_map(|s| Some((s.host_id, s.ip.clone(), u16::try_from(s.sql_port).ok()?)))
             .collect();
-        hosts.dedup();
-        for host_id in hosts {
-            let host = self.0.store.host(host_id).await?;
-            let Some(agent) = host.agent else { continue };
-            let secret = self.0.auth.unseal(&agent.secret_sealed).map_err(failed)?;
-            let user = ocp_api::agent::monitor_user(host_id);
-            client
-                .ensure_monitor_user(&user, &ocp_api::agent::monitor_password(&secret))
-                .await
-                .map_err(sql_failed)?;
-            ctx.log(format!(
-                "monitor user {user} for host {}",
-                host.inner_ip_address
-            ));
+        hosts.dedup_by_key(|h| h.0);
+        for (host_id, ip, port) in hosts {
+            match ensure_monitor_user(&self.0, &mut client, host_id, &ip, port).await {
+                Ok(Some(user)) => ctx.log(format!("monitor user {user} made for host {ip}")),
+                Ok(None) => ctx.log(format!("monitor user of host {ip} logs in")),
+                Err(e) => ctx.log(format!(
+                    "WARN monitor user of host {ip} not made ({e}); database metrics of this \
+                     host wait for the next sync"
+                )),
+            }
         }
         client.close().await;
         self.0.store.set_cluster_version(id, &version).await?;
         ctx.log(format!("version {version}"));
         Ok(())
     }
+}
+
+/// Makes the monitor user of a host unless it already logs in and reads the monitor views;
+/// answers its name if made.
+async fn ensure_monitor_user(
+    access: &ObAccess,
+    root: &mut ObClient,
+    host_id: i64,
+    ip: &str,
+    port: u16,
+) -> Result<Option<String>, String> {
+    let host = access
+        .store
+        .host(host_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(agent) = host.agent else {
+        return Err("the host has no agent".into());
+    };
+    let secret = access
+        .auth
+        .unseal(&agent.secret_sealed)
+        .map_err(|e| e.message)?;
+    let user = ocp_api::agent::monitor_user(host_id);
+    let password = ocp_api::agent::monitor_password(&secret);
+    let target = Target {
+        host: ip.to_string(),
+        port,
+        user: user.clone(),
+        password: password.clone(),
+    };
+    if let Ok(mut client) = ObClient::connect(&target, CONNECT_TIMEOUT).await {
+        let reads = client.monitor_stats().await.is_ok();
+        client.close().await;
+        if reads {
+            return Ok(None);
+        }
+    }
+    root.ensure_monitor_user(&user, &password)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Some(user))
 }
 
 /// Sets a server's status (Prepare start/stop observer, Update observer status). A prepare
