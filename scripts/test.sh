@@ -14,4 +14,7 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+# The tests start the real binaries (server, agent, ocpctl): build them first, since cargo
+# builds a package's binaries only for that package's own integration tests.
+cargo build --workspace --bins
 cargo test --workspace
