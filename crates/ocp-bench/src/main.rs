@@ -69,7 +69,7 @@ async fn main() -> anyhow::Result<()> {
         alerts::crossing_to_webhook(if quick { 2 } else { 5 }).await?;
     }
     if runs("clusters") {
-        clusters::deploy_and_start(if quick { 1 } else { 5 }).await?;
+        clusters::deploy_and_start(if quick { 3 } else { 9 }).await?;
     }
     Ok(())
 }
