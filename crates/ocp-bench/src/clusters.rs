@@ -128,26 +128,27 @@ fn installed_binary(agent_data: &Path) -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
-/// A deploy or start through the platform: the time from request to SUCCESSFUL, and the
-/// task's id.
+/// A deploy or start through the platform, read back once it is SUCCESSFUL: the time from
+/// request to SUCCESSFUL, what of it the platform added (the task's time less seekdb's own
+/// time to accept SQL), and the task's steps with their durations.
 struct Timed {
     took: Duration,
-    task: i64,
+    overhead: Duration,
+    steps: Vec<(String, i64)>,
 }
 
 impl Timed {
-    async fn of(admin: &Api, reply: ocp_testkit::Reply, started: Instant) -> Timed {
+    async fn of(admin: &Api, reply: ocp_testkit::Reply, started: Instant) -> anyhow::Result<Timed> {
         let task = reply.data()["id"].as_i64().unwrap_or(0);
         let took = timed_task(admin, reply, started).await;
-        Timed { took, task }
-    }
-
-    /// What the platform added: the task's time less seekdb's own time to accept SQL.
-    async fn overhead(&self, admin: &Api) -> anyhow::Result<Duration> {
-        let (_, log) = task_steps(admin, self.task).await;
-        let own = seekdb_own_time(&log)
-            .ok_or_else(|| anyhow::anyhow!("task {}: no SQL wait in its log", self.task))?;
-        Ok(self.took.saturating_sub(own))
+        let (steps, wait_log) = task_steps(admin, task).await;
+        let own = seekdb_own_time(&wait_log)
+            .ok_or_else(|| anyhow::anyhow!("task {task}: no SQL wait in its log"))?;
+        Ok(Timed {
+            took,
+            overhead: took.saturating_sub(own),
+            steps,
+        })
     }
 }
 
@@ -165,7 +166,7 @@ async fn platform_round(
     let started = Instant::now();
     let reply = admin.post("/api/v2/ob/clusters", &body).await;
     let cluster = reply.data()["clusterId"].as_i64().unwrap_or(0);
-    let deploy = Timed::of(admin, reply, started).await;
+    let deploy = Timed::of(admin, reply, started).await?;
     let c: Value = admin
         .get(&format!("/api/v2/ob/clusters/{cluster}"))
         .await
@@ -178,7 +179,7 @@ async fn platform_round(
     timed_task(admin, stop, Instant::now()).await;
     let started = Instant::now();
     let reply = admin.post_empty(&format!("{path}/start")).await;
-    let start = Timed::of(admin, reply, started).await;
+    let start = Timed::of(admin, reply, started).await?;
     let delete = admin
         .delete(&format!("/api/v2/ob/clusters/{cluster}"))
         .await;
@@ -242,14 +243,14 @@ pub async fn deploy_and_start(runs: usize) -> anyhow::Result<()> {
     let (mut deploys, mut starts) = (Vec::new(), Vec::new());
     let (mut deploy_overheads, mut start_overheads) = (Vec::new(), Vec::new());
     let (mut bootstraps, mut restarts) = (Vec::new(), Vec::new());
-    let mut last_start = 0;
+    let mut last_steps = Vec::new();
     for run in 1..=runs {
         let (deploy, start) = platform_round(&admin, &rpm, host, &format!("bench{run}")).await?;
-        deploy_overheads.push(deploy.overhead(&admin).await?);
-        start_overheads.push(start.overhead(&admin).await?);
+        deploy_overheads.push(deploy.overhead);
+        start_overheads.push(start.overhead);
         deploys.push(deploy.took);
         starts.push(start.took);
-        last_start = start.task;
+        last_steps = start.steps;
         let (bootstrap, restart) =
             bare_round(&binary, &scratch.path().join(format!("bare{run}"))).await?;
         bootstraps.push(bootstrap);
@@ -281,8 +282,7 @@ pub async fn deploy_and_start(runs: usize) -> anyhow::Result<()> {
         summary(&start_overheads),
         millis(median(starts)) - millis(median(restarts))
     ));
-    let (steps, _) = task_steps(&admin, last_start).await;
-    let steps: Vec<String> = steps
+    let steps: Vec<String> = last_steps
         .into_iter()
         .map(|(name, ms)| format!("{name} {ms} ms"))
         .collect();
