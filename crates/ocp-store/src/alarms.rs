@@ -634,8 +634,9 @@ impl Store {
         .bind(c.max_attempts)
         .bind(now)
         .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_all(&self.pool)
+        .await
+        .map(|rows| rows.into_iter().next())?;
         id.ok_or_else(|| StoreError::AlreadyExists {
             entity: "alarm channel",
             key: c.name.clone(),
@@ -708,8 +709,9 @@ impl Store {
         .bind(i64::from(s.enabled))
         .bind(now)
         .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_all(&self.pool)
+        .await
+        .and_then(crate::first_row)?;
         Ok(id)
     }
 
@@ -786,8 +788,9 @@ impl Store {
         .bind(&s.comment)
         .bind(&s.creator)
         .bind(now_millis())
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_all(&self.pool)
+        .await
+        .and_then(crate::first_row)?;
         Ok(id)
     }
 

@@ -75,8 +75,9 @@ impl Store {
             .bind(region_id)
             .bind(now)
             .bind(now)
-            .fetch_one(&self.pool)
+            .fetch_all(&self.pool)
             .await
+            .and_then(crate::first_row)
             .map_err(|e| StoreError::from_unique(e, catalog.entity(), name))?;
         record_from_row(&row)
     }

@@ -392,8 +392,9 @@ impl Store {
         .bind(expire_time)
         .bind(creator)
         .bind(now_millis())
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_all(&self.pool)
+        .await
+        .and_then(crate::first_row)?)
     }
 
     /// Spends a join token and gives the host at the agent's address an agent: the host

@@ -150,8 +150,9 @@ impl Store {
         .bind(&perms)
         .bind(now)
         .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_all(&self.pool)
+        .await
+        .and_then(crate::first_row)?;
         Ok(id)
     }
 
@@ -173,8 +174,9 @@ impl Store {
             .bind(serde_json::to_string(permissions).expect("strings serialize"))
             .bind(now)
             .bind(now)
-            .fetch_one(&self.pool)
+            .fetch_all(&self.pool)
             .await
+            .and_then(crate::first_row)
             .map_err(|e| StoreError::from_unique(e, "role", name))?
         };
         self.role(id).await
@@ -443,8 +445,9 @@ impl Store {
         .bind(access_key_id)
         .bind(sealed_secret)
         .bind(now_millis())
-        .fetch_one(&self.pool)
+        .fetch_all(&self.pool)
         .await
+        .and_then(crate::first_row)
         .map_err(|e| StoreError::from_unique(e, "access key", access_key_id))?;
         access_key_from_row(&row)
     }
@@ -521,4 +524,29 @@ impl Store {
 enum UserValue<'a> {
     Text(&'a str),
     Int(i64),
+}
+
+impl Store {
+    /// Records a signed request as seen until `expires_at` (ms); false when it was seen already.
+    pub async fn remember_signature(&self, digest: &str, expires_at: i64) -> Result<bool> {
+        let _w = self.writer().await;
+        let done = sqlx::query(&self.sql(
+            "INSERT INTO seen_signature (digest, expires_at) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING",
+        ))
+        .bind(digest)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Forgets signatures whose window has passed; answers how many.
+    pub async fn forget_expired_signatures(&self) -> Result<u64> {
+        let _w = self.writer().await;
+        let done = sqlx::query(&self.sql("DELETE FROM seen_signature WHERE expires_at < ?"))
+            .bind(now_millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
 }

@@ -48,6 +48,9 @@ pub use tasks::{
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// The database driver's error, as [`StoreError::Database`] carries it.
+pub use sqlx::Error as SqlxError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("metadb error: {0}")]
@@ -64,7 +67,26 @@ pub enum StoreError {
     UnsupportedUrl(String),
 }
 
+/// SQLite's default page size, which the metadb keeps.
+const SQLITE_PAGE_BYTES: u64 = 4096;
+
 impl StoreError {
+    /// Whether the metadb could not write for lack of space or an I/O error: SQLite's
+    /// SQLITE_FULL and SQLITE_IOERR (with their extended codes), PostgreSQL's classes 53
+    /// (insufficient resources) and 58 (system errors such as an I/O error). Nothing of the
+    /// failed write was kept, and the same write may succeed once space is freed.
+    pub fn is_out_of_storage(&self) -> bool {
+        let StoreError::Database(sqlx::Error::Database(db)) = self else {
+            return matches!(self, StoreError::Database(sqlx::Error::Io(_)));
+        };
+        let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+        match code.parse::<i64>() {
+            // SQLite: the primary code is the low byte of the extended one.
+            Ok(n) => matches!(n & 0xff, 13 | 10),
+            Err(_) => code.starts_with("53") || code.starts_with("58"),
+        }
+    }
+
     fn from_unique(err: sqlx::Error, entity: &'static str, key: &str) -> Self {
         match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::AlreadyExists {
@@ -97,6 +119,9 @@ pub struct StoreConfig {
     pub url: String,
     pub max_connections: u32,
     pub sqlite_sync: SqliteSync,
+    /// The largest the SQLite file may grow (`max_page_count`); a write past it fails as on
+    /// a full disk. `None`: as large as the disk allows.
+    pub sqlite_max_bytes: Option<u64>,
 }
 
 impl StoreConfig {
@@ -105,6 +130,7 @@ impl StoreConfig {
             url: format!("sqlite://{}", path.display()),
             max_connections: 4,
             sqlite_sync: SqliteSync::Normal,
+            sqlite_max_bytes: None,
         }
     }
 
@@ -113,6 +139,7 @@ impl StoreConfig {
             url: url.to_string(),
             max_connections: 10,
             sqlite_sync: SqliteSync::Normal,
+            sqlite_max_bytes: None,
         }
     }
 }
@@ -147,6 +174,9 @@ impl Store {
             SqliteSync::Normal => "NORMAL",
             SqliteSync::Full => "FULL",
         };
+        let max_pages = config
+            .sqlite_max_bytes
+            .map(|bytes| (bytes / SQLITE_PAGE_BYTES).max(16));
         let pool = AnyPoolOptions::new()
             .max_connections(config.max_connections.max(1))
             .acquire_timeout(Duration::from_secs(30))
@@ -158,8 +188,27 @@ impl Store {
                             .await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        if let Some(pages) = max_pages {
+                            conn.execute(format!("PRAGMA max_page_count = {pages}").as_str())
+                                .await?;
+                        }
                     }
                     Ok(())
+                })
+            })
+            .after_release(move |conn, _meta| {
+                Box::pin(async move {
+                    // A commit that failed (disk full, I/O error) can leave SQLite inside the
+                    // transaction while sqlx believes it ended, or the other way round; such
+                    // a connection would hold the write lock ("database is locked" for every
+                    // other writer) and swallow later writes into a transaction that never
+                    // commits. Only a connection that can start a transaction afresh goes
+                    // back to the pool; any other is closed and replaced.
+                    if dialect != Dialect::Sqlite {
+                        return Ok(true);
+                    }
+                    let clean = conn.execute("BEGIN; ROLLBACK").await.is_ok();
+                    Ok(clean && !sqlx::Connection::is_in_transaction(conn))
                 })
             })
             .connect_with(options)
@@ -283,6 +332,14 @@ pub fn redact_url(url: &str) -> String {
 /// Milliseconds since the epoch, as the metadb stores times.
 pub fn now_millis() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+/// The first row of a write that returns rows (`INSERT ... RETURNING`), which is fetched
+/// whole: SQLite commits an autocommit statement when it is stepped past its last row, and
+/// a statement stopped at its first row loses the error of that commit (a full disk) while
+/// its caller goes on as if it had been written.
+pub(crate) fn first_row<T>(rows: Vec<T>) -> std::result::Result<T, sqlx::Error> {
+    rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)
 }
 
 pub(crate) fn flag(value: bool) -> i64 {

@@ -58,7 +58,8 @@ suite!(
     migrations_are_idempotent,
     task_events_follow_every_change,
     metrics_are_stored_once_and_rolled_up,
-    alarms_open_once_resolve_once_and_notifications_are_claimed_once
+    alarms_open_once_resolve_once_and_notifications_are_claimed_once,
+    signatures_are_taken_once_until_they_expire
 );
 
 fn step(name: &str, upstreams: &[usize]) -> NewSubtask {
@@ -919,4 +920,15 @@ async fn alarms_open_once_resolve_once_and_notifications_are_claimed_once(store:
     );
     store.delete_alarm_rule(rule_id).await.unwrap();
     assert!(store.alarm(id).await.is_err(), "events go with their rule");
+}
+
+/// A signed request is remembered once, by whichever server sees it first, until it expires.
+async fn signatures_are_taken_once_until_they_expire(store: Store) {
+    let now = ocp_store::now_millis();
+    assert!(store.remember_signature("a", now + 60_000).await.unwrap());
+    assert!(!store.remember_signature("a", now + 60_000).await.unwrap());
+    assert!(store.remember_signature("old", now - 1).await.unwrap());
+    assert_eq!(store.forget_expired_signatures().await.unwrap(), 1);
+    assert!(!store.remember_signature("a", now + 60_000).await.unwrap());
+    assert!(store.remember_signature("old", now + 60_000).await.unwrap());
 }
