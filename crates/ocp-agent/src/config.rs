@@ -47,10 +47,14 @@ pub struct AgentConfig {
     pub heartbeat: Duration,
     pub monitor_interval: Duration,
     pub prometheus_listen: Option<SocketAddr>,
+    /// When this agent started (ms): calls signed before are refused, since the nonces
+    /// seen by an earlier run are forgotten.
+    pub started_ms: i64,
 }
 
 impl RunArgs {
     pub fn resolve(self) -> anyhow::Result<AgentConfig> {
+        let started_ms = crate::server_link::now_ms();
         let advertise_ip = match self.advertise_ip {
             Some(ip) => ip,
             None if self.listen.ip().is_unspecified() => {
@@ -61,6 +65,10 @@ impl RunArgs {
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("creating {}", self.data_dir.display()))?;
         let data_dir = self.data_dir.canonicalize()?;
+        // Its credentials, pidfiles and logs are the agent's alone.
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("restricting {}", data_dir.display()))?;
         for sub in ["run", "log", "procs"] {
             std::fs::create_dir_all(data_dir.join(sub))?;
         }
@@ -73,6 +81,7 @@ impl RunArgs {
             heartbeat: Duration::from_millis(self.heartbeat_ms.max(100)),
             monitor_interval: Duration::from_millis(self.monitor_ms.max(100)),
             prometheus_listen: self.prometheus_listen,
+            started_ms,
         })
     }
 }
@@ -160,6 +169,8 @@ pub fn init_logging(file: &Path) -> anyhow::Result<()> {
         .open(file)
         .with_context(|| format!("opening {}", file.display()))?;
     tracing_subscriber::fmt()
+        // A log that cannot be written (a full disk) must not take a request with it.
+        .log_internal_errors(false)
         .with_env_filter(filter())
         .with_ansi(false)
         .with_writer(std::sync::Mutex::new(file))
@@ -170,6 +181,8 @@ pub fn init_logging(file: &Path) -> anyhow::Result<()> {
 /// Logs to stderr, which the supervisor sends to the worker's log file.
 pub fn init_logging_stderr() {
     tracing_subscriber::fmt()
+        // A log that cannot be written (a full disk) must not take a request with it.
+        .log_internal_errors(false)
         .with_env_filter(filter())
         .with_ansi(false)
         .with_writer(std::io::stderr)

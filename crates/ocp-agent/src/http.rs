@@ -19,14 +19,19 @@ use crate::config::{self, Credentials};
 use crate::server_link::now_ms;
 use crate::supervisor::Supervisor;
 
-/// Bodies larger than this are refused before they are hashed.
-const MAX_BODY: usize = 16 * 1024 * 1024;
+/// The largest body a call may carry: every call from the server is a small control call
+/// (packages travel the other way, pulled by the agent as a stream). Larger ones are
+/// refused before a byte of them is read.
+const MAX_BODY: usize = 1024 * 1024;
+/// Calls served at once; more are answered 503 at once.
+const MAX_CONCURRENT: usize = 64;
 
 #[derive(Clone)]
 struct Shared {
     supervisor: Supervisor,
     credentials: Arc<Credentials>,
     replays: Arc<ReplayGuard>,
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
@@ -34,10 +39,13 @@ fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
 }
 
 pub fn router(supervisor: Supervisor, credentials: Credentials) -> Router {
+    let started_ms = supervisor.config.started_ms;
     let shared = Shared {
         supervisor,
         credentials: Arc::new(credentials),
-        replays: Arc::new(ReplayGuard::new()),
+        // Nonces seen before a restart are forgotten: take nothing signed before this start.
+        replays: Arc::new(ReplayGuard::since(started_ms)),
+        slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT)),
     };
     Router::new()
         .route("/v1/status", get(status))
@@ -49,32 +57,57 @@ pub fn router(supervisor: Supervisor, credentials: Credentials) -> Router {
         .with_state(shared)
 }
 
-/// Checks the signature, the clock window and the nonce before anything else runs.
+/// Checks the signature headers, the clock window and the nonce before a byte of the body is
+/// read, then the signature over the body, before anything else runs.
 async fn verify(State(shared): State<Shared>, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => return refuse(StatusCode::PAYLOAD_TOO_LARGE, "body too large"),
+    let Ok(_slot) = shared.slots.clone().try_acquire_owned() else {
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, "too many calls at once");
     };
-    let signed = SignedRequest::parse(|name| parts.headers.get(name)?.to_str().ok());
+    let (parts, body) = request.into_parts();
     let path = parts
         .uri
         .path_and_query()
         .map(|p| p.as_str())
-        .unwrap_or("/");
-    let checked = signed.and_then(|s| {
+        .unwrap_or("/")
+        .to_string();
+    let signed = SignedRequest::parse(|name| parts.headers.get(name)?.to_str().ok());
+    let headers_ok = signed.and_then(|s| {
         if s.host_id != shared.credentials.host_id {
             return Err(ocp_api::agent::SignatureError::Mismatch);
         }
-        s.verify(
-            &shared.credentials.secret,
-            parts.method.as_str(),
-            path,
-            &bytes,
-            now_ms(),
-            &shared.replays,
-        )
+        s.check_time(now_ms(), shared.replays.not_before_ms())?;
+        if shared.replays.seen(s.host_id, s.nonce) {
+            return Err(ocp_api::agent::SignatureError::Replayed);
+        }
+        Ok(s)
     });
+    let signed = match headers_ok {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(path, "refused a call: {e}");
+            return refuse(StatusCode::UNAUTHORIZED, e.to_string());
+        }
+    };
+    let declared = parts
+        .headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY) {
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "body too large");
+    }
+    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => return refuse(StatusCode::PAYLOAD_TOO_LARGE, "body too large"),
+    };
+    let checked = signed.verify(
+        &shared.credentials.secret,
+        parts.method.as_str(),
+        &path,
+        &bytes,
+        now_ms(),
+        &shared.replays,
+    );
     if let Err(e) = checked {
         tracing::warn!(path, "refused a call: {e}");
         return refuse(StatusCode::UNAUTHORIZED, e.to_string());

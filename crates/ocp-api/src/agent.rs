@@ -114,6 +114,9 @@ pub enum SignatureError {
     Missing(&'static str),
     Malformed(&'static str),
     Expired,
+    /// Signed before the receiver started: a receiver that restarted forgot the nonces it
+    /// had seen, so it takes nothing from before its own start.
+    BeforeStart,
     Replayed,
     Mismatch,
 }
@@ -128,6 +131,7 @@ impl std::fmt::Display for SignatureError {
                 "the request timestamp is more than {} s from the receiver's clock",
                 MAX_SKEW_MS / 1000
             ),
+            Self::BeforeStart => write!(f, "the request was signed before the receiver started"),
             Self::Replayed => write!(f, "the request was seen before"),
             Self::Mismatch => write!(f, "the signature does not match"),
         }
@@ -167,19 +171,26 @@ impl<'a> SignedRequest<'a> {
         })
     }
 
-    /// Checks the clock window and the signature (constant time), then records the nonce.
-    pub fn verify(
+    /// Checks the clock window: within [`MAX_SKEW_MS`] of `now_ms`, and not before
+    /// `not_before_ms` (the receiver's start). Cheap, so it runs before a body is read.
+    pub fn check_time(&self, now_ms: i64, not_before_ms: i64) -> Result<(), SignatureError> {
+        if (now_ms - self.timestamp_ms).abs() > MAX_SKEW_MS {
+            return Err(SignatureError::Expired);
+        }
+        if self.timestamp_ms < not_before_ms {
+            return Err(SignatureError::BeforeStart);
+        }
+        Ok(())
+    }
+
+    /// Checks the signature over the request and its body (constant time).
+    pub fn check_mac(
         &self,
         secret: &str,
         method: &str,
         path_and_query: &str,
         body: &[u8],
-        now_ms: i64,
-        replays: &ReplayGuard,
     ) -> Result<(), SignatureError> {
-        if (now_ms - self.timestamp_ms).abs() > MAX_SKEW_MS {
-            return Err(SignatureError::Expired);
-        }
         let given = hex::decode(self.signature).map_err(|_| SignatureError::Mismatch)?;
         let mac = mac(
             secret,
@@ -190,7 +201,31 @@ impl<'a> SignedRequest<'a> {
             body,
         );
         mac.verify_slice(&given)
-            .map_err(|_| SignatureError::Mismatch)?;
+            .map_err(|_| SignatureError::Mismatch)
+    }
+
+    /// What identifies this request among all signed ones, for a shared record of those seen.
+    pub fn replay_key(&self) -> String {
+        format!("agent\n{}\n{}", self.host_id, self.nonce)
+    }
+
+    /// How long a record of this request must be kept: past that it is refused as expired.
+    pub fn replay_expiry_ms(&self) -> i64 {
+        self.timestamp_ms + MAX_SKEW_MS + 1000
+    }
+
+    /// Checks the clock window, the signature, then records the nonce.
+    pub fn verify(
+        &self,
+        secret: &str,
+        method: &str,
+        path_and_query: &str,
+        body: &[u8],
+        now_ms: i64,
+        replays: &ReplayGuard,
+    ) -> Result<(), SignatureError> {
+        self.check_time(now_ms, replays.not_before_ms)?;
+        self.check_mac(secret, method, path_and_query, body)?;
         replays.check(self.host_id, self.nonce, now_ms)
     }
 }
@@ -200,6 +235,8 @@ impl<'a> SignedRequest<'a> {
 #[derive(Debug, Default)]
 pub struct ReplayGuard {
     inner: Mutex<ReplayState>,
+    /// Requests signed before this (the receiver's start) are refused.
+    not_before_ms: i64,
 }
 
 #[derive(Debug, Default)]
@@ -210,8 +247,23 @@ struct ReplayState {
 }
 
 impl ReplayGuard {
-    pub fn new() -> Self {
-        Self::default()
+    /// A guard that takes no request signed before `not_before_ms`: its owner's start, since
+    /// the nonces seen before it are forgotten.
+    pub fn since(not_before_ms: i64) -> Self {
+        Self {
+            not_before_ms,
+            ..Self::default()
+        }
+    }
+
+    pub fn not_before_ms(&self) -> i64 {
+        self.not_before_ms
+    }
+
+    /// Whether a nonce was seen already (without recording it).
+    pub fn seen(&self, host_id: i64, nonce: &str) -> bool {
+        let state = self.inner.lock().expect("replay guard lock");
+        state.seen.contains(&(host_id, nonce.to_string()))
     }
 
     fn check(&self, host_id: i64, nonce: &str, now_ms: i64) -> Result<(), SignatureError> {
@@ -371,6 +423,26 @@ pub struct AdoptProcess {
     pub port: u16,
 }
 
+/// Whether an environment variable carries one of the platform's secrets (`OCP_ADMIN_PASSWORD`,
+/// `OCP_MASTER_KEY`, `OCP_AGENT_JOIN_TOKEN`, a metadb URL with its password, ...). The server
+/// and the agent read such variables once at start and then drop them, so that no process
+/// they start (agent workers, database servers, alert scripts) inherits one.
+pub fn is_secret_env(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    upper.starts_with("OCP_")
+        && ["PASSWORD", "TOKEN", "KEY", "SECRET", "METADB"]
+            .iter()
+            .any(|word| upper.contains(word))
+}
+
+/// The names of the secret variables in this process's environment.
+pub fn secret_env_names() -> Vec<String> {
+    std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| is_secret_env(name))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,7 +468,7 @@ mod tests {
 
     #[test]
     fn accepts_once_and_refuses_replays_tampering_and_old_clocks() {
-        let guard = ReplayGuard::new();
+        let guard = ReplayGuard::default();
         let now = 1_700_000_000_000;
         let headers = signed(now, "n1");
         assert_eq!(check(&headers, b"{}", now + 10, &guard), Ok(()));
@@ -412,5 +484,21 @@ mod tests {
             check(&signed(now, "n3"), b"{}", now + MAX_SKEW_MS + 1, &guard),
             Err(SignatureError::Expired)
         );
+    }
+
+    #[test]
+    fn secret_variables() {
+        for name in [
+            "OCP_ADMIN_PASSWORD",
+            "OCP_MASTER_KEY",
+            "OCP_AGENT_JOIN_TOKEN",
+            "OCP_METADB",
+            "ocp_password",
+        ] {
+            assert!(is_secret_env(name), "{name}");
+        }
+        for name in ["OCP_LOG", "OCP_LISTEN", "PATH", "MY_PASSWORD"] {
+            assert!(!is_secret_env(name), "{name}");
+        }
     }
 }

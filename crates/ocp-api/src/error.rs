@@ -47,6 +47,12 @@ pub enum ErrorCode {
     ObRefused,
     /// The managed database does not accept connections.
     ObUnreachable,
+    /// The metadb cannot write (a full disk, an I/O error): nothing was changed.
+    InsufficientStorage,
+    /// The request's body is larger than the route takes.
+    PayloadTooLarge,
+    /// The request line or headers are larger than the server reads.
+    RequestTooLarge,
     TaskNotExists,
     TaskStateInvalid,
     TaskProhibitRollback,
@@ -69,6 +75,9 @@ impl ErrorCode {
             Self::UnsupportedByServerKind => 10011,
             Self::ObRefused => 10012,
             Self::ObUnreachable => 10013,
+            Self::InsufficientStorage => 10014,
+            Self::PayloadTooLarge => 10015,
+            Self::RequestTooLarge => 10016,
             Self::TaskNotExists => 20000,
             Self::TaskStateInvalid => 20003,
             Self::TaskProhibitRollback => 20004,
@@ -89,6 +98,9 @@ impl ErrorCode {
             Self::AgentUnavailable | Self::ObUnreachable => 503,
             Self::UnsupportedByServerKind | Self::ObRefused => 400,
             Self::TaskStateInvalid | Self::TaskProhibitRollback => 400,
+            Self::InsufficientStorage => 507,
+            Self::PayloadTooLarge => 413,
+            Self::RequestTooLarge => 431,
         }
     }
 
@@ -108,6 +120,9 @@ impl ErrorCode {
             Self::UnsupportedByServerKind,
             Self::ObRefused,
             Self::ObUnreachable,
+            Self::InsufficientStorage,
+            Self::PayloadTooLarge,
+            Self::RequestTooLarge,
             Self::TaskNotExists,
             Self::TaskStateInvalid,
             Self::TaskProhibitRollback,

@@ -40,7 +40,12 @@ pub async fn crossing_to_webhook(rounds: usize) -> anyhow::Result<()> {
     // Agents sample at their default interval here, not the tests' one second.
     std::env::set_var("OCP_TEST_MONITOR_MS", INTERVAL.as_millis().to_string());
     let mut options = ServerOptions::default();
-    options.extra_args.extend(["--log".into(), "warn".into()]);
+    options.extra_args.extend([
+        "--log".into(),
+        "warn".into(),
+        "--alarm-http-allow".into(),
+        "127.0.0.1".into(),
+    ]);
     let sandbox = Sandbox::start(options, 1, 10_000).await;
     std::env::remove_var("OCP_TEST_MONITOR_MS");
     let sandbox = sandbox?;

@@ -6,12 +6,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::HeaderMap;
-use ocp_api::agent::{signed_headers, AgentReport, ReplayGuard, SignedRequest};
+use ocp_api::agent::{signed_headers, AgentReport, SignatureError, SignedRequest};
 use ocp_api::ErrorCode;
 use ocp_store::Store;
 use rand::Rng;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use sha2::Digest as _;
 
 use crate::auth::Authenticator;
 use crate::http::Failure;
@@ -22,7 +23,8 @@ pub struct AgentClient {
     store: Store,
     auth: Arc<Authenticator>,
     http: reqwest::Client,
-    replays: Arc<ReplayGuard>,
+    /// When this server started: agents' calls signed before are refused.
+    started_ms: i64,
     /// Unsealed secrets by host id: opening one costs a metadb read and a decryption.
     secrets: Arc<Mutex<HashMap<i64, String>>>,
 }
@@ -48,7 +50,7 @@ impl AgentClient {
                 .connect_timeout(Duration::from_secs(5))
                 .build()
                 .expect("HTTP client"),
-            replays: Arc::new(ReplayGuard::new()),
+            started_ms: now_ms(),
             secrets: Arc::default(),
         }
     }
@@ -171,8 +173,19 @@ impl AgentClient {
             Err(_) => return Err(refused(&"unknown host")),
         };
         signed
-            .verify(&secret, method, path, body, now_ms(), &self.replays)
+            .check_time(now_ms(), self.started_ms)
+            .and_then(|()| signed.check_mac(&secret, method, path, body))
             .map_err(|e| refused(&e))?;
+        // Nonces are kept in the metadb, so that neither a restart nor another server sharing
+        // it takes the same call twice.
+        let digest = hex::encode(sha2::Sha256::digest(signed.replay_key().as_bytes()));
+        if !self
+            .store
+            .remember_signature(&digest, signed.replay_expiry_ms())
+            .await?
+        {
+            return Err(refused(&SignatureError::Replayed));
+        }
         Ok(signed.host_id)
     }
 }

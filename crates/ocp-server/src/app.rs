@@ -36,6 +36,8 @@ pub struct AppState {
     pub build_time: Timestamp,
     /// Metrics that just arrived, for the alert engine.
     pub fresh: crate::alarm::Fresh,
+    /// What alert channels may reach and run as.
+    pub channel_policy: Arc<crate::alarm::outbound::ChannelPolicy>,
 }
 
 impl AppState {
@@ -103,7 +105,8 @@ fn api_router(test_tasks: bool) -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of the production routes.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, doc) = api_router(false).split_for_parts();
+    let (_, mut doc) = api_router(false).split_for_parts();
+    utoipa::Modify::modify(&crate::openapi::Enveloped, &mut doc);
     doc
 }
 
@@ -115,6 +118,7 @@ pub struct Server {
     engine: Engine,
     ob: ObAccess,
     fresh: crate::alarm::Fresh,
+    channel_policy: Arc<crate::alarm::outbound::ChannelPolicy>,
     config: Config,
     _lock: std::fs::File,
 }
@@ -123,6 +127,7 @@ impl Server {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+        restrict(&config.data_dir, 0o700)?;
         let lock = lock_data_dir(&config.data_dir)?;
         let node_id = read_or_create(&config.data_dir.join("node-id"), || {
             uuid::Uuid::new_v4().to_string()
@@ -136,6 +141,16 @@ impl Server {
                 ocp_store::redact_url(&store_config.url)
             )
         })?;
+
+        if config.metadb.is_none() {
+            // Files from before the server set its umask may still be readable by others.
+            for suffix in ["", "-wal", "-shm"] {
+                let path = config.data_dir.join(format!("metadb.sqlite{suffix}"));
+                if path.exists() {
+                    restrict(&path, 0o600)?;
+                }
+            }
+        }
 
         let listener = TcpListener::bind(config.listen)
             .await
@@ -167,9 +182,18 @@ impl Server {
         engine_config.poll_interval = config.task_poll;
         engine_config.max_parallel = config.max_parallel_subtasks;
         let engine = Engine::new(store.clone(), registry, engine_config);
-        seed_identity(&store, &config).await?;
+        seed_identity(&store, &auth, &config).await?;
 
         let fresh = crate::alarm::Fresh::default();
+        let mut channel_policy = config.channel_policy.clone();
+        channel_policy.own.push(local.ip());
+        if let Some(ip) = address
+            .rsplit_once(':')
+            .and_then(|(host, _)| host.trim_matches(['[', ']']).parse().ok())
+        {
+            channel_policy.own.push(ip);
+        }
+        let channel_policy = Arc::new(channel_policy);
         let state = AppState {
             store: store.clone(),
             engine: engine.clone(),
@@ -180,6 +204,7 @@ impl Server {
             address: address.clone(),
             build_time: Timestamp::now(),
             fresh: fresh.clone(),
+            channel_policy: channel_policy.clone(),
         };
         let (api, _) = api_router(config.enable_test_tasks).split_for_parts();
         let openapi = openapi_document();
@@ -208,6 +233,7 @@ impl Server {
             ob,
             config,
             fresh,
+            channel_policy,
             _lock: lock,
         })
     }
@@ -247,8 +273,16 @@ impl Server {
             }
             .run(std::time::Duration::from_millis(500)),
         );
-        let delivery =
-            tokio::spawn(crate::alarm::Outbox::new(self.store.clone(), outbox, base_url).run());
+        let delivery = tokio::spawn(
+            crate::alarm::Outbox::new(
+                self.store.clone(),
+                outbox,
+                base_url,
+                (*self.channel_policy).clone(),
+            )
+            .run(),
+        );
+        let signatures = tokio::spawn(forget_expired_signatures(self.store.clone()));
         let mut local_agent = match self.config.local_agent {
             Some(listen) => Some(
                 crate::local_agent::start(&self.store, &self.config.data_dir, listen, local)
@@ -277,14 +311,43 @@ impl Server {
         rollup.abort();
         alarms.abort();
         delivery.abort();
+        signatures.abort();
         handle.shutdown().await;
         self.store.close().await;
         Ok(())
     }
 }
 
+/// Sets a file's or directory's mode (the data directory and the metadb are the server's alone).
+fn restrict(path: &Path, mode: u32) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("restricting {} to {mode:o}", path.display()))
+}
+
+/// Every minute, forgets the signed requests whose acceptance window has passed.
+async fn forget_expired_signatures(store: Store) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        if let Err(e) = store.forget_expired_signatures().await {
+            tracing::warn!("forgetting expired signatures: {e}");
+        }
+    }
+}
+
+/// The path and query as the client sent them, before any rewriting: what it signed.
+#[derive(Clone, Debug)]
+pub struct SentPath(pub String);
+
 /// `/compute/...` is served as `/api/v2/compute/...`.
 fn alias_compute_paths(mut request: axum::extract::Request) -> axum::extract::Request {
+    let sent = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    request.extensions_mut().insert(SentPath(sent));
     if request.uri().path().starts_with("/compute/") {
         let rewritten = format!(
             "/api/v2{}",
@@ -321,6 +384,7 @@ fn store_config(config: &Config) -> StoreConfig {
         None => {
             let mut c = StoreConfig::sqlite_file(&config.data_dir.join("metadb.sqlite"));
             c.sqlite_sync = config.sqlite_sync;
+            c.sqlite_max_bytes = config.sqlite_max_size_mb.map(|mb| mb * 1024 * 1024);
             c
         }
     }
@@ -396,7 +460,7 @@ fn master_key(config: &Config) -> anyhow::Result<[u8; 32]> {
 }
 
 /// Creates the built-in roles and, on first start, the `admin` user.
-async fn seed_identity(store: &Store, config: &Config) -> anyhow::Result<()> {
+async fn seed_identity(store: &Store, auth: &Authenticator, config: &Config) -> anyhow::Result<()> {
     let mut admin_role = None;
     for (name, description, patterns) in BUILTIN_ROLES {
         let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
@@ -421,7 +485,8 @@ async fn seed_identity(store: &Store, config: &Config) -> anyhow::Result<()> {
             (format!("{p}-Aa1"), true)
         }
     };
-    let hash = Authenticator::hash_password(&password)
+    let hash = auth
+        .hash_password(&password)
         .await
         .map_err(|f| anyhow::anyhow!(f.message))?;
     store

@@ -8,10 +8,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::Argon2;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue};
 use axum::middleware::Next;
@@ -23,7 +19,7 @@ use hmac::{Hmac, Mac};
 use ocp_api::ErrorCode;
 use ocp_store::{Store, UserRecord};
 use rand::RngCore;
-use sha2::Sha256;
+use sha2::{Digest as _, Sha256};
 
 use crate::http::Failure;
 
@@ -212,6 +208,8 @@ pub struct Caller {
     pub user_id: i64,
     pub username: String,
     pub permissions: Arc<Vec<String>>,
+    /// The roles the permissions come from.
+    pub role_ids: Vec<i64>,
     /// The user's own throttle `(limit, window_seconds)`, if any.
     pub rate_limit: Option<(u32, u32)>,
 }
@@ -269,6 +267,9 @@ pub mod perm {
         AlarmCreate = "ALARM:*:CREATE";
         AlarmUpdate = "ALARM:*:UPDATE";
         AlarmDelete = "ALARM:*:DELETE";
+        // Platform-wide settings and what runs on the server itself (SCRIPT alert channels):
+        // only ADMIN holds it among the built-in roles.
+        SystemUpdate = "SYSTEM:*:UPDATE";
     }
 
     /// Any authenticated caller (a user's own profile, the application info).
@@ -302,7 +303,10 @@ impl<P: Permission, S: Send + Sync> FromRequestParts<S> for Authz<P> {
 
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
+    /// Failed logins per account, and per address, before it is locked out.
     pub max_failed_logins: u32,
+    /// Password hashes computed at once; more logins wait for a slot.
+    pub max_concurrent_hashes: usize,
     pub lockout: Duration,
     /// Requests per window for users without a limit of their own; `None` for no limit.
     pub default_rate_limit: Option<(u32, u32)>,
@@ -315,6 +319,10 @@ impl Default for AuthConfig {
     fn default() -> Self {
         Self {
             max_failed_logins: 20,
+            max_concurrent_hashes: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+                .max(2),
             lockout: Duration::from_secs(30 * 60),
             default_rate_limit: None,
             rate_limit_enabled: true,
@@ -328,6 +336,22 @@ struct CachedLogin {
     generation: u64,
     expires: Instant,
 }
+
+/// What failed logins are counted against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum AttemptKey {
+    Account(String),
+    Address(IpAddr),
+}
+
+struct Counter {
+    /// Failures, and attempts still being checked, since `since`.
+    failures: u32,
+    since: Instant,
+}
+
+/// Counters kept before the expired ones are swept.
+const MAX_TRACKED_ATTEMPTS: usize = 100_000;
 
 struct Window {
     start: Instant,
@@ -344,7 +368,8 @@ pub struct Authenticator {
     cache_key: [u8; 32],
     generation: AtomicU64,
     logins: Mutex<HashMap<[u8; 32], CachedLogin>>,
-    failures: Mutex<HashMap<IpAddr, (u32, Option<Instant>)>>,
+    attempts: Mutex<HashMap<AttemptKey, Counter>>,
+    hashers: crate::password::Hashers,
     windows: Mutex<HashMap<i64, Window>>,
 }
 
@@ -355,6 +380,7 @@ const LOGIN_CACHE_TTL: Duration = Duration::from_secs(300);
 
 impl Authenticator {
     pub fn new(store: Store, config: AuthConfig, master_key: [u8; 32]) -> Self {
+        let slots = config.max_concurrent_hashes.max(1);
         let mut cache_key = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut cache_key);
         Self {
@@ -364,7 +390,8 @@ impl Authenticator {
             cache_key,
             generation: AtomicU64::new(0),
             logins: Mutex::new(HashMap::new()),
-            failures: Mutex::new(HashMap::new()),
+            attempts: Mutex::new(HashMap::new()),
+            hashers: crate::password::Hashers::new(slots),
             windows: Mutex::new(HashMap::new()),
         }
     }
@@ -373,34 +400,6 @@ impl Authenticator {
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.logins.lock().expect("logins lock").clear();
-    }
-
-    pub async fn hash_password(password: &str) -> Result<String, Failure> {
-        let password = password.to_string();
-        tokio::task::spawn_blocking(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            Argon2::default()
-                .hash_password(password.as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(|e| Failure::internal(format!("hashing a password: {e}")))
-        })
-        .await
-        .map_err(Failure::internal)?
-    }
-
-    pub async fn verify_password(password: &str, hash: &str) -> bool {
-        let (password, hash) = (password.to_string(), hash.to_string());
-        tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash)
-                .map(|parsed| {
-                    Argon2::default()
-                        .verify_password(password.as_bytes(), &parsed)
-                        .is_ok()
-                })
-                .unwrap_or(false)
-        })
-        .await
-        .unwrap_or(false)
     }
 
     async fn caller_for(&self, user: &UserRecord) -> Result<Caller, Failure> {
@@ -414,6 +413,7 @@ impl Authenticator {
             user_id: user.id,
             username: user.username.clone(),
             permissions: Arc::new(permissions),
+            role_ids: user.role_ids.clone(),
             rate_limit: user.rate_limit,
         })
     }
@@ -426,31 +426,80 @@ impl Authenticator {
         mac.finalize().into_bytes().into()
     }
 
-    fn check_lockout(&self, ip: IpAddr) -> Result<(), Failure> {
-        let failures = self.failures.lock().expect("failures lock");
-        if let Some((_, Some(until))) = failures.get(&ip) {
-            if Instant::now() < *until {
-                let minutes = (until.duration_since(Instant::now()).as_secs() / 60) + 1;
+    /// Counts a login attempt against the account and the address before any password is
+    /// hashed, or refuses it when either has had its fill of failures (attempts still being
+    /// checked count). The attempt stays counted as a failure unless
+    /// [`Self::take_back_attempt`] takes it back.
+    fn begin_attempt(&self, ip: IpAddr, account: &str) -> Result<(), Failure> {
+        let mut attempts = self.attempts.lock().expect("attempts lock");
+        let now = Instant::now();
+        let lockout = self.config.lockout;
+        let keys = [
+            AttemptKey::Account(account.to_ascii_lowercase()),
+            AttemptKey::Address(ip),
+        ];
+        for key in &keys {
+            let Some(counter) = attempts.get_mut(key) else {
+                continue;
+            };
+            // A count starts over once its window has passed (and so does a lockout).
+            if now.duration_since(counter.since) >= lockout {
+                *counter = Counter {
+                    failures: 0,
+                    since: now,
+                };
+            }
+            if counter.failures >= self.config.max_failed_logins {
+                let left = lockout.saturating_sub(now.duration_since(counter.since));
+                let minutes = left.as_secs() / 60 + 1;
                 return Err(Failure::new(
                     ErrorCode::TooManyRequests,
-                    format!("too many failed logins from {ip}; try again in {minutes} minutes"),
+                    format!(
+                        "too many failed logins for user {account} or from {ip}; try again in {minutes} minutes"
+                    ),
                 ));
             }
+        }
+        for key in keys {
+            let counter = attempts.entry(key.clone()).or_insert(Counter {
+                failures: 0,
+                since: now,
+            });
+            counter.failures += 1;
+            if counter.failures == self.config.max_failed_logins {
+                tracing::warn!(?key, "locking out after repeated failed logins");
+            }
+        }
+        if attempts.len() > MAX_TRACKED_ATTEMPTS {
+            attempts.retain(|_, c| now.duration_since(c.since) < lockout);
         }
         Ok(())
     }
 
-    fn record_failure(&self, ip: IpAddr) {
-        let mut failures = self.failures.lock().expect("failures lock");
-        let entry = failures.entry(ip).or_insert((0, None));
-        if entry.1.is_some_and(|until| Instant::now() >= until) {
-            *entry = (0, None);
+    /// Takes back the attempt [`Self::begin_attempt`] counted: it was no guess (the password
+    /// was right, or it was never checked). A right password also clears its account's count,
+    /// unless the account is locked out by then; it never clears the address's.
+    fn take_back_attempt(&self, ip: IpAddr, account: &str, succeeded: bool) {
+        let mut attempts = self.attempts.lock().expect("attempts lock");
+        if let Some(c) = attempts.get_mut(&AttemptKey::Address(ip)) {
+            c.failures = c.failures.saturating_sub(1);
         }
-        entry.0 += 1;
-        if entry.0 >= self.config.max_failed_logins {
-            entry.1 = Some(Instant::now() + self.config.lockout);
-            tracing::warn!(%ip, attempts = entry.0, "locking out a client after repeated failed logins");
+        if let Some(c) = attempts.get_mut(&AttemptKey::Account(account.to_ascii_lowercase())) {
+            c.failures = c.failures.saturating_sub(1);
+            if succeeded && c.failures < self.config.max_failed_logins {
+                c.failures = 0;
+            }
         }
+    }
+
+    /// The argon2 PHC string of a new password.
+    pub async fn hash_password(&self, password: &str) -> Result<String, Failure> {
+        self.hashers.hash(password).await
+    }
+
+    /// Whether `password` matches `hash`.
+    pub async fn verify_password(&self, password: &str, hash: &str) -> Result<bool, Failure> {
+        self.hashers.verify(password, hash).await
     }
 
     /// Checks a user name and password.
@@ -460,33 +509,52 @@ impl Authenticator {
         username: &str,
         password: &str,
     ) -> Result<Caller, Failure> {
-        self.check_lockout(ip)?;
         let key = self.login_key(username, password);
         let generation = self.generation.load(Ordering::SeqCst);
-        if let Some(hit) = self.logins.lock().expect("logins lock").get(&key) {
-            if hit.generation == generation && hit.expires > Instant::now() {
-                return Ok(hit.caller.clone());
-            }
+        let cached = self
+            .logins
+            .lock()
+            .expect("logins lock")
+            .get(&key)
+            .filter(|hit| hit.generation == generation && hit.expires > Instant::now())
+            .map(|hit| hit.caller.clone());
+        self.begin_attempt(ip, username)?;
+        if let Some(caller) = cached {
+            self.take_back_attempt(ip, username, true);
+            return Ok(caller);
         }
         let refused = || Failure::new(ErrorCode::Unauthorized, "wrong user name or password");
-        let user = self.store.user_by_name(username).await?;
+        let user = match self.store.user_by_name(username).await {
+            Ok(user) => user,
+            Err(e) => {
+                self.take_back_attempt(ip, username, false);
+                return Err(e.into());
+            }
+        };
         let Some(user) = user else {
             // Spend the time a verification takes, so that unknown names are not revealed.
-            Self::verify_password(password, DUMMY_HASH).await;
-            self.record_failure(ip);
+            self.verify_password(password, crate::password::DUMMY_HASH)
+                .await?;
             return Err(refused());
         };
-        if !Self::verify_password(password, &user.password_hash).await {
-            self.record_failure(ip);
-            return Err(refused());
-        }
         if user.locked || !user.enabled {
+            // The same answer whatever the password: a locked account confirms none.
             return Err(Failure::new(
                 ErrorCode::Unauthorized,
                 format!("user {username} is locked"),
             ));
         }
-        self.failures.lock().expect("failures lock").remove(&ip);
+        let matched = match self.verify_password(password, &user.password_hash).await {
+            Ok(matched) => matched,
+            Err(busy) => {
+                self.take_back_attempt(ip, username, false);
+                return Err(busy);
+            }
+        };
+        if !matched {
+            return Err(refused());
+        }
+        self.take_back_attempt(ip, username, true);
         let caller = self.caller_for(&user).await?;
         if self.generation.load(Ordering::SeqCst) == generation {
             self.logins.lock().expect("logins lock").insert(
@@ -501,27 +569,44 @@ impl Authenticator {
         Ok(caller)
     }
 
-    /// Checks an access-key signature:
+    /// Checks an access-key signature (see README, "Access keys"):
     /// `Authorization: OCP-ACCESS-KEY-HMACSHA1 <AK>:<base64 HMAC-SHA1 of
-    /// METHOD\nContent-MD5\nContent-Type\nDate\nPATH>`, with `Date` within the window.
+    /// METHOD\nContent-MD5\nContent-Type\nDate\nPATH?QUERY>`, with `Date` within the
+    /// window and a `Content-MD5` whenever the request has a body. Each signature is
+    /// accepted once: the metadb remembers it until its `Date` leaves the window, so neither
+    /// a restart nor another server sharing the metadb takes it again.
     pub async fn access_key(
         &self,
         ip: IpAddr,
         credentials: &str,
         parts: &Parts,
     ) -> Result<Caller, Failure> {
-        self.check_lockout(ip)?;
-        let refused = |why: &str| {
-            Failure::new(
-                ErrorCode::Unauthorized,
-                format!("access key refused: {why}"),
-            )
-        };
+        let refused = access_key_refused;
         let (ak, signature) = credentials
             .trim()
             .split_once(':')
             .ok_or_else(|| refused("expected AK:signature"))?;
-        let header = |name: header::HeaderName| {
+        let account = format!("access key {ak}");
+        self.begin_attempt(ip, &account)?;
+        let outcome = self.check_access_key(ak, signature, parts).await;
+        match &outcome {
+            Ok(_) => self.take_back_attempt(ip, &account, true),
+            Err(failure) if failure.code != ErrorCode::Unauthorized => {
+                self.take_back_attempt(ip, &account, false)
+            }
+            Err(_) => {}
+        }
+        outcome
+    }
+
+    async fn check_access_key(
+        &self,
+        ak: &str,
+        signature: &str,
+        parts: &Parts,
+    ) -> Result<Caller, Failure> {
+        let refused = access_key_refused;
+        let header = |name: &str| {
             parts
                 .headers
                 .get(name)
@@ -529,42 +614,66 @@ impl Authenticator {
                 .unwrap_or("")
                 .to_string()
         };
-        let date = header(header::DATE);
+        let date = header("date");
         let sent = chrono::DateTime::parse_from_rfc2822(&date)
             .map_err(|_| refused("missing or malformed Date header"))?;
-        let skew = (chrono::Utc::now().timestamp() - sent.timestamp()).unsigned_abs();
-        if skew > self.config.signature_window.as_secs() {
+        let window = self.config.signature_window.as_millis() as i64;
+        let skew = (chrono::Utc::now().timestamp_millis() - sent.timestamp_millis()).abs();
+        if skew > window {
             return Err(refused("the Date header is too far from the server's time"));
         }
+        let content_md5 = header("content-md5");
+        if has_body(parts) && content_md5.is_empty() {
+            return Err(refused(
+                "a request with a body must send Content-MD5 (base64 MD5 of the body) and sign it",
+            ));
+        }
         let Some(key) = self.store.access_key(ak).await? else {
-            self.record_failure(ip);
             return Err(refused("unknown access key"));
         };
         if !key.enabled {
             return Err(refused("the access key is disabled"));
         }
         let secret = self.unseal(&key.sealed_secret)?;
-        let content_md5 = parts
-            .headers
-            .get("content-md5")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let string_to_sign = format!(
-            "{}\n{}\n{}\n{}\n{}",
+        let resource = match parts.extensions.get::<crate::app::SentPath>() {
+            Some(sent) => sent.0.as_str(),
+            None => parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/"),
+        };
+        let mut string_to_sign = format!(
+            "{}\n{content_md5}\n{}\n{date}\n{resource}",
             parts.method,
-            content_md5,
-            header(header::CONTENT_TYPE),
-            date,
-            parts.uri.path()
+            header("content-type"),
         );
+        // `Date` counts in seconds: a client sending the same request twice in one second
+        // tells them apart with a nonce, signed too.
+        let nonce = header(NONCE_HEADER);
+        if !nonce.is_empty() {
+            string_to_sign.push('\n');
+            string_to_sign.push_str(&nonce);
+        }
         let mut mac = <HmacSha1 as Mac>::new_from_slice(secret.as_bytes()).expect("any key length");
         mac.update(string_to_sign.as_bytes());
-        let expected = base64::engine::general_purpose::STANDARD
+        let given = base64::engine::general_purpose::STANDARD
             .decode(signature.trim())
             .unwrap_or_default();
-        if mac.verify_slice(&expected).is_err() {
-            self.record_failure(ip);
+        if mac.verify_slice(&given).is_err() {
             return Err(refused("signature mismatch"));
+        }
+        let digest = hex::encode(sha2::Sha256::digest(
+            format!("ak\n{ak}\n{}", signature.trim()).as_bytes(),
+        ));
+        if nonce.len() > 128 {
+            return Err(refused("X-OCP-Nonce is longer than 128 characters"));
+        }
+        let expires = sent.timestamp_millis() + window + 1000;
+        if !self.store.remember_signature(&digest, expires).await? {
+            return Err(refused(
+                "this signed request was used already; sign each request anew",
+            ));
         }
         let user = self.store.user(key.user_id).await?;
         if user.locked || !user.enabled {
@@ -668,9 +777,6 @@ enum Throttle {
     Refused(RateState),
 }
 
-/// A valid argon2 hash of a random string, verified against when the user does not exist.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$K2o4qCqfH9eXzwqHq0k7Sx0M7VbPpM0S1oJc8bG3YkE";
-
 /// Paths anyone may call.
 const PUBLIC_PATHS: &[&str] = &["/api/v2/time", "/api/v2/openapi.json"];
 const AGENT_PATHS: &str = "/api/v2/agents/";
@@ -715,11 +821,85 @@ pub async fn authenticate(
         }
     };
     parts.extensions.insert(caller);
+    let body = match parts
+        .headers
+        .get("content-md5")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(md5) if signed_with_access_key(&parts) => {
+            match base64::engine::general_purpose::STANDARD.decode(md5.trim()) {
+                Ok(expected) => md5_checked(body, expected),
+                Err(_) => {
+                    return Failure::new(
+                        ErrorCode::Unauthorized,
+                        "access key refused: Content-MD5 is not base64",
+                    )
+                    .into_response()
+                }
+            }
+        }
+        _ => body,
+    };
     let mut response = next.run(Request::from_parts(parts, body)).await;
     if let Some(state) = state {
         state.set_headers(response.headers_mut());
     }
     response
+}
+
+const ACCESS_KEY_SCHEME: &str = "OCP-ACCESS-KEY-HMACSHA1 ";
+
+fn access_key_refused(why: &str) -> Failure {
+    Failure::new(
+        ErrorCode::Unauthorized,
+        format!("access key refused: {why}"),
+    )
+}
+/// An access-key request's optional nonce, signed after the resource.
+const NONCE_HEADER: &str = "x-ocp-nonce";
+
+fn signed_with_access_key(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(ACCESS_KEY_SCHEME))
+}
+
+/// Whether a request carries a body (a length above zero, or one sent in chunks).
+fn has_body(parts: &Parts) -> bool {
+    let length = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    length.is_some_and(|n| n > 0) || parts.headers.contains_key(header::TRANSFER_ENCODING)
+}
+
+/// The body as it streams on to the handler, failing at its end when its MD5 is not the
+/// signed `Content-MD5`: whoever reads it (a JSON body, an upload) gets an error instead of
+/// the last bytes, so nothing is acted on.
+fn md5_checked(body: axum::body::Body, expected: Vec<u8>) -> axum::body::Body {
+    use futures::StreamExt as _;
+    use md5::Digest as _;
+    let hasher = Arc::new(Mutex::new(md5::Md5::new()));
+    let fed = hasher.clone();
+    let data = body.into_data_stream().map(move |chunk| {
+        if let Ok(bytes) = &chunk {
+            fed.lock().expect("md5 lock").update(bytes);
+        }
+        chunk.map_err(std::io::Error::other)
+    });
+    let end = futures::stream::once(async move {
+        let digest = hasher.lock().expect("md5 lock").clone().finalize();
+        (digest.as_slice() != expected.as_slice()).then(|| {
+            Err(std::io::Error::other(
+                "the body does not match its signed Content-MD5",
+            ))
+        })
+    })
+    .filter_map(|end| async move { end });
+    axum::body::Body::from_stream(data.chain(end))
 }
 
 async fn identify(auth: &Authenticator, ip: IpAddr, parts: &Parts) -> Result<Caller, Failure> {
@@ -744,7 +924,7 @@ async fn identify(auth: &Authenticator, ip: IpAddr, parts: &Parts) -> Result<Cal
             .ok_or_else(|| Failure::new(ErrorCode::Unauthorized, "malformed Basic credentials"))?;
         return auth.basic(ip, user, password).await;
     }
-    if let Some(credentials) = value.strip_prefix("OCP-ACCESS-KEY-HMACSHA1 ") {
+    if let Some(credentials) = value.strip_prefix(ACCESS_KEY_SCHEME) {
         return auth.access_key(ip, credentials, parts).await;
     }
     Err(Failure::new(
@@ -768,10 +948,5 @@ mod tests {
         assert!(valid_pattern("CLUSTER:*:TENANT:*:READ"));
         assert!(!valid_pattern("TASK"));
         assert!(!valid_pattern("TASK:*:RE AD"));
-    }
-
-    #[test]
-    fn dummy_hash_parses() {
-        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
     }
 }

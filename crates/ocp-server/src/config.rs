@@ -50,12 +50,28 @@ pub struct Args {
     /// Subtasks this server runs at once [default: 64].
     #[arg(long, env = "OCP_MAX_PARALLEL_SUBTASKS")]
     pub max_parallel_subtasks: Option<usize>,
-    /// Failed logins from one address before it is locked out [default: 20].
+    /// Failed logins for one account, and from one address, before it is locked out [default: 20].
     #[arg(long, env = "OCP_LOGIN_MAX_ATTEMPTS")]
     pub login_max_attempts: Option<u32>,
-    /// Minutes an address stays locked out [default: 30].
+    /// Minutes a locked-out account or address waits; failures older than this are forgotten [default: 30].
     #[arg(long, env = "OCP_LOGIN_LOCKOUT_MINUTES")]
     pub login_lockout_minutes: Option<u64>,
+    /// Password checks computed at once; further logins wait up to 5 s for a slot, then
+    /// answer 429 [default: the number of cores, at least 2].
+    #[arg(long, env = "OCP_LOGIN_MAX_HASHES")]
+    pub login_max_hashes: Option<usize>,
+    /// Addresses or networks (comma-separated, e.g. 127.0.0.1,10.0.0.0/8) that HTTP alert
+    /// channels may call although they are loopback, link-local, this platform's own or a
+    /// managed host's [default: none].
+    #[arg(long, env = "OCP_ALARM_HTTP_ALLOW")]
+    pub alarm_http_allow: Option<String>,
+    /// The user SCRIPT alert channels run as when the server runs as root [default: nobody].
+    #[arg(long, env = "OCP_SCRIPT_CHANNEL_USER")]
+    pub script_channel_user: Option<String>,
+    /// Largest size of the embedded metadb in MiB; writes past it answer 507 and change
+    /// nothing, as on a full disk [default: no limit but the disk's].
+    #[arg(long, env = "OCP_SQLITE_MAX_SIZE_MB")]
+    pub sqlite_max_size_mb: Option<u64>,
     /// Requests per user and window for users without their own limit, as LIMIT/SECONDS (e.g. 600/60) [default: none].
     #[arg(long, env = "OCP_RATE_LIMIT")]
     pub rate_limit: Option<String>,
@@ -103,6 +119,10 @@ struct FileConfig {
     max_parallel_subtasks: Option<usize>,
     login_max_attempts: Option<u32>,
     login_lockout_minutes: Option<u64>,
+    login_max_hashes: Option<usize>,
+    alarm_http_allow: Option<String>,
+    script_channel_user: Option<String>,
+    sqlite_max_size_mb: Option<u64>,
     rate_limit: Option<String>,
     log: Option<String>,
     enable_test_tasks: Option<bool>,
@@ -123,10 +143,12 @@ pub struct Config {
     pub admin_password: Option<String>,
     pub master_key: Option<String>,
     pub sqlite_sync: SqliteSync,
+    pub sqlite_max_size_mb: Option<u64>,
     pub task_lease: Duration,
     pub task_poll: Duration,
     pub max_parallel_subtasks: usize,
     pub auth: AuthConfig,
+    pub channel_policy: crate::alarm::outbound::ChannelPolicy,
     pub log: String,
     pub enable_test_tasks: bool,
     pub agent_heartbeat_timeout: Duration,
@@ -164,6 +186,11 @@ impl Config {
             }
         };
         let defaults = AuthConfig::default();
+        let allow = match args.alarm_http_allow.or(file.alarm_http_allow) {
+            None => Vec::new(),
+            Some(text) => crate::alarm::outbound::parse_allow_list(&text)
+                .map_err(|e| anyhow::anyhow!("alarm_http_allow: {e}"))?,
+        };
         Ok(Self {
             listen: args
                 .listen
@@ -178,6 +205,7 @@ impl Config {
             admin_password: args.admin_password.or(file.admin_password),
             master_key: args.master_key.or(file.master_key),
             sqlite_sync,
+            sqlite_max_size_mb: args.sqlite_max_size_mb.or(file.sqlite_max_size_mb),
             task_lease: Duration::from_millis(
                 args.task_lease_ms
                     .or(file.task_lease_ms)
@@ -205,8 +233,21 @@ impl Config {
                     .or(file.login_lockout_minutes)
                     .map(|m| Duration::from_secs(m * 60))
                     .unwrap_or(defaults.lockout),
+                max_concurrent_hashes: args
+                    .login_max_hashes
+                    .or(file.login_max_hashes)
+                    .unwrap_or(defaults.max_concurrent_hashes)
+                    .max(1),
                 default_rate_limit: rate_limit,
                 ..defaults
+            },
+            channel_policy: crate::alarm::outbound::ChannelPolicy {
+                allow,
+                own: Vec::new(),
+                script_user: args
+                    .script_channel_user
+                    .or(file.script_channel_user)
+                    .unwrap_or_else(|| "nobody".into()),
             },
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
             enable_test_tasks: args.enable_test_tasks || file.enable_test_tasks.unwrap_or(false),

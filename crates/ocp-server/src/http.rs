@@ -79,9 +79,26 @@ impl From<ocp_store::StoreError> for Failure {
                 ErrorCode::AlreadyExists,
                 format!("{entity} {key} already exists"),
             ),
+            StoreError::Database(sqlx_error) if is_foreign_key_violation(&sqlx_error) => {
+                Failure::new(
+                    ErrorCode::StateConflict,
+                    "it is still in use (a host, a join token or another record names it); remove those first",
+                )
+            }
+            other if other.is_out_of_storage() => {
+                tracing::error!(error = %other, "the metadb cannot write");
+                Failure::new(
+                    ErrorCode::InsufficientStorage,
+                    "the metadb cannot write (its disk is full or failing); nothing was changed; free space and try again",
+                )
+            }
             other => Failure::internal(other),
         }
     }
+}
+
+fn is_foreign_key_violation(err: &ocp_store::SqlxError) -> bool {
+    matches!(err, ocp_store::SqlxError::Database(db) if db.is_foreign_key_violation())
 }
 
 impl From<ocp_store::TransitionError> for Failure {
@@ -253,6 +270,10 @@ async fn framework_error(status: StatusCode, body: Body) -> ApiError {
         StatusCode::NOT_FOUND => ErrorCode::NotFound,
         StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::URI_TOO_LONG | StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
+            ErrorCode::RequestTooLarge
+        }
         s if s.is_server_error() => ErrorCode::Internal,
         _ => ErrorCode::IllegalArgument,
     };
@@ -273,6 +294,9 @@ pub async fn fallback() -> Failure {
     Failure::new(ErrorCode::NotFound, "no such API path")
 }
 
+/// The largest JSON body a call takes (axum's default limit).
+pub const JSON_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
 /// A JSON body; a syntax error or a field of the wrong type is answered with that field.
 pub struct ApiJson<T>(pub T);
 
@@ -292,10 +316,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             ));
         }
         let bytes = Bytes::from_request(request, state).await.map_err(|e| {
-            Failure::new(
-                ErrorCode::IllegalArgument,
-                format!("could not read the body: {e}"),
-            )
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Failure::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!(
+                        "the body is larger than the {} KiB this call takes",
+                        JSON_BODY_LIMIT / 1024
+                    ),
+                )
+            } else {
+                Failure::new(
+                    ErrorCode::IllegalArgument,
+                    format!("could not read the body: {e}"),
+                )
+            }
         })?;
         parse_json(&bytes).map(ApiJson)
     }

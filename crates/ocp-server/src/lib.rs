@@ -7,10 +7,13 @@ pub mod auth;
 pub mod config;
 pub mod host_steps;
 pub mod http;
+pub mod iam;
 mod local_agent;
 pub mod ob_access;
 mod ob_steps;
 mod ob_sync;
+mod openapi;
+pub mod password;
 pub mod routes;
 
 pub use app::{openapi_document, Server};

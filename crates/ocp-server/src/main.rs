@@ -3,9 +3,22 @@ use ocp_server::config::{Args, Config};
 use ocp_server::Server;
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    // The secrets are in `args` now: drop them from the environment before any thread
+    // starts, so that no process started from here inherits them.
+    for name in ocp_api::agent::secret_env_names() {
+        std::env::remove_var(name);
+    }
+    // Everything this server writes (metadb, master key, packages) is for its own user only.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve(args))
+}
+
+async fn serve(args: Args) -> anyhow::Result<()> {
     let print_join_token = args.print_join_token;
     let config = Config::resolve(args)?;
     if print_join_token {
@@ -21,6 +34,8 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     tracing_subscriber::fmt()
+        // A log that cannot be written (a full disk) must not take a request with it.
+        .log_internal_errors(false)
         .with_env_filter(EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
         .init();

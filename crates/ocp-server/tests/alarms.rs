@@ -92,7 +92,9 @@ async fn subscribe(admin: &Api, channel: &Value) -> i64 {
 
 #[tokio::test]
 async fn alerts_fire_notify_resolve_and_are_silenced() {
-    let sb = Sandbox::start(common::options(), 1, 300).await.unwrap();
+    let sb = Sandbox::start(common::options_with_local_webhooks(), 1, 300)
+        .await
+        .unwrap();
     let admin = sb.server.admin();
     let rule = rule_id(&admin, ITEM).await;
     let item = admin.get(&format!("/api/v2/alarm/rules/{rule}")).await.ok();
@@ -233,7 +235,9 @@ async fn alerts_fire_notify_resolve_and_are_silenced() {
 
 #[tokio::test]
 async fn receivers_that_fail_get_retries_and_channels_have_limits() {
-    let sb = Sandbox::start(common::options(), 1, 300).await.unwrap();
+    let sb = Sandbox::start(common::options_with_local_webhooks(), 1, 300)
+        .await
+        .unwrap();
     let admin = sb.server.admin();
     let rule = rule_id(&admin, ITEM).await;
 
@@ -254,7 +258,8 @@ async fn receivers_that_fail_get_retries_and_channels_have_limits() {
     subscribe(&admin, &down).await;
 
     // A script channel: the program gets the alert as JSON on stdin.
-    let dir = ocp_testkit::temp_dir().unwrap();
+    // The script runs as nobody when the tests run as root: it writes where nobody may.
+    let dir = ocp_testkit::shared_dir().unwrap();
     let out = dir.path().join("alerts.jsonl");
     let script = admin
         .post(
@@ -546,7 +551,9 @@ async fn bad_alarm_input_is_refused_and_viewers_only_read() {
 #[tokio::test]
 async fn a_silent_host_fires_host_unavailable_and_repeats_until_it_is_back() {
     const HOST: &str = "host_unavailable";
-    let mut sb = Sandbox::start(common::options(), 1, 300).await.unwrap();
+    let mut sb = Sandbox::start(common::options_with_local_webhooks(), 1, 300)
+        .await
+        .unwrap();
     let admin = sb.server.admin();
     let rule = rule_id(&admin, HOST).await;
     admin

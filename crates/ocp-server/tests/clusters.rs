@@ -13,7 +13,8 @@ const DEPLOY: Duration = Duration::from_secs(240);
 const WAIT: Duration = Duration::from_secs(120);
 
 async fn sandbox() -> Sandbox {
-    let mut options = common::options();
+    // One test's webhook receiver listens on loopback.
+    let mut options = common::options_with_local_webhooks();
     options
         .extra_args
         .extend(["--ob-status-interval-ms".to_string(), "500".to_string()]);

@@ -11,6 +11,15 @@ pub fn options() -> ServerOptions {
     }
 }
 
+/// Options for a server whose alert channels may call receivers on this machine's loopback
+/// (refused by default: a channel must not reach the platform or its agents).
+pub fn options_with_local_webhooks() -> ServerOptions {
+    let mut o = options();
+    o.extra_args
+        .extend(["--alarm-http-allow".to_string(), "127.0.0.1".to_string()]);
+    o
+}
+
 pub fn server() -> ServerProcess {
     ServerProcess::start(options()).expect("server starts")
 }

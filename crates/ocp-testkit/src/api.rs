@@ -55,6 +55,20 @@ impl Api {
         }
     }
 
+    /// A client with Basic credentials that sends through `client` (bound to a source
+    /// address, say).
+    pub fn with_client(base: &str, user: &str, password: &str, client: reqwest::Client) -> Self {
+        Self {
+            client,
+            ..Self::new(base, user, password)
+        }
+    }
+
+    /// Sends a request built elsewhere and reads its answer.
+    pub async fn reply_to(request: reqwest::RequestBuilder) -> Reply {
+        reply(request).await
+    }
+
     /// The same server without credentials.
     pub fn anonymous(&self) -> Self {
         Self {

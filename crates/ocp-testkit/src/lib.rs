@@ -39,3 +39,12 @@ pub const ADMIN_PASSWORD: &str = "Admin-Test-123";
 pub fn temp_dir() -> std::io::Result<tempfile::TempDir> {
     tempfile::Builder::new().prefix("ocp-test-").tempdir()
 }
+
+/// A temporary directory everyone may write to, for what a process running as another user
+/// leaves there (an alert script runs as `nobody` when the server runs as root).
+pub fn shared_dir() -> std::io::Result<tempfile::TempDir> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = temp_dir()?;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))?;
+    Ok(dir)
+}

@@ -410,7 +410,9 @@ async fn alerts_from_the_command_line() {
 
     let rules = json_of(&run(&["-o", "json", "alarm", "rule", "list"]));
     assert!(rules.as_array().unwrap().iter().any(|r| r["name"] == item));
-    let out = dir_file(&config, "alerts.jsonl");
+    // The script runs as nobody when the tests run as root: it writes where nobody may.
+    let shared = ocp_testkit::shared_dir().unwrap();
+    let out = dir_file(&shared, "alerts.jsonl");
     let script = format!("cat >> {out}; echo >> {out}");
     let channel = json_of(&run(&[
         "-o",

@@ -15,35 +15,32 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
 
 use super::engine::event_vars;
+use super::outbound::{script_environment, ChannelPolicy};
 use super::template::render;
 
 /// How long a claimed notification stays with its sender.
 const CLAIM_MS: i64 = 120_000;
 /// The longest pause between attempts.
 const MAX_BACKOFF_MS: i64 = 300_000;
-/// What a response keeps of a receiver's answer.
-const RESPONSE_CHARS: usize = 500;
+/// What the history keeps of a receiver's answer or a script's output: enough to tell
+/// what went wrong, too little to carry what a receiver should not pass on.
+const RESPONSE_CHARS: usize = 120;
 
 #[derive(Clone)]
 pub struct Outbox {
     pub store: Store,
     pub wake: Arc<Notify>,
     pub base_url: String,
-    pub http: reqwest::Client,
+    pub policy: Arc<ChannelPolicy>,
 }
 
 impl Outbox {
-    pub fn new(store: Store, wake: Arc<Notify>, base_url: String) -> Self {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("HTTP client");
+    pub fn new(store: Store, wake: Arc<Notify>, base_url: String, policy: ChannelPolicy) -> Self {
         Self {
             store,
             wake,
             base_url,
-            http,
+            policy: Arc::new(policy),
         }
     }
 
@@ -97,7 +94,7 @@ impl Outbox {
         vars.insert("message".into(), n.message.clone());
         vars.insert("notification_id".into(), n.id.to_string());
         vars.insert("notification_kind".into(), n.kind.clone());
-        let (successful, response) = send(&self.http, &channel, &vars).await;
+        let (successful, response) = send(&self.store, &self.policy, &channel, &vars).await;
         let attempt = n.attempts + 1;
         let (status, next) = if successful {
             ("Success", 0)
@@ -131,7 +128,8 @@ impl Outbox {
 
 /// Sends through a channel: `(delivered, what the receiver answered)`.
 pub async fn send(
-    http: &reqwest::Client,
+    store: &Store,
+    policy: &ChannelPolicy,
     channel: &ChannelRecord,
     vars: &BTreeMap<String, String>,
 ) -> (bool, String) {
@@ -156,9 +154,22 @@ pub async fn send(
                 "" => reqwest::Method::POST,
                 m => reqwest::Method::from_bytes(m.as_bytes()).unwrap_or(reqwest::Method::POST),
             };
-            let mut request = http
-                .request(method, render(text("urlTemplate"), vars, false))
-                .timeout(timeout);
+            let url = match reqwest::Url::parse(&render(text("urlTemplate"), vars, false)) {
+                Ok(url) => url,
+                Err(e) => return (false, format!("not sent: the URL does not parse: {e}")),
+            };
+            let destination = match policy.destination(store, &url).await {
+                Ok(addr) => addr,
+                Err(why) => return (false, why),
+            };
+            // Connect to the address just checked, whatever the name resolves to next.
+            let http = reqwest::Client::builder()
+                .no_proxy()
+                .redirect(reqwest::redirect::Policy::none())
+                .resolve(url.host_str().unwrap_or(""), destination)
+                .build()
+                .expect("HTTP client");
+            let mut request = http.request(method, url).timeout(timeout);
             for line in headers.lines() {
                 if let Some((name, value)) = line.split_once(':') {
                     request = request.header(name.trim(), value.trim());
@@ -176,7 +187,7 @@ pub async fn send(
                 Err(e) => (false, format!("not delivered: {}", error_chain(&e))),
             }
         }
-        Some(ChannelType::Script) => run_script(&config, vars, timeout).await,
+        Some(ChannelType::Script) => run_script(policy, &config, vars, timeout).await,
         None => (
             false,
             format!("unknown channel type {}", channel.channel_type),
@@ -186,6 +197,7 @@ pub async fn send(
 
 /// Runs the channel's program with the alert as JSON on stdin.
 async fn run_script(
+    policy: &ChannelPolicy,
     config: &BTreeMap<String, Value>,
     vars: &BTreeMap<String, String>,
     timeout: Duration,
@@ -194,11 +206,19 @@ async fn run_script(
         .get("command")
         .and_then(|c| serde_json::from_value(c.clone()).ok())
         .unwrap_or_default();
-    let Some((program, args)) = command.split_first() else {
+    let line = match policy.script_command(&command) {
+        Ok(line) => line,
+        Err(why) => return (false, format!("not run: {why}")),
+    };
+    let Some((program, args)) = line.split_first() else {
         return (false, "the channel names no command".into());
     };
-    let child = tokio::process::Command::new(program)
+    let program = command.first().unwrap_or(program);
+    let child = tokio::process::Command::new(&line[0])
         .args(args)
+        .env_clear()
+        .envs(script_environment(vars))
+        .current_dir("/")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -232,6 +232,7 @@ async fn join(State(state): State<AppState>, body: Bytes) -> ApiResult<serde_jso
             user_id: 0,
             username: "system".into(),
             permissions: Default::default(),
+            role_ids: Vec::new(),
             rate_limit: None,
         };
         let task = state

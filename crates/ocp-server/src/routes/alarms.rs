@@ -20,7 +20,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::alarm::engine::{compare, silences, DEFAULT_MESSAGE, DEFAULT_RESOLVED_MESSAGE};
 use crate::app::AppState;
-use crate::auth::{perm, Authz};
+use crate::auth::{perm, Authz, Caller, Permission as _};
 use crate::http::{ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging};
 
 /// The documented page limit of the alarm lists.
@@ -721,6 +721,45 @@ fn apply_channel(c: &mut ChannelRecord, q: AlarmChannelRequest) -> Result<(), Fa
     Ok(())
 }
 
+/// A SCRIPT channel runs a program on the server: only a holder of SYSTEM:*:UPDATE (an
+/// admin) may set one up or change it.
+fn may_configure(caller: &Caller, kind: ChannelType) -> Result<(), Failure> {
+    if kind == ChannelType::Script && !caller.may(perm::SystemUpdate::REQUIRED) {
+        return Err(Failure::new(
+            ErrorCode::AccessDenied,
+            format!(
+                "user {} lacks permission {}, which SCRIPT channels need: they run programs on the server",
+                caller.username,
+                perm::SystemUpdate::REQUIRED
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses at once an HTTP channel whose URL names an address it may not reach (each
+/// delivery checks again, after its template is filled in and its host resolved).
+async fn check_destination(state: &AppState, channel: &ChannelRecord) -> Result<(), Failure> {
+    let config: BTreeMap<String, Value> = serde_json::from_str(&channel.config).unwrap_or_default();
+    let Some(template) = config.get("urlTemplate").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    let Ok(url) = reqwest::Url::parse(template) else {
+        return Ok(());
+    };
+    let host = url.host_str().unwrap_or("").trim_matches(['[', ']']);
+    let literal = host.parse::<std::net::IpAddr>().is_ok() || host == "localhost";
+    if literal {
+        if let Err(why) = state.channel_policy.destination(&state.store, &url).await {
+            return Err(Failure::field(
+                "config.urlTemplate",
+                why.trim_start_matches("not sent: ").to_string(),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Lists alert channels.
 #[utoipa::path(get, path = "/api/v2/alarm/channels", tag = "alarm", params(PageQuery),
     responses((status = 200, body = PageData<AlarmChannel>)))]
@@ -752,14 +791,15 @@ async fn get_channel(
 #[utoipa::path(post, path = "/api/v2/alarm/channels", tag = "alarm", request_body = AlarmChannelRequest,
     responses((status = 200, body = AlarmChannel)))]
 async fn create_channel(
-    _: Authz<perm::AlarmCreate>,
+    Authz(caller, _): Authz<perm::AlarmCreate>,
     State(state): State<AppState>,
     ApiJson(q): ApiJson<AlarmChannelRequest>,
 ) -> ApiResult<AlarmChannel> {
     let kind = q.channel_type.clone().unwrap_or_default();
-    if ChannelType::parse(&kind).is_none() {
+    let Some(parsed) = ChannelType::parse(&kind) else {
         return Err(Failure::field("type", "must be HTTP or SCRIPT"));
-    }
+    };
+    may_configure(&caller, parsed)?;
     if q.config.is_none() {
         return Err(Failure::field("config", "is required"));
     }
@@ -776,6 +816,7 @@ async fn create_channel(
         update_time: 0,
     };
     apply_channel(&mut channel, q)?;
+    check_destination(&state, &channel).await?;
     let id = state.store.insert_alarm_channel(&channel).await?;
     Ok(Data(channel_view(state.store.alarm_channel(id).await?)))
 }
@@ -784,7 +825,7 @@ async fn create_channel(
 #[utoipa::path(put, path = "/api/v2/alarm/channels/{id}", tag = "alarm", params(("id" = i64, Path)),
     request_body = AlarmChannelRequest, responses((status = 200, body = AlarmChannel)))]
 async fn update_channel(
-    _: Authz<perm::AlarmUpdate>,
+    Authz(caller, _): Authz<perm::AlarmUpdate>,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(q): ApiJson<AlarmChannelRequest>,
@@ -796,7 +837,11 @@ async fn update_channel(
     {
         return Err(Failure::field("type", "a channel's type cannot change"));
     }
+    if let Some(kind) = ChannelType::parse(&channel.channel_type) {
+        may_configure(&caller, kind)?;
+    }
     apply_channel(&mut channel, q)?;
+    check_destination(&state, &channel).await?;
     state.store.update_alarm_channel(&channel).await?;
     Ok(Data(channel_view(state.store.alarm_channel(id).await?)))
 }

@@ -9,6 +9,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::app::AppState;
 use crate::auth::{perm, valid_pattern, Authz};
 use crate::http::{ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging};
+use crate::iam;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -91,7 +92,7 @@ async fn list_roles(
 /// Creates a custom role.
 #[utoipa::path(post, path = "/api/v2/iam/roles", tag = "iam", request_body = CreateRole, responses((status = 200, body = Role)))]
 async fn create_role(
-    _: Authz<perm::RoleCreate>,
+    Authz(caller, _): Authz<perm::RoleCreate>,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateRole>,
 ) -> ApiResult<Role> {
@@ -107,6 +108,7 @@ async fn create_role(
         ));
     }
     check_permissions(&body.permissions)?;
+    iam::ensure_may_give(&caller, &body.permissions)?;
     let role = state
         .store
         .create_role(&body.name, body.description.as_deref(), &body.permissions)
@@ -129,14 +131,17 @@ async fn get_role(
 #[utoipa::path(put, path = "/api/v2/iam/roles/{roleId}", tag = "iam", params(("roleId" = i64, Path)),
     request_body = UpdateRole, responses((status = 200, body = Role)))]
 async fn update_role(
-    _: Authz<perm::RoleUpdate>,
+    Authz(caller, _): Authz<perm::RoleUpdate>,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<UpdateRole>,
 ) -> ApiResult<Role> {
-    editable(&state.store.role(id).await?)?;
+    let role = state.store.role(id).await?;
+    editable(&role)?;
+    iam::ensure_may_edit(&caller, &role)?;
     if let Some(permissions) = &body.permissions {
         check_permissions(permissions)?;
+        iam::ensure_may_give(&caller, permissions)?;
     }
     let role = state
         .store
@@ -149,12 +154,13 @@ async fn update_role(
 /// Deletes a custom role that no user holds.
 #[utoipa::path(delete, path = "/api/v2/iam/roles/{roleId}", tag = "iam", params(("roleId" = i64, Path)), responses((status = 200, description = "deleted")))]
 async fn delete_role(
-    _: Authz<perm::RoleDelete>,
+    Authz(caller, _): Authz<perm::RoleDelete>,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<NoData, Failure> {
     let role = state.store.role(id).await?;
     editable(&role)?;
+    iam::ensure_may_edit(&caller, &role)?;
     if state.store.role_in_use(id).await? {
         return Err(Failure::new(
             ErrorCode::StateConflict,

@@ -11,8 +11,9 @@ use rand::RngCore;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
-use crate::auth::{perm, Authenticator, Authz};
+use crate::auth::{perm, Authz, Caller};
 use crate::http::{ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging};
+use crate::iam;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -101,16 +102,10 @@ fn check_rate_limit(rate: &Option<RateLimit>) -> Result<Option<(u32, u32)>, Fail
     }
 }
 
-async fn check_roles(state: &AppState, role_ids: &[i64]) -> Result<(), Failure> {
-    for id in role_ids {
-        if state.store.role(*id).await.is_err() {
-            return Err(Failure::field(
-                "roleIds",
-                format!("role {id} does not exist"),
-            ));
-        }
-    }
-    Ok(())
+/// Drops repeated role ids, keeping the first of each.
+fn distinct(ids: &mut Vec<i64>) {
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(*id));
 }
 
 const SORTABLE: &[(&str, &str)] = &[
@@ -155,14 +150,15 @@ async fn list_users(
 #[utoipa::path(post, path = "/api/v2/iam/users", tag = "iam", request_body = CreateUser,
     responses((status = 200, body = User), (status = 409, description = "code 10003: the name is taken")))]
 async fn create_user(
-    _: Authz<perm::UserCreate>,
+    Authz(caller, _): Authz<perm::UserCreate>,
     State(state): State<AppState>,
-    ApiJson(body): ApiJson<CreateUser>,
+    ApiJson(mut body): ApiJson<CreateUser>,
 ) -> ApiResult<User> {
+    distinct(&mut body.role_ids);
     check_username(&body.username)?;
     check_password("password", &body.password)?;
     let rate_limit = check_rate_limit(&body.rate_limit)?;
-    check_roles(&state, &body.role_ids).await?;
+    iam::ensure_may_grant(&state.store, &caller, &body.role_ids, "roleIds").await?;
     if state.store.user_by_name(&body.username).await?.is_some() {
         return Err(Failure::new(
             ErrorCode::AlreadyExists,
@@ -173,7 +169,7 @@ async fn create_user(
         .store
         .create_user(&NewUser {
             username: body.username,
-            password_hash: Authenticator::hash_password(&body.password).await?,
+            password_hash: state.auth.hash_password(&body.password).await?,
             email: body.email,
             description: body.description,
             role_ids: body.role_ids,
@@ -213,12 +209,15 @@ async fn update_user(
     Authz(caller, _): Authz<perm::UserUpdate>,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<UpdateUser>,
+    ApiJson(mut body): ApiJson<UpdateUser>,
 ) -> ApiResult<User> {
+    if let Some(ids) = body.role_ids.as_mut() {
+        distinct(ids);
+    }
     let rate_limit = check_rate_limit(&body.rate_limit)?;
+    let target = iam::ensure_may_manage(&state.store, &caller, id).await?;
     if let Some(role_ids) = &body.role_ids {
-        check_roles(&state, role_ids).await?;
-        let target = state.store.user(id).await?;
+        iam::ensure_may_grant(&state.store, &caller, role_ids, "roleIds").await?;
         if target.username == "admin" || id == caller.user_id {
             let admin_role = state
                 .store
@@ -261,7 +260,7 @@ async fn delete_user(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<NoData, Failure> {
-    let user = state.store.user(id).await?;
+    let user = iam::ensure_may_manage(&state.store, &caller, id).await?;
     if user.username == "admin" || user.id == caller.user_id {
         return Err(Failure::new(
             ErrorCode::StateConflict,
@@ -287,24 +286,28 @@ async fn change_password(
         let old = body.old_password.as_deref().ok_or_else(|| {
             Failure::field("oldPassword", "is required to change your own password")
         })?;
-        if !Authenticator::verify_password(old, &user.password_hash).await {
+        if !state.auth.verify_password(old, &user.password_hash).await? {
             return Err(Failure::field("oldPassword", "does not match"));
         }
-    } else if !caller.may(perm::UserUpdate::REQUIRED) {
-        return Err(Failure::new(
-            ErrorCode::AccessDenied,
-            format!(
-                "user {} lacks permission {}",
-                caller.username,
-                perm::UserUpdate::REQUIRED
-            ),
-        ));
+    } else {
+        if !caller.may(perm::UserUpdate::REQUIRED) {
+            return Err(Failure::new(
+                ErrorCode::AccessDenied,
+                format!(
+                    "user {} lacks permission {}",
+                    caller.username,
+                    perm::UserUpdate::REQUIRED
+                ),
+            ));
+        }
+        iam::ensure_may_manage(&state.store, &caller, id).await?;
     }
     check_password("newPassword", &body.new_password)?;
     state
         .store
-        .set_user_password(id, &Authenticator::hash_password(&body.new_password).await?)
+        .set_user_password(id, &state.auth.hash_password(&body.new_password).await?)
         .await?;
+    // Every remembered login of the user goes with its old password.
     state.auth.invalidate();
     Ok(NoData)
 }
@@ -313,12 +316,12 @@ use crate::auth::Permission as _;
 
 async fn set_locked(
     state: &AppState,
-    caller_id: i64,
+    caller: &Caller,
     id: i64,
     locked: bool,
 ) -> Result<NoData, Failure> {
-    let user = state.store.user(id).await?;
-    if locked && (user.username == "admin" || user.id == caller_id) {
+    let user = iam::ensure_may_manage(&state.store, caller, id).await?;
+    if locked && (user.username == "admin" || user.id == caller.user_id) {
         return Err(Failure::new(
             ErrorCode::StateConflict,
             format!("user {} cannot be locked", user.username),
@@ -337,7 +340,7 @@ async fn lock_user(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<NoData, Failure> {
-    set_locked(&state, caller.user_id, id, true).await
+    set_locked(&state, &caller, id, true).await
 }
 
 /// Lets a locked user in again.
@@ -348,7 +351,7 @@ async fn unlock_user(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<NoData, Failure> {
-    set_locked(&state, caller.user_id, id, false).await
+    set_locked(&state, &caller, id, false).await
 }
 
 /// The caller's access keys (never their secrets).
