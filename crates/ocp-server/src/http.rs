@@ -188,7 +188,10 @@ pub async fn envelope(mut request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     request.extensions_mut().insert(TraceId(trace_id.clone()));
-    let response = next.run(request).await;
+    let response = match oversized(&request) {
+        Some(refusal) => refusal,
+        None => next.run(request).await,
+    };
     let status = response.status();
     let (mut parts, body) = response.into_parts();
     let answer = parts.extensions.remove::<Answer>();
@@ -225,6 +228,48 @@ pub async fn envelope(mut request: Request, next: Next) -> Response {
     let mut response = Response::from_parts(parts, Body::from(body));
     insert_trace_header(&mut response, &trace_id);
     response
+}
+
+/// The longest request target (path and query) the API reads.
+pub const MAX_URI_BYTES: usize = 16 * 1024;
+/// The most header bytes the API reads.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// A request line or headers larger than the API reads, answered in the envelope (414,
+/// 431). Past about 400 KiB of headers, or a target past 64 KiB, hyper answers itself, bare.
+fn oversized(request: &Request) -> Option<Response> {
+    let refuse = |status: StatusCode, message: String| {
+        answer(
+            status,
+            Answer::Error(ApiError {
+                code: ErrorCode::RequestTooLarge.code(),
+                message,
+                sub_errors: Vec::new(),
+            }),
+        )
+    };
+    let target = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().len())
+        .unwrap_or(0);
+    if target > MAX_URI_BYTES {
+        return Some(refuse(
+            StatusCode::URI_TOO_LONG,
+            format!("the request target is {target} bytes; the API reads at most {MAX_URI_BYTES}"),
+        ));
+    }
+    let headers: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    (headers > MAX_HEADER_BYTES).then(|| {
+        refuse(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            format!("the headers are {headers} bytes; the API reads at most {MAX_HEADER_BYTES}"),
+        )
+    })
 }
 
 fn insert_trace_header(response: &mut Response, trace_id: &str) {

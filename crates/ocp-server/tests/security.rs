@@ -1224,4 +1224,19 @@ async fn clean_edges() {
         .await;
     assert_error(&r, 413, 10015);
     let _: Value = r.body;
+    // A request target or headers past what the API reads: in the envelope too. (A new
+    // client: the server closes a connection whose body it did not read.)
+    let admin = server.admin();
+    let long = format!("/api/v2/info?x={}", "a".repeat(20 * 1024));
+    assert_error(&admin.get(&long).await, 414, 10016);
+    let big = "b".repeat(70 * 1024);
+    let r = admin
+        .send(
+            reqwest::Method::GET,
+            "/api/v2/info",
+            None,
+            &[("x-big", &big)],
+        )
+        .await;
+    assert_error(&r, 431, 10016);
 }
