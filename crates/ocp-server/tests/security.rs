@@ -1240,3 +1240,33 @@ async fn clean_edges() {
         .await;
     assert_error(&r, 431, 10016);
 }
+
+#[tokio::test]
+async fn a_signature_taken_by_one_server_is_refused_by_another_on_the_same_metadb() {
+    let pg = ocp_testkit::Postgres::start().expect("PostgreSQL starts");
+    let server = |name: &str| {
+        let mut options = common::options();
+        options.metadb = Some(pg.url());
+        options
+            .extra_args
+            .extend(["--advertise-address".into(), name.into()]);
+        options.env.push(("OCP_MASTER_KEY".into(), "33".repeat(32)));
+        ServerProcess::start(options).expect("server starts")
+    };
+    let (a, b) = (server("node-a"), server("node-b"));
+    let key = AccessKey::create(&a.admin()).await;
+    let signed = key.sign("GET", "/api/v2/info", None);
+    let get = reqwest::Method::GET;
+    send(
+        &a.admin().anonymous(),
+        get.clone(),
+        "/api/v2/info",
+        None,
+        &signed,
+    )
+    .await
+    .ok();
+    let replayed = send(&b.admin().anonymous(), get, "/api/v2/info", None, &signed).await;
+    assert_error(&replayed, 401, 10008);
+    assert!(replayed.text.contains("used already"), "{}", replayed.text);
+}

@@ -198,17 +198,13 @@ impl Store {
             })
             .after_release(move |conn, _meta| {
                 Box::pin(async move {
-                    // A commit that failed (disk full, I/O error) can leave SQLite inside the
-                    // transaction while sqlx believes it ended, or the other way round; such
-                    // a connection would hold the write lock ("database is locked" for every
-                    // other writer) and swallow later writes into a transaction that never
-                    // commits. Only a connection that can start a transaction afresh goes
-                    // back to the pool; any other is closed and replaced.
-                    if dialect != Dialect::Sqlite {
-                        return Ok(true);
-                    }
-                    let clean = conn.execute("BEGIN; ROLLBACK").await.is_ok();
-                    Ok(clean && !sqlx::Connection::is_in_transaction(conn))
+                    // A transaction whose commit failed (disk full, I/O error) and whose
+                    // rollback failed too leaves the connection inside it: it would hold the
+                    // write lock ("database is locked" for every other writer) and swallow
+                    // later writes into a transaction that never commits. Such a connection
+                    // is closed and replaced, never reused. (A check of sqlx's own count, so
+                    // it costs nothing on the way back to the pool.)
+                    Ok(dialect != Dialect::Sqlite || !sqlx::Connection::is_in_transaction(conn))
                 })
             })
             .connect_with(options)
