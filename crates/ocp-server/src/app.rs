@@ -7,53 +7,21 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use axum::middleware;
 use axum::Router;
-use ocp_api::task::TaskInstance;
 use ocp_api::Timestamp;
 use ocp_store::{Store, StoreConfig};
-use ocp_task::{Engine, EngineConfig, EngineHandle, Registry, TaskTemplate};
+use ocp_task::{Engine, EngineConfig, EngineHandle, Registry};
 use rand::{distributions::Alphanumeric, Rng};
 use tokio::net::TcpListener;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::agent_client::AgentClient;
-use crate::auth::{Authenticator, Caller, BUILTIN_ROLES};
+use crate::auth::{Authenticator, BUILTIN_ROLES};
+use crate::cluster::access::ObAccess;
 use crate::config::Config;
-use crate::http::{self, Failure, ServerAddress};
-use crate::ob_access::ObAccess;
+use crate::host::agent_client::AgentClient;
+use crate::http::{self, ServerAddress};
 use crate::routes;
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub engine: Engine,
-    pub auth: Arc<Authenticator>,
-    pub agents: AgentClient,
-    pub ob: ObAccess,
-    pub data_dir: std::path::PathBuf,
-    pub address: String,
-    pub build_time: Timestamp,
-    /// Metrics that just arrived, for the alert engine.
-    pub fresh: crate::alarm::Fresh,
-    /// What alert channels may reach and run as.
-    pub channel_policy: Arc<crate::alarm::outbound::ChannelPolicy>,
-}
-
-impl AppState {
-    /// Persists a task built from `template` for `caller` and answers it as submitted.
-    pub async fn submit(
-        &self,
-        template: TaskTemplate,
-        caller: &Caller,
-    ) -> Result<TaskInstance, Failure> {
-        let task = template
-            .build(caller.user_id, &caller.username, &self.address)
-            .map_err(Failure::internal)?;
-        let record = self.engine.submit(&task).await?;
-        Ok(routes::tasks::task_view(&record).as_submitted())
-    }
-}
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -170,13 +138,13 @@ impl Server {
 
         let mut registry = Registry::new();
         routes::debug::register_steps(&mut registry);
-        crate::host_steps::register(&mut registry, &agents);
+        crate::host::steps::register(&mut registry, &agents);
         let ob = ObAccess {
             store: store.clone(),
             auth: auth.clone(),
             agents: agents.clone(),
         };
-        crate::ob_steps::register(&mut registry, &ob);
+        crate::cluster::steps::register(&mut registry, &ob);
         let mut engine_config = EngineConfig::new(node_id, address.clone());
         engine_config.lease = config.task_lease;
         engine_config.poll_interval = config.task_poll;
@@ -248,15 +216,15 @@ impl Server {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let handle: EngineHandle = self.engine.start().await?;
-        let watch = tokio::spawn(routes::agent_link::watch_heartbeats(
+        let watch = tokio::spawn(crate::host::link::watch_heartbeats(
             self.store.clone(),
             self.config.agent_heartbeat_timeout,
         ));
-        let ob_sync = tokio::spawn(crate::ob_sync::watch(
+        let ob_sync = tokio::spawn(crate::cluster::sync::watch(
             self.ob.clone(),
             self.config.ob_status_interval,
         ));
-        let rollup = tokio::spawn(routes::monitor::roll_up(
+        let rollup = tokio::spawn(crate::monitor::rollup::roll_up(
             self.store.clone(),
             self.config.metrics_raw,
             self.config.metrics_retention,
@@ -285,7 +253,7 @@ impl Server {
         let signatures = tokio::spawn(forget_expired_signatures(self.store.clone()));
         let mut local_agent = match self.config.local_agent {
             Some(listen) => Some(
-                crate::local_agent::start(&self.store, &self.config.data_dir, listen, local)
+                crate::host::local_agent::start(&self.store, &self.config.data_dir, listen, local)
                     .await?,
             ),
             None => None,
@@ -336,10 +304,6 @@ async fn forget_expired_signatures(store: Store) {
     }
 }
 
-/// The path and query as the client sent them, before any rewriting: what it signed.
-#[derive(Clone, Debug)]
-pub struct SentPath(pub String);
-
 /// `/compute/...` is served as `/api/v2/compute/...`.
 fn alias_compute_paths(mut request: axum::extract::Request) -> axum::extract::Request {
     let sent = request
@@ -347,7 +311,7 @@ fn alias_compute_paths(mut request: axum::extract::Request) -> axum::extract::Re
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
-    request.extensions_mut().insert(SentPath(sent));
+    request.extensions_mut().insert(http::SentPath(sent));
     if request.uri().path().starts_with("/compute/") {
         let rewritten = format!(
             "/api/v2{}",
@@ -367,13 +331,10 @@ fn alias_compute_paths(mut request: axum::extract::Request) -> axum::extract::Re
 /// Opens the metadb of `config` and issues a one-time agent join token (`--print-join-token`).
 pub async fn issue_join_token(config: &Config) -> anyhow::Result<ocp_api::host::JoinToken> {
     let store = Store::open(&store_config(config)).await?;
-    let token = routes::agent_link::issue_token(
-        &store,
-        &ocp_api::host::CreateJoinToken::default(),
-        "admin",
-    )
-    .await
-    .map_err(|f| anyhow::anyhow!(f.message))?;
+    let token =
+        crate::host::link::issue_token(&store, &ocp_api::host::CreateJoinToken::default(), "admin")
+            .await
+            .map_err(|f| anyhow::anyhow!(f.message))?;
     store.close().await;
     Ok(token)
 }

@@ -635,7 +635,7 @@ impl Authenticator {
             return Err(refused("the access key is disabled"));
         }
         let secret = self.unseal(&key.sealed_secret)?;
-        let resource = match parts.extensions.get::<crate::app::SentPath>() {
+        let resource = match parts.extensions.get::<crate::http::SentPath>() {
             Some(sent) => sent.0.as_str(),
             None => parts
                 .uri

@@ -168,6 +168,10 @@ fn answer(status: StatusCode, answer: Answer) -> Response {
     response
 }
 
+/// The path and query as the client sent them, before any rewriting: what it signed.
+#[derive(Clone, Debug)]
+pub struct SentPath(pub String);
+
 /// The request's trace id, for handlers and logs.
 #[derive(Clone, Debug)]
 pub struct TraceId(pub String);

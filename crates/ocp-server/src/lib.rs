@@ -1,20 +1,25 @@
 //! The OCP-compatible server: HTTP API, auth and RBAC, metadb and the task engine.
 
-pub mod agent_client;
+//!
+//! Layers, each pointing only down: `app` (composition root) -> `routes` (HTTP: extract,
+//! authorize, call the domain, map to `ocp-api` views) -> `state` (what handlers reach) ->
+//! the domains `host`, `cluster`, `monitor`, `alarm`, `iam`, with `auth`, `password` and
+//! `task_view` beside them. No domain module imports `routes` or `app`.
+
 pub mod alarm;
 pub mod app;
 pub mod auth;
+pub mod cluster;
 pub mod config;
-pub mod host_steps;
+pub mod host;
 pub mod http;
 pub mod iam;
-mod local_agent;
-pub mod ob_access;
-mod ob_steps;
-mod ob_sync;
+pub mod monitor;
 mod openapi;
 pub mod password;
 pub mod routes;
+pub mod state;
+pub mod task_view;
 
 pub use app::{openapi_document, Server};
 pub use config::Config;

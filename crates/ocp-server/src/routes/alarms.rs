@@ -19,7 +19,7 @@ use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::alarm::engine::{compare, silences, DEFAULT_MESSAGE, DEFAULT_RESOLVED_MESSAGE};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::auth::{perm, Authz, Caller, Permission as _};
 use crate::http::{ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging};
 

@@ -12,10 +12,10 @@ use ocp_api::ErrorCode;
 use ocp_ob::ParameterRow;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::app::AppState;
 use crate::auth::{perm, Authz};
+use crate::cluster::access::ob_failure;
 use crate::http::{ApiJson, ApiPath, ApiResult, Data, Failure, NoData};
-use crate::ob_access::ob_failure;
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -19,13 +19,13 @@ use ocp_ob::{ObClient, Target};
 use ocp_store::{ClusterRecord, NewCluster, NewServer, NewZone, ServerRecord};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::app::AppState;
 use crate::auth::{perm, Authz};
+use crate::cluster::access::{ob_failure, CONNECT_TIMEOUT};
+use crate::cluster::steps;
 use crate::http::{
     comma_list, page_of, ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging,
 };
-use crate::ob_access::{ob_failure, CONNECT_TIMEOUT};
-use crate::ob_steps;
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -406,7 +406,7 @@ async fn create_cluster(
         .iter()
         .map(|s| s.id)
         .collect();
-    let template = ob_steps::create_cluster(cluster_id, &servers)
+    let template = steps::create_cluster(cluster_id, &servers)
         .value("cluster_name", request.name.clone())
         .value("rpm_name", package.file_name.clone())
         .value("sql_port", sql_port.to_string());
@@ -518,7 +518,7 @@ async fn take_over(
     let server = state.store.servers(cluster_id).await?[0].id;
     Ok(Data(
         state
-            .submit(ob_steps::take_over(cluster_id, server), &caller)
+            .submit(steps::take_over(cluster_id, server), &caller)
             .await?,
     ))
 }
@@ -571,7 +571,7 @@ async fn cluster_action(
     let servers = state.store.servers(id).await?;
     check_operable(&servers, &action)?;
     let ids: Vec<i64> = servers.iter().map(|s| s.id).collect();
-    let template = ob_steps::server_operation(&task_name(&action, "cluster"), id, &ids, &action)
+    let template = steps::server_operation(&task_name(&action, "cluster"), id, &ids, &action)
         .value("cluster_name", cluster.name.clone())
         .value("former_cluster_status", cluster.status.clone());
     Ok(Data(state.submit(template, &caller).await?))
@@ -604,7 +604,7 @@ async fn delete_cluster(
         .iter()
         .map(|s| s.id)
         .collect();
-    let template = ob_steps::delete_cluster(id, &ids, query.keep_data.unwrap_or(false))
+    let template = steps::delete_cluster(id, &ids, query.keep_data.unwrap_or(false))
         .value("cluster_name", cluster.name);
     Ok(Data(state.submit(template, &caller).await?))
 }
@@ -707,7 +707,7 @@ async fn zone_action(
     let (cluster, servers) = zone_servers_of(&state, id, &zone).await?;
     check_operable(&servers, &action)?;
     let ids: Vec<i64> = servers.iter().map(|s| s.id).collect();
-    let template = ob_steps::server_operation(&task_name(&action, "zone"), id, &ids, &action)
+    let template = steps::server_operation(&task_name(&action, "zone"), id, &ids, &action)
         .value("cluster_name", cluster.name)
         .value("zone_name", zone);
     Ok(Data(state.submit(template, &caller).await?))
@@ -810,7 +810,7 @@ async fn server_action(
     }
     check_operable(std::slice::from_ref(&server), &action)?;
     let template =
-        ob_steps::server_operation(&task_name(&action, "server"), id, &[server_id], &action)
+        steps::server_operation(&task_name(&action, "server"), id, &[server_id], &action)
             .value("cluster_name", cluster.name)
             .value("zone_name", server.zone_name.clone())
             .value("former_cluster_status", cluster.status);
@@ -856,6 +856,6 @@ async fn major_compaction(
             ),
         ));
     }
-    let template = ob_steps::major_compaction(id).value("cluster_name", cluster.name);
+    let template = steps::major_compaction(id).value("cluster_name", cluster.name);
     Ok(Data(state.submit(template, &caller).await?))
 }

@@ -6,9 +6,9 @@ use ocp_api::{ErrorCode, PageData, PageQuery, SortOrder, Timestamp};
 use ocp_store::{Catalog, CatalogRecord};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::app::AppState;
 use crate::auth::{perm, Authz};
 use crate::http::{ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -11,10 +11,10 @@ use ocp_api::{ErrorCode, PageData, PageQuery, Timestamp};
 use ocp_store::{AgentProcessRecord, HostRecord};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::app::AppState;
 use crate::auth::{perm, Authz, Caller};
-use crate::host_steps::{operate_process, AgentOperation};
+use crate::host::steps::{operate_process, AgentOperation};
 use crate::http::{ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, Paging};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -13,11 +13,11 @@ use ocp_api::{ErrorCode, PageData, PageQuery, SortOrder, Timestamp};
 use ocp_store::{Catalog, HostListFilter, HostRecord, NewHost};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::app::AppState;
 use crate::auth::{perm, Authz};
 use crate::http::{
     comma_list, ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging,
 };
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -231,7 +231,7 @@ async fn register(
     for id in ids {
         tasks.push(
             state
-                .submit(crate::host_steps::prepare_host(id), caller)
+                .submit(crate::host::steps::prepare_host(id), caller)
                 .await?,
         );
     }

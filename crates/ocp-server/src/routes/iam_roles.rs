@@ -6,10 +6,10 @@ use ocp_api::{ErrorCode, PageData, PageQuery, Timestamp};
 use ocp_store::RoleRecord;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::app::AppState;
 use crate::auth::{perm, valid_pattern, Authz};
 use crate::http::{ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging};
 use crate::iam;
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -10,10 +10,10 @@ use ocp_store::{NewUser, UserRecord, UserUpdate};
 use rand::RngCore;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::app::AppState;
 use crate::auth::{perm, Authz, Caller};
 use crate::http::{ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging};
 use crate::iam;
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -18,9 +18,9 @@ use ocp_store::NewSample;
 use serde_json::{Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::app::AppState;
 use crate::auth::{perm, Authz};
 use crate::http::{page_of, parse_json, ApiQuery, ApiResult, Data, Failure, Paging};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -647,35 +647,6 @@ async fn ingest(
         received: batch.points.len(),
         stored: stored as usize,
     }))
-}
-
-/// The step of rolled-up samples, seconds.
-const ROLLUP_STEP: i64 = 300;
-
-/// Every ten minutes: samples older than `raw` become 5-minute means, those older than
-/// `retention` go.
-pub async fn roll_up(
-    store: ocp_store::Store,
-    raw: std::time::Duration,
-    retention: std::time::Duration,
-) {
-    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(600));
-    loop {
-        ticker.tick().await;
-        let now = chrono::Utc::now().timestamp();
-        let raw_until = now - raw.as_secs() as i64;
-        let drop_before = now - retention.as_secs() as i64;
-        match store
-            .roll_up_metrics(raw_until, ROLLUP_STEP, drop_before)
-            .await
-        {
-            Ok((rolled, dropped)) if rolled + dropped > 0 => {
-                tracing::info!(rolled, dropped, "metric samples rolled up and expired");
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!("metric rollup: {e}"),
-        }
-    }
 }
 
 /// The platform's own numbers in Prometheus text format, for an existing Prometheus to scrape

@@ -18,11 +18,11 @@ use ocp_store::ClusterRecord;
 use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::app::AppState;
 use crate::auth::{perm, Authz};
+use crate::cluster::access::ob_failure;
 use crate::http::{ApiJson, ApiPath, ApiResult, Data, Failure, NoData};
-use crate::ob_access::ob_failure;
 use crate::routes::clusters::unsupported;
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

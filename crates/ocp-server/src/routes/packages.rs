@@ -21,9 +21,9 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::app::AppState;
 use crate::auth::{perm, Authz};
 use crate::http::{comma_list, raw, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging};
+use crate::state::AppState;
 
 /// The largest package accepted.
 const MAX_PACKAGE_BYTES: u64 = 4 << 30;

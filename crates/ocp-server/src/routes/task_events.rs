@@ -15,9 +15,9 @@ use ocp_api::Timestamp;
 use ocp_store::{Store, TaskEventRecord};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::auth::{perm, Authz};
 use crate::http::{ApiPath, Failure};
+use crate::state::AppState;
 
 /// How often a stream looks for new events.
 const POLL: Duration = Duration::from_millis(100);

@@ -2,16 +2,16 @@
 
 use axum::extract::State;
 use ocp_api::task::{
-    BasicSubtaskInstance, BasicTaskInstance, Creator, SubtaskInstance, SubtaskLog, TaskCluster,
-    TaskFilter, TaskInstance, TaskStatus, TaskTenant, TaskType,
+    BasicTaskInstance, SubtaskInstance, SubtaskLog, TaskFilter, TaskInstance, TaskStatus, TaskType,
 };
-use ocp_api::{PageData, PageQuery, SortOrder, Timestamp};
+use ocp_api::{PageData, PageQuery, SortOrder};
 use ocp_store::{SubtaskRecord, TaskListFilter, TaskRecord};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::app::AppState;
 use crate::auth::{perm, Authz};
 use crate::http::{parse_id, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging};
+use crate::state::AppState;
+use crate::task_view::{basic_view, subtask_view, task_view};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -25,87 +25,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(retry_subtask))
         .routes(routes!(skip_subtask))
         .routes(routes!(cancel_subtask))
-}
-
-fn ts(millis: Option<i64>) -> Option<Timestamp> {
-    millis.map(Timestamp::from_millis)
-}
-
-pub fn subtask_view(s: &SubtaskRecord) -> SubtaskInstance {
-    SubtaskInstance {
-        id: s.id,
-        name: s.name.clone(),
-        description: s.description.clone(),
-        class_name: s.class_name.clone(),
-        series_id: s.series_id,
-        timeout: s.timeout_secs,
-        status: s.status,
-        operation: s.operation,
-        executor: s.executor.clone(),
-        run_time: s.run_time.max(1),
-        context: s.context.clone(),
-        create_time: Some(Timestamp::from_millis(s.create_time)),
-        start_time: ts(s.start_time),
-        finish_time: ts(s.finish_time),
-        node_type: s.node_type.clone(),
-        parallel_idx: s.parallel_idx,
-        upstreams: s.upstreams.clone(),
-        downstreams: s.downstreams.clone(),
-        prohibit_rollback: s.prohibit_rollback,
-    }
-}
-
-pub fn task_view(t: &TaskRecord) -> TaskInstance {
-    TaskInstance {
-        id: t.id,
-        name: t.name.clone(),
-        cluster_id: t.cluster_id,
-        tenant_id: t.tenant_id,
-        host_id: t.host_id,
-        task_type: t.task_type,
-        status: t.status,
-        creator: t.creator_name.clone(),
-        operation: t.operation,
-        executor: t.executor.clone(),
-        context: t.context.clone(),
-        create_time: Some(Timestamp::from_millis(t.create_time)),
-        start_time: ts(t.start_time),
-        finish_time: ts(t.finish_time),
-        prohibit_rollback: Some(t.prohibit_rollback),
-        task_definition_id: t.task_definition_id,
-        subtasks: t.subtasks.iter().map(subtask_view).collect(),
-    }
-}
-
-fn basic_view(t: &TaskRecord) -> BasicTaskInstance {
-    BasicTaskInstance {
-        id: t.id,
-        name: t.name.clone(),
-        cluster: t.cluster_id.map(|id| TaskCluster { id, name: None }),
-        tenant: t.tenant_id.map(|id| TaskTenant { id, name: None }),
-        host_id: t.host_id,
-        creator: Creator {
-            id: t.creator_id,
-            name: t.creator_name.clone(),
-        },
-        task_type: t.task_type,
-        status: t.status,
-        operation: t.operation,
-        create_time: Some(Timestamp::from_millis(t.create_time)),
-        start_time: ts(t.start_time),
-        finish_time: ts(t.finish_time),
-        subtasks: t
-            .subtasks
-            .iter()
-            .map(|s| BasicSubtaskInstance {
-                id: s.id,
-                name: s.name.clone(),
-                description: s.description.clone(),
-                status: s.status,
-                operation: s.operation,
-            })
-            .collect(),
-    }
 }
 
 pub(crate) async fn load_task(state: &AppState, id: i64) -> Result<TaskRecord, Failure> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use ocp_api::ob::{ClusterStatus, ServerStatus};
 use ocp_ob::ObClient;
 
-use crate::ob_access::ObAccess;
+use crate::cluster::access::ObAccess;
 
 /// Stores `ob_connectable` (1 or 0) for the server, as OCP collects it itself for the
 /// `ob_cannot_connected` alert.

@@ -47,7 +47,7 @@ pub async fn start(
         command.arg("--advertise-ip").arg("127.0.0.1");
     }
     if !agent_dir.join("credentials.json").exists() {
-        let token = crate::routes::agent_link::issue_token(
+        let token = crate::host::link::issue_token(
             store,
             &ocp_api::host::CreateJoinToken::default(),
             "admin",

@@ -9,8 +9,8 @@ use ocp_api::ErrorCode;
 use ocp_ob::{ObClient, ObError, Target};
 use ocp_store::{ClusterRecord, ServerRecord, Store};
 
-use crate::agent_client::AgentClient;
 use crate::auth::Authenticator;
+use crate::host::agent_client::AgentClient;
 use crate::http::Failure;
 
 /// How long a connection attempt to a managed server may take.

@@ -12,7 +12,7 @@ use ocp_api::agent::{AgentReport, HostFacts, MANAGER_ALIAS, WORKER_ALIASES};
 use ocp_api::host::{HostAgentStatus, HostStatus, ProcessStatus};
 use ocp_task::{NodeId, Registry, Step, StepContext, StepError, StepSpec, TaskTemplate};
 
-use crate::agent_client::AgentClient;
+use crate::host::agent_client::AgentClient;
 
 const PKG: &str = "com.alipay.ocp.service.task.business";
 
@@ -62,7 +62,7 @@ async fn record(
     report: &AgentReport,
     facts: Option<&HostFacts>,
 ) -> Result<(), StepError> {
-    let update = crate::routes::agent_link::heartbeat_update(report, facts)
+    let update = crate::host::link::heartbeat_update(report, facts)
         .map_err(|e| StepError::new(e.to_string()))?;
     ctx.store().record_heartbeat(host_id, &update).await?;
     Ok(())

@@ -15,8 +15,8 @@ use ocp_ob::{ObClient, Target};
 use ocp_store::{ClusterRecord, ServerRecord};
 use ocp_task::{NodeId, Registry, Step, StepContext, StepError, StepSpec, TaskTemplate};
 
+use crate::cluster::access::{process_name, ObAccess, CONNECT_TIMEOUT};
 use crate::http::Failure;
-use crate::ob_access::{process_name, ObAccess, CONNECT_TIMEOUT};
 
 const PKG: &str = "com.alipay.ocp.service.task.business";
 

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::http::HeaderMap;
 use ocp_api::agent::{signed_headers, AgentReport, SignatureError, SignedRequest};
 use ocp_api::ErrorCode;
 use ocp_store::Store;
 use rand::Rng;
+use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::Digest as _;

@@ -1,0 +1,45 @@
+//! What every handler can reach: the services the composition root (`app`) builds.
+
+use std::sync::Arc;
+
+use ocp_api::task::TaskInstance;
+use ocp_api::Timestamp;
+use ocp_store::Store;
+use ocp_task::{Engine, TaskTemplate};
+
+use crate::auth::{Authenticator, Caller};
+use crate::cluster::access::ObAccess;
+use crate::host::agent_client::AgentClient;
+use crate::http::Failure;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub engine: Engine,
+    pub auth: Arc<Authenticator>,
+    pub agents: AgentClient,
+    pub ob: ObAccess,
+    pub data_dir: std::path::PathBuf,
+    pub address: String,
+    pub build_time: Timestamp,
+    /// Metrics that just arrived, for the alert engine.
+    pub fresh: crate::alarm::Fresh,
+    /// What alert channels may reach and run as.
+    pub channel_policy: Arc<crate::alarm::outbound::ChannelPolicy>,
+}
+
+impl AppState {
+    /// Persists a task built from `template` for `caller` and answers it as submitted.
+    pub async fn submit(
+        &self,
+        template: TaskTemplate,
+        caller: &Caller,
+    ) -> Result<TaskInstance, Failure> {
+        let task = template
+            .build(caller.user_id, &caller.username, &self.address)
+            .map_err(Failure::internal)?;
+        let record = self.engine.submit(&task).await?;
+        Ok(crate::task_view::task_view(&record).as_submitted())
+    }
+}
