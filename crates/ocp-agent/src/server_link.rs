@@ -248,9 +248,4 @@ fn without_free_space(facts: &HostFacts) -> HostFacts {
     facts
 }
 
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub use ocp_api::time::now_millis as now_ms;

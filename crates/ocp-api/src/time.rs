@@ -6,6 +6,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 const FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3f%:z";
 
+/// Milliseconds since the Unix epoch: the one clock of the platform (the metadb stores
+/// times so, agents sign with it).
+pub fn now_millis() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub DateTime<FixedOffset>);
 

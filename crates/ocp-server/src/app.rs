@@ -129,19 +129,20 @@ impl Server {
             .clone()
             .unwrap_or_else(|| advertise(local));
 
+        let vault = Arc::new(crate::vault::Vault::new(master_key));
         let auth = Arc::new(Authenticator::new(
             store.clone(),
             config.auth.clone(),
-            master_key,
+            vault.clone(),
         ));
-        let agents = AgentClient::new(store.clone(), auth.clone());
+        let agents = AgentClient::new(store.clone(), vault.clone());
 
         let mut registry = Registry::new();
         routes::debug::register_steps(&mut registry);
         crate::host::steps::register(&mut registry, &agents);
         let ob = ObAccess {
             store: store.clone(),
-            auth: auth.clone(),
+            vault: vault.clone(),
             agents: agents.clone(),
         };
         crate::cluster::steps::register(&mut registry, &ob);
@@ -166,6 +167,7 @@ impl Server {
             store: store.clone(),
             engine: engine.clone(),
             auth: auth.clone(),
+            vault,
             agents,
             ob: ob.clone(),
             data_dir: config.data_dir.clone(),

@@ -13,8 +13,6 @@ use axum::http::{header, request::Parts, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use chacha20poly1305::aead::{Aead, KeyInit};
-use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use hmac::{Hmac, Mac};
 use ocp_api::ErrorCode;
 use ocp_store::{Store, UserRecord};
@@ -364,7 +362,7 @@ struct Window {
 pub struct Authenticator {
     store: Store,
     config: AuthConfig,
-    master_key: [u8; 32],
+    vault: Arc<crate::vault::Vault>,
     cache_key: [u8; 32],
     generation: AtomicU64,
     logins: Mutex<HashMap<[u8; 32], CachedLogin>>,
@@ -379,14 +377,14 @@ type HmacSha1 = Hmac<sha1::Sha1>;
 const LOGIN_CACHE_TTL: Duration = Duration::from_secs(300);
 
 impl Authenticator {
-    pub fn new(store: Store, config: AuthConfig, master_key: [u8; 32]) -> Self {
+    pub fn new(store: Store, config: AuthConfig, vault: Arc<crate::vault::Vault>) -> Self {
         let slots = config.max_concurrent_hashes.max(1);
         let mut cache_key = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut cache_key);
         Self {
             store,
             config,
-            master_key,
+            vault,
             cache_key,
             generation: AtomicU64::new(0),
             logins: Mutex::new(HashMap::new()),
@@ -634,7 +632,7 @@ impl Authenticator {
         if !key.enabled {
             return Err(refused("the access key is disabled"));
         }
-        let secret = self.unseal(&key.sealed_secret)?;
+        let secret = self.vault.unseal(&key.sealed_secret)?;
         let resource = match parts.extensions.get::<crate::http::SentPath>() {
             Some(sent) => sent.0.as_str(),
             None => parts
@@ -684,32 +682,6 @@ impl Authenticator {
         }
         let _ = self.store.touch_access_key(key.id).await;
         self.caller_for(&user).await
-    }
-
-    /// Seals an access-key secret with the master key (nonce and ciphertext, hex).
-    pub fn seal(&self, secret: &str) -> Result<String, Failure> {
-        let cipher = ChaCha20Poly1305::new(Key::from_slice(&self.master_key));
-        let mut nonce = [0u8; 12];
-        rand::thread_rng().fill_bytes(&mut nonce);
-        let sealed = cipher
-            .encrypt(Nonce::from_slice(&nonce), secret.as_bytes())
-            .map_err(|_| Failure::internal("sealing a secret"))?;
-        Ok(format!("{}{}", hex::encode(nonce), hex::encode(sealed)))
-    }
-
-    pub fn unseal(&self, sealed: &str) -> Result<String, Failure> {
-        let bytes =
-            hex::decode(sealed).map_err(|_| Failure::internal("a sealed secret is not hex"))?;
-        if bytes.len() < 12 {
-            return Err(Failure::internal("a sealed secret is too short"));
-        }
-        let cipher = ChaCha20Poly1305::new(Key::from_slice(&self.master_key));
-        let plain = cipher
-            .decrypt(Nonce::from_slice(&bytes[..12]), &bytes[12..])
-            .map_err(|_| {
-                Failure::internal("a sealed secret does not open with this server's master key")
-            })?;
-        String::from_utf8(plain).map_err(Failure::internal)
     }
 
     /// Counts a request against the caller's window.

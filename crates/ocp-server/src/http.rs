@@ -101,6 +101,12 @@ fn is_foreign_key_violation(err: &ocp_store::SqlxError) -> bool {
     matches!(err, ocp_store::SqlxError::Database(db) if db.is_foreign_key_violation())
 }
 
+impl From<crate::vault::VaultError> for Failure {
+    fn from(err: crate::vault::VaultError) -> Self {
+        Failure::internal(err)
+    }
+}
+
 impl From<ocp_store::TransitionError> for Failure {
     fn from(err: ocp_store::TransitionError) -> Self {
         use ocp_store::TransitionError as T;

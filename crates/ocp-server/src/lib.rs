@@ -3,8 +3,8 @@
 //!
 //! Layers, each pointing only down: `app` (composition root) -> `routes` (HTTP: extract,
 //! authorize, call the domain, map to `ocp-api` views) -> `state` (what handlers reach) ->
-//! the domains `host`, `cluster`, `monitor`, `alarm`, `iam`, with `auth`, `password` and
-//! `task_view` beside them. No domain module imports `routes` or `app`.
+//! the domains `host`, `cluster`, `monitor`, `alarm`, `iam`, with `auth`, `password`,
+//! `vault` and `task_view` beside them. No domain module imports `routes` or `app`.
 
 pub mod alarm;
 pub mod app;
@@ -20,6 +20,7 @@ pub mod password;
 pub mod routes;
 pub mod state;
 pub mod task_view;
+pub mod vault;
 
 pub use app::{openapi_document, Server};
 pub use config::Config;

@@ -18,6 +18,7 @@ pub struct AppState {
     pub store: Store,
     pub engine: Engine,
     pub auth: Arc<Authenticator>,
+    pub vault: Arc<crate::vault::Vault>,
     pub agents: AgentClient,
     pub ob: ObAccess,
     pub data_dir: std::path::PathBuf,

@@ -326,9 +326,7 @@ pub fn redact_url(url: &str) -> String {
 }
 
 /// Milliseconds since the epoch, as the metadb stores times.
-pub fn now_millis() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+pub use ocp_api::time::now_millis;
 
 /// The first row of a write that returns rows (`INSERT ... RETURNING`), which is fetched
 /// whole: SQLite commits an autocommit statement when it is stepped past its last row, and

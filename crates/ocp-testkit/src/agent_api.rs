@@ -20,12 +20,7 @@ pub struct AgentReply {
     pub body: Value,
 }
 
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub use ocp_api::time::now_millis as now_ms;
 
 impl AgentApi {
     pub fn new(base: &str, host_id: i64, secret: &str) -> Self {

@@ -9,9 +9,9 @@ use ocp_api::ErrorCode;
 use ocp_ob::{ObClient, ObError, Target};
 use ocp_store::{ClusterRecord, ServerRecord, Store};
 
-use crate::auth::Authenticator;
 use crate::host::agent_client::AgentClient;
 use crate::http::Failure;
+use crate::vault::Vault;
 
 /// How long a connection attempt to a managed server may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -20,7 +20,7 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Clone)]
 pub struct ObAccess {
     pub store: Store,
-    pub auth: Arc<Authenticator>,
+    pub vault: Arc<Vault>,
     pub agents: AgentClient,
 }
 
@@ -49,7 +49,7 @@ impl ObAccess {
             host: server.ip.clone(),
             port: u16::try_from(server.sql_port).map_err(Failure::internal)?,
             user: cluster.root_user.clone(),
-            password: self.auth.unseal(&cluster.root_password_sealed)?,
+            password: self.vault.unseal(&cluster.root_password_sealed)?,
         })
     }
 

@@ -674,9 +674,9 @@ async fn ensure_monitor_user(
         return Err("the host has no agent".into());
     };
     let secret = access
-        .auth
+        .vault
         .unseal(&agent.secret_sealed)
-        .map_err(|e| e.message)?;
+        .map_err(|e| e.to_string())?;
     let user = ocp_api::agent::monitor_user(host_id);
     let password = ocp_api::agent::monitor_password(&secret);
     let target = Target {

@@ -14,14 +14,14 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::Digest as _;
 
-use crate::auth::Authenticator;
 use crate::http::Failure;
+use crate::vault::Vault;
 
 /// Calls to agents and checks of calls from them. Cheap to clone.
 #[derive(Clone)]
 pub struct AgentClient {
     store: Store,
-    auth: Arc<Authenticator>,
+    vault: Arc<Vault>,
     http: reqwest::Client,
     /// When this server started: agents' calls signed before are refused.
     started_ms: i64,
@@ -36,15 +36,13 @@ fn unavailable(host_id: i64, message: impl std::fmt::Display) -> Failure {
     )
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+use ocp_api::time::now_millis as now_ms;
 
 impl AgentClient {
-    pub fn new(store: Store, auth: Arc<Authenticator>) -> Self {
+    pub fn new(store: Store, vault: Arc<Vault>) -> Self {
         Self {
             store,
-            auth,
+            vault,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .connect_timeout(Duration::from_secs(5))
@@ -58,7 +56,7 @@ impl AgentClient {
     /// A new random secret for an agent, and the same sealed for the metadb.
     pub fn new_secret(&self) -> Result<(String, String), Failure> {
         let secret = hex::encode(rand::thread_rng().gen::<[u8; 32]>());
-        let sealed = self.auth.seal(&secret)?;
+        let sealed = self.vault.seal(&secret)?;
         Ok((secret, sealed))
     }
 
@@ -70,7 +68,7 @@ impl AgentClient {
         let agent = host
             .agent
             .ok_or_else(|| unavailable(host_id, "no agent has joined"))?;
-        let secret = self.auth.unseal(&agent.secret_sealed)?;
+        let secret = self.vault.unseal(&agent.secret_sealed)?;
         self.secrets
             .lock()
             .expect("secrets lock")

@@ -364,7 +364,7 @@ async fn create_cluster(
         ob_version: package.version.clone(),
         package_id: Some(package.id),
         root_user: "root".into(),
-        root_password_sealed: state.auth.seal(&request.password)?,
+        root_password_sealed: state.vault.seal(&request.password)?,
         startup_parameters: serde_json::to_string(&parameters).map_err(Failure::internal)?,
         creator: caller.username.clone(),
         zones: vec![NewZone {
@@ -489,7 +489,7 @@ async fn take_over(
         ob_version: version,
         package_id: package.map(|p| p.id),
         root_user: request.username.clone(),
-        root_password_sealed: state.auth.seal(&request.password)?,
+        root_password_sealed: state.vault.seal(&request.password)?,
         startup_parameters: "[]".into(),
         creator: caller.username.clone(),
         zones: vec![NewZone {
@@ -628,7 +628,7 @@ async fn change_password(
     client.close().await;
     state
         .store
-        .set_cluster_password(id, &state.auth.seal(&request.new_password)?)
+        .set_cluster_password(id, &state.vault.seal(&request.new_password)?)
         .await?;
     Ok(NoData)
 }

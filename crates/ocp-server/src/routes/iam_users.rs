@@ -389,7 +389,7 @@ async fn create_access_key(
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret_bytes);
     let record = state
         .store
-        .create_access_key(caller.user_id, &access_key_id, &state.auth.seal(&secret)?)
+        .create_access_key(caller.user_id, &access_key_id, &state.vault.seal(&secret)?)
         .await?;
     Ok(Data(CreatedAccessKey {
         id: record.id,
