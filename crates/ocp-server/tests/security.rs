@@ -671,7 +671,8 @@ async fn a_burst_of_wrong_passwords_takes_bounded_memory() {
     );
     let after = peak_rss_mib(server.pid().unwrap());
     eprintln!("peak RSS before the burst {before} MiB, after {after} MiB");
-    assert!(after < before + 200, "peak RSS {before} -> {after} MiB");
+    // Two hashing threads keep 19 MiB each, whatever the number of guesses.
+    assert!(after < before + 64, "peak RSS {before} -> {after} MiB");
 }
 
 struct AccessKey {
