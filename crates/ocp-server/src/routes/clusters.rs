@@ -6,22 +6,19 @@
 //! answer 10011 for it.
 
 use axum::extract::State;
-use ocp_api::host::HostStatus;
 use ocp_api::ob::{
     ChangeClusterPassword, Cluster, ClusterFilter, ClusterStatus, ClusterType, Compaction,
     CreateCluster, CreateZone, DeleteClusterQuery, RootServer, Server, ServerKind, ServerStatus,
-    SetParameter, TakeOverCluster, Zone,
+    TakeOverCluster, Zone,
 };
-use ocp_api::obdb::PackageType;
 use ocp_api::task::TaskInstance;
 use ocp_api::{ErrorCode, PageData, PageQuery, Timestamp};
-use ocp_ob::{ObClient, Target};
-use ocp_store::{ClusterRecord, NewCluster, NewServer, NewZone, ServerRecord};
+use ocp_store::{ClusterRecord, ServerRecord};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{perm, Authz};
-use crate::cluster::access::{ob_failure, CONNECT_TIMEOUT};
-use crate::cluster::steps;
+use crate::cluster::access::ob_failure;
+use crate::cluster::{deploy, steps};
 use crate::http::{
     comma_list, page_of, ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging,
 };
@@ -202,64 +199,6 @@ async fn get_cluster(
     Ok(Data(cluster_view(&state, cluster).await?))
 }
 
-fn check_cluster_name(name: &str) -> Result<(), Failure> {
-    let ok = (1..=64).contains(&name.len())
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if ok {
-        Ok(())
-    } else {
-        Err(Failure::field(
-            "name",
-            "must start with a letter and hold 1 to 64 letters, digits, _ or -",
-        ))
-    }
-}
-
-/// A database password, as the server will be given it.
-fn check_password(field: &str, password: &str) -> Result<(), Failure> {
-    ocp_ob::check_password(field, password).map_err(ob_failure)
-}
-
-/// The host a server goes on: registered, with an agent that answers heartbeats.
-async fn usable_host(
-    state: &AppState,
-    field: &str,
-    host_id: i64,
-) -> Result<ocp_store::HostRecord, Failure> {
-    let host = match state.store.host(host_id).await {
-        Ok(h) => h,
-        Err(ocp_store::StoreError::NotFound { .. }) => {
-            return Err(Failure::field(
-                field,
-                format!("host {host_id} does not exist"),
-            ))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let status = HostStatus::parse(&host.status);
-    if host.agent.is_none() || !matches!(status, Some(HostStatus::Available | HostStatus::Online)) {
-        return Err(Failure::new(
-            ErrorCode::StateConflict,
-            format!(
-                "host {} is {} and cannot take a server; its agent must be AVAILABLE",
-                host.inner_ip_address, host.status
-            ),
-        )
-        .with_field(field));
-    }
-    Ok(host)
-}
-
-/// Small-footprint startup defaults for seekdb, used unless the request names them.
-const SEEKDB_DEFAULTS: &[(&str, &str)] = &[
-    ("memory_budget", "1G"),
-    ("log_disk_size", "2G"),
-    ("datafile_size", "64M"),
-];
-
 /// Create an OceanBase cluster: checks everything, registers it CREATING, and answers
 /// the deploy task.
 #[utoipa::path(post, path = "/api/v2/ob/clusters", tag = "clusters",
@@ -269,136 +208,8 @@ async fn create_cluster(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<CreateCluster>,
 ) -> ApiResult<TaskInstance> {
-    check_cluster_name(&request.name)?;
-    check_password("password", &request.password)?;
-    let package = state
-        .store
-        .package_by_file_name(&request.rpm_name)
-        .await?
-        .ok_or_else(|| {
-            Failure::field(
-                "rpmName",
-                format!("no software package {:?} is uploaded", request.rpm_name),
-            )
-        })?;
-    if package.package_type != PackageType::ObServerInstallPackage.as_str()
-        || package.binary_path.is_none()
-    {
-        return Err(Failure::new(
-            ErrorCode::UnsupportedByServerKind,
-            format!(
-                "{} is not a server package this platform can run; upload seekdb's wheel",
-                package.file_name
-            ),
-        )
-        .with_field("rpmName"));
-    }
-    if request.cluster_type != ClusterType::Primary {
-        return Err(Failure::new(
-            ErrorCode::UnsupportedByServerKind,
-            "standby clusters need OceanBase's primary/standby replication, which seekdb lacks",
-        )
-        .with_field("type"));
-    }
-    let [zone] = request.zones.as_slice() else {
-        return Err(Failure::new(
-            ErrorCode::UnsupportedByServerKind,
-            format!(
-                "a seekdb cluster has exactly one zone, not {}",
-                request.zones.len()
-            ),
-        )
-        .with_field("zones"));
-    };
-    check_zone(zone, "zones[0]")?;
-    let [host_id] = zone.servers.as_slice() else {
-        return Err(Failure::new(
-            ErrorCode::UnsupportedByServerKind,
-            format!(
-                "a seekdb zone has exactly one server, not {}",
-                zone.servers.len()
-            ),
-        )
-        .with_field("zones[0].servers"));
-    };
-    let host = usable_host(&state, "zones[0].servers[0]", *host_id).await?;
-    let sql_port = request.sql_port.unwrap_or(2881);
-    let rpc_port = request.rpc_port.unwrap_or(2882);
-    for (field, port) in [("sqlPort", sql_port), ("rpcPort", rpc_port)] {
-        if port < 1024 {
-            return Err(Failure::field(field, "must be from 1024 to 65535"));
-        }
-    }
-    let home_path = request
-        .home_path
-        .clone()
-        .unwrap_or_else(|| format!("ob/{}", request.name));
-    if home_path.split('/').any(|p| p == "..") || home_path.is_empty() {
-        return Err(Failure::field("homePath", "must be a path without .."));
-    }
-    ocp_ob::check_home_path("homePath", &home_path).map_err(ob_failure)?;
-    let mut parameters = request.parameters.clone();
-    for (i, p) in parameters.iter().enumerate() {
-        ocp_ob::check_parameter_name(&format!("parameters[{i}].name"), &p.name)
-            .map_err(ob_failure)?;
-        if p.value.is_empty() || p.value.chars().any(char::is_control) {
-            return Err(Failure::field(
-                &format!("parameters[{i}].value"),
-                "must be a value",
-            ));
-        }
-    }
-    for (name, value) in SEEKDB_DEFAULTS {
-        if !parameters.iter().any(|p| p.name == *name) {
-            parameters.push(SetParameter {
-                name: name.to_string(),
-                value: value.to_string(),
-            });
-        }
-    }
-    let new = NewCluster {
-        name: request.name.clone(),
-        kind: ServerKind::Seekdb.as_str().into(),
-        cluster_type: ClusterType::Primary.as_str().into(),
-        status: ClusterStatus::Creating.as_str().into(),
-        ob_version: package.version.clone(),
-        package_id: Some(package.id),
-        root_user: "root".into(),
-        root_password_sealed: state.vault.seal(&request.password)?,
-        startup_parameters: serde_json::to_string(&parameters).map_err(Failure::internal)?,
-        creator: caller.username.clone(),
-        zones: vec![NewZone {
-            name: zone.name.clone(),
-            idc_id: Some(host.idc_id),
-            servers: vec![NewServer {
-                host_id: host.id,
-                ip: host.inner_ip_address.clone(),
-                rpc_port: rpc_port.into(),
-                sql_port: sql_port.into(),
-                home_path,
-            }],
-        }],
-    };
-    let cluster_id = state
-        .store
-        .create_cluster(&new)
-        .await
-        .map_err(|e| match e {
-            ocp_store::StoreError::AlreadyExists {
-                entity: "server",
-                key,
-            } => Failure::new(
-                ErrorCode::AlreadyExists,
-                format!("a server already uses {key}"),
-            )
-            .with_field("sqlPort"),
-            ocp_store::StoreError::AlreadyExists { .. } => Failure::new(
-                ErrorCode::AlreadyExists,
-                format!("cluster {} already exists", request.name),
-            )
-            .with_field("name"),
-            other => other.into(),
-        })?;
+    let plan = deploy::plan(&state.store, &state.vault, &request, &caller.username).await?;
+    let cluster_id = deploy::register(&state.store, &plan.cluster).await?;
     let servers: Vec<i64> = state
         .store
         .servers(cluster_id)
@@ -408,30 +219,9 @@ async fn create_cluster(
         .collect();
     let template = steps::create_cluster(cluster_id, &servers)
         .value("cluster_name", request.name.clone())
-        .value("rpm_name", package.file_name.clone())
-        .value("sql_port", sql_port.to_string());
+        .value("rpm_name", plan.rpm_name)
+        .value("sql_port", plan.sql_port.to_string());
     Ok(Data(state.submit(template, &caller).await?))
-}
-
-fn check_zone(zone: &CreateZone, field: &str) -> Result<(), Failure> {
-    let ok = (1..=64).contains(&zone.name.len())
-        && zone
-            .name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !ok {
-        return Err(Failure::field(
-            &format!("{field}.name"),
-            "must be 1 to 64 letters, digits or _",
-        ));
-    }
-    if zone.servers.is_empty() {
-        return Err(Failure::field(
-            &format!("{field}.servers"),
-            "name at least one host",
-        ));
-    }
-    Ok(())
 }
 
 /// Take over a running seekdb: checks the login now, registers the cluster and answers a
@@ -443,78 +233,9 @@ async fn take_over(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<TakeOverCluster>,
 ) -> ApiResult<TaskInstance> {
-    check_cluster_name(&request.name)?;
-    check_password("password", &request.password)?;
-    ocp_ob::check_name("username", &request.username).map_err(ob_failure)?;
-    if let Some(home) = &request.home_path {
-        ocp_ob::check_home_path("homePath", home).map_err(ob_failure)?;
-    }
-    let host = usable_host(&state, "hostId", request.host_id).await?;
-    let package = match &request.rpm_name {
-        Some(name) => Some(
-            state
-                .store
-                .package_by_file_name(name)
-                .await?
-                .ok_or_else(|| {
-                    Failure::field(
-                        "rpmName",
-                        format!("no software package {name:?} is uploaded"),
-                    )
-                })?,
-        ),
-        None => None,
-    };
-    let target = Target {
-        host: host.inner_ip_address.clone(),
-        port: request.sql_port,
-        user: request.username.clone(),
-        password: request.password.clone(),
-    };
-    let mut client = ObClient::connect(&target, CONNECT_TIMEOUT)
-        .await
-        .map_err(ob_failure)?;
-    let version = client.version().await.map_err(ob_failure)?;
-    client.close().await;
-    let kind = if version.contains("seekdb") {
-        ServerKind::Seekdb
-    } else {
-        ServerKind::OceanBase
-    };
-    let new = NewCluster {
-        name: request.name.clone(),
-        kind: kind.as_str().into(),
-        cluster_type: ClusterType::Primary.as_str().into(),
-        status: ClusterStatus::TakingOver.as_str().into(),
-        ob_version: version,
-        package_id: package.map(|p| p.id),
-        root_user: request.username.clone(),
-        root_password_sealed: state.vault.seal(&request.password)?,
-        startup_parameters: "[]".into(),
-        creator: caller.username.clone(),
-        zones: vec![NewZone {
-            name: "zone1".into(),
-            idc_id: Some(host.idc_id),
-            servers: vec![NewServer {
-                host_id: host.id,
-                ip: host.inner_ip_address.clone(),
-                rpc_port: 2882,
-                sql_port: request.sql_port.into(),
-                home_path: request.home_path.clone().unwrap_or_default(),
-            }],
-        }],
-    };
-    let cluster_id = state
-        .store
-        .create_cluster(&new)
-        .await
-        .map_err(|e| match e {
-            ocp_store::StoreError::AlreadyExists { key, .. } => Failure::new(
-                ErrorCode::AlreadyExists,
-                format!("{key} is registered already"),
-            ),
-            other => other.into(),
-        })?;
+    let new =
+        deploy::plan_take_over(&state.store, &state.vault, &request, &caller.username).await?;
+    let cluster_id = deploy::register_taken_over(&state.store, &new).await?;
     let server = state.store.servers(cluster_id).await?[0].id;
     Ok(Data(
         state
@@ -618,7 +339,7 @@ async fn change_password(
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<ChangeClusterPassword>,
 ) -> Result<NoData, Failure> {
-    check_password("newPassword", &request.new_password)?;
+    deploy::check_password("newPassword", &request.new_password)?;
     let cluster = state.store.cluster(id).await?;
     let mut client = state.ob.connect(id).await?;
     client
@@ -656,7 +377,7 @@ async fn refuse_new_servers(
     what: &str,
 ) -> ApiResult<TaskInstance> {
     for (i, zone) in zones.iter().enumerate() {
-        check_zone(zone, &format!("[{i}]"))?;
+        deploy::check_zone(zone, &format!("[{i}]"))?;
     }
     Err(unsupported(&state.store.cluster(id).await?, what))
 }

@@ -1,0 +1,325 @@
+//! The rules of a deploy and a take over, below the HTTP layer: what a request must hold
+//! (names, password, package, topology, host, ports, home path, parameters), the startup
+//! defaults, and the rows registered before the task runs.
+//!
+//! seekdb runs one zone with one server and one tenant: a request for more answers 10011.
+
+use ocp_api::host::HostStatus;
+use ocp_api::ob::{
+    ClusterStatus, ClusterType, CreateCluster, CreateZone, ServerKind, SetParameter,
+    TakeOverCluster,
+};
+use ocp_api::obdb::PackageType;
+use ocp_api::ErrorCode;
+use ocp_ob::{ObClient, Target};
+use ocp_store::{NewCluster, NewServer, NewZone, Store};
+
+use crate::cluster::access::{ob_failure, CONNECT_TIMEOUT};
+use crate::http::Failure;
+use crate::vault::Vault;
+
+/// A checked deploy: the rows to register and what the task needs to know.
+pub struct Deployment {
+    pub cluster: NewCluster,
+    pub rpm_name: String,
+    pub sql_port: u16,
+}
+
+pub fn check_cluster_name(name: &str) -> Result<(), Failure> {
+    let ok = (1..=64).contains(&name.len())
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Failure::field(
+            "name",
+            "must start with a letter and hold 1 to 64 letters, digits, _ or -",
+        ))
+    }
+}
+
+/// A database password, as the server will be given it.
+pub fn check_password(field: &str, password: &str) -> Result<(), Failure> {
+    ocp_ob::check_password(field, password).map_err(ob_failure)
+}
+
+/// The host a server goes on: registered, with an agent that answers heartbeats.
+async fn usable_host(
+    store: &Store,
+    field: &str,
+    host_id: i64,
+) -> Result<ocp_store::HostRecord, Failure> {
+    let host = match store.host(host_id).await {
+        Ok(h) => h,
+        Err(ocp_store::StoreError::NotFound { .. }) => {
+            return Err(Failure::field(
+                field,
+                format!("host {host_id} does not exist"),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let status = HostStatus::parse(&host.status);
+    if host.agent.is_none() || !matches!(status, Some(HostStatus::Available | HostStatus::Online)) {
+        return Err(Failure::new(
+            ErrorCode::StateConflict,
+            format!(
+                "host {} is {} and cannot take a server; its agent must be AVAILABLE",
+                host.inner_ip_address, host.status
+            ),
+        )
+        .with_field(field));
+    }
+    Ok(host)
+}
+
+/// Small-footprint startup defaults for seekdb, used unless the request names them.
+const SEEKDB_DEFAULTS: &[(&str, &str)] = &[
+    ("memory_budget", "1G"),
+    ("log_disk_size", "2G"),
+    ("datafile_size", "64M"),
+];
+
+pub fn check_zone(zone: &CreateZone, field: &str) -> Result<(), Failure> {
+    let ok = (1..=64).contains(&zone.name.len())
+        && zone
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ok {
+        return Err(Failure::field(
+            &format!("{field}.name"),
+            "must be 1 to 64 letters, digits or _",
+        ));
+    }
+    if zone.servers.is_empty() {
+        return Err(Failure::field(
+            &format!("{field}.servers"),
+            "name at least one host",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a deploy request; answers the cluster to register (CREATING).
+pub async fn plan(
+    store: &Store,
+    vault: &Vault,
+    request: &CreateCluster,
+    creator: &str,
+) -> Result<Deployment, Failure> {
+    check_cluster_name(&request.name)?;
+    check_password("password", &request.password)?;
+    let package = store
+        .package_by_file_name(&request.rpm_name)
+        .await?
+        .ok_or_else(|| {
+            Failure::field(
+                "rpmName",
+                format!("no software package {:?} is uploaded", request.rpm_name),
+            )
+        })?;
+    if package.package_type != PackageType::ObServerInstallPackage.as_str()
+        || package.binary_path.is_none()
+    {
+        return Err(Failure::new(
+            ErrorCode::UnsupportedByServerKind,
+            format!(
+                "{} is not a server package this platform can run; upload seekdb's wheel",
+                package.file_name
+            ),
+        )
+        .with_field("rpmName"));
+    }
+    if request.cluster_type != ClusterType::Primary {
+        return Err(Failure::new(
+            ErrorCode::UnsupportedByServerKind,
+            "standby clusters need OceanBase's primary/standby replication, which seekdb lacks",
+        )
+        .with_field("type"));
+    }
+    let [zone] = request.zones.as_slice() else {
+        return Err(Failure::new(
+            ErrorCode::UnsupportedByServerKind,
+            format!(
+                "a seekdb cluster has exactly one zone, not {}",
+                request.zones.len()
+            ),
+        )
+        .with_field("zones"));
+    };
+    check_zone(zone, "zones[0]")?;
+    let [host_id] = zone.servers.as_slice() else {
+        return Err(Failure::new(
+            ErrorCode::UnsupportedByServerKind,
+            format!(
+                "a seekdb zone has exactly one server, not {}",
+                zone.servers.len()
+            ),
+        )
+        .with_field("zones[0].servers"));
+    };
+    let host = usable_host(store, "zones[0].servers[0]", *host_id).await?;
+    let sql_port = request.sql_port.unwrap_or(2881);
+    let rpc_port = request.rpc_port.unwrap_or(2882);
+    for (field, port) in [("sqlPort", sql_port), ("rpcPort", rpc_port)] {
+        if port < 1024 {
+            return Err(Failure::field(field, "must be from 1024 to 65535"));
+        }
+    }
+    let home_path = request
+        .home_path
+        .clone()
+        .unwrap_or_else(|| format!("ob/{}", request.name));
+    if home_path.split('/').any(|p| p == "..") || home_path.is_empty() {
+        return Err(Failure::field("homePath", "must be a path without .."));
+    }
+    ocp_ob::check_home_path("homePath", &home_path).map_err(ob_failure)?;
+    let mut parameters = request.parameters.clone();
+    for (i, p) in parameters.iter().enumerate() {
+        ocp_ob::check_parameter_name(&format!("parameters[{i}].name"), &p.name)
+            .map_err(ob_failure)?;
+        if p.value.is_empty() || p.value.chars().any(char::is_control) {
+            return Err(Failure::field(
+                &format!("parameters[{i}].value"),
+                "must be a value",
+            ));
+        }
+    }
+    for (name, value) in SEEKDB_DEFAULTS {
+        if !parameters.iter().any(|p| p.name == *name) {
+            parameters.push(SetParameter {
+                name: name.to_string(),
+                value: value.to_string(),
+            });
+        }
+    }
+    let new = NewCluster {
+        name: request.name.clone(),
+        kind: ServerKind::Seekdb.as_str().into(),
+        cluster_type: ClusterType::Primary.as_str().into(),
+        status: ClusterStatus::Creating.as_str().into(),
+        ob_version: package.version.clone(),
+        package_id: Some(package.id),
+        root_user: "root".into(),
+        root_password_sealed: vault.seal(&request.password)?,
+        startup_parameters: serde_json::to_string(&parameters).map_err(Failure::internal)?,
+        creator: creator.to_string(),
+        zones: vec![NewZone {
+            name: zone.name.clone(),
+            idc_id: Some(host.idc_id),
+            servers: vec![NewServer {
+                host_id: host.id,
+                ip: host.inner_ip_address.clone(),
+                rpc_port: rpc_port.into(),
+                sql_port: sql_port.into(),
+                home_path,
+            }],
+        }],
+    };
+    Ok(Deployment {
+        cluster: new,
+        rpm_name: package.file_name.clone(),
+        sql_port,
+    })
+}
+
+/// Registers a deploy's cluster; a taken name or port is named in the answer.
+pub async fn register(store: &Store, cluster: &NewCluster) -> Result<i64, Failure> {
+    store.create_cluster(cluster).await.map_err(|e| match e {
+        ocp_store::StoreError::AlreadyExists {
+            entity: "server",
+            key,
+        } => Failure::new(
+            ErrorCode::AlreadyExists,
+            format!("a server already uses {key}"),
+        )
+        .with_field("sqlPort"),
+        ocp_store::StoreError::AlreadyExists { .. } => Failure::new(
+            ErrorCode::AlreadyExists,
+            format!("cluster {} already exists", cluster.name),
+        )
+        .with_field("name"),
+        other => other.into(),
+    })
+}
+
+/// Checks a take-over request and logs in to the server now; answers the cluster to
+/// register (TAKING_OVER).
+pub async fn plan_take_over(
+    store: &Store,
+    vault: &Vault,
+    request: &TakeOverCluster,
+    creator: &str,
+) -> Result<NewCluster, Failure> {
+    check_cluster_name(&request.name)?;
+    check_password("password", &request.password)?;
+    ocp_ob::check_name("username", &request.username).map_err(ob_failure)?;
+    if let Some(home) = &request.home_path {
+        ocp_ob::check_home_path("homePath", home).map_err(ob_failure)?;
+    }
+    let host = usable_host(store, "hostId", request.host_id).await?;
+    let package = match &request.rpm_name {
+        Some(name) => Some(store.package_by_file_name(name).await?.ok_or_else(|| {
+            Failure::field(
+                "rpmName",
+                format!("no software package {name:?} is uploaded"),
+            )
+        })?),
+        None => None,
+    };
+    let target = Target {
+        host: host.inner_ip_address.clone(),
+        port: request.sql_port,
+        user: request.username.clone(),
+        password: request.password.clone(),
+    };
+    let mut client = ObClient::connect(&target, CONNECT_TIMEOUT)
+        .await
+        .map_err(ob_failure)?;
+    let version = client.version().await.map_err(ob_failure)?;
+    client.close().await;
+    let kind = if version.contains("seekdb") {
+        ServerKind::Seekdb
+    } else {
+        ServerKind::OceanBase
+    };
+    let new = NewCluster {
+        name: request.name.clone(),
+        kind: kind.as_str().into(),
+        cluster_type: ClusterType::Primary.as_str().into(),
+        status: ClusterStatus::TakingOver.as_str().into(),
+        ob_version: version,
+        package_id: package.map(|p| p.id),
+        root_user: request.username.clone(),
+        root_password_sealed: vault.seal(&request.password)?,
+        startup_parameters: "[]".into(),
+        creator: creator.to_string(),
+        zones: vec![NewZone {
+            name: "zone1".into(),
+            idc_id: Some(host.idc_id),
+            servers: vec![NewServer {
+                host_id: host.id,
+                ip: host.inner_ip_address.clone(),
+                rpc_port: 2882,
+                sql_port: request.sql_port.into(),
+                home_path: request.home_path.clone().unwrap_or_default(),
+            }],
+        }],
+    };
+    Ok(new)
+}
+
+/// Registers a taken-over cluster.
+pub async fn register_taken_over(store: &Store, cluster: &NewCluster) -> Result<i64, Failure> {
+    store.create_cluster(cluster).await.map_err(|e| match e {
+        ocp_store::StoreError::AlreadyExists { key, .. } => Failure::new(
+            ErrorCode::AlreadyExists,
+            format!("{key} is registered already"),
+        ),
+        other => other.into(),
+    })
+}
