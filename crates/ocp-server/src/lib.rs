@@ -17,6 +17,7 @@ pub mod iam;
 pub mod monitor;
 mod openapi;
 pub mod password;
+pub mod roles;
 pub mod routes;
 pub mod state;
 pub mod task_view;
