@@ -1,3 +1,6 @@
-//! Monitoring below the HTTP layer: the roll-up and retention of stored samples.
+//! Monitoring below the HTTP layer: ingest of agents' batches, queries over the stored
+//! samples, and their roll-up and retention.
 
+pub mod ingest;
+pub mod query;
 pub mod rollup;

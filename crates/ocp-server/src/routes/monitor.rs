@@ -14,12 +14,13 @@ use ocp_api::monitor::{
     MetricQuery,
 };
 use ocp_api::{PageData, PageQuery};
-use ocp_store::NewSample;
 use serde_json::{Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{perm, Authz};
 use crate::http::{page_of, parse_json, ApiQuery, ApiResult, Data, Failure, Paging};
+use crate::monitor::ingest;
+use crate::monitor::query::{self, Query};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -331,16 +332,6 @@ fn one_of(field: &str, value: &Option<String>, valid: &[&str]) -> Result<Option<
     }
 }
 
-/// A checked metric query.
-struct Query {
-    start: i64,
-    end: i64,
-    metrics: Vec<String>,
-    group_by: Vec<String>,
-    interval: i64,
-    labels: Vec<(String, String)>,
-}
-
 fn seconds(field: &str, value: &Option<String>) -> Result<i64, Failure> {
     let text = value
         .as_deref()
@@ -401,71 +392,6 @@ fn parse_query(q: &MetricQuery) -> Result<Query, Failure> {
     })
 }
 
-/// Per group (its label values): per bucket start, the value of each asked metric (in the
-/// order asked), if it has one.
-type Grouped = BTreeMap<Vec<String>, BTreeMap<i64, Vec<Option<f64>>>>;
-
-async fn evaluate(state: &AppState, q: &Query) -> Result<Grouped, Failure> {
-    let mut groups: Vec<Vec<String>> = Vec::new();
-    // Per series id: its group's index and its metric's index.
-    let mut places: std::collections::HashMap<i64, (usize, usize)> = Default::default();
-    for s in state.store.metric_series(&q.metrics).await? {
-        let Ok(labels) = serde_json::from_str::<BTreeMap<String, String>>(&s.labels) else {
-            continue;
-        };
-        if !q.labels.iter().all(|(k, v)| labels.get(k) == Some(v)) {
-            continue;
-        }
-        let key: Vec<String> = q
-            .group_by
-            .iter()
-            .map(|g| labels.get(g).cloned().unwrap_or_default())
-            .collect();
-        let group = match groups.iter().position(|g| *g == key) {
-            Some(i) => i,
-            None => {
-                groups.push(key);
-                groups.len() - 1
-            }
-        };
-        let metric = q.metrics.iter().position(|m| *m == s.metric).unwrap_or(0);
-        places.insert(s.id, (group, metric));
-    }
-    let ids: Vec<i64> = places.keys().copied().collect();
-    // Per series and bucket, the mean, from the database; then per group, bucket and metric,
-    // the mean over the group's series.
-    let means = state
-        .store
-        .metric_means(&ids, q.start, q.end, q.interval)
-        .await?;
-    let mut sums: Vec<BTreeMap<i64, Vec<(f64, u32)>>> = vec![BTreeMap::new(); groups.len()];
-    for (id, bucket, mean) in means {
-        let (group, metric) = places[&id];
-        let slots = sums[group]
-            .entry(bucket)
-            .or_insert_with(|| vec![(0.0, 0); q.metrics.len()]);
-        slots[metric].0 += mean;
-        slots[metric].1 += 1;
-    }
-    Ok(groups
-        .into_iter()
-        .zip(sums)
-        .map(|(key, buckets)| {
-            let buckets = buckets
-                .into_iter()
-                .map(|(bucket, slots)| {
-                    let values = slots
-                        .into_iter()
-                        .map(|(sum, n)| (n > 0).then(|| sum / f64::from(n)))
-                        .collect();
-                    (bucket, values)
-                })
-                .collect();
-            (key, buckets)
-        })
-        .collect())
-}
-
 /// `{timestamp, metricA, metricB}` per bucket.
 fn points(metrics: &[String], buckets: &BTreeMap<i64, Vec<Option<f64>>>) -> Vec<Value> {
     buckets
@@ -498,7 +424,7 @@ async fn metric(
 ) -> ApiResult<Value> {
     let mut q = parse_query(&query)?;
     q.group_by.clear();
-    let grouped = evaluate(&state, &q).await?;
+    let grouped = query::evaluate(&state.store, &q).await?;
     let contents = grouped
         .values()
         .next()
@@ -523,7 +449,7 @@ async fn metrics_with_label(
     ApiQuery(query): ApiQuery<MetricQuery>,
 ) -> ApiResult<Value> {
     let q = parse_query(&query)?;
-    let grouped = evaluate(&state, &q).await?;
+    let grouped = query::evaluate(&state.store, &q).await?;
     let contents: Vec<Value> = grouped
         .iter()
         .map(|(key, buckets)| {
@@ -547,38 +473,6 @@ async fn metrics_with_label(
 /// Most points one batch may carry.
 const MAX_POINTS: usize = 20_000;
 
-fn valid_metric(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 128
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-}
-
-/// The cluster (id, name) of a database server on `host_id`, looked up once a batch.
-async fn server_cluster(
-    state: &AppState,
-    seen: &mut std::collections::HashMap<String, Option<(i64, String)>>,
-    host_id: i64,
-    server: &str,
-) -> Result<Option<(i64, String)>, Failure> {
-    if let Some(known) = seen.get(server) {
-        return Ok(known.clone());
-    }
-    let found = match server.parse::<i64>() {
-        Ok(id) => match state.store.server(id).await {
-            Ok(s) if s.host_id == host_id => {
-                let cluster = state.store.cluster(s.cluster_id).await?;
-                Some((cluster.id, cluster.name))
-            }
-            _ => None,
-        },
-        Err(_) => None,
-    };
-    seen.insert(server.to_string(), found.clone());
-    Ok(found)
-}
-
 /// A signed batch of points from an agent. The server sets `host_id` and `svr_ip` from the
 /// agent's own host, whatever the batch says, and the cluster of a database server's
 /// points (`ob_server_id`) when that server runs on the host.
@@ -598,51 +492,7 @@ async fn ingest(
             format!("at most {MAX_POINTS} points a batch"),
         ));
     }
-    let host = state.store.host(host_id).await?;
-    let now = chrono::Utc::now().timestamp();
-    let mut clusters = std::collections::HashMap::new();
-    let mut samples = Vec::with_capacity(batch.points.len());
-    for (i, p) in batch.points.iter().enumerate() {
-        if !valid_metric(&p.metric) {
-            return Err(Failure::field(
-                &format!("points[{i}].metric"),
-                "is not a metric name",
-            ));
-        }
-        if !p.value.is_finite() {
-            return Err(Failure::field(
-                &format!("points[{i}].value"),
-                "must be a finite number",
-            ));
-        }
-        if p.timestamp > now + 300 || p.timestamp < now - 30 * 24 * 3600 {
-            return Err(Failure::field(
-                &format!("points[{i}].timestamp"),
-                "must be within the last 30 days (seconds since the epoch)",
-            ));
-        }
-        let mut labels = p.labels.clone();
-        labels.insert("host_id".into(), host_id.to_string());
-        labels.insert("svr_ip".into(), host.inner_ip_address.clone());
-        if let Some(server) = labels.get("ob_server_id").cloned() {
-            // A server deleted since (or not on this host) is no longer monitored: its
-            // points are dropped, so the rest of the batch still lands.
-            let Some(cluster) = server_cluster(&state, &mut clusters, host_id, &server).await?
-            else {
-                continue;
-            };
-            labels.insert("ob_cluster".into(), cluster.1);
-            labels.insert("ob_cluster_id".into(), cluster.0.to_string());
-        }
-        samples.push(NewSample {
-            metric: p.metric.clone(),
-            labels: serde_json::to_string(&labels).map_err(Failure::internal)?,
-            ts: p.timestamp,
-            value: p.value,
-        });
-    }
-    let stored = state.store.ingest_samples(&samples).await?;
-    state.fresh.mark(samples.iter().map(|s| s.metric.as_str()));
+    let stored = ingest::store_batch(&state.store, &state.fresh, host_id, &batch).await?;
     Ok(Data(MetricBatchAnswer {
         received: batch.points.len(),
         stored: stored as usize,

@@ -1,0 +1,80 @@
+//! Metric queries below the HTTP layer: the series of the asked metrics, filtered by labels,
+//! bucketed by the database and averaged per group.
+
+use std::collections::BTreeMap;
+
+use ocp_store::Store;
+
+use crate::http::Failure;
+
+/// A checked metric query.
+pub struct Query {
+    pub start: i64,
+    pub end: i64,
+    pub metrics: Vec<String>,
+    pub group_by: Vec<String>,
+    pub interval: i64,
+    pub labels: Vec<(String, String)>,
+}
+
+/// Per group (its label values): per bucket start, the value of each asked metric (in the
+/// order asked), if it has one.
+pub type Grouped = BTreeMap<Vec<String>, BTreeMap<i64, Vec<Option<f64>>>>;
+
+pub async fn evaluate(store: &Store, q: &Query) -> Result<Grouped, Failure> {
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    // Per series id: its group's index and its metric's index.
+    let mut places: std::collections::HashMap<i64, (usize, usize)> = Default::default();
+    for s in store.metric_series(&q.metrics).await? {
+        let Ok(labels) = serde_json::from_str::<BTreeMap<String, String>>(&s.labels) else {
+            continue;
+        };
+        if !q.labels.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+            continue;
+        }
+        let key: Vec<String> = q
+            .group_by
+            .iter()
+            .map(|g| labels.get(g).cloned().unwrap_or_default())
+            .collect();
+        let group = match groups.iter().position(|g| *g == key) {
+            Some(i) => i,
+            None => {
+                groups.push(key);
+                groups.len() - 1
+            }
+        };
+        let metric = q.metrics.iter().position(|m| *m == s.metric).unwrap_or(0);
+        places.insert(s.id, (group, metric));
+    }
+    let ids: Vec<i64> = places.keys().copied().collect();
+    // Per series and bucket, the mean, from the database; then per group, bucket and metric,
+    // the mean over the group's series.
+    let means = store.metric_means(&ids, q.start, q.end, q.interval).await?;
+    let mut sums: Vec<BTreeMap<i64, Vec<(f64, u32)>>> = vec![BTreeMap::new(); groups.len()];
+    for (id, bucket, mean) in means {
+        let (group, metric) = places[&id];
+        let slots = sums[group]
+            .entry(bucket)
+            .or_insert_with(|| vec![(0.0, 0); q.metrics.len()]);
+        slots[metric].0 += mean;
+        slots[metric].1 += 1;
+    }
+    Ok(groups
+        .into_iter()
+        .zip(sums)
+        .map(|(key, buckets)| {
+            let buckets = buckets
+                .into_iter()
+                .map(|(bucket, slots)| {
+                    let values = slots
+                        .into_iter()
+                        .map(|(sum, n)| (n > 0).then(|| sum / f64::from(n)))
+                        .collect();
+                    (bucket, values)
+                })
+                .collect();
+            (key, buckets)
+        })
+        .collect())
+}
