@@ -65,9 +65,7 @@ enum WorkerKind {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // The join token is in `cli` now: no worker or database server inherits it.
-    for name in ocp_api::agent::secret_env_names() {
-        std::env::remove_var(name);
-    }
+    ocp_api::agent::remove_secret_env();
     // Logs 0640, the agent's own files 0600 (each says so where it is written).
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o027));
     let runtime = tokio::runtime::Builder::new_multi_thread()

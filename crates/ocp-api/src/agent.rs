@@ -435,12 +435,16 @@ pub fn is_secret_env(name: &str) -> bool {
             .any(|word| upper.contains(word))
 }
 
-/// The names of the secret variables in this process's environment.
-pub fn secret_env_names() -> Vec<String> {
-    std::env::vars_os()
-        .filter_map(|(name, _)| name.into_string().ok())
-        .filter(|name| is_secret_env(name))
-        .collect()
+/// Drops the secret variables from this process's environment. Call it once the options
+/// are read and before any thread starts.
+pub fn remove_secret_env() {
+    let names: Vec<_> = std::env::vars_os()
+        .map(|(name, _)| name)
+        .filter(|name| name.to_str().is_some_and(is_secret_env))
+        .collect();
+    for name in names {
+        std::env::remove_var(name);
+    }
 }
 
 #[cfg(test)]

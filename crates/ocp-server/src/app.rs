@@ -248,7 +248,7 @@ impl Server {
                 self.store.clone(),
                 outbox,
                 base_url,
-                (*self.channel_policy).clone(),
+                self.channel_policy.clone(),
             )
             .run(),
         );
@@ -308,23 +308,16 @@ async fn forget_expired_signatures(store: Store) {
 
 /// `/compute/...` is served as `/api/v2/compute/...`.
 fn alias_compute_paths(mut request: axum::extract::Request) -> axum::extract::Request {
-    let sent = request
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "/".into());
-    request.extensions_mut().insert(http::SentPath(sent));
     if request.uri().path().starts_with("/compute/") {
-        let rewritten = format!(
-            "/api/v2{}",
-            request
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("")
-        );
-        if let Ok(uri) = rewritten.parse() {
+        let sent = request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default();
+        if let Ok(uri) = format!("/api/v2{sent}").parse() {
             *request.uri_mut() = uri;
+            // What the client signed, for an access key's check.
+            request.extensions_mut().insert(http::SentPath(sent));
         }
     }
     request

@@ -224,12 +224,7 @@ impl Authenticator {
     }
 
     async fn caller_for(&self, user: &UserRecord) -> Result<Caller, Failure> {
-        let mut permissions = Vec::new();
-        for role_id in &user.role_ids {
-            if let Ok(role) = self.store.role(*role_id).await {
-                permissions.extend(role.permissions);
-            }
-        }
+        let permissions = crate::iam::user_permissions(&self.store, &user.role_ids).await?;
         Ok(Caller {
             user_id: user.id,
             username: user.username.clone(),
@@ -352,29 +347,28 @@ impl Authenticator {
                 return Err(e.into());
             }
         };
-        let Some(user) = user else {
-            // Spend the time a verification takes, so that unknown names are not revealed.
-            self.verify_password(password, crate::password::DUMMY_HASH)
-                .await?;
-            return Err(refused());
-        };
-        if user.locked || !user.enabled {
+        if user.as_ref().is_some_and(|u| u.locked || !u.enabled) {
             // The same answer whatever the password: a locked account confirms none.
             return Err(Failure::new(
                 ErrorCode::Unauthorized,
                 format!("user {username} is locked"),
             ));
         }
-        let matched = match self.verify_password(password, &user.password_hash).await {
+        // An unknown name is checked against a dummy hash, so that it costs what a known one
+        // does and is not revealed.
+        let stored = user
+            .as_ref()
+            .map_or(crate::password::DUMMY_HASH, |u| u.password_hash.as_str());
+        let matched = match self.verify_password(password, stored).await {
             Ok(matched) => matched,
             Err(busy) => {
                 self.take_back_attempt(ip, username, false);
                 return Err(busy);
             }
         };
-        if !matched {
+        let Some(user) = user.filter(|_| matched) else {
             return Err(refused());
-        }
+        };
         self.take_back_attempt(ip, username, true);
         let caller = self.caller_for(&user).await?;
         if self.generation.load(Ordering::SeqCst) == generation {
@@ -472,6 +466,9 @@ impl Authenticator {
         // `Date` counts in seconds: a client sending the same request twice in one second
         // tells them apart with a nonce, signed too.
         let nonce = header(NONCE_HEADER);
+        if nonce.len() > 128 {
+            return Err(refused("X-OCP-Nonce is longer than 128 characters"));
+        }
         if !nonce.is_empty() {
             string_to_sign.push('\n');
             string_to_sign.push_str(&nonce);
@@ -487,9 +484,6 @@ impl Authenticator {
         let digest = hex::encode(sha2::Sha256::digest(
             format!("ak\n{ak}\n{}", signature.trim()).as_bytes(),
         ));
-        if nonce.len() > 128 {
-            return Err(refused("X-OCP-Nonce is longer than 128 characters"));
-        }
         let expires = sent.timestamp_millis() + window + 1000;
         if !self.store.remember_signature(&digest, expires).await? {
             return Err(refused(

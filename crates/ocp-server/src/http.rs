@@ -174,7 +174,7 @@ fn answer(status: StatusCode, answer: Answer) -> Response {
     response
 }
 
-/// The path and query as the client sent them, before any rewriting: what it signed.
+/// The path and query as the client sent them, where the server rewrote them: what it signed.
 #[derive(Clone, Debug)]
 pub struct SentPath(pub String);
 

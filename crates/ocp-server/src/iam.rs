@@ -41,11 +41,15 @@ fn denied(message: String) -> Failure {
     Failure::new(ErrorCode::AccessDenied, message)
 }
 
-/// The permissions a user holds through its roles.
+/// The permissions a user holds through its roles (a role deleted meanwhile grants nothing).
 pub async fn user_permissions(store: &Store, role_ids: &[i64]) -> Result<Vec<String>, Failure> {
     let mut permissions = Vec::new();
     for id in role_ids {
-        permissions.extend(store.role(*id).await?.permissions);
+        match store.role(*id).await {
+            Ok(role) => permissions.extend(role.permissions),
+            Err(ocp_store::StoreError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(permissions)
 }
@@ -56,8 +60,7 @@ pub async fn ensure_may_grant(
     caller: &Caller,
     role_ids: &[i64],
     field: &str,
-) -> Result<Vec<RoleRecord>, Failure> {
-    let mut roles = Vec::with_capacity(role_ids.len());
+) -> Result<(), Failure> {
     for id in role_ids {
         let role = store
             .role(*id)
@@ -70,9 +73,8 @@ pub async fn ensure_may_grant(
             ))
             .with_field(field));
         }
-        roles.push(role);
     }
-    Ok(roles)
+    Ok(())
 }
 
 /// Refuses a change to user `target_id` unless the caller holds every permission it holds.

@@ -7,9 +7,7 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     // The secrets are in `args` now: drop them from the environment before any thread
     // starts, so that no process started from here inherits them.
-    for name in ocp_api::agent::secret_env_names() {
-        std::env::remove_var(name);
-    }
+    ocp_api::agent::remove_secret_env();
     // Everything this server writes (metadb, master key, packages) is for its own user only.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     tokio::runtime::Builder::new_multi_thread()

@@ -35,12 +35,17 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    pub fn new(store: Store, wake: Arc<Notify>, base_url: String, policy: ChannelPolicy) -> Self {
+    pub fn new(
+        store: Store,
+        wake: Arc<Notify>,
+        base_url: String,
+        policy: Arc<ChannelPolicy>,
+    ) -> Self {
         Self {
             store,
             wake,
             base_url,
-            policy: Arc::new(policy),
+            policy,
         }
     }
 
@@ -160,7 +165,7 @@ pub async fn send(
             };
             let destination = match policy.destination(store, &url).await {
                 Ok(addr) => addr,
-                Err(why) => return (false, why),
+                Err(why) => return (false, format!("not sent: {why}")),
             };
             // Connect to the address just checked, whatever the name resolves to next.
             let http = reqwest::Client::builder()
@@ -206,16 +211,16 @@ async fn run_script(
         .get("command")
         .and_then(|c| serde_json::from_value(c.clone()).ok())
         .unwrap_or_default();
+    let Some(program) = command.first() else {
+        return (false, "the channel names no command".into());
+    };
+    // The line run may put `setpriv` before the channel's own program.
     let line = match policy.script_command(&command) {
         Ok(line) => line,
         Err(why) => return (false, format!("not run: {why}")),
     };
-    let Some((program, args)) = line.split_first() else {
-        return (false, "the channel names no command".into());
-    };
-    let program = command.first().unwrap_or(program);
     let child = tokio::process::Command::new(&line[0])
-        .args(args)
+        .args(&line[1..])
         .env_clear()
         .envs(script_environment(vars))
         .current_dir("/")

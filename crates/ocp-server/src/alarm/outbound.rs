@@ -138,9 +138,7 @@ impl ChannelPolicy {
 }
 
 fn refusal(host: &str, ip: IpAddr, why: &str) -> String {
-    format!(
-        "not sent: {host} is {ip}, {why}; channels may reach it only if --alarm-http-allow names it"
-    )
+    format!("{host} is {ip}, {why}; channels may reach it only if --alarm-http-allow names it")
 }
 
 /// The environment of a script: a fixed PATH and the alert's variables as `ALARM_<NAME>`,

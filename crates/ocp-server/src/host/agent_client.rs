@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ocp_api::agent::{signed_headers, AgentReport, SignatureError, SignedRequest};
+use ocp_api::time::now_millis as now_ms;
 use ocp_api::ErrorCode;
 use ocp_store::Store;
 use rand::Rng;
@@ -35,8 +36,6 @@ fn unavailable(host_id: i64, message: impl std::fmt::Display) -> Failure {
         format!("the agent of host {host_id}: {message}"),
     )
 }
-
-use ocp_api::time::now_millis as now_ms;
 
 impl AgentClient {
     pub fn new(store: Store, vault: Arc<Vault>) -> Self {

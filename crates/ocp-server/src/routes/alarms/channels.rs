@@ -176,10 +176,7 @@ async fn check_destination(state: &AppState, channel: &ChannelRecord) -> Result<
     let literal = host.parse::<std::net::IpAddr>().is_ok() || host == "localhost";
     if literal {
         if let Err(why) = state.channel_policy.destination(&state.store, &url).await {
-            return Err(Failure::field(
-                "config.urlTemplate",
-                why.trim_start_matches("not sent: ").to_string(),
-            ));
+            return Err(Failure::field("config.urlTemplate", why));
         }
     }
     Ok(())
