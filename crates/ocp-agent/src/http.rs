@@ -13,6 +13,7 @@ use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use http_body_util::BodyExt as _;
 use ocp_api::agent::{ReplayGuard, SignedRequest, MANAGER_ALIAS, MONITOR_ALIAS};
+use ocp_api::agent_path;
 use serde_json::json;
 
 use crate::config::{self, Credentials};
@@ -48,11 +49,17 @@ pub fn router(supervisor: Supervisor, credentials: Credentials) -> Router {
         slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT)),
     };
     Router::new()
-        .route("/v1/status", get(status))
-        .route("/v1/workers/{action}", post(all_workers))
-        .route("/v1/workers/{alias}/{action}", post(one_worker))
-        .route("/v1/mgr/{*rest}", any(to_manager))
-        .route("/v1/mon/{*rest}", any(to_monitor))
+        .route(agent_path::STATUS, get(status))
+        .route(agent_path::ALL_WORKERS_ROUTE, post(all_workers))
+        .route(agent_path::WORKER_ROUTE, post(one_worker))
+        .route(
+            &format!("{}/{{*rest}}", agent_path::MANAGER_PREFIX),
+            any(to_manager),
+        )
+        .route(
+            &format!("{}/{{*rest}}", agent_path::MONITOR_PREFIX),
+            any(to_monitor),
+        )
         .layer(middleware::from_fn_with_state(shared.clone(), verify))
         .with_state(shared)
 }
@@ -162,11 +169,11 @@ async fn answer(supervisor: &Supervisor, done: anyhow::Result<()>) -> Response {
 }
 
 async fn to_manager(State(shared): State<Shared>, request: Request) -> Response {
-    forward(&shared, MANAGER_ALIAS, "/v1/mgr", request).await
+    forward(&shared, MANAGER_ALIAS, agent_path::MANAGER_PREFIX, request).await
 }
 
 async fn to_monitor(State(shared): State<Shared>, request: Request) -> Response {
-    forward(&shared, MONITOR_ALIAS, "/v1/mon", request).await
+    forward(&shared, MONITOR_ALIAS, agent_path::MONITOR_PREFIX, request).await
 }
 
 /// GETs `path` from a worker over its unix socket and answers the body of a 2xx answer.

@@ -11,8 +11,10 @@ use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::Context as _;
+use ocp_api::agent_path;
 use ocp_api::obdb::{DirAnswer, InstallPackage, InstalledPackage, PortAnswer};
 use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt as _;
 
 use crate::config;
 use crate::server_link::signed;
@@ -28,8 +30,9 @@ pub async fn install_package(
     if spec.sha256.len() != 64 || !spec.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
         anyhow::bail!("sha256 must be 64 hex digits");
     }
-    let home = data_dir.join("packages").join(&spec.sha256);
-    if home.join(COMPLETE).exists() {
+    let packages = data_dir.join("packages");
+    let home = packages.join(&spec.sha256);
+    if tokio::fs::try_exists(home.join(COMPLETE)).await? {
         return Ok(InstalledPackage {
             home: home.display().to_string(),
             downloaded: false,
@@ -37,18 +40,16 @@ pub async fn install_package(
     }
     let credentials =
         config::load_credentials(data_dir)?.context("the agent has not joined a server")?;
-    let staging = data_dir
-        .join("packages")
-        .join(format!("{}.part", spec.sha256));
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging)?;
+    let staging = packages.join(format!("{}.part", spec.sha256));
+    let _ = tokio::fs::remove_dir_all(&staging).await;
+    tokio::fs::create_dir_all(&staging).await?;
     let archive = staging.join("package.zip");
     let client = reqwest::Client::new();
     let mut reply = signed(
         &client,
         &credentials,
         reqwest::Method::GET,
-        &format!("/api/v2/agents/packages/{}", spec.id),
+        &agent_path::server::package(spec.id),
         Vec::new(),
     )
     .send()
@@ -60,18 +61,19 @@ pub async fn install_package(
             spec.id
         );
     }
-    let mut file = std::fs::File::create(&archive)?;
+    let mut file = tokio::fs::File::create(&archive).await?;
     let mut hasher = Sha256::new();
     let mut size: i64 = 0;
     while let Some(chunk) = reply.chunk().await? {
         hasher.update(&chunk);
         size += chunk.len() as i64;
-        file.write_all(&chunk)?;
+        file.write_all(&chunk).await?;
     }
-    file.sync_all()?;
+    file.sync_all().await?;
+    drop(file);
     let digest = hex::encode(hasher.finalize());
     if digest != spec.sha256 || size != spec.size {
-        let _ = std::fs::remove_dir_all(&staging);
+        let _ = tokio::fs::remove_dir_all(&staging).await;
         anyhow::bail!(
             "package {} fails its checksum: got {size} bytes with sha256 {digest}, \
              expected {} bytes with {}",
@@ -80,19 +82,33 @@ pub async fn install_package(
             spec.sha256
         );
     }
-    let tree = staging.join("tree");
-    let (from, to) = (archive.clone(), tree.clone());
-    tokio::task::spawn_blocking(move || unpack(&from, &to)).await??;
-    std::fs::remove_file(&archive)?;
-    std::fs::write(tree.join(COMPLETE), spec.file_name.as_bytes())?;
-    let _ = std::fs::remove_dir_all(&home);
-    std::fs::rename(&tree, &home)?;
-    let _ = std::fs::remove_dir_all(&staging);
+    let (file_name, at) = (spec.file_name.clone(), home.clone());
+    tokio::task::spawn_blocking(move || settle(&staging, &archive, &at, &file_name)).await??;
     tracing::info!(package = spec.file_name, home = %home.display(), "installed a package");
     Ok(InstalledPackage {
         home: home.display().to_string(),
         downloaded: true,
     })
+}
+
+/// Unpacks a checked archive and moves the tree to `home`, durably: the marker that makes a
+/// second install a no-op is written, synced and renamed into place with its tree, and the
+/// directory holding it is synced, so a crash leaves either no package or a whole one.
+fn settle(staging: &Path, archive: &Path, home: &Path, file_name: &str) -> anyhow::Result<()> {
+    let tree = staging.join("tree");
+    unpack(archive, &tree)?;
+    std::fs::remove_file(archive)?;
+    let mut marker = std::fs::File::create(tree.join(COMPLETE))?;
+    marker.write_all(file_name.as_bytes())?;
+    marker.sync_all()?;
+    std::fs::File::open(&tree)?.sync_all()?;
+    let _ = std::fs::remove_dir_all(home);
+    std::fs::rename(&tree, home)?;
+    if let Some(parent) = home.parent() {
+        std::fs::File::open(parent)?.sync_all()?;
+    }
+    let _ = std::fs::remove_dir_all(staging);
+    Ok(())
 }
 
 /// Unpacks a zip archive (a wheel); ELF files become executable.

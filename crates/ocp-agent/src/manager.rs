@@ -18,6 +18,7 @@ use axum::{Json, Router};
 use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 use ocp_api::agent::{AdoptProcess, ManagedProcess, StartProcess, MANAGER_ALIAS};
+use ocp_api::agent_path::manager as m;
 use ocp_api::obdb::{DirRequest, InstallPackage};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -68,17 +69,17 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         install_lock: tokio::sync::Mutex::new(()),
     });
     let app = Router::new()
-        .route("/facts", get(|| async { Json(facts::collect()) }))
-        .route("/processes", get(list).post(start))
-        .route("/processes/{name}", get(one))
-        .route("/processes/{name}/stop", post(stop))
-        .route("/processes/{name}/adopt", post(adopt))
-        .route("/processes/{name}/log", get(log_tail))
-        .route("/packages/install", post(install_package))
-        .route("/dirs/prepare", post(prepare_dir))
-        .route("/dirs/remove", post(remove_dir))
+        .route(m::FACTS_ROUTE, get(|| async { Json(facts::collect()) }))
+        .route(m::PROCESSES_ROUTE, get(list).post(start))
+        .route(m::PROCESS_ROUTE, get(one))
+        .route(m::PROCESS_STOP_ROUTE, post(stop))
+        .route(m::PROCESS_ADOPT_ROUTE, post(adopt))
+        .route(m::PROCESS_LOG_ROUTE, get(log_tail))
+        .route(m::PACKAGE_INSTALL_ROUTE, post(install_package))
+        .route(m::DIR_PREPARE_ROUTE, post(prepare_dir))
+        .route(m::DIR_REMOVE_ROUTE, post(remove_dir))
         .route(
-            "/ports/{port}",
+            m::PORT_ROUTE,
             get(|UrlPath(port): UrlPath<u16>| async move { Json(install::port_in_use(port)) }),
         )
         .with_state(manager);
@@ -342,9 +343,20 @@ async fn log_tail(State(m): State<Shared>, UrlPath(name): UrlPath<String>) -> Re
         return failure(StatusCode::BAD_REQUEST, "bad process name");
     }
     let path = crate::config::log_home(&m.data_dir).join(format!("{name}.log"));
-    let bytes = std::fs::read(&path).unwrap_or_default();
-    let tail = &bytes[bytes.len().saturating_sub(4096)..];
-    Json(json!({ "log": String::from_utf8_lossy(tail) })).into_response()
+    let tail = tail_of(&path, 4096).await.unwrap_or_default();
+    Json(json!({ "log": String::from_utf8_lossy(&tail) })).into_response()
+}
+
+/// The last `bytes` bytes of a file, read without loading the rest.
+async fn tail_of(path: &Path, bytes: u64) -> std::io::Result<Vec<u8>> {
+    use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+    let mut file = tokio::fs::File::open(path).await?;
+    let length = file.metadata().await?.len();
+    file.seek(std::io::SeekFrom::Start(length.saturating_sub(bytes)))
+        .await?;
+    let mut tail = Vec::with_capacity(bytes as usize);
+    file.read_to_end(&mut tail).await?;
+    Ok(tail)
 }
 
 fn answer<T: Serialize>(result: anyhow::Result<T>) -> Response {
@@ -361,11 +373,20 @@ async fn install_package(State(m): State<Shared>, Json(spec): Json<InstallPackag
 }
 
 async fn prepare_dir(State(m): State<Shared>, Json(request): Json<DirRequest>) -> Response {
-    answer(install::prepare_dir(&m.data_dir, &request.path))
+    let data_dir = m.data_dir.clone();
+    answer(blocking(move || install::prepare_dir(&data_dir, &request.path)).await)
 }
 
 async fn remove_dir(State(m): State<Shared>, Json(request): Json<DirRequest>) -> Response {
-    answer(install::remove_dir(&m.data_dir, &request.path))
+    let data_dir = m.data_dir.clone();
+    answer(blocking(move || install::remove_dir(&data_dir, &request.path)).await)
+}
+
+/// Runs disk work (walking or removing a tree) off the runtime's threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(work).await?
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

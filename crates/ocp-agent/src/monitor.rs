@@ -13,6 +13,7 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use ocp_api::agent::MONITOR_ALIAS;
+use ocp_api::agent_path;
 use ocp_api::monitor::MetricPoint;
 use serde::{Deserialize, Serialize};
 
@@ -417,13 +418,13 @@ pub async fn run(data_dir: &Path, interval: Duration) -> anyhow::Result<()> {
     });
     let app = Router::new()
         .route(
-            "/metrics",
+            agent_path::monitor::METRICS_ROUTE,
             get(|State(h): State<Arc<Mutex<History>>>| async move {
                 render(&h.lock().expect("sample lock").latest)
             }),
         )
         .route(
-            "/samples",
+            agent_path::monitor::SAMPLES_ROUTE,
             get(
                 |State(h): State<Arc<Mutex<History>>>, Query(q): Query<After>| async move {
                     let h = h.lock().expect("sample lock");

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use ocp_api::agent::{signed_headers, Heartbeat, HostFacts, JoinRequest, JoinResponse};
+use ocp_api::agent_path;
 use rand::Rng;
 use serde_json::Value;
 
@@ -44,7 +45,7 @@ pub async fn credentials(config: &AgentConfig, port: u16) -> anyhow::Result<Cred
         .timeout(Duration::from_secs(30))
         .build()?;
     let reply = client
-        .post(format!("{server}/api/v2/agents/join"))
+        .post(format!("{server}{}", agent_path::server::JOIN))
         .json(&request)
         .send()
         .await
@@ -175,7 +176,7 @@ impl ServerLink {
         let bytes = crate::http::worker_get(
             &supervisor.config.data_dir,
             ocp_api::agent::MONITOR_ALIAS,
-            &format!("/samples?after={after}"),
+            &agent_path::monitor::samples_after(after),
         )
         .await?;
         let page: crate::monitor::SamplePage = serde_json::from_slice(&bytes)?;
@@ -185,13 +186,13 @@ impl ServerLink {
         let batch = ocp_api::monitor::MetricBatch {
             points: page.points,
         };
-        self.post("/api/v2/agents/metrics", serde_json::to_vec(&batch)?)
+        self.post(agent_path::server::METRICS, serde_json::to_vec(&batch)?)
             .await?;
         Ok(Some(page.last))
     }
 
     async fn send(&self, beat: &Heartbeat) -> anyhow::Result<()> {
-        self.post("/api/v2/agents/heartbeat", serde_json::to_vec(beat)?)
+        self.post(agent_path::server::HEARTBEAT, serde_json::to_vec(beat)?)
             .await
     }
 

@@ -281,7 +281,13 @@ pub async fn run(config: AgentConfig) -> anyhow::Result<()> {
             axum::routing::get(move || {
                 let data_dir = data_dir.clone();
                 async move {
-                    match crate::http::worker_get(&data_dir, MONITOR_ALIAS, "/metrics").await {
+                    match crate::http::worker_get(
+                        &data_dir,
+                        MONITOR_ALIAS,
+                        ocp_api::agent_path::monitor::METRICS_ROUTE,
+                    )
+                    .await
+                    {
                         Ok(text) => (axum::http::StatusCode::OK, text).into_response(),
                         Err(e) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, e.to_string())
                             .into_response(),

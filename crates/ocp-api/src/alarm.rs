@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 
 use crate::Timestamp;
 
@@ -67,7 +66,8 @@ pub fn level_name(level: i32) -> &'static str {
 }
 
 /// An alert event: one item firing on one target, from active to resolved.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Alarm {
     pub id: i64,
@@ -89,8 +89,9 @@ pub struct Alarm {
 }
 
 /// `GET /api/v2/alarm/alarms` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase")]
 pub struct AlarmFilter {
     pub app_type: Option<String>,
@@ -109,7 +110,8 @@ pub struct AlarmFilter {
 }
 
 /// One delivery attempt of a notification.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationAttempt {
     pub attempt: i32,
@@ -120,7 +122,8 @@ pub struct NotificationAttempt {
 }
 
 /// An alert notification: one event (or its resolution) sent through one channel.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Notification {
     pub id: i64,
@@ -145,8 +148,9 @@ pub struct Notification {
 }
 
 /// `GET /api/v2/alarm/notifications` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationFilter {
     pub app_type: Option<String>,
@@ -164,7 +168,8 @@ pub struct NotificationFilter {
 }
 
 /// What a rule evaluates: `aggregation(metric{labels}) by (groupBy) comparator threshold`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RuleExpression {
     pub metric: String,
@@ -182,7 +187,8 @@ pub struct RuleExpression {
 }
 
 /// An alert item.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AlarmRule {
     pub id: i64,
@@ -211,7 +217,8 @@ pub struct AlarmRule {
 }
 
 /// Create (every field but `name` may be left out on update) an alert item.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AlarmRuleRequest {
     pub name: Option<String>,
@@ -232,7 +239,8 @@ pub struct AlarmRuleRequest {
 }
 
 /// An alert channel.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AlarmChannel {
     pub id: i64,
@@ -255,7 +263,8 @@ pub struct AlarmChannel {
     pub update_time: Timestamp,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AlarmChannelRequest {
     pub name: Option<String>,
@@ -269,7 +278,8 @@ pub struct AlarmChannelRequest {
 }
 
 /// Which events a channel is told about.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AlarmSubscription {
     pub id: i64,
@@ -288,7 +298,8 @@ pub struct AlarmSubscription {
     pub update_time: Timestamp,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AlarmSubscriptionRequest {
     pub channel_id: Option<i64>,
@@ -301,7 +312,8 @@ pub struct AlarmSubscriptionRequest {
 }
 
 /// A blocking condition: matching events are Silenced until `endsAt`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AlarmSilencer {
     pub id: i64,
@@ -322,7 +334,8 @@ pub struct AlarmSilencer {
     pub create_time: Timestamp,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AlarmSilencerRequest {
     pub app_type: Option<String>,

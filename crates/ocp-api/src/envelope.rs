@@ -1,11 +1,11 @@
 //! The envelope every response travels in, success or error.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::{ApiError, Timestamp};
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Envelope<T> {
     #[serde(default, skip_serializing_if = "Option::is_none")]

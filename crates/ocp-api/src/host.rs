@@ -1,7 +1,6 @@
 //! Hosts and their OCP agents: `/api/v2/compute/hosts` and `/compute/hosts/{id}/agent`.
 
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 
 use crate::Timestamp;
 
@@ -60,7 +59,8 @@ wire_enum!(
 );
 
 /// A service deployed on a host.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceSummary {
     pub name: String,
@@ -71,7 +71,8 @@ pub struct ServiceSummary {
 }
 
 /// A host, as `GET /api/v2/compute/hosts` lists it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Host {
     pub id: i64,
@@ -105,7 +106,8 @@ pub struct Host {
 }
 
 /// One host of `batchCreate`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HostBasicData {
     pub inner_ip_address: String,
@@ -116,7 +118,8 @@ pub struct HostBasicData {
 /// `POST /api/v2/compute/hosts/batchCreate`. Hosts are not reached over SSH: the agent is
 /// installed on each (package or systemd unit) and joins; `credentialId` is accepted for
 /// compatibility and must name nothing in particular.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BatchCreateHosts {
     pub host_basic_data_list: Vec<HostBasicData>,
@@ -138,7 +141,8 @@ pub struct BatchCreateHosts {
 }
 
 /// `POST /api/v2/compute/hosts`: one host, the fields of `batchCreate` for a single address.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateHost {
     pub inner_ip_address: String,
@@ -171,29 +175,33 @@ fn default_kind() -> String {
 }
 
 /// `POST /api/v2/compute/hosts/batchDelete`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HostIdList {
     pub host_id_list: Vec<i64>,
 }
 
 /// `POST /compute/hosts/batchStopAgents` and `batchRestartAgents`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HostIds {
     pub host_ids: Vec<i64>,
 }
 
 /// A list answered without paging (`batchCreate` answers its tasks so).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contents<T> {
     pub contents: Vec<T>,
 }
 
 /// Filters of `GET /api/v2/compute/hosts`.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct HostFilter {
     /// Comma-separated statuses: NEW, AVAILABLE, ONLINE, OFFLINE, DELETING.
     pub status: Option<String>,
@@ -206,7 +214,8 @@ pub struct HostFilter {
 }
 
 /// A process of a host's OCP agent.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct HostAgentProcess {
     pub id: i64,
@@ -227,7 +236,8 @@ pub struct HostAgentProcess {
 }
 
 /// A host's OCP agent.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct HostAgent {
     pub id: i64,
@@ -245,7 +255,8 @@ pub struct HostAgent {
 }
 
 /// `POST /api/v2/compute/agentJoinTokens`: a one-time token an agent joins with.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateJoinToken {
     /// Where a host that joins without being registered first is placed.
@@ -259,7 +270,8 @@ pub struct CreateJoinToken {
 }
 
 /// A join token; `token` is shown only in this answer.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct JoinToken {
     pub id: i64,

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 
 /// One metric of the catalog.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MetricMeta {
     pub id: i64,
@@ -19,7 +19,8 @@ pub struct MetricMeta {
 }
 
 /// Metrics shown together.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MetricGroup {
     pub id: i64,
@@ -31,7 +32,8 @@ pub struct MetricGroup {
 }
 
 /// A category of metric groups for one scope and type.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MetricClass {
     pub id: i64,
@@ -47,12 +49,13 @@ pub struct MetricClass {
 }
 
 /// `GET /api/v2/monitor/metricGroups` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct MetricGroupFilter {
     /// TOP or NORMAL.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[cfg_attr(feature = "openapi", param(rename = "type"))]
     pub metric_type: Option<String>,
     /// CLUSTER, TENANT, HOST or OBPROXY.
     pub scope: Option<String>,
@@ -60,9 +63,10 @@ pub struct MetricGroupFilter {
 
 /// `GET /api/v2/monitor/metric` and `/metricsWithLabel`. Strings, so that a bad value is
 /// answered with its field.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct MetricQuery {
     /// ISO-8601 with offset.
     pub start_time: Option<String>,
@@ -78,7 +82,8 @@ pub struct MetricQuery {
 }
 
 /// One value of one series at one second, as an agent ships it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MetricPoint {
     pub metric: String,
@@ -91,14 +96,16 @@ pub struct MetricPoint {
 }
 
 /// `POST /api/v2/agents/metrics`: points of one host. Sending a point twice stores it once.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MetricBatch {
     pub points: Vec<MetricPoint>,
 }
 
 /// What the server did with a batch.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MetricBatchAnswer {
     pub received: usize,

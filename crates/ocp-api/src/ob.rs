@@ -1,7 +1,6 @@
 //! OceanBase clusters, zones, servers and parameters: `/api/v2/ob/clusters/...`.
 
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 
 use crate::Timestamp;
 
@@ -53,7 +52,8 @@ wire_enum!(
 );
 
 /// A zone of a cluster to deploy: its name, its IDC and the hosts of its servers.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateZone {
     pub name: String,
@@ -65,7 +65,8 @@ pub struct CreateZone {
 
 /// `POST /api/v2/ob/clusters`: OCP's fields, plus the ports, directory and startup
 /// parameters of the servers (OCP reads these from its configuration).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateCluster {
     pub name: String,
@@ -98,7 +99,8 @@ fn primary() -> ClusterType {
 }
 
 /// `POST /api/v2/ob/clusters/takeover` (our addition): registers a running server.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TakeOverCluster {
     /// The name the platform will show.
@@ -121,7 +123,8 @@ fn root() -> String {
     "root".into()
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RootServer {
     pub address: String,
@@ -130,7 +133,8 @@ pub struct RootServer {
     pub sql_port: u16,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Server {
     pub id: i64,
@@ -150,7 +154,8 @@ pub struct Server {
     pub update_time: Timestamp,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Zone {
     pub name: String,
@@ -167,7 +172,8 @@ pub struct Zone {
     pub servers: Vec<Server>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Cluster {
     pub id: i64,
@@ -190,9 +196,10 @@ pub struct Cluster {
     pub fail_to_query_from_ob_reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ClusterFilter {
     /// A case-insensitive part of the name.
     pub name: Option<String>,
@@ -202,7 +209,8 @@ pub struct ClusterFilter {
 }
 
 /// One `name`/`value` of `PUT .../parameters` (and startup parameters).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SetParameter {
     pub name: String,
@@ -210,7 +218,8 @@ pub struct SetParameter {
 }
 
 /// A parameter's value on one server.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ObParameter {
     pub name: String,
@@ -221,7 +230,8 @@ pub struct ObParameter {
     pub value: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ParameterValue {
     pub values: Vec<String>,
@@ -230,7 +240,8 @@ pub struct ParameterValue {
     pub ob_parameters: Vec<ObParameter>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ValueRange {
     #[serde(rename = "type")]
@@ -241,7 +252,8 @@ pub struct ValueRange {
 }
 
 /// `GET .../parameters`: a parameter as the server reports it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterParameter {
     pub name: String,
@@ -256,7 +268,8 @@ pub struct ClusterParameter {
 }
 
 /// `GET /api/v2/ob/clusters/parameterInfo`: a parameter's metadata.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ParameterInfo {
     pub name: String,
@@ -273,7 +286,8 @@ pub struct ParameterInfo {
 }
 
 /// `POST .../changePassword` of a cluster.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChangeClusterPassword {
     pub new_password: String,
@@ -283,16 +297,18 @@ pub struct ChangeClusterPassword {
 }
 
 /// `DELETE /api/v2/ob/clusters/{id}` options (query).
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct DeleteClusterQuery {
     /// Keep the servers' directories (data and logs) on their hosts.
     pub keep_data: Option<bool>,
 }
 
 /// The state of major compaction, from `DBA_OB_MAJOR_COMPACTION`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Compaction {
     /// IDLE or COMPACTING.

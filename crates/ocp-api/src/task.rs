@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 
 use crate::Timestamp;
 
@@ -46,7 +45,8 @@ wire_enum!(
 );
 
 /// The execution context of a task, as OCP shows it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TaskContext {
     pub list_map: BTreeMap<String, Vec<String>>,
@@ -58,7 +58,8 @@ pub struct TaskContext {
 /// A task instance: the shape answered by every call that starts a task (`002_*`) and by
 /// `GET /api/v2/tasks/instances/{id}`. Fields that are unknown yet (finish time, a cluster
 /// the task is not about) are left out, as OCP does.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TaskInstance {
     pub id: i64,
@@ -101,7 +102,8 @@ impl TaskInstance {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SubtaskInstance {
     pub id: i64,
@@ -134,7 +136,8 @@ pub struct SubtaskInstance {
 }
 
 /// A list entry of `GET /api/v2/tasks/instances`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BasicTaskInstance {
     pub id: i64,
@@ -159,7 +162,8 @@ pub struct BasicTaskInstance {
     pub subtasks: Vec<BasicSubtaskInstance>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TaskCluster {
     pub id: i64,
@@ -167,7 +171,8 @@ pub struct TaskCluster {
     pub name: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TaskTenant {
     pub id: i64,
@@ -175,14 +180,16 @@ pub struct TaskTenant {
     pub name: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Creator {
     pub id: i64,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BasicSubtaskInstance {
     pub id: i64,
@@ -193,9 +200,10 @@ pub struct BasicSubtaskInstance {
 }
 
 /// Filters of `GET /api/v2/tasks/instances`, besides paging.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct TaskFilter {
     /// Part of the task name.
     pub name: Option<String>,
@@ -203,7 +211,7 @@ pub struct TaskFilter {
     pub status: Option<String>,
     /// MANUAL, SYS_ONECE, SCHEDULED or SYS_SCHEDULED.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[cfg_attr(feature = "openapi", param(rename = "type"))]
     pub task_type: Option<String>,
     pub cluster_id: Option<String>,
     pub tenant_id: Option<String>,
@@ -211,7 +219,8 @@ pub struct TaskFilter {
 }
 
 /// `GET .../subtasks/{id}/log`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubtaskLog {
     /// Lines separated by `\n`.
     pub log: String,
@@ -225,7 +234,8 @@ wire_enum!(
 /// One Server-Sent Event of `GET /api/v2/tasks/instances/{id}/events` (our addition): its
 /// `id:` is `id`, its `event:` the kind in lower case, its `data:` this object. A final
 /// `event: end` carries the task's last status when the task has finished.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TaskEvent {
     pub id: i64,

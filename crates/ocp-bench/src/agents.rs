@@ -144,7 +144,7 @@ pub async fn heartbeat_load(
         let api = simulated[i].clone();
         let body = beat(i);
         let reply = api
-            .send("POST", "/api/v2/agents/heartbeat", Some(&body))
+            .send("POST", ocp_api::agent_path::server::HEARTBEAT, Some(&body))
             .await;
         if reply.status != 200 {
             failed += 1;

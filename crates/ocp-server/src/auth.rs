@@ -568,7 +568,7 @@ enum Throttle {
 
 /// Paths anyone may call.
 const PUBLIC_PATHS: &[&str] = &["/api/v2/time", "/api/v2/openapi.json"];
-const AGENT_PATHS: &str = "/api/v2/agents/";
+const AGENT_PATHS: &str = ocp_api::agent_path::server::PREFIX;
 
 /// Authenticates every request but the public ones, then applies the caller's throttle.
 pub async fn authenticate(

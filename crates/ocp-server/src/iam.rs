@@ -11,7 +11,7 @@ use ocp_api::ErrorCode;
 use ocp_store::{RoleRecord, Store};
 
 use crate::auth::Caller;
-use crate::http::Failure;
+use crate::error::Failure;
 
 /// Whether permission pattern `have` grants everything pattern `want` grants.
 pub fn pattern_covers(have: &str, want: &str) -> bool {

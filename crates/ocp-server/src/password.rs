@@ -16,7 +16,7 @@ use argon2::password_hash::{rand_core::OsRng, Output, ParamsString, PasswordHash
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use ocp_api::ErrorCode;
 
-use crate::http::Failure;
+use crate::error::Failure;
 
 /// How long a request waits for a hashing thread before it is answered 429.
 const WAIT: Duration = Duration::from_secs(5);

@@ -9,8 +9,8 @@ use ocp_task::{Engine, TaskTemplate};
 
 use crate::auth::{Authenticator, Caller};
 use crate::cluster::access::ObAccess;
+use crate::error::Failure;
 use crate::host::agent_client::AgentClient;
-use crate::http::Failure;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -31,6 +31,21 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The task `template` makes for `caller`, to be written with the rows it acts on; then
+    /// [`AppState::submitted`] answers it. A template's steps are fixed in code and tested, so
+    /// one that does not build is a bug.
+    pub fn task_of(&self, template: TaskTemplate, caller: &Caller) -> ocp_store::NewTask {
+        template
+            .build(caller.user_id, &caller.username, &self.address)
+            .expect("the task templates build (see their tests)")
+    }
+
+    /// A task written by the store and the executor told about it, answered as submitted.
+    pub async fn submitted(&self, task_id: i64) -> Result<TaskInstance, Failure> {
+        let record = self.engine.submitted(task_id).await?;
+        Ok(crate::task_view::task_view(&record).as_submitted())
+    }
+
     /// Persists a task built from `template` for `caller` and answers it as submitted.
     pub async fn submit(
         &self,

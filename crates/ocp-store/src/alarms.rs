@@ -5,9 +5,11 @@
 //! (a partial unique index), and only the writer whose insert, resolve or repeat mark took
 //! effect queues notifications. So several servers may evaluate side by side.
 
+use ocp_api::alarm::{AlarmScope, AlarmStatus, AppType, ChannelType, NotificationStatus};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::decode::enum_field;
 use crate::{now_millis, Result, Store, StoreError};
 
 #[derive(Debug, Clone)]
@@ -40,7 +42,7 @@ pub struct EventRecord {
     pub scope: String,
     pub level: i64,
     pub target: String,
-    pub status: String,
+    pub status: AlarmStatus,
     pub summary: String,
     pub description: String,
     pub labels: String,
@@ -56,7 +58,7 @@ pub struct EventRecord {
 pub struct ChannelRecord {
     pub id: i64,
     pub name: String,
-    pub channel_type: String,
+    pub channel_type: ChannelType,
     pub config: String,
     pub message_template: String,
     pub resolved_message_template: String,
@@ -103,7 +105,7 @@ pub struct NotificationRecord {
     pub subscription_id: Option<i64>,
     pub recipient_uid: String,
     pub kind: String,
-    pub status: String,
+    pub status: NotificationStatus,
     pub message: String,
     pub attempts: i64,
     pub next_attempt_at: i64,
@@ -138,7 +140,7 @@ pub struct AttemptOutcome {
     pub successful: bool,
     pub response: String,
     /// Pending (another attempt at `next_attempt_at`), Success or Failed.
-    pub status: String,
+    pub status: NotificationStatus,
     pub next_attempt_at: i64,
 }
 
@@ -151,30 +153,59 @@ pub struct NewEvent {
     pub scope: String,
     pub level: i64,
     pub target: String,
-    pub status: String,
+    pub status: AlarmStatus,
     pub summary: String,
     pub description: String,
     pub labels: String,
     pub value: Option<f64>,
 }
 
-/// A filter value for the event and notification lists.
+/// Which events a list shows, newest first: each field that is set must match.
+#[derive(Debug, Clone, Default)]
+pub struct AlarmListFilter {
+    pub app_type: Option<AppType>,
+    pub scope: Option<AlarmScope>,
+    pub status: Option<AlarmStatus>,
+    pub level: Option<i64>,
+    pub alarm_type: Option<String>,
+    /// Label names and values the event carries.
+    pub labels: Vec<(String, String)>,
+    pub active_from: Option<i64>,
+    pub active_to: Option<i64>,
+    /// Part of the target, summary or description, in any case.
+    pub keyword: Option<String>,
+}
+
+/// Which notifications a list shows, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct NotificationListFilter {
+    /// Only this event's notifications; the other fields are then ignored.
+    pub alarm_id: Option<i64>,
+    /// What their events must match.
+    pub event: AlarmListFilter,
+    pub status: Option<NotificationStatus>,
+    pub channel_id: Option<i64>,
+    pub sent_from: Option<i64>,
+    pub sent_to: Option<i64>,
+}
+
+/// A bound value of a list's conditions.
 #[derive(Debug, Clone)]
-pub enum Arg {
+enum Arg {
     Int(i64),
     Text(String),
 }
 
 /// SQL conditions (with `?` placeholders) and their values, joined by AND.
 #[derive(Debug, Clone, Default)]
-pub struct Conditions {
+struct Conditions {
     clauses: Vec<String>,
     args: Vec<Arg>,
 }
 
 impl Conditions {
-    pub fn push(&mut self, clause: &str, args: Vec<Arg>) {
-        self.clauses.push(clause.to_string());
+    fn push(&mut self, clause: String, args: Vec<Arg>) {
+        self.clauses.push(clause);
         self.args.extend(args);
     }
 
@@ -184,6 +215,72 @@ impl Conditions {
         } else {
             format!(" WHERE {}", self.clauses.join(" AND "))
         }
+    }
+
+    /// The conditions of an event filter on the columns of table alias `t`.
+    fn of_events(t: &str, f: &AlarmListFilter) -> Self {
+        let mut c = Self::default();
+        let text = |v: &str| vec![Arg::Text(v.to_string())];
+        if let Some(v) = f.app_type {
+            c.push(format!("{t}.app_type = ?"), text(v.as_str()));
+        }
+        if let Some(v) = f.scope {
+            c.push(format!("{t}.scope = ?"), text(v.as_str()));
+        }
+        if let Some(v) = f.status {
+            c.push(format!("{t}.status = ?"), text(v.as_str()));
+        }
+        if let Some(v) = f.level {
+            c.push(format!("{t}.level = ?"), vec![Arg::Int(v)]);
+        }
+        if let Some(v) = &f.alarm_type {
+            c.push(format!("{t}.alarm_type = ?"), text(v));
+        }
+        for (key, value) in &f.labels {
+            // Labels are canonical JSON: a pair appears exactly as serde writes it.
+            let pair = serde_json::json!({ key: value }).to_string();
+            let pattern = format!("%{}%", pair.trim_matches(['{', '}']));
+            c.push(format!("{t}.labels LIKE ?"), vec![Arg::Text(pattern)]);
+        }
+        if let Some(v) = f.active_from {
+            c.push(format!("{t}.active_at >= ?"), vec![Arg::Int(v)]);
+        }
+        if let Some(v) = f.active_to {
+            c.push(format!("{t}.active_at <= ?"), vec![Arg::Int(v)]);
+        }
+        if let Some(k) = &f.keyword {
+            let pattern = format!("%{}%", k.to_lowercase());
+            c.push(
+                format!(
+                    "(LOWER({t}.target) LIKE ? OR LOWER({t}.summary) LIKE ? \
+                     OR LOWER({t}.description) LIKE ?)"
+                ),
+                vec![Arg::Text(pattern); 3],
+            );
+        }
+        c
+    }
+
+    fn of_notifications(f: &NotificationListFilter) -> Self {
+        if let Some(alarm) = f.alarm_id {
+            let mut c = Self::default();
+            c.push("n.alarm_id = ?".into(), vec![Arg::Int(alarm)]);
+            return c;
+        }
+        let mut c = Self::of_events("e", &f.event);
+        if let Some(v) = f.status {
+            c.push("n.status = ?".into(), vec![Arg::Text(v.as_str().into())]);
+        }
+        if let Some(v) = f.channel_id {
+            c.push("n.channel_id = ?".into(), vec![Arg::Int(v)]);
+        }
+        if let Some(v) = f.sent_from {
+            c.push("n.sent_at >= ?".into(), vec![Arg::Int(v)]);
+        }
+        if let Some(v) = f.sent_to {
+            c.push("n.sent_at <= ?".into(), vec![Arg::Int(v)]);
+        }
+        c
     }
 }
 
@@ -222,24 +319,30 @@ const EVENT_COLUMNS: &str = "id, rule_id, alarm_type, app_type, scope, level, ta
     last_notified_at";
 
 fn event_from_row(row: &AnyRow) -> Result<EventRecord> {
+    event_from_prefixed(row, "")
+}
+
+/// An event from columns named with `prefix` before their own names.
+fn event_from_prefixed(row: &AnyRow, prefix: &str) -> Result<EventRecord> {
+    let c = |name: &str| format!("{prefix}{name}");
     Ok(EventRecord {
-        id: row.try_get("id")?,
-        rule_id: row.try_get("rule_id")?,
-        alarm_type: row.try_get("alarm_type")?,
-        app_type: row.try_get("app_type")?,
-        scope: row.try_get("scope")?,
-        level: row.try_get("level")?,
-        target: row.try_get("target")?,
-        status: row.try_get("status")?,
-        summary: row.try_get("summary")?,
-        description: row.try_get("description")?,
-        labels: row.try_get("labels")?,
-        value: row.try_get("value")?,
-        active_at: row.try_get("active_at")?,
-        updated_at: row.try_get("updated_at")?,
-        resolved_at: row.try_get("resolved_at")?,
-        last_seen_at: row.try_get("last_seen_at")?,
-        last_notified_at: row.try_get("last_notified_at")?,
+        id: row.try_get(c("id").as_str())?,
+        rule_id: row.try_get(c("rule_id").as_str())?,
+        alarm_type: row.try_get(c("alarm_type").as_str())?,
+        app_type: row.try_get(c("app_type").as_str())?,
+        scope: row.try_get(c("scope").as_str())?,
+        level: row.try_get(c("level").as_str())?,
+        target: row.try_get(c("target").as_str())?,
+        status: enum_field(row, &c("status"), AlarmStatus::parse)?,
+        summary: row.try_get(c("summary").as_str())?,
+        description: row.try_get(c("description").as_str())?,
+        labels: row.try_get(c("labels").as_str())?,
+        value: row.try_get(c("value").as_str())?,
+        active_at: row.try_get(c("active_at").as_str())?,
+        updated_at: row.try_get(c("updated_at").as_str())?,
+        resolved_at: row.try_get(c("resolved_at").as_str())?,
+        last_seen_at: row.try_get(c("last_seen_at").as_str())?,
+        last_notified_at: row.try_get(c("last_notified_at").as_str())?,
     })
 }
 
@@ -250,7 +353,7 @@ fn channel_from_row(row: &AnyRow) -> Result<ChannelRecord> {
     Ok(ChannelRecord {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
-        channel_type: row.try_get("channel_type")?,
+        channel_type: enum_field(row, "channel_type", ChannelType::parse)?,
         config: row.try_get("config")?,
         message_template: row.try_get("message_template")?,
         resolved_message_template: row.try_get("resolved_message_template")?,
@@ -309,7 +412,7 @@ fn notification_from_row(row: &AnyRow) -> Result<NotificationRecord> {
         subscription_id: row.try_get("subscription_id")?,
         recipient_uid: row.try_get("recipient_uid")?,
         kind: row.try_get("kind")?,
-        status: row.try_get("status")?,
+        status: enum_field(row, "status", NotificationStatus::parse)?,
         message: row.try_get("message")?,
         attempts: row.try_get("attempts")?,
         next_attempt_at: row.try_get("next_attempt_at")?,
@@ -450,7 +553,7 @@ impl Store {
         .bind(&e.scope)
         .bind(e.level)
         .bind(&e.target)
-        .bind(&e.status)
+        .bind(e.status.as_str())
         .bind(&e.summary)
         .bind(&e.description)
         .bind(&e.labels)
@@ -480,7 +583,7 @@ impl Store {
     pub async fn refresh_alarm(
         &self,
         id: i64,
-        status: &str,
+        status: AlarmStatus,
         value: Option<f64>,
         summary: &str,
         description: &str,
@@ -491,10 +594,10 @@ impl Store {
             "UPDATE alarm_event SET status = ?, updated_at = ? \
              WHERE id = ? AND resolved_at IS NULL AND status <> ?",
         ))
-        .bind(status)
+        .bind(status.as_str())
         .bind(now)
         .bind(id)
-        .bind(status)
+        .bind(status.as_str())
         .execute(&self.pool)
         .await?
         .rows_affected()
@@ -550,20 +653,21 @@ impl Store {
             .await
     }
 
-    /// Events matching `conditions` (on `alarm_event` columns), newest first.
+    /// A page of the events `filter` matches, newest first, and how many match.
     pub async fn alarms(
         &self,
-        conditions: &Conditions,
+        filter: &AlarmListFilter,
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<EventRecord>, i64)> {
+        let conditions = Conditions::of_events("e", filter);
         let clause = conditions.clause();
         let list = format!(
-            "SELECT {EVENT_COLUMNS} FROM alarm_event{clause} ORDER BY id DESC LIMIT ? OFFSET ?"
+            "SELECT {EVENT_COLUMNS} FROM alarm_event e{clause} ORDER BY id DESC LIMIT ? OFFSET ?"
         );
-        let count = format!("SELECT COUNT(*) FROM alarm_event{clause}");
+        let count = format!("SELECT COUNT(*) FROM alarm_event e{clause}");
         let (rows, total) = self
-            .page_of(&list, &count, conditions, offset, limit)
+            .page_of(&list, &count, &conditions, offset, limit)
             .await?;
         Ok((
             rows.iter().map(event_from_row).collect::<Result<_>>()?,
@@ -626,7 +730,7 @@ impl Store {
              ON CONFLICT (name) DO NOTHING RETURNING id",
         ))
         .bind(&c.name)
-        .bind(&c.channel_type)
+        .bind(c.channel_type.as_str())
         .bind(&c.config)
         .bind(&c.message_template)
         .bind(&c.resolved_message_template)
@@ -896,7 +1000,7 @@ impl Store {
             "UPDATE alarm_notification SET status = ?, attempts = ?, next_attempt_at = ?, \
              claimed_until = NULL, channel_response = ?, sent_at = ? WHERE id = ?",
         ))
-        .bind(&outcome.status)
+        .bind(outcome.status.as_str())
         .bind(attempt)
         .bind(outcome.next_attempt_at)
         .bind(&outcome.response)
@@ -922,33 +1026,40 @@ impl Store {
         Ok(())
     }
 
-    /// Notifications matching `conditions` (on `n.` notification and `e.` event columns),
-    /// newest first.
+    /// A page of the notifications `filter` matches, newest first, each with its event, and
+    /// how many match: one query for the page, one for the count.
     pub async fn notifications(
         &self,
-        conditions: &Conditions,
+        filter: &NotificationListFilter,
         offset: i64,
         limit: i64,
-    ) -> Result<(Vec<NotificationRecord>, i64)> {
+    ) -> Result<(Vec<(NotificationRecord, EventRecord)>, i64)> {
+        let conditions = Conditions::of_notifications(filter);
         let clause = conditions.clause();
-        let columns = NOTIFICATION_COLUMNS
-            .split(", ")
-            .map(|c| format!("n.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let prefixed = |columns: &str, t: &str, alias: &str| {
+            columns
+                .split(", ")
+                .map(|c| format!("{t}.{c} AS {alias}{c}", c = c.trim()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let columns = format!(
+            "{}, {}",
+            prefixed(NOTIFICATION_COLUMNS, "n", ""),
+            prefixed(EVENT_COLUMNS, "e", "e_")
+        );
         let from = "alarm_notification n JOIN alarm_event e ON e.id = n.alarm_id";
         let list =
             format!("SELECT {columns} FROM {from}{clause} ORDER BY n.id DESC LIMIT ? OFFSET ?");
         let count = format!("SELECT COUNT(*) FROM {from}{clause}");
         let (rows, total) = self
-            .page_of(&list, &count, conditions, offset, limit)
+            .page_of(&list, &count, &conditions, offset, limit)
             .await?;
-        Ok((
-            rows.iter()
-                .map(notification_from_row)
-                .collect::<Result<_>>()?,
-            total,
-        ))
+        let pairs = rows
+            .iter()
+            .map(|row| Ok((notification_from_row(row)?, event_from_prefixed(row, "e_")?)))
+            .collect::<Result<_>>()?;
+        Ok((pairs, total))
     }
 
     /// The attempts of these notifications, oldest first.

@@ -37,8 +37,9 @@ pub struct CatalogRecord {
     pub id: i64,
     pub name: String,
     pub description: Option<String>,
-    /// The region of an IDC.
+    /// The region of an IDC, and its name.
     pub region_id: Option<i64>,
+    pub region_name: Option<String>,
     pub create_time: i64,
     pub update_time: i64,
 }
@@ -49,9 +50,21 @@ fn record_from_row(row: &AnyRow) -> Result<CatalogRecord> {
         name: row.try_get("name")?,
         description: row.try_get("description")?,
         region_id: row.try_get("region_id")?,
+        region_name: row.try_get("region_name")?,
         create_time: row.try_get("create_time")?,
         update_time: row.try_get("update_time")?,
     })
+}
+
+impl Catalog {
+    /// The entries with their region's name, read in the same statement.
+    fn select(self) -> String {
+        format!(
+            "SELECT t.*, (SELECT r.name FROM compute_region r WHERE r.id = t.region_id) \
+             AS region_name FROM {} t",
+            self.table()
+        )
+    }
 }
 
 impl Store {
@@ -66,10 +79,10 @@ impl Store {
         let now = now_millis();
         let text = format!(
             "INSERT INTO {} (name, description, region_id, create_time, update_time) \
-             VALUES (?, ?, ?, ?, ?) RETURNING *",
+             VALUES (?, ?, ?, ?, ?) RETURNING id",
             catalog.table()
         );
-        let row = sqlx::query(&self.sql(&text))
+        let id: i64 = sqlx::query_scalar(&self.sql(&text))
             .bind(name)
             .bind(description)
             .bind(region_id)
@@ -79,11 +92,11 @@ impl Store {
             .await
             .and_then(crate::first_row)
             .map_err(|e| StoreError::from_unique(e, catalog.entity(), name))?;
-        record_from_row(&row)
+        self.catalog_entry(catalog, id).await
     }
 
     pub async fn catalog_entry(&self, catalog: Catalog, id: i64) -> Result<CatalogRecord> {
-        let text = format!("SELECT * FROM {} WHERE id = ?", catalog.table());
+        let text = format!("{} WHERE t.id = ?", catalog.select());
         let row = sqlx::query(&self.sql(&text))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -110,8 +123,8 @@ impl Store {
         };
         let dir = if descending { "DESC" } else { "ASC" };
         let text = format!(
-            "SELECT * FROM {} ORDER BY {column} {dir} LIMIT ? OFFSET ?",
-            catalog.table()
+            "{} ORDER BY t.{column} {dir} LIMIT ? OFFSET ?",
+            catalog.select()
         );
         let rows = sqlx::query(&self.sql(&text))
             .bind(limit)

@@ -1,9 +1,11 @@
 //! Hosts, their agents (secret sealed, status, heartbeats), the agents' processes as last
 //! reported, and the one-time tokens agents join with.
 
+use ocp_api::host::{HostAgentStatus, HostKind, HostStatus};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::decode::enum_field;
 use crate::{now_millis, Result, Store, StoreError};
 
 /// A host with the names of where it stands and its agent's summary.
@@ -15,10 +17,10 @@ pub struct HostRecord {
     pub description: Option<String>,
     pub inner_ip_address: String,
     pub ssh_port: i64,
-    pub kind: String,
+    pub kind: HostKind,
     pub publish_ports: Option<String>,
     pub serial_number: Option<String>,
-    pub status: String,
+    pub status: HostStatus,
     pub operating_system: Option<String>,
     pub operating_system_release: Option<String>,
     pub architecture: Option<String>,
@@ -47,7 +49,7 @@ pub struct AgentRecord {
     pub secret_sealed: String,
     pub install_home: Option<String>,
     pub log_home: Option<String>,
-    pub status: String,
+    pub status: HostAgentStatus,
     pub manager_running: bool,
     pub last_heartbeat: Option<i64>,
     pub last_available_time: Option<i64>,
@@ -63,7 +65,7 @@ pub struct NewHost {
     pub alias: Option<String>,
     pub description: Option<String>,
     pub ssh_port: i64,
-    pub kind: String,
+    pub kind: HostKind,
     pub publish_ports: Option<String>,
     pub idc_id: i64,
     pub type_id: i64,
@@ -97,7 +99,7 @@ pub struct Joined {
 /// The filters of a host listing.
 #[derive(Debug, Clone, Default)]
 pub struct HostListFilter {
-    pub statuses: Vec<String>,
+    pub statuses: Vec<HostStatus>,
     pub keyword: Option<String>,
     /// Only hosts with a database server on them.
     pub requires_service: bool,
@@ -155,7 +157,7 @@ fn host_from_row(row: &AnyRow) -> Result<HostRecord> {
             secret_sealed: row.try_get("a_secret_sealed")?,
             install_home: row.try_get("a_install_home")?,
             log_home: row.try_get("a_log_home")?,
-            status: row.try_get("a_status")?,
+            status: enum_field(row, "a_status", HostAgentStatus::parse)?,
             manager_running: row.try_get::<i64, _>("a_manager_running")? != 0,
             last_heartbeat: row.try_get("a_last_heartbeat")?,
             last_available_time: row.try_get("a_last_available_time")?,
@@ -171,10 +173,10 @@ fn host_from_row(row: &AnyRow) -> Result<HostRecord> {
         description: row.try_get("description")?,
         inner_ip_address: row.try_get("inner_ip_address")?,
         ssh_port: row.try_get("ssh_port")?,
-        kind: row.try_get("kind")?,
+        kind: enum_field(row, "kind", HostKind::parse)?,
         publish_ports: row.try_get("publish_ports")?,
         serial_number: row.try_get("serial_number")?,
-        status: row.try_get("status")?,
+        status: enum_field(row, "status", HostStatus::parse)?,
         operating_system: row.try_get("operating_system")?,
         operating_system_release: row.try_get("operating_system_release")?,
         architecture: row.try_get("architecture")?,
@@ -230,7 +232,7 @@ impl Store {
             .bind(&host.description)
             .bind(&host.inner_ip_address)
             .bind(host.ssh_port)
-            .bind(&host.kind)
+            .bind(host.kind.as_str())
             .bind(&host.publish_ports)
             .bind(&host.serial_number)
             .bind(host.idc_id)
@@ -311,8 +313,8 @@ impl Store {
         let mut list_query = sqlx::query(&list);
         let mut count_query = sqlx::query_scalar::<_, i64>(&count);
         for status in &filter.statuses {
-            list_query = list_query.bind(status);
-            count_query = count_query.bind(status);
+            list_query = list_query.bind(status.as_str());
+            count_query = count_query.bind(status.as_str());
         }
         if let Some(pattern) = &pattern {
             for _ in 0..3 {
@@ -613,13 +615,13 @@ impl Store {
         Ok(silent)
     }
 
-    pub async fn set_host_status(&self, host_id: i64, status: &str) -> Result<()> {
-        self.set_status_column("compute_host", "id", host_id, status)
+    pub async fn set_host_status(&self, host_id: i64, status: HostStatus) -> Result<()> {
+        self.set_status_column("compute_host", "id", host_id, status.as_str())
             .await
     }
 
-    pub async fn set_agent_status(&self, host_id: i64, status: &str) -> Result<()> {
-        self.set_status_column("host_agent", "host_id", host_id, status)
+    pub async fn set_agent_status(&self, host_id: i64, status: HostAgentStatus) -> Result<()> {
+        self.set_status_column("host_agent", "host_id", host_id, status.as_str())
             .await
     }
 

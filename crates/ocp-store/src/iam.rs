@@ -410,11 +410,25 @@ impl Store {
         let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM iam_user")
             .fetch_one(&self.pool)
             .await?;
-        let mut users = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let mut user = user_from_row(row)?;
-            user.role_ids = self.user_role_ids(user.id).await?;
-            users.push(user);
+        let mut users = rows.iter().map(user_from_row).collect::<Result<Vec<_>>>()?;
+        if !users.is_empty() {
+            // The roles of the whole page in one statement.
+            let text = format!(
+                "SELECT user_id, role_id FROM iam_user_role WHERE user_id IN ({}) \
+                 ORDER BY user_id, role_id",
+                crate::hosts::placeholders(users.len())
+            );
+            let sql = self.sql(&text);
+            let mut query = sqlx::query(&sql);
+            for user in &users {
+                query = query.bind(user.id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let (user_id, role_id): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+                if let Some(user) = users.iter_mut().find(|u| u.id == user_id) {
+                    user.role_ids.push(role_id);
+                }
+            }
         }
         Ok((users, total))
     }

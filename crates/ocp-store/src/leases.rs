@@ -4,7 +4,8 @@
 use ocp_api::task::Operation;
 use sqlx::Row;
 
-use crate::tasks::{enum_field, ClaimedSubtask, LeaseRenewal};
+use crate::decode::enum_field;
+use crate::tasks::{ClaimedSubtask, LeaseRenewal};
 use crate::{now_millis, Dialect, Result, Store};
 
 impl Store {

@@ -8,6 +8,7 @@
 
 mod alarms;
 mod catalog;
+mod decode;
 mod events;
 mod hosts;
 mod iam;
@@ -27,8 +28,9 @@ use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use alarms::{
-    Arg, AttemptOutcome, AttemptRecord, ChannelRecord, Conditions, EventRecord, NewEvent,
-    NewNotification, NotificationRecord, RuleRecord, SilencerRecord, SubscriptionRecord,
+    AlarmListFilter, AttemptOutcome, AttemptRecord, ChannelRecord, EventRecord, NewEvent,
+    NewNotification, NotificationListFilter, NotificationRecord, RuleRecord, SilencerRecord,
+    SubscriptionRecord,
 };
 pub use catalog::{Catalog, CatalogRecord};
 pub use events::TaskEventRecord;

@@ -1,9 +1,12 @@
 //! Software packages and the OceanBase clusters, zones and servers under management.
 
+use ocp_api::ob::{ClusterStatus, ClusterType, ServerKind, ServerStatus};
+use ocp_api::obdb::PackageType;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::{now_millis, Result, Store, StoreError};
+use crate::decode::enum_field;
+use crate::{now_millis, NewTask, Result, Store, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct PackageRecord {
@@ -14,7 +17,7 @@ pub struct PackageRecord {
     pub size: i64,
     pub sha1: String,
     pub sha256: String,
-    pub package_type: String,
+    pub package_type: PackageType,
     pub version: String,
     pub build_number: String,
     pub operating_system: String,
@@ -28,9 +31,9 @@ pub struct PackageRecord {
 pub struct ClusterRecord {
     pub id: i64,
     pub name: String,
-    pub kind: String,
-    pub cluster_type: String,
-    pub status: String,
+    pub kind: ServerKind,
+    pub cluster_type: ClusterType,
+    pub status: ClusterStatus,
     pub ob_version: String,
     pub package_id: Option<i64>,
     pub root_user: String,
@@ -48,7 +51,7 @@ pub struct ZoneRecord {
     pub cluster_id: i64,
     pub name: String,
     pub idc_id: Option<i64>,
-    pub status: String,
+    pub status: ServerStatus,
 }
 
 #[derive(Debug, Clone)]
@@ -58,11 +61,15 @@ pub struct ServerRecord {
     pub zone_id: i64,
     pub zone_name: String,
     pub host_id: i64,
+    /// Where its host stands: the IDC and the region's name.
+    pub idc_id: i64,
+    pub idc_name: String,
+    pub region_name: String,
     pub ip: String,
     pub rpc_port: i64,
     pub sql_port: i64,
     pub home_path: String,
-    pub status: String,
+    pub status: ServerStatus,
     pub version: String,
     pub start_time: Option<i64>,
     pub stop_time: Option<i64>,
@@ -86,13 +93,14 @@ pub struct NewZone {
     pub servers: Vec<NewServer>,
 }
 
-/// A cluster as registered, with its servers in the same status.
+/// A cluster as registered, its zones and servers in `server_status`.
 #[derive(Debug, Clone)]
 pub struct NewCluster {
     pub name: String,
-    pub kind: String,
-    pub cluster_type: String,
-    pub status: String,
+    pub kind: ServerKind,
+    pub cluster_type: ClusterType,
+    pub status: ClusterStatus,
+    pub server_status: ServerStatus,
     pub ob_version: String,
     pub package_id: Option<i64>,
     pub root_user: String,
@@ -111,7 +119,7 @@ fn package_from_row(row: &AnyRow) -> Result<PackageRecord> {
         size: row.try_get("size")?,
         sha1: row.try_get("sha1")?,
         sha256: row.try_get("sha256")?,
-        package_type: row.try_get("package_type")?,
+        package_type: enum_field(row, "package_type", PackageType::parse)?,
         version: row.try_get("version")?,
         build_number: row.try_get("build_number")?,
         operating_system: row.try_get("operating_system")?,
@@ -125,9 +133,9 @@ fn cluster_from_row(row: &AnyRow) -> Result<ClusterRecord> {
     Ok(ClusterRecord {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
-        kind: row.try_get("kind")?,
-        cluster_type: row.try_get("cluster_type")?,
-        status: row.try_get("status")?,
+        kind: enum_field(row, "kind", ServerKind::parse)?,
+        cluster_type: enum_field(row, "cluster_type", ClusterType::parse)?,
+        status: enum_field(row, "status", ClusterStatus::parse)?,
         ob_version: row.try_get("ob_version")?,
         package_id: row.try_get("package_id")?,
         root_user: row.try_get("root_user")?,
@@ -145,7 +153,7 @@ fn zone_from_row(row: &AnyRow) -> Result<ZoneRecord> {
         cluster_id: row.try_get("cluster_id")?,
         name: row.try_get("name")?,
         idc_id: row.try_get("idc_id")?,
-        status: row.try_get("status")?,
+        status: enum_field(row, "status", ServerStatus::parse)?,
     })
 }
 
@@ -156,11 +164,14 @@ fn server_from_row(row: &AnyRow) -> Result<ServerRecord> {
         zone_id: row.try_get("zone_id")?,
         zone_name: row.try_get("zone_name")?,
         host_id: row.try_get("host_id")?,
+        idc_id: row.try_get("idc_id")?,
+        idc_name: row.try_get("idc_name")?,
+        region_name: row.try_get("region_name")?,
         ip: row.try_get("ip")?,
         rpc_port: row.try_get("rpc_port")?,
         sql_port: row.try_get("sql_port")?,
         home_path: row.try_get("home_path")?,
-        status: row.try_get("status")?,
+        status: enum_field(row, "status", ServerStatus::parse)?,
         version: row.try_get("version")?,
         start_time: row.try_get("start_time")?,
         stop_time: row.try_get("stop_time")?,
@@ -169,8 +180,11 @@ fn server_from_row(row: &AnyRow) -> Result<ServerRecord> {
     })
 }
 
-const SERVER_SELECT: &str =
-    "SELECT s.*, z.name AS zone_name FROM ob_server s JOIN ob_zone z ON z.id = s.zone_id";
+const SERVER_SELECT: &str = "SELECT s.*, z.name AS zone_name, h.idc_id AS idc_id, \
+     i.name AS idc_name, r.name AS region_name \
+     FROM ob_server s JOIN ob_zone z ON z.id = s.zone_id \
+     JOIN compute_host h ON h.id = s.host_id JOIN compute_idc i ON i.id = h.idc_id \
+     JOIN compute_region r ON r.id = i.region_id";
 
 fn not_found(entity: &'static str, key: impl ToString) -> StoreError {
     StoreError::NotFound {
@@ -193,7 +207,7 @@ impl Store {
         .bind(p.size)
         .bind(&p.sha1)
         .bind(&p.sha256)
-        .bind(&p.package_type)
+        .bind(p.package_type.as_str())
         .bind(&p.version)
         .bind(&p.build_number)
         .bind(&p.operating_system)
@@ -252,21 +266,27 @@ impl Store {
         Ok(())
     }
 
-    /// Registers a cluster, its zones and servers in one transaction; the hosts of its
-    /// servers become ONLINE. Returns the cluster id.
-    pub async fn create_cluster(&self, c: &NewCluster) -> Result<i64> {
+    /// Registers a cluster, its zones and servers, and the task that deploys or takes it over,
+    /// in one transaction: `task` is given the cluster's and its servers' new ids. The hosts
+    /// of its servers become ONLINE. Answers the cluster's and the task's ids.
+    pub async fn create_cluster(
+        &self,
+        c: &NewCluster,
+        task: impl FnOnce(i64, &[i64]) -> NewTask,
+    ) -> Result<(i64, i64)> {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
         let now = now_millis();
+        let mut server_ids = Vec::new();
         let cluster_id: i64 = sqlx::query_scalar(&self.sql(
             "INSERT INTO ob_cluster (name, kind, cluster_type, status, ob_version, package_id, \
              root_user, root_password_sealed, startup_parameters, creator, create_time, \
              update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         ))
         .bind(&c.name)
-        .bind(&c.kind)
-        .bind(&c.cluster_type)
-        .bind(&c.status)
+        .bind(c.kind.as_str())
+        .bind(c.cluster_type.as_str())
+        .bind(c.status.as_str())
         .bind(&c.ob_version)
         .bind(c.package_id)
         .bind(&c.root_user)
@@ -286,16 +306,16 @@ impl Store {
             .bind(cluster_id)
             .bind(&zone.name)
             .bind(zone.idc_id)
-            .bind(&c.status)
+            .bind(c.server_status.as_str())
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| StoreError::from_unique(e, "zone", &zone.name))?;
             for s in &zone.servers {
                 let key = format!("{}:{}", s.ip, s.sql_port);
-                sqlx::query(&self.sql(
+                let server_id: i64 = sqlx::query_scalar(&self.sql(
                     "INSERT INTO ob_server (cluster_id, zone_id, host_id, ip, rpc_port, \
                      sql_port, home_path, status, version, create_time, update_time) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 ))
                 .bind(cluster_id)
                 .bind(zone_id)
@@ -304,13 +324,14 @@ impl Store {
                 .bind(s.rpc_port)
                 .bind(s.sql_port)
                 .bind(&s.home_path)
-                .bind(&c.status)
+                .bind(c.server_status.as_str())
                 .bind(&c.ob_version)
                 .bind(now)
                 .bind(now)
-                .execute(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| StoreError::from_unique(e, "server", &key))?;
+                server_ids.push(server_id);
                 sqlx::query(&self.sql(
                     "UPDATE compute_host SET status = 'ONLINE', update_time = ? \
                      WHERE id = ? AND status IN ('AVAILABLE', 'OFFLINE')",
@@ -321,8 +342,35 @@ impl Store {
                 .await?;
             }
         }
+        let task_id = self
+            .insert_task(&mut tx, &task(cluster_id, &server_ids))
+            .await?;
         tx.commit().await?;
-        Ok(cluster_id)
+        Ok((cluster_id, task_id))
+    }
+
+    /// Marks a cluster DELETING and writes the task that deletes it, in one transaction;
+    /// `None` (and nothing written) if it is being deleted already.
+    pub async fn begin_cluster_delete(&self, id: i64, task: &NewTask) -> Result<Option<i64>> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let marked =
+            sqlx::query(&self.sql(
+                "UPDATE ob_cluster SET status = ?, update_time = ? WHERE id = ? AND status <> ?",
+            ))
+            .bind(ClusterStatus::Deleting.as_str())
+            .bind(now_millis())
+            .bind(id)
+            .bind(ClusterStatus::Deleting.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if marked == 0 {
+            return Ok(None);
+        }
+        let task_id = self.insert_task(&mut tx, task).await?;
+        tx.commit().await?;
+        Ok(Some(task_id))
     }
 
     pub async fn cluster(&self, id: i64) -> Result<ClusterRecord> {
@@ -339,6 +387,14 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(cluster_from_row).collect()
+    }
+
+    /// Every zone of every cluster, for a list of clusters.
+    pub async fn all_zones(&self) -> Result<Vec<ZoneRecord>> {
+        let rows = sqlx::query("SELECT * FROM ob_zone ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(zone_from_row).collect()
     }
 
     pub async fn zones(&self, cluster_id: i64) -> Result<Vec<ZoneRecord>> {
@@ -358,7 +414,7 @@ impl Store {
         rows.iter().map(server_from_row).collect()
     }
 
-    /// Every managed server, for the status sync.
+    /// Every managed server, for the status sync and a list of clusters.
     pub async fn all_servers(&self) -> Result<Vec<ServerRecord>> {
         let text = format!("{SERVER_SELECT} ORDER BY s.id");
         let rows = sqlx::query(&text).fetch_all(&self.pool).await?;
@@ -375,20 +431,20 @@ impl Store {
         server_from_row(&row)
     }
 
-    pub async fn set_cluster_status(&self, id: i64, status: &str) -> Result<()> {
+    pub async fn set_cluster_status(&self, id: i64, status: ClusterStatus) -> Result<()> {
         self.update_one(
             "UPDATE ob_cluster SET status = ?, update_time = ? WHERE id = ?",
-            status,
+            status.as_str(),
             id,
             "cluster",
         )
         .await
     }
 
-    pub async fn set_zone_status(&self, id: i64, status: &str) -> Result<()> {
+    pub async fn set_zone_status(&self, id: i64, status: ServerStatus) -> Result<()> {
         let _w = self.writer().await;
         sqlx::query(&self.sql("UPDATE ob_zone SET status = ? WHERE id = ?"))
-            .bind(status)
+            .bind(status.as_str())
             .bind(id)
             .execute(&self.pool)
             .await?;
@@ -396,12 +452,12 @@ impl Store {
     }
 
     /// Sets a server's status; RUNNING stamps its start time and STOPPED its stop time.
-    pub async fn set_server_status(&self, id: i64, status: &str) -> Result<()> {
+    pub async fn set_server_status(&self, id: i64, status: ServerStatus) -> Result<()> {
         let _w = self.writer().await;
         let now = now_millis();
         let stamp = match status {
-            "RUNNING" => Some("start_time"),
-            "STOPPED" => Some("stop_time"),
+            ServerStatus::Running => Some("start_time"),
+            ServerStatus::Stopped => Some("stop_time"),
             _ => None,
         };
         let text = match stamp {
@@ -411,7 +467,7 @@ impl Store {
             None => "UPDATE ob_server SET status = ?, update_time = ? WHERE id = ?".to_string(),
         };
         let text = self.sql(&text);
-        let mut query = sqlx::query(&text).bind(status).bind(now);
+        let mut query = sqlx::query(&text).bind(status.as_str()).bind(now);
         if stamp.is_some() {
             query = query.bind(now);
         }
@@ -421,32 +477,42 @@ impl Store {
 
     /// Moves a server from one status to another only if it is still in the first: the
     /// status sync never overwrites what a task set meanwhile. True if it moved.
-    pub async fn swap_server_status(&self, id: i64, from: &str, to: &str) -> Result<bool> {
+    pub async fn swap_server_status(
+        &self,
+        id: i64,
+        from: ServerStatus,
+        to: ServerStatus,
+    ) -> Result<bool> {
         let _w = self.writer().await;
         let done =
             sqlx::query(&self.sql(
                 "UPDATE ob_server SET status = ?, update_time = ? WHERE id = ? AND status = ?",
             ))
-            .bind(to)
+            .bind(to.as_str())
             .bind(now_millis())
             .bind(id)
-            .bind(from)
+            .bind(from.as_str())
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)
     }
 
     /// As [`Store::swap_server_status`], for a cluster.
-    pub async fn swap_cluster_status(&self, id: i64, from: &str, to: &str) -> Result<bool> {
+    pub async fn swap_cluster_status(
+        &self,
+        id: i64,
+        from: ClusterStatus,
+        to: ClusterStatus,
+    ) -> Result<bool> {
         let _w = self.writer().await;
         let done =
             sqlx::query(&self.sql(
                 "UPDATE ob_cluster SET status = ?, update_time = ? WHERE id = ? AND status = ?",
             ))
-            .bind(to)
+            .bind(to.as_str())
             .bind(now_millis())
             .bind(id)
-            .bind(from)
+            .bind(from.as_str())
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)

@@ -11,6 +11,7 @@ use ocp_api::task::{Operation, SubtaskStatus, TaskContext, TaskStatus, TaskType}
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use crate::decode::enum_field;
 use crate::{flag, now_millis, Dialect, Result, Store, StoreError};
 
 #[derive(Debug, Clone)]
@@ -152,11 +153,6 @@ pub struct LeaseRenewal {
     pub lost: Vec<i64>,
 }
 
-pub(crate) fn enum_field<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
-    let text: String = row.try_get(column)?;
-    parse(&text).ok_or_else(|| StoreError::Corrupt(format!("{column} = {text}")))
-}
-
 fn json_field<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T> {
     let text: String = row.try_get(column)?;
     serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
@@ -221,6 +217,18 @@ impl Store {
     pub async fn create_task(&self, task: &NewTask) -> Result<i64> {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
+        let task_id = self.insert_task(&mut tx, task).await?;
+        tx.commit().await?;
+        Ok(task_id)
+    }
+
+    /// Writes a task and its subtasks in the caller's transaction, so a domain row and the
+    /// task that acts on it are written together or not at all.
+    pub(crate) async fn insert_task(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        task: &NewTask,
+    ) -> Result<i64> {
         let now = now_millis();
         let task_id: i64 = sqlx::query_scalar(&self.sql(
             "INSERT INTO task_instance (name, task_type, status, operation, creator_id, creator_name, \
@@ -240,7 +248,7 @@ impl Store {
         .bind(flag(task.prohibit_rollback))
         .bind(now)
         .bind(now)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
 
         let mut ids = Vec::with_capacity(task.subtasks.len());
@@ -267,7 +275,7 @@ impl Store {
             .bind(&sub.node_type)
             .bind(flag(sub.prohibit_rollback))
             .bind(now)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
             ids.push(id);
         }
@@ -289,10 +297,9 @@ impl Store {
             .bind(ids_json(&upstreams))
             .bind(ids_json(&downstreams[i]))
             .bind(ids[i])
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
-        tx.commit().await?;
         Ok(task_id)
     }
 

@@ -5,7 +5,8 @@
 use ocp_api::task::{Operation, SubtaskStatus, TaskStatus};
 use sqlx::{Any, Row, Transaction};
 
-use crate::tasks::{enum_field, SubtaskState, TransitionError};
+use crate::decode::enum_field;
+use crate::tasks::{SubtaskState, TransitionError};
 use crate::{now_millis, Dialect, Result, Store};
 
 impl Store {

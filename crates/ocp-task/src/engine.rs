@@ -116,6 +116,12 @@ impl Engine {
     /// returns, the task is durable; the record shows it before any subtask ran.
     pub async fn submit(&self, task: &NewTask) -> Result<TaskRecord, ocp_store::StoreError> {
         let id = self.inner.store.create_task(task).await?;
+        self.submitted(id).await
+    }
+
+    /// A task the store wrote together with the rows it acts on: its record, and the executor
+    /// told that it is ready.
+    pub async fn submitted(&self, id: i64) -> Result<TaskRecord, ocp_store::StoreError> {
         let record =
             self.inner
                 .store

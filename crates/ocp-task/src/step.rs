@@ -115,6 +115,22 @@ impl StepContext {
             .unwrap_or(&[])
     }
 
+    /// The id this step works on: for a branch of a fan-out, the entry at its `parallelIdx`
+    /// in the list `plural` (`server_ids`, `host_ids`); otherwise the value `singular`
+    /// (`server_id`, `host_id`).
+    pub fn branch_id(&self, singular: &str, plural: &str) -> Result<i64, StepError> {
+        let text = match self.parallel_idx() {
+            Some(i) => self
+                .list(plural)
+                .get(i)
+                .map(String::as_str)
+                .ok_or_else(|| StepError(format!("task context has no {plural} entry {i}")))?,
+            None => self.require(singular)?,
+        };
+        text.parse()
+            .map_err(|_| StepError(format!("task context has a bad {singular}: {text}")))
+    }
+
     /// The branch index for a subtask of a parallel fan-out.
     pub fn parallel_idx(&self) -> Option<usize> {
         usize::try_from(self.context.parallel_idx).ok()

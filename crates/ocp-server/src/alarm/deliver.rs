@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ocp_api::alarm::ChannelType;
+use ocp_api::alarm::{ChannelType, NotificationStatus};
 use ocp_store::{AttemptOutcome, ChannelRecord, NotificationRecord, Store, StoreError};
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
@@ -102,12 +102,12 @@ impl Outbox {
         let (successful, response) = send(&self.store, &self.policy, &channel, &vars).await;
         let attempt = n.attempts + 1;
         let (status, next) = if successful {
-            ("Success", 0)
+            (NotificationStatus::Success, 0)
         } else if attempt < channel.max_attempts.max(1) {
             let pause = (1000_i64 << (attempt - 1).min(20)).min(MAX_BACKOFF_MS);
-            ("Pending", ocp_store::now_millis() + pause)
+            (NotificationStatus::Pending, ocp_store::now_millis() + pause)
         } else {
-            ("Failed", 0)
+            (NotificationStatus::Failed, 0)
         };
         if !successful {
             tracing::warn!(
@@ -123,7 +123,7 @@ impl Outbox {
                 &AttemptOutcome {
                     successful,
                     response,
-                    status: status.into(),
+                    status,
                     next_attempt_at: next,
                 },
             )
@@ -147,8 +147,8 @@ pub async fn send(
             .unwrap_or(10)
             .clamp(1, 60),
     );
-    match ChannelType::parse(&channel.channel_type) {
-        Some(ChannelType::Http) => {
+    match channel.channel_type {
+        ChannelType::Http => {
             let headers = render(text("headersTemplate"), vars, false);
             let json = headers.to_ascii_lowercase().contains("json");
             let body = match text("bodyTemplate") {
@@ -192,11 +192,7 @@ pub async fn send(
                 Err(e) => (false, format!("not delivered: {}", error_chain(&e))),
             }
         }
-        Some(ChannelType::Script) => run_script(policy, &config, vars, timeout).await,
-        None => (
-            false,
-            format!("unknown channel type {}", channel.channel_type),
-        ),
+        ChannelType::Script => run_script(policy, &config, vars, timeout).await,
     }
 }
 

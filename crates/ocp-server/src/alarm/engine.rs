@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Timelike;
-use ocp_api::alarm::{level_name, RuleExpression};
+use ocp_api::alarm::{level_name, AlarmStatus, RuleExpression};
 use ocp_api::ob::ServerStatus;
 use ocp_api::Timestamp;
 use ocp_store::{
@@ -166,7 +166,11 @@ impl AlarmEngine {
             let silenced = silencers
                 .iter()
                 .any(|s| silences(s, &rule.app_type, &rule.name, &vars, now));
-            let status = if silenced { "Silenced" } else { "Active" };
+            let status = if silenced {
+                AlarmStatus::Silenced
+            } else {
+                AlarmStatus::Active
+            };
             match existing {
                 None => {
                     let labels = serde_json::to_string(&vars).unwrap_or_default();
@@ -179,7 +183,7 @@ impl AlarmEngine {
                             scope: rule.scope.clone(),
                             level: rule.level,
                             target: obs.target.clone(),
-                            status: status.into(),
+                            status,
                             summary,
                             description,
                             labels,
@@ -187,7 +191,7 @@ impl AlarmEngine {
                         })
                         .await?;
                     if let Some(id) = opened {
-                        tracing::info!(alarm = rule.name, target = obs.target, status, "alert");
+                        tracing::info!(alarm = rule.name, target = obs.target, %status, "alert");
                         if !silenced && self.store.mark_alarm_notified(id, None).await? {
                             self.notify(id, "ALERT", None).await?;
                         }
@@ -232,7 +236,7 @@ impl AlarmEngine {
                 target = event.target,
                 "alert resolved"
             );
-            if event.status == "Active" {
+            if event.status == AlarmStatus::Active {
                 self.notify(event.id, "RESOLVED", None).await?;
             }
         }
@@ -396,7 +400,7 @@ impl AlarmEngine {
                 }
             }
             INACTIVE_SERVER_COUNT => {
-                let unavailable = ServerStatus::Unavailable.as_str();
+                let unavailable = ServerStatus::Unavailable;
                 for cluster in self.store.clusters().await? {
                     let servers = self.store.servers(cluster.id).await?;
                     let down: Vec<String> = servers
@@ -629,7 +633,7 @@ pub fn event_vars(event: &EventRecord, base_url: &str) -> BTreeMap<String, Strin
     let end = event.resolved_at.unwrap_or_else(ocp_store::now_millis);
     for (k, v) in [
         ("alarm_id", event.id.to_string()),
-        ("alarm_status", event.status.clone()),
+        ("alarm_status", event.status.to_string()),
         ("alarm_summary", event.summary.clone()),
         ("alarm_description", event.description.clone()),
         ("alarm_active_at", at(event.active_at)),

@@ -9,8 +9,8 @@ use ocp_api::ErrorCode;
 use ocp_ob::{ObClient, ObError, Target};
 use ocp_store::{ClusterRecord, ServerRecord, Store};
 
+use crate::error::Failure;
 use crate::host::agent_client::AgentClient;
-use crate::http::Failure;
 use crate::vault::Vault;
 
 /// How long a connection attempt to a managed server may take.
@@ -59,7 +59,7 @@ impl ObAccess {
         let servers = self.store.servers(cluster_id).await?;
         let server = servers
             .iter()
-            .find(|s| s.status == ServerStatus::Running.as_str())
+            .find(|s| s.status == ServerStatus::Running)
             .or(servers.first())
             .ok_or_else(|| Failure::new(ErrorCode::StateConflict, "the cluster has no server"))?;
         let target = self.target(&cluster, server)?;

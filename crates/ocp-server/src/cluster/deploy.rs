@@ -6,16 +6,16 @@
 
 use ocp_api::host::HostStatus;
 use ocp_api::ob::{
-    ClusterStatus, ClusterType, CreateCluster, CreateZone, ServerKind, SetParameter,
+    ClusterStatus, ClusterType, CreateCluster, CreateZone, ServerKind, ServerStatus, SetParameter,
     TakeOverCluster,
 };
 use ocp_api::obdb::PackageType;
 use ocp_api::ErrorCode;
 use ocp_ob::{ObClient, Target};
-use ocp_store::{NewCluster, NewServer, NewZone, Store};
+use ocp_store::{NewCluster, NewServer, NewTask, NewZone, Store};
 
 use crate::cluster::access::{ob_failure, CONNECT_TIMEOUT};
-use crate::http::Failure;
+use crate::error::Failure;
 use crate::vault::Vault;
 
 /// A checked deploy: the rows to register and what the task needs to know.
@@ -62,8 +62,7 @@ async fn usable_host(
         }
         Err(e) => return Err(e.into()),
     };
-    let status = HostStatus::parse(&host.status);
-    if host.agent.is_none() || !matches!(status, Some(HostStatus::Available | HostStatus::Online)) {
+    if host.agent.is_none() || !matches!(host.status, HostStatus::Available | HostStatus::Online) {
         return Err(Failure::new(
             ErrorCode::StateConflict,
             format!(
@@ -122,8 +121,7 @@ pub async fn plan(
                 format!("no software package {:?} is uploaded", request.rpm_name),
             )
         })?;
-    if package.package_type != PackageType::ObServerInstallPackage.as_str()
-        || package.binary_path.is_none()
+    if package.package_type != PackageType::ObServerInstallPackage || package.binary_path.is_none()
     {
         return Err(Failure::new(
             ErrorCode::UnsupportedByServerKind,
@@ -199,9 +197,10 @@ pub async fn plan(
     }
     let new = NewCluster {
         name: request.name.clone(),
-        kind: ServerKind::Seekdb.as_str().into(),
-        cluster_type: ClusterType::Primary.as_str().into(),
-        status: ClusterStatus::Creating.as_str().into(),
+        kind: ServerKind::Seekdb,
+        cluster_type: ClusterType::Primary,
+        status: ClusterStatus::Creating,
+        server_status: ServerStatus::Creating,
         ob_version: package.version.clone(),
         package_id: Some(package.id),
         root_user: "root".into(),
@@ -228,8 +227,15 @@ pub async fn plan(
 }
 
 /// Registers a deploy's cluster; a taken name or port is named in the answer.
-pub async fn register(store: &Store, cluster: &NewCluster) -> Result<i64, Failure> {
-    store.create_cluster(cluster).await.map_err(|e| match e {
+/// Registers a planned cluster and its deploy task in one transaction: if either cannot be
+/// written, neither is. `task` is given the new cluster's and servers' ids. Answers the task.
+pub async fn register(
+    store: &Store,
+    cluster: &NewCluster,
+    task: impl FnOnce(i64, &[i64]) -> NewTask,
+) -> Result<i64, Failure> {
+    let registered = store.create_cluster(cluster, task).await;
+    registered.map(|(_, task_id)| task_id).map_err(|e| match e {
         ocp_store::StoreError::AlreadyExists {
             entity: "server",
             key,
@@ -289,9 +295,11 @@ pub async fn plan_take_over(
     };
     let new = NewCluster {
         name: request.name.clone(),
-        kind: kind.as_str().into(),
-        cluster_type: ClusterType::Primary.as_str().into(),
-        status: ClusterStatus::TakingOver.as_str().into(),
+        kind,
+        cluster_type: ClusterType::Primary,
+        status: ClusterStatus::TakingOver,
+        // A server being taken over is shown UNAVAILABLE until its task settles it.
+        server_status: ServerStatus::Unavailable,
         ob_version: version,
         package_id: package.map(|p| p.id),
         root_user: request.username.clone(),
@@ -314,8 +322,14 @@ pub async fn plan_take_over(
 }
 
 /// Registers a taken-over cluster.
-pub async fn register_taken_over(store: &Store, cluster: &NewCluster) -> Result<i64, Failure> {
-    store.create_cluster(cluster).await.map_err(|e| match e {
+/// As [`register`], for a cluster being taken over.
+pub async fn register_taken_over(
+    store: &Store,
+    cluster: &NewCluster,
+    task: impl FnOnce(i64, &[i64]) -> NewTask,
+) -> Result<i64, Failure> {
+    let registered = store.create_cluster(cluster, task).await;
+    registered.map(|(_, task_id)| task_id).map_err(|e| match e {
         ocp_store::StoreError::AlreadyExists { key, .. } => Failure::new(
             ErrorCode::AlreadyExists,
             format!("{key} is registered already"),

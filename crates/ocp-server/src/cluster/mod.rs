@@ -1,7 +1,9 @@
 //! Database clusters on seekdb: SQL access to their servers, the rules of a deploy, the deploy
-//! and operation task steps, and the status sync.
+//! and operation task steps, the rule of a cluster's status and the status sync.
 
 pub mod access;
 pub mod deploy;
+pub mod operation;
+pub mod status;
 pub mod steps;
 pub mod sync;

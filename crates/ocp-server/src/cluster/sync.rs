@@ -1,7 +1,8 @@
 //! The status sync: every interval, each server that should run is asked for SQL. One that
 //! does not answer goes UNAVAILABLE (and its cluster with it); one that answers again goes
-//! back to RUNNING. Only RUNNING and UNAVAILABLE are touched, with compare-and-set updates,
-//! so a status a task set meanwhile (STARTING, STOPPING, ...) is never overwritten.
+//! back to RUNNING; the cluster follows by the rule of [`super::status::derived`]. Only
+//! RUNNING and UNAVAILABLE are touched, with compare-and-set updates, so a status a task set
+//! meanwhile (STARTING, STOPPING, ...) is never overwritten.
 
 use std::time::Duration;
 
@@ -49,9 +50,8 @@ pub async fn watch(access: ObAccess, interval: Duration) {
     }
 }
 
-async fn sync_once(access: &ObAccess) -> Result<(), crate::http::Failure> {
-    let running = ServerStatus::Running.as_str();
-    let unavailable = ServerStatus::Unavailable.as_str();
+async fn sync_once(access: &ObAccess) -> Result<(), crate::error::Failure> {
+    let (running, unavailable) = (ServerStatus::Running, ServerStatus::Unavailable);
     for server in access.store.all_servers().await? {
         if server.status != running && server.status != unavailable {
             continue;
@@ -67,20 +67,10 @@ async fn sync_once(access: &ObAccess) -> Result<(), crate::http::Failure> {
             Err(_) => false,
         };
         record_connectable(access, &cluster.name, &server, answers).await;
-        let (from, to, cluster_from, cluster_to) = if answers {
-            (
-                unavailable,
-                running,
-                ClusterStatus::Unavailable,
-                ClusterStatus::Running,
-            )
+        let (from, to) = if answers {
+            (unavailable, running)
         } else {
-            (
-                running,
-                unavailable,
-                ClusterStatus::Running,
-                ClusterStatus::Unavailable,
-            )
+            (running, unavailable)
         };
         if access.store.swap_server_status(server.id, from, to).await? {
             tracing::warn!(
@@ -88,16 +78,17 @@ async fn sync_once(access: &ObAccess) -> Result<(), crate::http::Failure> {
                 server = target.address(),
                 "server {from} -> {to}"
             );
-            let others_fine = access
-                .store
-                .servers(server.cluster_id)
-                .await?
-                .iter()
-                .all(|s| s.status == running);
-            if !answers || others_fine {
+            let servers = access.store.servers(server.cluster_id).await?;
+            let (_, derived) = super::status::derived(servers.iter().map(|s| s.status));
+            let swap = match derived {
+                ClusterStatus::Running => Some((ClusterStatus::Unavailable, derived)),
+                ClusterStatus::Unavailable => Some((ClusterStatus::Running, derived)),
+                _ => None,
+            };
+            if let Some((cluster_from, cluster_to)) = swap {
                 access
                     .store
-                    .swap_cluster_status(cluster.id, cluster_from.as_str(), cluster_to.as_str())
+                    .swap_cluster_status(cluster.id, cluster_from, cluster_to)
                     .await?;
             }
         }

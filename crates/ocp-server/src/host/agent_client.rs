@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ocp_api::agent::{signed_headers, AgentReport, SignatureError, SignedRequest};
+use ocp_api::agent_path;
 use ocp_api::time::now_millis as now_ms;
 use ocp_api::ErrorCode;
 use ocp_store::Store;
@@ -15,8 +16,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::Digest as _;
 
-use crate::http::Failure;
-use crate::vault::Vault;
+use crate::error::Failure;
+use crate::vault::{Vault, VaultError};
 
 /// Calls to agents and checks of calls from them. Cheap to clone.
 #[derive(Clone)]
@@ -30,11 +31,49 @@ pub struct AgentClient {
     secrets: Arc<Mutex<HashMap<i64, String>>>,
 }
 
-fn unavailable(host_id: i64, message: impl std::fmt::Display) -> Failure {
-    Failure::new(
-        ErrorCode::AgentUnavailable,
-        format!("the agent of host {host_id}: {message}"),
-    )
+/// Why a call to an agent failed. It keeps what the agent answered, so a step can tell "no such
+/// process" (404) from an agent that is down.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("the agent of host {host_id}: no agent has joined")]
+    NotJoined { host_id: i64 },
+    #[error("the agent of host {host_id}: unreachable at {url}: {reason}")]
+    Unreachable {
+        host_id: i64,
+        url: String,
+        reason: String,
+    },
+    /// The agent answered, with an error status and its message.
+    #[error("the agent of host {host_id}: {status}: {message}")]
+    Refused {
+        host_id: i64,
+        status: reqwest::StatusCode,
+        message: String,
+    },
+    /// The agent's answer was cut off or is not what the protocol says.
+    #[error("the agent of host {host_id}: unreadable answer: {reason}")]
+    BadAnswer { host_id: i64, reason: String },
+    #[error(transparent)]
+    Store(#[from] ocp_store::StoreError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+impl AgentError {
+    /// The agent has no such thing (process, worker, path).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, AgentError::Refused { status, .. } if *status == reqwest::StatusCode::NOT_FOUND)
+    }
+}
+
+impl From<AgentError> for Failure {
+    fn from(err: AgentError) -> Self {
+        match err {
+            AgentError::Store(e) => e.into(),
+            AgentError::Vault(e) => e.into(),
+            other => Failure::new(ErrorCode::AgentUnavailable, other.to_string()),
+        }
+    }
 }
 
 impl AgentClient {
@@ -53,20 +92,18 @@ impl AgentClient {
     }
 
     /// A new random secret for an agent, and the same sealed for the metadb.
-    pub fn new_secret(&self) -> Result<(String, String), Failure> {
+    pub fn new_secret(&self) -> Result<(String, String), VaultError> {
         let secret = hex::encode(rand::thread_rng().gen::<[u8; 32]>());
         let sealed = self.vault.seal(&secret)?;
         Ok((secret, sealed))
     }
 
-    async fn secret(&self, host_id: i64) -> Result<String, Failure> {
+    async fn secret(&self, host_id: i64) -> Result<String, AgentError> {
         if let Some(secret) = self.secrets.lock().expect("secrets lock").get(&host_id) {
             return Ok(secret.clone());
         }
         let host = self.store.host(host_id).await?;
-        let agent = host
-            .agent
-            .ok_or_else(|| unavailable(host_id, "no agent has joined"))?;
+        let agent = host.agent.ok_or(AgentError::NotJoined { host_id })?;
         let secret = self.vault.unseal(&agent.secret_sealed)?;
         self.secrets
             .lock()
@@ -87,11 +124,11 @@ impl AgentClient {
         method: reqwest::Method,
         path: &str,
         body: Option<&impl Serialize>,
-    ) -> Result<T, Failure> {
+    ) -> Result<T, AgentError> {
         let host = self.store.host(host_id).await?;
         let secret = self.secret(host_id).await?;
         let body = match body {
-            Some(b) => serde_json::to_vec(b).map_err(Failure::internal)?,
+            Some(b) => serde_json::to_vec(b).expect("request bodies serialize"),
             None => Vec::new(),
         };
         let nonce = hex::encode(rand::thread_rng().gen::<[u8; 16]>());
@@ -115,27 +152,44 @@ impl AgentClient {
             .body(body)
             .send()
             .await
-            .map_err(|e| unavailable(host_id, format!("unreachable at {url}: {e}")))?;
+            .map_err(|e| AgentError::Unreachable {
+                host_id,
+                url: url.clone(),
+                reason: e.to_string(),
+            })?;
         let status = reply.status();
-        let bytes = reply.bytes().await.map_err(|e| unavailable(host_id, e))?;
+        let bad_answer = |reason: &dyn std::fmt::Display| AgentError::BadAnswer {
+            host_id,
+            reason: reason.to_string(),
+        };
+        let bytes = reply.bytes().await.map_err(|e| bad_answer(&e))?;
         if !status.is_success() {
             let message = serde_json::from_slice::<serde_json::Value>(&bytes)
                 .ok()
                 .and_then(|v| v["message"].as_str().map(str::to_string))
                 .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
-            return Err(unavailable(host_id, format!("{status}: {message}")));
+            return Err(AgentError::Refused {
+                host_id,
+                status,
+                message,
+            });
         }
-        serde_json::from_slice(&bytes).map_err(|e| unavailable(host_id, e))
+        serde_json::from_slice(&bytes).map_err(|e| bad_answer(&e))
     }
 
-    pub async fn status(&self, host_id: i64) -> Result<AgentReport, Failure> {
-        self.call(host_id, reqwest::Method::GET, "/v1/status", None::<&()>)
-            .await
+    pub async fn status(&self, host_id: i64) -> Result<AgentReport, AgentError> {
+        self.call(
+            host_id,
+            reqwest::Method::GET,
+            agent_path::STATUS,
+            None::<&()>,
+        )
+        .await
     }
 
     /// `action` (start, stop, restart) on every worker of the agent.
-    pub async fn all_workers(&self, host_id: i64, action: &str) -> Result<AgentReport, Failure> {
-        let path = format!("/v1/workers/{action}");
+    pub async fn all_workers(&self, host_id: i64, action: &str) -> Result<AgentReport, AgentError> {
+        let path = agent_path::all_workers(action);
         self.call(host_id, reqwest::Method::POST, &path, None::<&()>)
             .await
     }
@@ -146,8 +200,8 @@ impl AgentClient {
         host_id: i64,
         alias: &str,
         action: &str,
-    ) -> Result<AgentReport, Failure> {
-        let path = format!("/v1/workers/{alias}/{action}");
+    ) -> Result<AgentReport, AgentError> {
+        let path = agent_path::worker(alias, action);
         self.call(host_id, reqwest::Method::POST, &path, None::<&()>)
             .await
     }
@@ -184,5 +238,11 @@ impl AgentClient {
             return Err(refused(&SignatureError::Replayed));
         }
         Ok(signed.host_id)
+    }
+}
+
+impl From<AgentError> for ocp_task::StepError {
+    fn from(err: AgentError) -> Self {
+        ocp_task::StepError::new(err.to_string())
     }
 }

@@ -11,7 +11,7 @@ use ocp_store::{Catalog, HeartbeatUpdate, Store, StoreError};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
-use crate::http::Failure;
+use crate::error::Failure;
 
 const MAX_TTL_SECONDS: i64 = 7 * 24 * 3600;
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use ocp_api::agent::{AgentReport, HostFacts, MANAGER_ALIAS, WORKER_ALIASES};
+use ocp_api::agent_path;
 use ocp_api::host::{HostAgentStatus, HostStatus, ProcessStatus};
 use ocp_task::{NodeId, Registry, Step, StepContext, StepError, StepSpec, TaskTemplate};
 
@@ -30,20 +31,7 @@ fn wait_class() -> String {
 
 /// The host a step works on.
 fn target_host(ctx: &StepContext) -> Result<i64, StepError> {
-    let text = match ctx.parallel_idx() {
-        Some(i) => ctx
-            .list("host_ids")
-            .get(i)
-            .cloned()
-            .ok_or_else(|| StepError::new(format!("no host_ids entry {i}")))?,
-        None => ctx.require("host_id")?.to_string(),
-    };
-    text.parse()
-        .map_err(|_| StepError::new(format!("bad host id {text}")))
-}
-
-fn failed(e: crate::http::Failure) -> StepError {
-    StepError::new(e.message)
+    ctx.branch_id("host_id", "host_ids")
 }
 
 fn pids(report: &AgentReport) -> String {
@@ -88,7 +76,7 @@ struct Prepare {
 impl Step for Prepare {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
         let host_id = target_host(ctx)?;
-        let report = self.agents.status(host_id).await.map_err(failed)?;
+        let report = self.agents.status(host_id).await?;
         ctx.log(format!(
             "agent {} of host {host_id} answers; processes: {}",
             report.version,
@@ -96,9 +84,7 @@ impl Step for Prepare {
         ));
         ctx.set(&format!("pids_before_{host_id}"), &pids(&report))
             .await?;
-        ctx.store()
-            .set_agent_status(host_id, self.status.as_str())
-            .await?;
+        ctx.store().set_agent_status(host_id, self.status).await?;
         ctx.log(format!("host {host_id} agent status {}", self.status));
         Ok(())
     }
@@ -109,9 +95,7 @@ impl Step for Prepare {
             Ok(report) => settled_status(&report),
             Err(_) => HostAgentStatus::Offline,
         };
-        ctx.store()
-            .set_agent_status(host_id, status.as_str())
-            .await?;
+        ctx.store().set_agent_status(host_id, status).await?;
         ctx.log(format!("host {host_id} agent status back to {status}"));
         Ok(())
     }
@@ -128,13 +112,17 @@ struct CheckProxy {
 impl Step for CheckProxy {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
         let host_id = target_host(ctx)?;
-        let report = self.agents.status(host_id).await.map_err(failed)?;
+        let report = self.agents.status(host_id).await?;
         if report.manager_running() {
             let facts: serde_json::Value = self
                 .agents
-                .call(host_id, reqwest::Method::GET, "/v1/mgr/facts", None::<&()>)
-                .await
-                .map_err(failed)?;
+                .call(
+                    host_id,
+                    reqwest::Method::GET,
+                    &agent_path::manager::facts(),
+                    None::<&()>,
+                )
+                .await?;
             ctx.log(format!(
                 "the supervisor forwards to {MANAGER_ALIAS} (host {})",
                 facts["hostname"].as_str().unwrap_or("?")
@@ -159,11 +147,7 @@ impl Step for Workers {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
         let host_id = target_host(ctx)?;
         let action = if self.start { "start" } else { "stop" };
-        let report = self
-            .agents
-            .all_workers(host_id, action)
-            .await
-            .map_err(failed)?;
+        let report = self.agents.all_workers(host_id, action).await?;
         let wanted = if self.start {
             ProcessStatus::Started
         } else {
@@ -200,9 +184,9 @@ struct Finish {
 impl Step for Finish {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
         let host_id = target_host(ctx)?;
-        let report = self.agents.status(host_id).await.map_err(failed)?;
+        let report = self.agents.status(host_id).await?;
         ctx.store()
-            .set_agent_status(host_id, settled_status(&report).as_str())
+            .set_agent_status(host_id, settled_status(&report))
             .await?;
         record(ctx, host_id, &report, None).await?;
         ctx.log(format!("host {host_id} agent {}", settled_status(&report)));
@@ -280,7 +264,7 @@ impl Step for AwaitAgent {
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
-        let report = self.agents.status(host_id).await.map_err(failed)?;
+        let report = self.agents.status(host_id).await?;
         if report.host_id != host_id {
             return Err(StepError::new(format!(
                 "the agent answers for host {}, not {host_id}",
@@ -305,12 +289,16 @@ struct UpdateHostStatus {
 impl Step for UpdateHostStatus {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
         let host_id = target_host(ctx)?;
-        let report = self.agents.status(host_id).await.map_err(failed)?;
+        let report = self.agents.status(host_id).await?;
         let facts: HostFacts = self
             .agents
-            .call(host_id, reqwest::Method::GET, "/v1/mgr/facts", None::<&()>)
-            .await
-            .map_err(failed)?;
+            .call(
+                host_id,
+                reqwest::Method::GET,
+                &agent_path::manager::facts(),
+                None::<&()>,
+            )
+            .await?;
         ctx.log(format!(
             "{}: {} {} {}, {} CPUs, {} MiB memory, {} disks",
             facts.hostname,
@@ -323,7 +311,7 @@ impl Step for UpdateHostStatus {
         ));
         record(ctx, host_id, &report, Some(&facts)).await?;
         ctx.store()
-            .set_host_status(host_id, HostStatus::Available.as_str())
+            .set_host_status(host_id, HostStatus::Available)
             .await?;
         ctx.log(format!("host {host_id} AVAILABLE"));
         Ok(())
@@ -341,16 +329,10 @@ impl Step for OneWorker {
         let host_id = target_host(ctx)?;
         let alias = ctx.require("process_alias")?.to_string();
         let action = ctx.require("process_action")?.to_string();
-        let report = self
-            .agents
-            .worker(host_id, &alias, &action)
-            .await
-            .map_err(failed)?;
+        let report = self.agents.worker(host_id, &alias, &action).await?;
         record(ctx, host_id, &report, None).await?;
         let status = settled_status(&report);
-        ctx.store()
-            .set_agent_status(host_id, status.as_str())
-            .await?;
+        ctx.store().set_agent_status(host_id, status).await?;
         ctx.log(format!(
             "{action} {alias} on host {host_id}: {}",
             pids(&report)

@@ -6,7 +6,7 @@ use ocp_api::monitor::MetricBatch;
 use ocp_store::{NewSample, Store};
 
 use crate::alarm::Fresh;
-use crate::http::Failure;
+use crate::error::Failure;
 
 /// The cluster (id, name) of a database server on `host_id`, looked up once a batch.
 async fn server_cluster(

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use ocp_store::Store;
 
-use crate::http::Failure;
+use crate::error::Failure;
 
 /// A checked metric query.
 pub struct Query {

@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use ocp_api::agent::{Heartbeat, JoinRequest, JoinResponse};
+use ocp_api::agent_path;
 use ocp_api::host::{CreateJoinToken, JoinToken};
 use ocp_api::ErrorCode;
 use ocp_store::{JoiningAgent, StoreError};
@@ -19,8 +20,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_join_token))
         // Agents' own calls: not part of the documented API.
-        .route("/api/v2/agents/join", axum::routing::post(join))
-        .route("/api/v2/agents/heartbeat", axum::routing::post(heartbeat))
+        .route(agent_path::server::JOIN, axum::routing::post(join))
+        .route(
+            agent_path::server::HEARTBEAT,
+            axum::routing::post(heartbeat),
+        )
 }
 
 /// Issues a one-time token an agent joins with. The token is shown only in this answer.
@@ -122,7 +126,7 @@ async fn heartbeat(
 ) -> Result<NoData, Failure> {
     let host_id = state
         .agents
-        .verify(&headers, "POST", "/api/v2/agents/heartbeat", &body)
+        .verify(&headers, "POST", agent_path::server::HEARTBEAT, &body)
         .await?;
     let beat: Heartbeat = parse_json(&body)?;
     if beat.report.host_id != host_id {

@@ -7,17 +7,18 @@
 
 use axum::extract::State;
 use ocp_api::ob::{
-    ChangeClusterPassword, Cluster, ClusterFilter, ClusterStatus, ClusterType, Compaction,
-    CreateCluster, CreateZone, DeleteClusterQuery, RootServer, Server, ServerKind, ServerStatus,
-    TakeOverCluster, Zone,
+    ChangeClusterPassword, Cluster, ClusterFilter, ClusterStatus, Compaction, CreateCluster,
+    CreateZone, DeleteClusterQuery, RootServer, Server, ServerKind, ServerStatus, TakeOverCluster,
+    Zone,
 };
 use ocp_api::task::TaskInstance;
 use ocp_api::{ErrorCode, PageData, PageQuery, Timestamp};
-use ocp_store::{ClusterRecord, ServerRecord};
+use ocp_store::{ClusterRecord, ServerRecord, ZoneRecord};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{perm, Authz};
 use crate::cluster::access::ob_failure;
+use crate::cluster::operation::ServerOperation;
 use crate::cluster::{deploy, steps};
 use crate::http::{
     comma_list, page_of, ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging,
@@ -42,7 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// 10011: what the cluster's kind cannot do.
 pub fn unsupported(cluster: &ClusterRecord, what: &str) -> Failure {
-    let kind = ServerKind::parse(&cluster.kind).unwrap_or(ServerKind::Seekdb);
+    let kind = cluster.kind;
     let message = match kind {
         ServerKind::Seekdb => format!(
             "{what} is not supported by this server kind: cluster {} is a seekdb server \
@@ -66,8 +67,8 @@ fn server_view(s: &ServerRecord) -> Server {
         ip: s.ip.clone(),
         port: s.rpc_port as u16,
         sql_port: s.sql_port as u16,
-        status: ServerStatus::parse(&s.status).unwrap_or(ServerStatus::Unavailable),
-        inner_status: if s.status == "RUNNING" {
+        status: s.status,
+        inner_status: if s.status == ServerStatus::Running {
             "ACTIVE"
         } else {
             "INACTIVE"
@@ -83,26 +84,28 @@ fn server_view(s: &ServerRecord) -> Server {
     }
 }
 
-async fn cluster_view(state: &AppState, c: ClusterRecord) -> Result<Cluster, Failure> {
-    let servers = state.store.servers(c.id).await?;
-    let mut zones = Vec::new();
-    for z in state.store.zones(c.id).await? {
-        let of: Vec<&ServerRecord> = servers.iter().filter(|s| s.zone_id == z.id).collect();
-        let host = match of.first() {
-            Some(s) => Some(state.store.host(s.host_id).await?),
-            None => None,
-        };
+/// A cluster as the API shows it, from its own servers and zones.
+fn cluster_view(c: ClusterRecord, servers: &[&ServerRecord], zones: &[&ZoneRecord]) -> Cluster {
+    let mut zone_views = Vec::new();
+    for z in zones {
+        let of: Vec<&ServerRecord> = servers
+            .iter()
+            .copied()
+            .filter(|s| s.zone_id == z.id)
+            .collect();
+        let first = of.first();
         let mut hosts: Vec<i64> = of.iter().map(|s| s.host_id).collect();
+        hosts.sort_unstable();
         hosts.dedup();
-        zones.push(Zone {
+        zone_views.push(Zone {
             name: z.name.clone(),
             cluster_id: c.id,
             ob_cluster_id: c.id,
-            idc_id: host.as_ref().map(|h| h.idc_id),
-            idc_name: host.as_ref().map(|h| h.idc_name.clone()),
-            region_name: host.as_ref().map(|h| h.region_name.clone()),
-            status: ServerStatus::parse(&z.status).unwrap_or(ServerStatus::Unavailable),
-            inner_status: if z.status == "RUNNING" {
+            idc_id: first.map(|s| s.idc_id),
+            idc_name: first.map(|s| s.idc_name.clone()),
+            region_name: first.map(|s| s.region_name.clone()),
+            status: z.status,
+            inner_status: if z.status == ServerStatus::Running {
                 "ACTIVE"
             } else {
                 "INACTIVE"
@@ -114,16 +117,17 @@ async fn cluster_view(state: &AppState, c: ClusterRecord) -> Result<Cluster, Fai
             servers: of.iter().map(|s| server_view(s)).collect(),
         });
     }
+    let zones = zone_views;
     let regions: std::collections::HashSet<_> =
         zones.iter().filter_map(|z| z.region_name.clone()).collect();
-    Ok(Cluster {
+    Cluster {
         id: c.id,
         name: c.name,
         ob_cluster_id: c.id,
         ob_version: c.ob_version,
-        kind: ServerKind::parse(&c.kind).unwrap_or(ServerKind::Seekdb),
-        cluster_type: ClusterType::parse(&c.cluster_type).unwrap_or(ClusterType::Primary),
-        status: ClusterStatus::parse(&c.status).unwrap_or(ClusterStatus::Unavailable),
+        kind: c.kind,
+        cluster_type: c.cluster_type,
+        status: c.status,
         root_servers: servers
             .iter()
             .map(|s| RootServer {
@@ -141,7 +145,17 @@ async fn cluster_view(state: &AppState, c: ClusterRecord) -> Result<Cluster, Fai
         update_time: Timestamp::from_millis(c.update_time),
         creator: c.creator,
         fail_to_query_from_ob_reason: None,
-    })
+    }
+}
+
+async fn one_cluster_view(state: &AppState, id: i64) -> Result<Cluster, Failure> {
+    let cluster = state.store.cluster(id).await?;
+    let (servers, zones) = (state.store.servers(id).await?, state.store.zones(id).await?);
+    Ok(cluster_view(
+        cluster,
+        &servers.iter().collect::<Vec<_>>(),
+        &zones.iter().collect::<Vec<_>>(),
+    ))
 }
 
 /// Query clusters, by part of the name and by status.
@@ -167,7 +181,7 @@ async fn list_clusters(
             name.as_deref()
                 .is_none_or(|n| c.name.to_lowercase().contains(n))
         })
-        .filter(|c| statuses.is_empty() || statuses.contains(&c.status))
+        .filter(|c| statuses.is_empty() || statuses.iter().any(|s| s == c.status.as_str()))
         .collect();
     if let Some((column, order)) = &paging.sort {
         if column == "name" {
@@ -178,10 +192,22 @@ async fn list_clusters(
         }
     }
     let page = page_of(records, &paging);
-    let mut contents = Vec::with_capacity(page.contents.len());
-    for c in page.contents {
-        contents.push(cluster_view(&state, c).await?);
-    }
+    // Every server and zone in two statements, not two per cluster.
+    let (servers, zones) = (
+        state.store.all_servers().await?,
+        state.store.all_zones().await?,
+    );
+    let contents = page
+        .contents
+        .into_iter()
+        .map(|c| {
+            let of_servers: Vec<&ServerRecord> =
+                servers.iter().filter(|s| s.cluster_id == c.id).collect();
+            let of_zones: Vec<&ZoneRecord> =
+                zones.iter().filter(|z| z.cluster_id == c.id).collect();
+            cluster_view(c, &of_servers, &of_zones)
+        })
+        .collect();
     Ok(Data(PageData {
         contents,
         page: page.page,
@@ -195,8 +221,7 @@ async fn get_cluster(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Cluster> {
-    let cluster = state.store.cluster(id).await?;
-    Ok(Data(cluster_view(&state, cluster).await?))
+    Ok(Data(one_cluster_view(&state, id).await?))
 }
 
 /// Create an OceanBase cluster: checks everything, registers it CREATING, and answers
@@ -209,19 +234,15 @@ async fn create_cluster(
     ApiJson(request): ApiJson<CreateCluster>,
 ) -> ApiResult<TaskInstance> {
     let plan = deploy::plan(&state.store, &state.vault, &request, &caller.username).await?;
-    let cluster_id = deploy::register(&state.store, &plan.cluster).await?;
-    let servers: Vec<i64> = state
-        .store
-        .servers(cluster_id)
-        .await?
-        .iter()
-        .map(|s| s.id)
-        .collect();
-    let template = steps::create_cluster(cluster_id, &servers)
-        .value("cluster_name", request.name.clone())
-        .value("rpm_name", plan.rpm_name)
-        .value("sql_port", plan.sql_port.to_string());
-    Ok(Data(state.submit(template, &caller).await?))
+    let task = |cluster_id, servers: &[i64]| {
+        let template = steps::create_cluster(cluster_id, servers)
+            .value("cluster_name", request.name.clone())
+            .value("rpm_name", plan.rpm_name.clone())
+            .value("sql_port", plan.sql_port.to_string());
+        state.task_of(template, &caller)
+    };
+    let task_id = deploy::register(&state.store, &plan.cluster, task).await?;
+    Ok(Data(state.submitted(task_id).await?))
 }
 
 /// Take over a running seekdb: checks the login now, registers the cluster and answers a
@@ -235,42 +256,12 @@ async fn take_over(
 ) -> ApiResult<TaskInstance> {
     let new =
         deploy::plan_take_over(&state.store, &state.vault, &request, &caller.username).await?;
-    let cluster_id = deploy::register_taken_over(&state.store, &new).await?;
-    let server = state.store.servers(cluster_id).await?[0].id;
-    Ok(Data(
-        state
-            .submit(steps::take_over(cluster_id, server), &caller)
-            .await?,
-    ))
-}
-
-/// Checks that every server may go through `operation` now.
-fn check_operable(servers: &[ServerRecord], operation: &str) -> Result<(), Failure> {
-    let allowed: &[ServerStatus] = match operation {
-        "start" => &[ServerStatus::Stopped, ServerStatus::Unavailable],
-        _ => &[ServerStatus::Running, ServerStatus::Unavailable],
+    // A take over registers exactly one server.
+    let task = |cluster_id, servers: &[i64]| {
+        state.task_of(steps::take_over(cluster_id, servers[0]), &caller)
     };
-    for s in servers {
-        if !allowed.iter().any(|a| a.as_str() == s.status) {
-            return Err(Failure::new(
-                ErrorCode::StateConflict,
-                format!(
-                    "server {}:{} is {}; cannot {operation} it",
-                    s.ip, s.sql_port, s.status
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn task_name(operation: &str, what: &str) -> String {
-    let verb = match operation {
-        "start" => "Start",
-        "stop" => "Stop",
-        _ => "Restart",
-    };
-    format!("{verb} OB {what}")
+    let task_id = deploy::register_taken_over(&state.store, &new, task).await?;
+    Ok(Data(state.submitted(task_id).await?))
 }
 
 /// Start, stop, restart (or upgrade) the whole cluster.
@@ -286,15 +277,14 @@ async fn cluster_action(
     if action == "upgrade" {
         return Err(unsupported(&cluster, "an in-place upgrade"));
     }
-    if !matches!(action.as_str(), "start" | "stop" | "restart") {
-        return Err(Failure::not_found("cluster operation", &action));
-    }
+    let operation = ServerOperation::parse(&action)
+        .ok_or_else(|| Failure::not_found("cluster operation", &action))?;
     let servers = state.store.servers(id).await?;
-    check_operable(&servers, &action)?;
+    operation.check_operable(&servers)?;
     let ids: Vec<i64> = servers.iter().map(|s| s.id).collect();
-    let template = steps::server_operation(&task_name(&action, "cluster"), id, &ids, &action)
+    let template = steps::server_operation("cluster", id, &ids, operation)
         .value("cluster_name", cluster.name.clone())
-        .value("former_cluster_status", cluster.status.clone());
+        .value("former_cluster_status", cluster.status.as_str());
     Ok(Data(state.submit(template, &caller).await?))
 }
 
@@ -308,16 +298,15 @@ async fn delete_cluster(
     ApiQuery(query): ApiQuery<DeleteClusterQuery>,
 ) -> ApiResult<TaskInstance> {
     let cluster = state.store.cluster(id).await?;
-    if cluster.status == ClusterStatus::Deleting.as_str() {
-        return Err(Failure::new(
+    let being_deleted = || {
+        Failure::new(
             ErrorCode::StateConflict,
             format!("cluster {} is being deleted", cluster.name),
-        ));
+        )
+    };
+    if cluster.status == ClusterStatus::Deleting {
+        return Err(being_deleted());
     }
-    state
-        .store
-        .set_cluster_status(id, ClusterStatus::Deleting.as_str())
-        .await?;
     let ids: Vec<i64> = state
         .store
         .servers(id)
@@ -326,8 +315,14 @@ async fn delete_cluster(
         .map(|s| s.id)
         .collect();
     let template = steps::delete_cluster(id, &ids, query.keep_data.unwrap_or(false))
-        .value("cluster_name", cluster.name);
-    Ok(Data(state.submit(template, &caller).await?))
+        .value("cluster_name", cluster.name.clone());
+    let task = state.task_of(template, &caller);
+    let task_id = state
+        .store
+        .begin_cluster_delete(id, &task)
+        .await?
+        .ok_or_else(being_deleted)?;
+    Ok(Data(state.submitted(task_id).await?))
 }
 
 /// Change the root password of the sys tenant.
@@ -362,7 +357,7 @@ async fn list_zones(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<ocp_api::host::Contents<Zone>> {
-    let cluster = cluster_view(&state, state.store.cluster(id).await?).await?;
+    let cluster = one_cluster_view(&state, id).await?;
     Ok(Data(ocp_api::host::Contents {
         contents: cluster.zones,
     }))
@@ -422,13 +417,12 @@ async fn zone_action(
     State(state): State<AppState>,
     ApiPath((id, zone, action)): ApiPath<(i64, String, String)>,
 ) -> ApiResult<TaskInstance> {
-    if !matches!(action.as_str(), "start" | "stop" | "restart") {
-        return Err(Failure::not_found("zone operation", &action));
-    }
+    let operation = ServerOperation::parse(&action)
+        .ok_or_else(|| Failure::not_found("zone operation", &action))?;
     let (cluster, servers) = zone_servers_of(&state, id, &zone).await?;
-    check_operable(&servers, &action)?;
+    operation.check_operable(&servers)?;
     let ids: Vec<i64> = servers.iter().map(|s| s.id).collect();
-    let template = steps::server_operation(&task_name(&action, "zone"), id, &ids, &action)
+    let template = steps::server_operation("zone", id, &ids, operation)
         .value("cluster_name", cluster.name)
         .value("zone_name", zone);
     Ok(Data(state.submit(template, &caller).await?))
@@ -526,15 +520,13 @@ async fn server_action(
     if action == "replace" {
         return Err(unsupported(&cluster, "replacing a server"));
     }
-    if !matches!(action.as_str(), "start" | "stop" | "restart") {
-        return Err(Failure::not_found("server operation", &action));
-    }
-    check_operable(std::slice::from_ref(&server), &action)?;
-    let template =
-        steps::server_operation(&task_name(&action, "server"), id, &[server_id], &action)
-            .value("cluster_name", cluster.name)
-            .value("zone_name", server.zone_name.clone())
-            .value("former_cluster_status", cluster.status);
+    let operation = ServerOperation::parse(&action)
+        .ok_or_else(|| Failure::not_found("server operation", &action))?;
+    operation.check_operable(std::slice::from_ref(&server))?;
+    let template = steps::server_operation("server", id, &[server_id], operation)
+        .value("cluster_name", cluster.name)
+        .value("zone_name", server.zone_name.clone())
+        .value("former_cluster_status", cluster.status.as_str());
     Ok(Data(state.submit(template, &caller).await?))
 }
 
@@ -568,7 +560,7 @@ async fn major_compaction(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<TaskInstance> {
     let cluster = state.store.cluster(id).await?;
-    if cluster.status != ClusterStatus::Running.as_str() {
+    if cluster.status != ClusterStatus::Running {
         return Err(Failure::new(
             ErrorCode::StateConflict,
             format!(

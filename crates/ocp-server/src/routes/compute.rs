@@ -47,21 +47,16 @@ fn host_type_view(r: CatalogRecord) -> HostType {
     }
 }
 
-async fn idc_view(state: &AppState, r: CatalogRecord) -> Result<Idc, Failure> {
-    let region_id = r.region_id.unwrap_or_default();
-    let region = state
-        .store
-        .catalog_entry(Catalog::Region, region_id)
-        .await?;
-    Ok(Idc {
+fn idc_view(r: CatalogRecord) -> Idc {
+    Idc {
         id: r.id,
         name: r.name,
         description: r.description,
-        region_id,
-        region_name: region.name,
+        region_id: r.region_id.unwrap_or_default(),
+        region_name: r.region_name.unwrap_or_default(),
         create_time: Timestamp::from_millis(r.create_time),
         update_time: Timestamp::from_millis(r.update_time),
-    })
+    }
 }
 
 /// Names: 1 to 128 letters, digits, `_`, `-` or `.`.
@@ -204,10 +199,7 @@ async fn list_idcs(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<PageData<Idc>> {
     let (records, total, paging) = page(&state, Catalog::Idc, &query).await?;
-    let mut contents = Vec::with_capacity(records.len());
-    for record in records {
-        contents.push(idc_view(&state, record).await?);
-    }
+    let contents: Vec<Idc> = records.into_iter().map(idc_view).collect();
     Ok(Data(PageData::new(
         contents,
         total,
@@ -240,7 +232,7 @@ async fn create_idc(
         description: body.description,
     };
     let record = create(&state, Catalog::Idc, &named, Some(body.region_id)).await?;
-    Ok(Data(idc_view(&state, record).await?))
+    Ok(Data(idc_view(record)))
 }
 
 /// One IDC.
@@ -252,7 +244,7 @@ async fn get_idc(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Idc> {
     let record = state.store.catalog_entry(Catalog::Idc, id).await?;
-    Ok(Data(idc_view(&state, record).await?))
+    Ok(Data(idc_view(record)))
 }
 
 /// Deletes an IDC.

@@ -82,8 +82,7 @@ async fn processes(state: &AppState, host: &HostRecord) -> Result<Vec<HostAgentP
         Err(e) => {
             tracing::info!(
                 host_id = host.id,
-                "answering processes as last reported: {}",
-                e.message
+                "answering processes as last reported: {e}"
             );
             let mut views = Vec::new();
             for r in &rows {

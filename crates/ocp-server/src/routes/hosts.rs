@@ -5,8 +5,8 @@ use std::net::IpAddr;
 
 use axum::extract::State;
 use ocp_api::host::{
-    BatchCreateHosts, Contents, CreateHost, Host, HostAgentStatus, HostFilter, HostIdList,
-    HostKind, HostStatus, ServiceType,
+    BatchCreateHosts, Contents, CreateHost, Host, HostFilter, HostIdList, HostKind, HostStatus,
+    ServiceType,
 };
 use ocp_api::task::TaskInstance;
 use ocp_api::{ErrorCode, PageData, PageQuery, SortOrder, Timestamp};
@@ -49,11 +49,11 @@ pub fn host_view(r: HostRecord) -> Host {
         serial_number: r.serial_number,
         inner_ip_address: r.inner_ip_address,
         ssh_port: r.ssh_port as i32,
-        kind: HostKind::parse(&r.kind).unwrap_or(HostKind::DedicatedPhysicalMachine),
+        kind: r.kind,
         publish_ports: r.publish_ports,
         // Services are what clusters deploy; none exist on a host yet.
         services: Vec::new(),
-        status: HostStatus::parse(&r.status).unwrap_or(HostStatus::New),
+        status: r.status,
         idc_id: r.idc_id,
         idc_name: r.idc_name,
         idc_description: r.idc_description,
@@ -65,7 +65,7 @@ pub fn host_view(r: HostRecord) -> Host {
         region_description: r.region_description,
         host_agent_id: agent.map(|a| a.id),
         host_agent_version: agent.and_then(|a| a.version.clone()),
-        host_agent_status: agent.and_then(|a| HostAgentStatus::parse(&a.status)),
+        host_agent_status: agent.map(|a| a.status),
         create_time: Timestamp::from_millis(r.create_time),
         update_time: Timestamp::from_millis(r.update_time),
     }
@@ -81,7 +81,10 @@ async fn list_hosts(
     ApiQuery(filter): ApiQuery<HostFilter>,
 ) -> ApiResult<PageData<Host>> {
     let paging = Paging::parse(&query, SORTABLE)?;
-    let statuses = comma_list("status", &filter.status, |s| HostStatus::parse(s).is_some())?;
+    let statuses = comma_list("status", &filter.status, |s| HostStatus::parse(s).is_some())?
+        .iter()
+        .filter_map(|s| HostStatus::parse(s))
+        .collect();
     let is_service = |s: &str| ServiceType::parse(s).is_some();
     let included = comma_list(
         "includedServiceType",
@@ -140,12 +143,12 @@ async fn validate(state: &AppState, batch: &BatchCreateHosts) -> Result<Vec<NewH
             "at most 200 hosts at once",
         ));
     }
-    if HostKind::parse(&batch.kind).is_none() {
+    let Some(kind) = HostKind::parse(&batch.kind) else {
         return Err(Failure::field(
             "kind",
             "must be DEDICATED_PHYSICAL_MACHINE or DEDICATED_CONTAINER",
         ));
-    }
+    };
     if !(1..=65535).contains(&batch.ssh_port) {
         return Err(Failure::field("sshPort", "must be between 1 and 65535"));
     }
@@ -210,7 +213,7 @@ async fn validate(state: &AppState, batch: &BatchCreateHosts) -> Result<Vec<NewH
             alias: batch.alias.clone(),
             description: batch.description.clone(),
             ssh_port: i64::from(batch.ssh_port),
-            kind: batch.kind.clone(),
+            kind,
             publish_ports: batch.publish_ports.as_ref().map(|p| p.join(",")),
             idc_id: batch.idc_id,
             type_id: batch.type_id,
@@ -282,7 +285,7 @@ async fn create_host(
 async fn deletable(state: &AppState, ids: &[i64]) -> Result<(), Failure> {
     for id in ids {
         let host = state.store.host(*id).await?;
-        if HostStatus::parse(&host.status) == Some(HostStatus::Online) {
+        if host.status == HostStatus::Online {
             return Err(Failure::new(
                 ErrorCode::StateConflict,
                 format!(

@@ -1,5 +1,7 @@
 //! `/api/v2/iam/users`: OCP users, their passwords, locks and access keys.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use base64::Engine as _;
 use ocp_api::iam::{
@@ -30,16 +32,30 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// OCP's windows are 10 s, 1 min, 1 h and 1 day.
 const RATE_WINDOWS: &[u32] = &[10, 60, 3600, 86400];
 
-async fn user_view(state: &AppState, user: &UserRecord) -> Result<User, Failure> {
-    let mut roles = Vec::new();
-    for id in &user.role_ids {
-        let role = state.store.role(*id).await?;
-        roles.push(RoleRef {
-            id: role.id,
-            name: role.name,
-        });
-    }
-    Ok(User {
+/// Every role's name by id, read once for a whole list of users.
+async fn role_names(state: &AppState) -> Result<HashMap<i64, String>, Failure> {
+    Ok(state
+        .store
+        .roles()
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect())
+}
+
+/// A user as the API shows it, with the names of its roles.
+fn user_view(user: &UserRecord, role_names: &HashMap<i64, String>) -> User {
+    let roles = user
+        .role_ids
+        .iter()
+        .filter_map(|id| {
+            role_names.get(id).map(|name| RoleRef {
+                id: *id,
+                name: name.clone(),
+            })
+        })
+        .collect();
+    User {
         id: user.id,
         username: user.username.clone(),
         email: user.email.clone(),
@@ -53,7 +69,7 @@ async fn user_view(state: &AppState, user: &UserRecord) -> Result<User, Failure>
         }),
         create_time: Timestamp::from_millis(user.create_time),
         update_time: Timestamp::from_millis(user.update_time),
-    })
+    }
 }
 
 pub fn check_password(field: &str, password: &str) -> Result<(), Failure> {
@@ -134,10 +150,8 @@ async fn list_users(
             order == SortOrder::Desc,
         )
         .await?;
-    let mut contents = Vec::with_capacity(users.len());
-    for user in &users {
-        contents.push(user_view(&state, user).await?);
-    }
+    let names = role_names(&state).await?;
+    let contents: Vec<User> = users.iter().map(|u| user_view(u, &names)).collect();
     Ok(Data(PageData::new(
         contents,
         total,
@@ -177,7 +191,7 @@ async fn create_user(
         })
         .await?;
     state.auth.invalidate();
-    Ok(Data(user_view(&state, &user).await?))
+    Ok(Data(user_view(&user, &role_names(&state).await?)))
 }
 
 /// The calling user.
@@ -187,7 +201,7 @@ async fn current_user(
     State(state): State<AppState>,
 ) -> ApiResult<User> {
     let user = state.store.user(caller.user_id).await?;
-    Ok(Data(user_view(&state, &user).await?))
+    Ok(Data(user_view(&user, &role_names(&state).await?)))
 }
 
 /// One user.
@@ -199,7 +213,7 @@ async fn get_user(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<User> {
     let user = state.store.user(id).await?;
-    Ok(Data(user_view(&state, &user).await?))
+    Ok(Data(user_view(&user, &role_names(&state).await?)))
 }
 
 /// Changes a user's email, description, roles or throttle.
@@ -249,7 +263,7 @@ async fn update_user(
         )
         .await?;
     state.auth.invalidate();
-    Ok(Data(user_view(&state, &user).await?))
+    Ok(Data(user_view(&user, &role_names(&state).await?)))
 }
 
 /// Deletes a user (not `admin`, not yourself).

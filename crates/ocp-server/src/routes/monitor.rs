@@ -13,7 +13,7 @@ use ocp_api::monitor::{
     MetricBatch, MetricBatchAnswer, MetricClass, MetricGroup, MetricGroupFilter, MetricMeta,
     MetricQuery,
 };
-use ocp_api::{PageData, PageQuery};
+use ocp_api::{agent_path, PageData, PageQuery};
 use serde_json::{Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -30,7 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics_with_label))
         .routes(routes!(prometheus))
         // Agents' own call: not part of the documented API.
-        .route("/api/v2/agents/metrics", axum::routing::post(ingest))
+        .route(agent_path::server::METRICS, axum::routing::post(ingest))
 }
 
 /// The host metrics agents collect: (key, name, unit, group).
@@ -483,7 +483,7 @@ async fn ingest(
 ) -> ApiResult<MetricBatchAnswer> {
     let host_id = state
         .agents
-        .verify(&headers, "POST", "/api/v2/agents/metrics", &body)
+        .verify(&headers, "POST", agent_path::server::METRICS, &body)
         .await?;
     let batch: MetricBatch = parse_json(&body)?;
     if batch.points.len() > MAX_POINTS {

@@ -2,6 +2,7 @@
 //! password, adopting a running server.
 
 use async_trait::async_trait;
+use ocp_api::agent_path;
 use ocp_api::obdb::{DirAnswer, DirRequest, PortAnswer};
 use ocp_ob::ObClient;
 use ocp_store::ServerRecord;
@@ -53,7 +54,7 @@ pub(super) struct PreCheck(pub(super) ObAccess);
 impl Step for PreCheck {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
         let (server, _) = self.0.server_and_cluster(ctx).await?;
-        let report = self.0.agents.status(server.host_id).await.map_err(failed)?;
+        let report = self.0.agents.status(server.host_id).await?;
         if !report.manager_running() {
             return Err(StepError::new(format!(
                 "the agent of host {} runs no manager",
@@ -64,17 +65,18 @@ impl Step for PreCheck {
             ctx.log("this server's process already runs");
             return Ok(());
         }
+        let sql_port = u16::try_from(server.sql_port)
+            .map_err(|_| StepError::new("the server's SQL port is out of range"))?;
         let port: PortAnswer = self
             .0
             .agents
             .call(
                 server.host_id,
                 reqwest::Method::GET,
-                &format!("/v1/mgr/ports/{}", server.sql_port),
+                &agent_path::manager::port(sql_port),
                 None::<&()>,
             )
-            .await
-            .map_err(failed)?;
+            .await?;
         if port.in_use {
             return Err(StepError::new(format!(
                 "port {} of host {} is in use",
@@ -115,13 +117,12 @@ impl Step for MakeDir {
             .call(
                 server.host_id,
                 reqwest::Method::POST,
-                "/v1/mgr/dirs/prepare",
+                &agent_path::manager::dir_prepare(),
                 Some(&DirRequest {
                     path: server.home_path.clone(),
                 }),
             )
-            .await
-            .map_err(failed)?;
+            .await?;
         // The agent resolves a relative path under its data directory, which is where the
         // rule may bite; then the directory goes again before the step fails.
         if let Err(e) = ocp_ob::check_home_path("homePath", &made.path) {
@@ -157,13 +158,12 @@ pub(super) async fn remove_dir(
         .call(
             server.host_id,
             reqwest::Method::POST,
-            "/v1/mgr/dirs/remove",
+            &agent_path::manager::dir_remove(),
             Some(&DirRequest {
                 path: server.home_path.clone(),
             }),
         )
-        .await
-        .map_err(failed)?;
+        .await?;
     ctx.log(format!(
         "{} {}",
         removed.path,
@@ -191,14 +191,13 @@ impl Step for Adopt {
             .call(
                 server.host_id,
                 reqwest::Method::POST,
-                &format!("/v1/mgr/processes/{}/adopt", process_name(server.id)),
+                &agent_path::manager::process_adopt(&process_name(server.id)),
                 Some(&ocp_api::agent::AdoptProcess {
                     port: u16::try_from(server.sql_port)
                         .map_err(|_| StepError::new("the server's SQL port is out of range"))?,
                 }),
             )
-            .await
-            .map_err(failed)?;
+            .await?;
         ctx.log(format!("adopted pid {}: {}", adopted.pid, adopted.command));
         if server.home_path.is_empty() && !adopted.cwd.is_empty() {
             self.0

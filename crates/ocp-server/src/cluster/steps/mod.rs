@@ -11,6 +11,7 @@ mod process;
 mod state;
 mod templates;
 
+use ocp_api::agent_path;
 use ocp_api::ob::{ClusterStatus, ServerStatus};
 use ocp_api::obdb::{InstallPackage, InstalledPackage};
 use ocp_ob::{ObClient, Target};
@@ -18,7 +19,8 @@ use ocp_store::{ClusterRecord, ServerRecord};
 use ocp_task::{Registry, StepContext, StepError};
 
 use crate::cluster::access::{process_name, ObAccess, CONNECT_TIMEOUT};
-use crate::http::Failure;
+use crate::cluster::status::derived;
+use crate::error::Failure;
 
 use deploy::*;
 use process::*;
@@ -43,16 +45,7 @@ pub(super) fn sql_failed(e: ocp_ob::ObError) -> StepError {
 
 /// The server a step works on.
 pub(super) fn target_server(ctx: &StepContext) -> Result<i64, StepError> {
-    let text = match ctx.parallel_idx() {
-        Some(i) => ctx
-            .list("server_ids")
-            .get(i)
-            .cloned()
-            .ok_or_else(|| StepError::new(format!("no server_ids entry {i}")))?,
-        None => ctx.require("server_id")?.to_string(),
-    };
-    text.parse()
-        .map_err(|_| StepError::new(format!("bad server id {text}")))
+    ctx.branch_id("server_id", "server_ids")
 }
 
 pub(super) fn cluster_id(ctx: &StepContext) -> Result<i64, StepError> {
@@ -99,11 +92,10 @@ impl ObAccess {
             .call(
                 server.host_id,
                 reqwest::Method::POST,
-                "/v1/mgr/packages/install",
+                &agent_path::manager::package_install(),
                 Some(&spec),
             )
-            .await
-            .map_err(failed)?;
+            .await?;
         if installed.downloaded {
             ctx.log(format!(
                 "downloaded {} ({} bytes, sha256 {}) to {} on {}",
@@ -115,7 +107,7 @@ impl ObAccess {
 
     /// Whether the server's process runs, as its agent sees it.
     async fn process_running(&self, server: &ServerRecord) -> Result<bool, StepError> {
-        let path = format!("/v1/mgr/processes/{}", process_name(server.id));
+        let path = agent_path::manager::process(&process_name(server.id));
         match self
             .agents
             .call::<ocp_api::agent::ManagedProcess>(
@@ -127,40 +119,21 @@ impl ObAccess {
             .await
         {
             Ok(process) => Ok(process.running),
-            Err(e) if e.message.contains("404") => Ok(false),
-            Err(e) => Err(failed(e)),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e.into()),
         }
     }
 
     /// Derives the zones' and the cluster's status from their servers.
     async fn settle_cluster(&self, cluster_id: i64) -> Result<ClusterStatus, StepError> {
         let servers = self.store.servers(cluster_id).await?;
-        let derive = |of: &[&ServerRecord]| {
-            let all = |s: ServerStatus| of.iter().all(|x| x.status == s.as_str());
-            if all(ServerStatus::Running) {
-                (ServerStatus::Running, ClusterStatus::Running)
-            } else if all(ServerStatus::Stopped) {
-                (ServerStatus::Stopped, ClusterStatus::Stopped)
-            } else if of
-                .iter()
-                .any(|x| x.status == ServerStatus::Unavailable.as_str())
-            {
-                (ServerStatus::Unavailable, ClusterStatus::Unavailable)
-            } else {
-                (ServerStatus::Running, ClusterStatus::Running)
-            }
-        };
         for zone in self.store.zones(cluster_id).await? {
-            let of: Vec<&ServerRecord> = servers.iter().filter(|s| s.zone_id == zone.id).collect();
-            self.store
-                .set_zone_status(zone.id, derive(&of).0.as_str())
-                .await?;
+            let of = servers.iter().filter(|s| s.zone_id == zone.id);
+            let (status, _) = derived(of.map(|s| s.status));
+            self.store.set_zone_status(zone.id, status).await?;
         }
-        let all: Vec<&ServerRecord> = servers.iter().collect();
-        let status = derive(&all).1;
-        self.store
-            .set_cluster_status(cluster_id, status.as_str())
-            .await?;
+        let (_, status) = derived(servers.iter().map(|s| s.status));
+        self.store.set_cluster_status(cluster_id, status).await?;
         Ok(status)
     }
 }

@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use ocp_api::agent_path;
 use ocp_api::ob::SetParameter;
 use ocp_ob::{ObClient, Target};
 use ocp_store::{ClusterRecord, ServerRecord};
@@ -73,11 +74,10 @@ pub(super) async fn spawn_server(
         .call(
             server.host_id,
             reqwest::Method::POST,
-            "/v1/mgr/processes",
+            &agent_path::manager::processes(),
             Some(&spec),
         )
-        .await
-        .map_err(failed)?;
+        .await?;
     ctx.log(format!("started pid {}: {}", started.pid, started.command));
     Ok(())
 }
@@ -87,7 +87,7 @@ pub(super) async fn stop_process(
     ctx: &StepContext,
     server: &ServerRecord,
 ) -> Result<(), StepError> {
-    let path = format!("/v1/mgr/processes/{}/stop", process_name(server.id));
+    let path = agent_path::manager::process_stop(&process_name(server.id));
     match access
         .agents
         .call::<ocp_api::agent::ManagedProcess>(
@@ -99,8 +99,8 @@ pub(super) async fn stop_process(
         .await
     {
         Ok(p) => ctx.log(format!("stopped pid {}", p.pid)),
-        Err(e) if e.message.contains("404") => ctx.log("no process to stop"),
-        Err(e) => return Err(failed(e)),
+        Err(e) if e.is_not_found() => ctx.log("no process to stop"),
+        Err(e) => return Err(e.into()),
     }
     Ok(())
 }
@@ -147,7 +147,7 @@ impl Step for WaitActive {
                 Err(e) => last_error = e.to_string(),
             }
             if !self.access.process_running(&server).await? {
-                let path = format!("/v1/mgr/processes/{}/log", process_name(server.id));
+                let path = agent_path::manager::process_log(&process_name(server.id));
                 let tail: serde_json::Value = self
                     .access
                     .agents

@@ -103,7 +103,7 @@ impl Step for ServerStatusStep {
         let (server, _) = self.access.server_and_cluster(ctx).await?;
         self.access
             .store
-            .set_server_status(server.id, self.status.as_str())
+            .set_server_status(server.id, self.status)
             .await?;
         ctx.log(format!(
             "server {} {} -> {}",
@@ -121,7 +121,7 @@ impl Step for ServerStatusStep {
         };
         self.access
             .store
-            .set_server_status(server.id, status.as_str())
+            .set_server_status(server.id, status)
             .await?;
         self.access.settle_cluster(server.cluster_id).await?;
         ctx.log(format!("server {} back to {status}", server.id));
@@ -136,14 +136,9 @@ pub(super) struct AgentService(pub(super) ObAccess);
 impl Step for AgentService {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
         let (server, _) = self.0.server_and_cluster(ctx).await?;
-        let mut report = self.0.agents.status(server.host_id).await.map_err(failed)?;
+        let mut report = self.0.agents.status(server.host_id).await?;
         if !report.manager_running() {
-            report = self
-                .0
-                .agents
-                .all_workers(server.host_id, "start")
-                .await
-                .map_err(failed)?;
+            report = self.0.agents.all_workers(server.host_id, "start").await?;
         }
         ctx.log(format!("agent {} on {} serves", report.version, server.ip));
         Ok(())
@@ -161,7 +156,7 @@ pub(super) struct ServerService {
 impl Step for ServerService {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
         let (_, cluster) = self.access.server_and_cluster(ctx).await?;
-        if cluster.kind != ocp_api::ob::ServerKind::Seekdb.as_str() {
+        if cluster.kind != ocp_api::ob::ServerKind::Seekdb {
             return Err(StepError::new(
                 "ALTER SYSTEM START/STOP SERVER needs a multi-server OceanBase cluster, \
                  which this platform cannot reach here",

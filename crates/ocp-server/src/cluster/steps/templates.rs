@@ -3,6 +3,7 @@
 use ocp_task::{NodeId, StepSpec, TaskTemplate};
 
 use super::*;
+use crate::cluster::operation::ServerOperation;
 
 fn spec(name: &str, class_name: &str, timeout: i64, idx: Option<usize>) -> StepSpec {
     let s = StepSpec::new(name, class(class_name)).timeout_secs(timeout);
@@ -13,7 +14,7 @@ fn spec(name: &str, class_name: &str, timeout: i64, idx: Option<usize>) -> StepS
 }
 
 /// The per-server steps of each operation, as `(name, class, timeout)`.
-fn server_steps(operation: &str) -> Vec<(&'static str, &'static str, i64)> {
+fn server_steps(operation: ServerOperation) -> Vec<(&'static str, &'static str, i64)> {
     let start = [
         ("Start observer process", "StartObserverProcessTask", 600),
         ("Wait observer active", "WaitObserverActiveTask", 600),
@@ -27,16 +28,22 @@ fn server_steps(operation: &str) -> Vec<(&'static str, &'static str, i64)> {
         ("Update observer status", "UpdateObserverStoppedTask", 60),
     ];
     match operation {
-        "start" => std::iter::once(("Prepare start observer", "PrepareStartObserverTask", 60))
-            .chain(start)
-            .collect(),
-        "stop" => std::iter::once(("Prepare stop observer", "PrepareStopObserverTask", 60))
-            .chain(stop)
-            .collect(),
-        _ => std::iter::once(("Prepare restart observer", "PrepareRestartObserverTask", 60))
-            .chain(stop.into_iter().take(2))
-            .chain(start)
-            .collect(),
+        ServerOperation::Start => {
+            std::iter::once(("Prepare start observer", "PrepareStartObserverTask", 60))
+                .chain(start)
+                .collect()
+        }
+        ServerOperation::Stop => {
+            std::iter::once(("Prepare stop observer", "PrepareStopObserverTask", 60))
+                .chain(stop)
+                .collect()
+        }
+        ServerOperation::Restart => {
+            std::iter::once(("Prepare restart observer", "PrepareRestartObserverTask", 60))
+                .chain(stop.into_iter().take(2))
+                .chain(start)
+                .collect()
+        }
     }
 }
 
@@ -44,14 +51,14 @@ fn server_steps(operation: &str) -> Vec<(&'static str, &'static str, i64)> {
 /// server, as in `004_*`), then the zone and cluster status and, when servers run, the
 /// cluster's info.
 pub fn server_operation(
-    name: &str,
+    what: &str,
     cluster_id: i64,
     server_ids: &[i64],
-    operation: &str,
+    operation: ServerOperation,
 ) -> TaskTemplate {
-    let mut template = TaskTemplate::new(name)
+    let mut template = TaskTemplate::new(operation.task_name(what))
         .cluster(cluster_id)
-        .value("operation", operation)
+        .value("operation", operation.as_str())
         .list(
             "server_ids",
             server_ids.iter().map(i64::to_string).collect(),
@@ -80,7 +87,7 @@ pub fn server_operation(
         )];
     }
     let mut tail = vec![spec("Update zone status", "UpdateZoneStatusTask", 60, None)];
-    if operation != "stop" {
+    if operation != ServerOperation::Stop {
         tail.push(spec("Sync cluster info", "SyncClusterInfoTask", 120, None));
     }
     tail.push(spec(
@@ -238,9 +245,10 @@ mod tests {
 
     #[test]
     fn start_server_has_the_steps_of_the_sample() {
-        let task = server_operation("Start OB server", 20, &[3], "start")
+        let task = server_operation("server", 20, &[3], ServerOperation::Start)
             .build(1, "admin", "x")
             .unwrap();
+        assert_eq!(task.name, "Start OB server");
         let names: Vec<&str> = task.subtasks.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,
@@ -256,5 +264,21 @@ mod tests {
                 "Update OB cluster status"
             ]
         );
+    }
+
+    #[test]
+    fn every_template_builds() {
+        let build = |t: TaskTemplate| t.build(1, "admin", "x").map(|t| t.subtasks.len());
+        for operation in [
+            ServerOperation::Start,
+            ServerOperation::Stop,
+            ServerOperation::Restart,
+        ] {
+            assert!(build(server_operation("cluster", 1, &[2, 3], operation)).unwrap() > 3);
+        }
+        assert!(build(create_cluster(1, &[2])).unwrap() > 3);
+        assert!(build(take_over(1, 2)).unwrap() > 1);
+        assert!(build(delete_cluster(1, &[2, 3], true)).unwrap() > 1);
+        assert!(build(major_compaction(1)).unwrap() > 0);
     }
 }

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use ocp_api::alarm::{Alarm, AlarmFilter, AlarmScope, AlarmStatus, AppType};
 use ocp_api::{PageData, PageQuery, Timestamp};
-use ocp_store::{Arg, Conditions, EventRecord};
+use ocp_store::{AlarmListFilter, EventRecord};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::*;
@@ -24,7 +24,7 @@ fn alarm_view(e: EventRecord) -> Alarm {
         alarm_type: e.alarm_type,
         scope: e.scope,
         level: e.level as i32,
-        status: AlarmStatus::parse(&e.status).unwrap_or(AlarmStatus::Active),
+        status: e.status,
         target: e.target,
         summary: e.summary,
         description: e.description,
@@ -47,9 +47,11 @@ async fn list_alarms(
     ApiQuery(filter): ApiQuery<AlarmFilter>,
 ) -> ApiResult<PageData<Alarm>> {
     let paging = paging(&query)?;
-    let mut c = Conditions::default();
-    event_conditions(&mut c, "", &filter)?;
-    let (rows, total) = state.store.alarms(&c, paging.offset(), paging.size).await?;
+    let filter = event_filter(&filter)?;
+    let (rows, total) = state
+        .store
+        .alarms(&filter, paging.offset(), paging.size)
+        .await?;
     Ok(Data(PageData::new(
         rows.into_iter().map(alarm_view).collect(),
         total,
@@ -58,66 +60,34 @@ async fn list_alarms(
     )))
 }
 
-/// Conditions on event columns (`prefix` is the table alias with its dot, or empty).
-pub(super) fn event_conditions(
-    c: &mut Conditions,
-    prefix: &str,
-    f: &AlarmFilter,
-) -> Result<(), Failure> {
+/// The store's filter for an event filter of the API; a bad value names its field.
+pub(super) fn event_filter(f: &AlarmFilter) -> Result<AlarmListFilter, Failure> {
     let app_types = names(AppType::ALL, AppType::as_str);
-    if let Some(v) = one_of("appType", &f.app_type, AppType::parse, &app_types)? {
-        c.push(&format!("{prefix}app_type = ?"), vec![Arg::Text(v)]);
-    }
     let scopes = names(AlarmScope::ALL, AlarmScope::as_str);
-    if let Some(v) = one_of("scope", &f.scope, AlarmScope::parse, &scopes)? {
-        c.push(&format!("{prefix}scope = ?"), vec![Arg::Text(v)]);
-    }
     let statuses = names(AlarmStatus::ALL, AlarmStatus::as_str);
-    if let Some(v) = one_of("status", &f.status, AlarmStatus::parse, &statuses)? {
-        c.push(&format!("{prefix}status = ?"), vec![Arg::Text(v)]);
-    }
-    if let Some(v) = level("level", &f.level)? {
-        c.push(&format!("{prefix}level = ?"), vec![Arg::Int(v)]);
-    }
-    if let Some(v) = f.alarm_type.as_deref().filter(|t| !t.is_empty()) {
-        c.push(
-            &format!("{prefix}alarm_type = ?"),
-            vec![Arg::Text(v.into())],
-        );
-    }
+    let given = |v: &Option<String>| v.as_deref().filter(|t| !t.is_empty()).map(str::to_string);
+    let mut labels = Vec::new();
     for (value, key) in [(&f.ob_cluster, "ob_cluster"), (&f.host_ip, "host_ip")] {
-        if let Some(v) = value.as_deref().filter(|t| !t.is_empty()) {
-            // Labels are canonical JSON: a pair appears exactly as serde writes it.
-            let pair = format!(
-                "%{}%",
-                serde_json::json!({ key: v })
-                    .to_string()
-                    .trim_matches(['{', '}'])
-            );
-            c.push(&format!("{prefix}labels LIKE ?"), vec![Arg::Text(pair)]);
+        if let Some(v) = given(value) {
+            labels.push((key.to_string(), v));
         }
     }
-    if let Some(v) = millis("activeAtStart", &f.active_at_start)? {
-        c.push(&format!("{prefix}active_at >= ?"), vec![Arg::Int(v)]);
-    }
-    if let Some(v) = millis("activeAtEnd", &f.active_at_end)? {
-        c.push(&format!("{prefix}active_at <= ?"), vec![Arg::Int(v)]);
-    }
-    if let Some(k) = f.keyword.as_deref().filter(|t| !t.trim().is_empty()) {
-        let pattern = format!("%{}%", k.trim().to_lowercase());
-        c.push(
-            &format!(
-                "(LOWER({prefix}target) LIKE ? OR LOWER({prefix}summary) LIKE ? \
-                 OR LOWER({prefix}description) LIKE ?)"
-            ),
-            vec![
-                Arg::Text(pattern.clone()),
-                Arg::Text(pattern.clone()),
-                Arg::Text(pattern),
-            ],
-        );
-    }
-    Ok(())
+    Ok(AlarmListFilter {
+        app_type: one_of("appType", &f.app_type, AppType::parse, &app_types)?,
+        scope: one_of("scope", &f.scope, AlarmScope::parse, &scopes)?,
+        status: one_of("status", &f.status, AlarmStatus::parse, &statuses)?,
+        level: level("level", &f.level)?,
+        alarm_type: given(&f.alarm_type),
+        labels,
+        active_from: millis("activeAtStart", &f.active_at_start)?,
+        active_to: millis("activeAtEnd", &f.active_at_end)?,
+        keyword: f
+            .keyword
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_string),
+    })
 }
 
 /// One alert event.

@@ -59,12 +59,11 @@ pub(super) fn one_of<T>(
     text: &Option<String>,
     parse: fn(&str) -> Option<T>,
     all: &[&str],
-) -> Result<Option<String>, Failure> {
+) -> Result<Option<T>, Failure> {
     text.as_deref()
         .filter(|t| !t.is_empty())
         .map(|t| {
             parse(t)
-                .map(|_| t.to_string())
                 .ok_or_else(|| Failure::field(field, format!("must be one of {}", all.join(", "))))
         })
         .transpose()

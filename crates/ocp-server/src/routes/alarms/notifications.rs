@@ -7,11 +7,11 @@ use ocp_api::alarm::{
     AlarmFilter, Notification, NotificationAttempt, NotificationFilter, NotificationStatus,
 };
 use ocp_api::{PageData, PageQuery, Timestamp};
-use ocp_store::{Arg, ChannelRecord, Conditions};
+use ocp_store::{ChannelRecord, NotificationListFilter};
 use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::events::event_conditions;
+use super::events::event_filter;
 use super::*;
 use crate::auth::{perm, Authz};
 use crate::http::{ApiQuery, ApiResult, Data, Failure};
@@ -31,7 +31,6 @@ async fn list_notifications(
     ApiQuery(filter): ApiQuery<NotificationFilter>,
 ) -> ApiResult<PageData<Notification>> {
     let paging = paging(&query)?;
-    let mut c = Conditions::default();
     let id = |field: &str, text: &Option<String>| -> Result<Option<i64>, Failure> {
         text.as_deref()
             .filter(|t| !t.is_empty())
@@ -41,50 +40,42 @@ async fn list_notifications(
             })
             .transpose()
     };
-    if let Some(alarm) = id("alarmId", &filter.alarm_id)? {
-        c.push("n.alarm_id = ?", vec![Arg::Int(alarm)]);
-    } else {
-        event_conditions(
-            &mut c,
-            "e.",
-            &AlarmFilter {
-                app_type: filter.app_type.clone(),
-                alarm_type: filter.alarm_type.clone(),
-                scope: filter.scope.clone(),
-                level: filter.level.clone(),
-                keyword: filter.keyword.clone(),
-                ..Default::default()
-            },
-        )?;
-        let statuses = names(NotificationStatus::ALL, NotificationStatus::as_str);
-        if let Some(v) = one_of(
+    let statuses = names(NotificationStatus::ALL, NotificationStatus::as_str);
+    let filter = NotificationListFilter {
+        alarm_id: id("alarmId", &filter.alarm_id)?,
+        event: event_filter(&AlarmFilter {
+            app_type: filter.app_type.clone(),
+            alarm_type: filter.alarm_type.clone(),
+            scope: filter.scope.clone(),
+            level: filter.level.clone(),
+            keyword: filter.keyword.clone(),
+            ..Default::default()
+        })?,
+        status: one_of(
             "status",
             &filter.status,
             NotificationStatus::parse,
             &statuses,
-        )? {
-            c.push("n.status = ?", vec![Arg::Text(v)]);
-        }
-        if let Some(channel) = id("channelId", &filter.channel_id)? {
-            c.push("n.channel_id = ?", vec![Arg::Int(channel)]);
-        }
-        if let Some(v) = millis("sentAtStart", &filter.sent_at_start)? {
-            c.push("n.sent_at >= ?", vec![Arg::Int(v)]);
-        }
-        if let Some(v) = millis("sentAtEnd", &filter.sent_at_end)? {
-            c.push("n.sent_at <= ?", vec![Arg::Int(v)]);
-        }
-    }
+        )?,
+        channel_id: id("channelId", &filter.channel_id)?,
+        sent_from: millis("sentAtStart", &filter.sent_at_start)?,
+        sent_to: millis("sentAtEnd", &filter.sent_at_end)?,
+    };
     let (rows, total) = state
         .store
-        .notifications(&c, paging.offset(), paging.size)
+        .notifications(&filter, paging.offset(), paging.size)
         .await?;
-    let ids: Vec<i64> = rows.iter().map(|n| n.id).collect();
+    let ids: Vec<i64> = rows.iter().map(|(n, _)| n.id).collect();
     let attempts = state.store.notification_attempts(&ids).await?;
+    let channels: BTreeMap<i64, ChannelRecord> = state
+        .store
+        .alarm_channels()
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
     let mut contents = Vec::with_capacity(rows.len());
-    for n in rows {
-        let event = state.store.alarm(n.alarm_id).await?;
-        let channel = state.store.alarm_channel(n.channel_id).await.ok();
+    for (n, event) in rows {
         contents.push(Notification {
             id: n.id,
             alarm_ids: vec![n.alarm_id],
@@ -94,9 +85,12 @@ async fn list_notifications(
             level: event.level as i32,
             channel_id: n.channel_id,
             recipient_uid: n.recipient_uid,
-            recipient_addr: channel.map(|c| recipient_addr(&c)).unwrap_or_default(),
+            recipient_addr: channels
+                .get(&n.channel_id)
+                .map(recipient_addr)
+                .unwrap_or_default(),
             message: n.message,
-            status: NotificationStatus::parse(&n.status).unwrap_or(NotificationStatus::Pending),
+            status: n.status,
             channel_response: n.channel_response,
             generated_at: Timestamp::from_millis(n.generated_at),
             sent_at: n.sent_at.map(Timestamp::from_millis),

@@ -100,7 +100,8 @@ async fn create_silencer(
 ) -> ApiResult<AlarmSilencer> {
     let now = ocp_store::now_millis();
     let app_types = names(AppType::ALL, AppType::as_str);
-    let app_type = one_of("appType", &q.app_type, AppType::parse, &app_types)?;
+    let app_type =
+        one_of("appType", &q.app_type, AppType::parse, &app_types)?.map(|t| t.as_str().to_string());
     let starts_at = q.starts_at.map(|t| t.millis()).unwrap_or(now);
     let ends_at = q
         .ends_at

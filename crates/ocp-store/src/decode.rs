@@ -1,0 +1,12 @@
+//! Decoding of typed columns: a value the code does not know is a corrupt row, never a default.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::{Result, StoreError};
+
+/// An enum stored as its wire text.
+pub(crate) fn enum_field<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+    let text: String = row.try_get(column)?;
+    parse(&text).ok_or_else(|| StoreError::Corrupt(format!("{column} = {text}")))
+}
