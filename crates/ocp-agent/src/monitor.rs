@@ -4,8 +4,8 @@
 //! (`GET /samples?after=MS`), so a server outage shorter than that loses nothing.
 
 use std::collections::VecDeque;
-use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,6 +15,10 @@ use axum::{Json, Router};
 use ocp_api::agent::MONITOR_ALIAS;
 use ocp_api::agent_path;
 use ocp_api::monitor::MetricPoint;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
 use serde::{Deserialize, Serialize};
 
 use crate::{procinfo, worker};
@@ -271,13 +275,19 @@ fn agent_processes() -> Vec<(&'static str, i32)> {
     out
 }
 
+/// The content type of [`render`]'s text.
+pub const OPENMETRICS_TEXT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+type Labels = Vec<(String, String)>;
+type Gauges = Family<Labels, Gauge<f64, AtomicU64>>;
+
+/// The latest sample in the OpenMetrics text format, encoded by `prometheus-client`.
 fn render(s: &Sample) -> String {
-    let mut out = String::new();
+    let mut registry = Registry::default();
     let mut gauge = |name: &str, help: &str, value: f64| {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-        );
+        let family = Gauges::default();
+        family.get_or_create(&Vec::new()).set(value);
+        registry.register(name, help, family);
     };
     gauge(
         "host_cpu_percent",
@@ -308,31 +318,33 @@ fn render(s: &Sample) -> String {
         "when the sample was taken",
         s.timestamp_ms as f64,
     );
-    let mut declared = std::collections::BTreeSet::new();
+    // Labelled values: one family per metric, one gauge per label set.
+    let mut families: std::collections::BTreeMap<String, (String, Gauges)> = Default::default();
     for p in s.db.iter().flat_map(|r| r.points(0)) {
-        if declared.insert(p.metric.clone()) {
-            let _ = writeln!(out, "# TYPE {} gauge", p.metric);
-        }
-        let labels: Vec<String> = p
-            .labels
-            .iter()
-            .map(|(k, v)| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
-            .collect();
-        let _ = writeln!(out, "{}{{{}}} {}", p.metric, labels.join(","), p.value);
+        let labels: Labels = p.labels.into_iter().collect();
+        let help = || "read from a database server on this host".to_string();
+        families
+            .entry(p.metric)
+            .or_insert_with(|| (help(), Gauges::default()))
+            .1
+            .get_or_create(&labels)
+            .set(p.value);
     }
     for l in &s.labelled {
-        if declared.insert(l.metric.to_string()) {
-            let _ = writeln!(out, "# TYPE {} gauge", l.metric);
-        }
-        let _ = writeln!(
-            out,
-            "{}{{{}=\"{}\"}} {}",
-            l.metric,
-            l.label,
-            l.value_of.replace('\\', "\\\\").replace('"', "\\\""),
-            l.value
-        );
+        let labels = vec![(l.label.to_string(), l.value_of.clone())];
+        let help = || format!("one series per {}", l.label);
+        families
+            .entry(l.metric.to_string())
+            .or_insert_with(|| (help(), Gauges::default()))
+            .1
+            .get_or_create(&labels)
+            .set(l.value);
     }
+    for (name, (help, family)) in families {
+        registry.register(name, help, family);
+    }
+    let mut out = String::new();
+    encode(&mut out, &registry).expect("writing to a String does not fail");
     out
 }
 
@@ -447,4 +459,47 @@ pub async fn run(data_dir: &Path, interval: Duration) -> anyhow::Result<()> {
         )
         .with_state(history);
     worker::serve(data_dir, MONITOR_ALIAS, app).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_render_as_openmetrics_gauges_with_escaped_labels() {
+        let sample = Sample {
+            load1: 0.5,
+            labelled: vec![
+                Labelled {
+                    metric: "host_disk_used_percent",
+                    label: "mount",
+                    value_of: "/data \"x\"".into(),
+                    value: 12.5,
+                },
+                Labelled {
+                    metric: "host_disk_used_percent",
+                    label: "mount",
+                    value_of: "/".into(),
+                    value: 40.0,
+                },
+            ],
+            ..Default::default()
+        };
+        let text = render(&sample);
+        assert!(text.contains("# TYPE host_load1 gauge\n"), "{text}");
+        assert!(text.contains("\nhost_load1 0.5\n"), "{text}");
+        assert!(
+            text.contains(r#"host_disk_used_percent{mount="/data \"x\""} 12.5"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"host_disk_used_percent{mount="/"} 40.0"#),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("# TYPE host_disk_used_percent gauge").count(),
+            1
+        );
+        assert!(text.ends_with("# EOF\n"), "{text}");
+    }
 }

@@ -288,7 +288,14 @@ pub async fn run(config: AgentConfig) -> anyhow::Result<()> {
                     )
                     .await
                     {
-                        Ok(text) => (axum::http::StatusCode::OK, text).into_response(),
+                        Ok(text) => (
+                            [(
+                                axum::http::header::CONTENT_TYPE,
+                                crate::monitor::OPENMETRICS_TEXT,
+                            )],
+                            text,
+                        )
+                            .into_response(),
                         Err(e) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, e.to_string())
                             .into_response(),
                     }

@@ -167,6 +167,23 @@ pub struct NotificationFilter {
     pub channel_id: Option<String>,
 }
 
+wire_enum! {
+    /// How the series of one target make one value.
+    Aggregation { Max = "max", Min = "min", Avg = "avg", Sum = "sum" }
+}
+
+wire_enum! {
+    /// How a value is compared with a rule's threshold.
+    Comparator {
+        Greater = ">",
+        GreaterOrEqual = ">=",
+        Less = "<",
+        LessOrEqual = "<=",
+        Equal = "==",
+        NotEqual = "!=",
+    }
+}
+
 /// What a rule evaluates: `aggregation(metric{labels}) by (groupBy) comparator threshold`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -174,12 +191,12 @@ pub struct NotificationFilter {
 pub struct RuleExpression {
     pub metric: String,
     /// max, min, avg or sum over the series of one target.
-    pub aggregation: String,
+    pub aggregation: Aggregation,
     /// Only series with these label values.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     /// `>`, `>=`, `<`, `<=`, `==` or `!=`.
-    pub comparator: String,
+    pub comparator: Comparator,
     pub threshold: f64,
     /// The value is divided by this before it is compared (e.g. 1073741824 for GB).
     #[serde(default, skip_serializing_if = "Option::is_none")]

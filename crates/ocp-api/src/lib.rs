@@ -6,7 +6,7 @@
 
 /// An enum that travels as its documented upper-case text.
 macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -47,7 +47,6 @@ pub mod monitor;
 pub mod ob;
 pub mod obdb;
 pub mod page;
-pub mod sse;
 pub mod task;
 pub mod time;
 

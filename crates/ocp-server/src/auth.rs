@@ -21,25 +21,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::http::Failure;
 
-pub use crate::roles::{pattern_grants, valid_pattern, BUILTIN_ROLES};
-
-/// The authenticated caller of a request.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub user_id: i64,
-    pub username: String,
-    pub permissions: Arc<Vec<String>>,
-    /// The roles the permissions come from.
-    pub role_ids: Vec<i64>,
-    /// The user's own throttle `(limit, window_seconds)`, if any.
-    pub rate_limit: Option<(u32, u32)>,
-}
-
-impl Caller {
-    pub fn may(&self, required: &str) -> bool {
-        self.permissions.iter().any(|p| pattern_grants(p, required))
-    }
-}
+pub use crate::roles::{pattern_grants, valid_pattern, Caller, BUILTIN_ROLES};
 
 /// A permission a route needs, as a type, so that it stands in the handler's signature.
 pub trait Permission {

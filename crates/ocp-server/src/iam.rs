@@ -10,8 +10,8 @@
 use ocp_api::ErrorCode;
 use ocp_store::{RoleRecord, Store};
 
-use crate::auth::Caller;
 use crate::error::Failure;
+use crate::roles::Caller;
 
 /// Whether permission pattern `have` grants everything pattern `want` grants.
 pub fn pattern_covers(have: &str, want: &str) -> bool {
@@ -132,7 +132,7 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     use super::*;
-    use crate::auth::pattern_grants;
+    use crate::roles::pattern_grants;
 
     /// Every text of two or three parts over `parts`.
     fn texts(parts: &[&str]) -> Vec<String> {

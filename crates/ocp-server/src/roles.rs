@@ -1,5 +1,25 @@
-//! Permissions: the built-in roles (OCP's default roles), and how a pattern such as
-//! `HOST:*:READ` or `**` grants what a route requires.
+//! Permissions: the built-in roles (OCP's default roles), how a pattern such as
+//! `HOST:*:READ` or `**` grants what a route requires, and the caller that holds them.
+
+use std::sync::Arc;
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: i64,
+    pub username: String,
+    pub permissions: Arc<Vec<String>>,
+    /// The roles the permissions come from.
+    pub role_ids: Vec<i64>,
+    /// The user's own throttle `(limit, window_seconds)`, if any.
+    pub rate_limit: Option<(u32, u32)>,
+}
+
+impl Caller {
+    pub fn may(&self, required: &str) -> bool {
+        self.permissions.iter().any(|p| pattern_grants(p, required))
+    }
+}
 
 /// The built-in roles and their permission patterns (OCP's default roles).
 pub const BUILTIN_ROLES: &[(&str, &str, &[&str])] = &[

@@ -7,10 +7,11 @@ use ocp_api::Timestamp;
 use ocp_store::Store;
 use ocp_task::{Engine, TaskTemplate};
 
-use crate::auth::{Authenticator, Caller};
+use crate::auth::Authenticator;
 use crate::cluster::access::ObAccess;
 use crate::error::Failure;
 use crate::host::agent_client::AgentClient;
+use crate::roles::Caller;
 
 /// What every handler can reach.
 #[derive(Clone)]

@@ -5,6 +5,15 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::Value;
 
+/// One event of a stream as a test sees it: its id (the last one given, per the SSE rules),
+/// its name and its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseFrame {
+    pub id: Option<String>,
+    pub event: String,
+    pub data: String,
+}
+
 #[derive(Clone)]
 pub struct Api {
     base: String,
@@ -136,7 +145,7 @@ impl Api {
         last_event_id: Option<&str>,
         max: usize,
         timeout: Duration,
-    ) -> Vec<ocp_api::sse::SseFrame> {
+    ) -> Vec<SseFrame> {
         let mut request = self.client.get(format!(
             "{}/api/v2/tasks/instances/{task_id}/events",
             self.base
@@ -149,11 +158,17 @@ impl Api {
         }
         let mut frames = Vec::new();
         let read = async {
-            let mut response = request.send().await.expect("events request");
+            use eventsource_stream::Eventsource as _;
+            use futures::StreamExt as _;
+            let response = request.send().await.expect("events request");
             assert_eq!(response.status(), 200, "events of task {task_id}");
-            let mut parser = ocp_api::sse::SseParser::default();
-            while let Ok(Some(chunk)) = response.chunk().await {
-                frames.extend(parser.push(&chunk));
+            let mut events = response.bytes_stream().eventsource();
+            while let Some(Ok(event)) = events.next().await {
+                frames.push(SseFrame {
+                    id: Some(event.id).filter(|id| !id.is_empty()),
+                    event: event.event,
+                    data: event.data,
+                });
                 if frames.len() >= max {
                     break;
                 }

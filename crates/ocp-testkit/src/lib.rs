@@ -22,7 +22,7 @@ mod webhook;
 
 pub use agent::{agent_binary, free_port, AgentProcess};
 pub use agent_api::{now_ms, AgentApi, AgentReply};
-pub use api::{Api, Reply};
+pub use api::{Api, Reply, SseFrame};
 pub use postgres::Postgres;
 pub use process::ChildGroup;
 pub use sandbox::{host_ip, Sandbox};

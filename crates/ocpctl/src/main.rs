@@ -1,7 +1,6 @@
 //! `ocpctl`: the command-line client of the platform, on the server's own wire types
 //! (`ocp-api`). See README.md for profiles, output formats and exit codes.
 
-mod alarm;
 mod client;
 mod commands;
 mod config;
@@ -87,7 +86,7 @@ enum Command {
     Iam(commands::IamCmd),
     /// Alerts: events, notifications, items, channels, subscriptions, blocking.
     #[command(subcommand)]
-    Alarm(alarm::AlarmCmd),
+    Alarm(commands::AlarmCmd),
     /// Print a shell completion script: bash, zsh or fish.
     Completion { shell: clap_complete::Shell },
 }
@@ -175,7 +174,7 @@ fn main() -> ExitCode {
             Command::Package(c) => commands::package(&mut ctx, c).await,
             Command::Task(c) => commands::task(&mut ctx, c).await,
             Command::Iam(c) => commands::iam(&mut ctx, c).await,
-            Command::Alarm(c) => alarm::alarm(&mut ctx, c).await,
+            Command::Alarm(c) => commands::alarm(&mut ctx, c).await,
             Command::Completion { shell } => {
                 clap_complete::generate(
                     shell,

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
 use std::time::Duration;
 
+use eventsource_stream::Eventsource as _;
+use futures::StreamExt as _;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ocp_api::sse::SseParser;
 use ocp_api::task::{TaskEvent, TaskEventKind, TaskInstance};
 use serde_json::Value;
 
@@ -204,28 +205,27 @@ async fn follow(
     if let Some(last) = last_event.as_deref() {
         request = request.header("last-event-id", last);
     }
-    let mut response = request
+    let response = request
         .send()
         .await
         .map_err(|e| unreachable("the server", &e))?;
     if !response.status().is_success() {
         return client.read::<Value>(response).await.map(|_| None);
     }
-    let mut parser = SseParser::default();
-    while let Some(chunk) = response.chunk().await.ok().flatten() {
-        for frame in parser.push(&chunk) {
-            if frame.event == "end" {
-                let data: Value = serde_json::from_str(&frame.data).unwrap_or_default();
-                return Ok(Some(
-                    data["status"].as_str().unwrap_or("FAILED").to_string(),
-                ));
-            }
-            if let Ok(event) = serde_json::from_str::<TaskEvent>(&frame.data) {
-                board.apply(&event);
-            }
-            if frame.id.is_some() {
-                *last_event = frame.id;
-            }
+    let mut events = response.bytes_stream().eventsource();
+    // A broken connection or a stream that does not parse ends this read; the caller resumes.
+    while let Some(Ok(frame)) = events.next().await {
+        if frame.event == "end" {
+            let data: Value = serde_json::from_str(&frame.data).unwrap_or_default();
+            return Ok(Some(
+                data["status"].as_str().unwrap_or("FAILED").to_string(),
+            ));
+        }
+        if let Ok(event) = serde_json::from_str::<TaskEvent>(&frame.data) {
+            board.apply(&event);
+        }
+        if !frame.id.is_empty() {
+            *last_event = Some(frame.id);
         }
     }
     Ok(None)

@@ -503,27 +503,33 @@ async fn ingest(
 /// (with Basic auth, like every call): tasks, hosts, agents and clusters per status, metric
 /// series kept, and this server's resident memory.
 #[utoipa::path(get, path = "/metrics", tag = "monitor",
-    responses((status = 200, content_type = "text/plain", description = "Prometheus text format")))]
+    responses((status = 200, content_type = "application/openmetrics-text", description = "OpenMetrics text format")))]
 async fn prometheus(
     _: Authz<perm::HostRead>,
     State(state): State<AppState>,
 ) -> Result<axum::response::Response, Failure> {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    let mut declared = std::collections::BTreeSet::new();
+    use prometheus_client::metrics::{family::Family, gauge::Gauge};
+    type Counts = Family<Vec<(String, String)>, Gauge>;
+    let mut families: std::collections::BTreeMap<String, Counts> = Default::default();
     for (what, status, count) in state.store.platform_counts().await? {
-        let name = format!("ocp_{what}");
-        if declared.insert(name.clone()) {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {what} known to the platform\n# TYPE {name} gauge"
-            );
-        }
-        if status.is_empty() {
-            let _ = writeln!(out, "{name} {count}");
+        let labels = if status.is_empty() {
+            Vec::new()
         } else {
-            let _ = writeln!(out, "{name}{{status=\"{status}\"}} {count}");
-        }
+            vec![("status".to_string(), status)]
+        };
+        families
+            .entry(what)
+            .or_default()
+            .get_or_create(&labels)
+            .set(count);
+    }
+    let mut registry = prometheus_client::registry::Registry::default();
+    for (what, family) in families {
+        registry.register(
+            format!("ocp_{what}"),
+            format!("{what} known to the platform"),
+            family,
+        );
     }
     let rss = std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()
@@ -531,15 +537,19 @@ async fn prometheus(
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
         .unwrap_or(0);
-    let _ = writeln!(
-        out,
-        "# HELP ocp_server_rss_bytes resident memory of this server\n# TYPE ocp_server_rss_bytes gauge\nocp_server_rss_bytes {}",
-        rss * 1024
+    let memory = Gauge::<i64>::default();
+    memory.set(i64::try_from(rss * 1024).unwrap_or(i64::MAX));
+    registry.register(
+        "ocp_server_rss_bytes",
+        "resident memory of this server",
+        memory,
     );
+    let mut out = String::new();
+    prometheus_client::encoding::text::encode(&mut out, &registry).map_err(Failure::internal)?;
     Ok(crate::http::raw((
         [(
             axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
         out,
     )))

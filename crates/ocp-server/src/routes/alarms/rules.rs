@@ -7,7 +7,6 @@ use ocp_store::RuleRecord;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::*;
-use crate::alarm::engine::compare;
 use crate::auth::{perm, Authz};
 use crate::http::{ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData};
 use crate::state::AppState;
@@ -74,18 +73,6 @@ fn check_expression(e: &RuleExpression) -> Result<(), Failure> {
         return Err(Failure::field(
             "expression.metric",
             "must be a metric name (letters, digits, _)",
-        ));
-    }
-    if !["max", "min", "avg", "sum"].contains(&e.aggregation.as_str()) {
-        return Err(Failure::field(
-            "expression.aggregation",
-            "must be max, min, avg or sum",
-        ));
-    }
-    if !compare(&e.comparator, 0.0, 0.0) && !compare(&e.comparator, 1.0, 0.0) {
-        return Err(Failure::field(
-            "expression.comparator",
-            "must be >, >=, <, <=, == or !=",
         ));
     }
     if !e.threshold.is_finite() {

@@ -11,8 +11,8 @@ use ocp_api::alarm::{
 use ocp_api::{PageData, Timestamp};
 use serde_json::Value;
 
+use super::delete;
 use crate::client::{CliError, Client, Result};
-use crate::commands::delete;
 use crate::output;
 use crate::Ctx;
 

@@ -1,0 +1,294 @@
+//! `ocpctl db` and `ocpctl user`: the databases and database users of a tenant.
+
+use super::*;
+
+#[derive(Subcommand)]
+pub enum DbCmd {
+    List {
+        cluster: i64,
+        #[arg(long, default_value_t = 1)]
+        tenant: i64,
+    },
+    Create {
+        cluster: i64,
+        name: String,
+        #[arg(long, default_value_t = 1)]
+        tenant: i64,
+        #[arg(long)]
+        collation: Option<String>,
+    },
+    Delete {
+        cluster: i64,
+        name: String,
+        #[arg(long, default_value_t = 1)]
+        tenant: i64,
+    },
+}
+
+fn tenant_path(cluster: i64, tenant: i64) -> String {
+    format!("/api/v2/ob/clusters/{cluster}/tenants/{tenant}")
+}
+
+pub async fn db(ctx: &mut Ctx, cmd: DbCmd) -> Result<()> {
+    let format = ctx.format();
+    let client = ctx.client()?.clone();
+    match cmd {
+        DbCmd::List { cluster, tenant } => {
+            let dbs: Contents<Database> = client
+                .get(&format!("{}/databases", tenant_path(cluster, tenant)))
+                .await?;
+            output::list(
+                format,
+                &dbs.contents,
+                &["id", "dbName", "charset", "collation", "readonly"],
+            )
+        }
+        DbCmd::Create {
+            cluster,
+            name,
+            tenant,
+            collation,
+        } => {
+            let request = CreateDatabase {
+                db_name: name,
+                collation,
+                primary_zone: None,
+                readonly: false,
+            };
+            let db: Database = client
+                .post(
+                    &format!("{}/databases", tenant_path(cluster, tenant)),
+                    Some(&body(&request)),
+                )
+                .await?;
+            output::one(format, &db)
+        }
+        DbCmd::Delete {
+            cluster,
+            name,
+            tenant,
+        } => {
+            delete(
+                ctx,
+                &client,
+                &format!("{}/databases/{name}", tenant_path(cluster, tenant)),
+                format!("database {name} dropped"),
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum UserCmd {
+    List {
+        cluster: i64,
+        #[arg(long, default_value_t = 1)]
+        tenant: i64,
+    },
+    Create {
+        cluster: i64,
+        name: String,
+        #[arg(long, default_value_t = 1)]
+        tenant: i64,
+        /// The password (else $OCP_DB_PASSWORD, else asked).
+        #[arg(long)]
+        password: Option<String>,
+        /// DB:PRIV,PRIV (repeatable), e.g. shop:SELECT,INSERT
+        #[arg(long = "grant")]
+        grants: Vec<String>,
+    },
+    Delete {
+        cluster: i64,
+        name: String,
+        #[arg(long, default_value_t = 1)]
+        tenant: i64,
+    },
+    /// Changes the password.
+    Passwd {
+        cluster: i64,
+        name: String,
+        #[arg(long, default_value_t = 1)]
+        tenant: i64,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    Lock {
+        cluster: i64,
+        name: String,
+        #[arg(long, default_value_t = 1)]
+        tenant: i64,
+    },
+    Unlock {
+        cluster: i64,
+        name: String,
+        #[arg(long, default_value_t = 1)]
+        tenant: i64,
+    },
+    /// Grants DB:PRIV,PRIV (repeatable).
+    Grant {
+        cluster: i64,
+        name: String,
+        #[arg(required = true)]
+        grants: Vec<String>,
+        #[arg(long, default_value_t = 1)]
+        tenant: i64,
+    },
+    /// Revokes DB:PRIV,PRIV (repeatable).
+    Revoke {
+        cluster: i64,
+        name: String,
+        #[arg(required = true)]
+        grants: Vec<String>,
+        #[arg(long, default_value_t = 1)]
+        tenant: i64,
+    },
+}
+
+/// `DB:PRIV,PRIV` as the API's `dbPrivileges`.
+fn db_privileges(grants: &[String]) -> Result<Vec<DbPrivilege>> {
+    grants
+        .iter()
+        .map(|g| {
+            let (db, privileges) = g
+                .split_once(':')
+                .ok_or_else(|| CliError::usage(format!("{g:?} is not DB:PRIV,PRIV")))?;
+            Ok(DbPrivilege {
+                db_name: db.to_string(),
+                privileges: privileges
+                    .split(',')
+                    .map(|p| p.trim().to_uppercase())
+                    .filter(|p| !p.is_empty())
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+pub async fn user(ctx: &mut Ctx, cmd: UserCmd) -> Result<()> {
+    let format = ctx.format();
+    let client = ctx.client()?.clone();
+    let action = |cluster: i64, tenant: i64, name: &str, action: &str| {
+        format!("{}/users/{name}/{action}", tenant_path(cluster, tenant))
+    };
+    let verb = match &cmd {
+        UserCmd::Lock { .. } => "lock",
+        UserCmd::Unlock { .. } => "unlock",
+        UserCmd::Grant { .. } => "grantDbPrivilege",
+        UserCmd::Revoke { .. } => "revokeDbPrivilege",
+        _ => "",
+    };
+    match cmd {
+        UserCmd::List { cluster, tenant } => {
+            let users: Contents<DbUser> = client
+                .get(&format!("{}/users", tenant_path(cluster, tenant)))
+                .await?;
+            output::list(
+                format,
+                &users.contents,
+                &[
+                    "username",
+                    "isLocked",
+                    "globalPrivileges",
+                    "dbPrivileges",
+                    "grantedRoles",
+                ],
+            )
+        }
+        UserCmd::Create {
+            cluster,
+            name,
+            tenant,
+            password,
+            grants,
+        } => {
+            let password =
+                password_arg(password, "OCP_DB_PASSWORD", &format!("password for {name}"))?;
+            let request = CreateDbUser {
+                username: name,
+                password,
+                save_to_credential: None,
+                global_privileges: Vec::new(),
+                db_privileges: db_privileges(&grants)?,
+                roles: Vec::new(),
+            };
+            let user: DbUser = client
+                .post(
+                    &format!("{}/users", tenant_path(cluster, tenant)),
+                    Some(&body(&request)),
+                )
+                .await?;
+            output::one(format, &user)
+        }
+        UserCmd::Delete {
+            cluster,
+            name,
+            tenant,
+        } => {
+            delete(
+                ctx,
+                &client,
+                &format!("{}/users/{name}", tenant_path(cluster, tenant)),
+                format!("user {name} dropped"),
+            )
+            .await
+        }
+        UserCmd::Passwd {
+            cluster,
+            name,
+            tenant,
+            password,
+        } => {
+            let password = password_arg(
+                password,
+                "OCP_DB_PASSWORD",
+                &format!("new password for {name}"),
+            )?;
+            let answer: Value = client
+                .post(
+                    &action(cluster, tenant, &name, "changePassword"),
+                    Some(&body(&ChangeDbPassword {
+                        new_password: password,
+                        save_to_credential: None,
+                    })),
+                )
+                .await?;
+            done(ctx, format!("password of {name} changed"), &answer)
+        }
+        UserCmd::Lock {
+            cluster,
+            name,
+            tenant,
+        }
+        | UserCmd::Unlock {
+            cluster,
+            name,
+            tenant,
+        } => {
+            let answer: Value = client
+                .post(&action(cluster, tenant, &name, verb), None)
+                .await?;
+            done(ctx, format!("user {name} {verb}ed"), &answer)
+        }
+        UserCmd::Grant {
+            cluster,
+            name,
+            grants,
+            tenant,
+        }
+        | UserCmd::Revoke {
+            cluster,
+            name,
+            grants,
+            tenant,
+        } => {
+            let request = DbPrivileges {
+                db_privileges: db_privileges(&grants)?,
+            };
+            let answer: Value = client
+                .post(&action(cluster, tenant, &name, verb), Some(&body(&request)))
+                .await?;
+            done(ctx, format!("{verb} for {name} done"), &answer)
+        }
+    }
+}
