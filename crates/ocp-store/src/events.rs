@@ -2,8 +2,10 @@
 //! lines, in the order they happened. Triggers (migration 0005) write `task_event`; this
 //! only reads it.
 
+use ocp_api::task::{Operation, TaskEventKind};
 use sqlx::Row;
 
+use crate::decode::{enum_field, optional_enum_field};
 use crate::{Dialect, Result, Store};
 
 /// One entry of a task's event stream.
@@ -13,10 +15,10 @@ pub struct TaskEventRecord {
     pub task_id: i64,
     pub subtask_id: Option<i64>,
     pub subtask_name: Option<String>,
-    /// TASK, SUBTASK or LOG.
-    pub kind: String,
+    pub kind: TaskEventKind,
+    /// The task's or the subtask's new status.
     pub status: Option<String>,
-    pub operation: Option<String>,
+    pub operation: Option<Operation>,
     pub line: Option<String>,
     pub create_time: i64,
 }
@@ -39,8 +41,8 @@ impl Store {
             Dialect::Postgres => "AND e.create_time <= task_event_now() - 1000",
         };
         let text = format!(
-            "SELECT e.id, e.task_id, e.subtask_id, s.name, e.kind, e.status, e.operation, \
-                    l.line, e.create_time \
+            "SELECT e.id, e.task_id, e.subtask_id, s.name, e.kind AS kind, e.status, \
+                    e.operation AS operation, l.line, e.create_time \
                FROM task_event e \
                LEFT JOIN subtask_instance s ON s.id = e.subtask_id \
                LEFT JOIN subtask_log l ON l.id = e.log_id \
@@ -60,9 +62,9 @@ impl Store {
                     task_id: row.try_get(1)?,
                     subtask_id: row.try_get(2)?,
                     subtask_name: row.try_get(3)?,
-                    kind: row.try_get(4)?,
+                    kind: enum_field(row, "kind", TaskEventKind::parse)?,
                     status: row.try_get(5)?,
-                    operation: row.try_get(6)?,
+                    operation: optional_enum_field(row, "operation", Operation::parse)?,
                     line: row.try_get(7)?,
                     create_time: row.try_get(8)?,
                 })

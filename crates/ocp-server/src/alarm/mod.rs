@@ -4,6 +4,7 @@
 pub mod builtin;
 pub mod deliver;
 pub mod engine;
+pub mod evaluate;
 pub mod outbound;
 pub mod template;
 

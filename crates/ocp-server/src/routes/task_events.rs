@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::Response;
-use ocp_api::task::{Operation, TaskEvent, TaskEventKind, TaskStatus};
+use ocp_api::task::{TaskEvent, TaskStatus};
 use ocp_api::Timestamp;
 use ocp_store::{Store, TaskEventRecord};
 use serde_json::json;
@@ -124,20 +124,19 @@ impl Cursor {
 }
 
 fn sse(record: &TaskEventRecord) -> Event {
-    let kind = TaskEventKind::parse(&record.kind).unwrap_or(TaskEventKind::Log);
     let event = TaskEvent {
         id: record.id,
-        kind,
+        kind: record.kind,
         task_id: record.task_id,
         subtask_id: record.subtask_id,
         subtask_name: record.subtask_name.clone(),
         status: record.status.clone(),
-        operation: record.operation.as_deref().and_then(Operation::parse),
+        operation: record.operation,
         line: record.line.clone(),
         time: Timestamp::from_millis(record.create_time),
     };
     Event::default()
         .id(record.id.to_string())
-        .event(record.kind.to_ascii_lowercase())
+        .event(record.kind.as_str().to_ascii_lowercase())
         .data(serde_json::to_string(&event).unwrap_or_default())
 }

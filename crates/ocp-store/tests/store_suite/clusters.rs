@@ -1,13 +1,13 @@
 //! Packages and clusters: a cluster, its zones, servers and task are written together or not
 //! at all; statuses move by compare-and-set; a delete is begun once.
 
-use ocp_api::host::{HostKind, HostStatus};
+use ocp_api::host::HostStatus;
 use ocp_api::ob::{ClusterStatus, ClusterType, ServerKind, ServerStatus};
 use ocp_api::obdb::PackageType;
 use ocp_api::task::{TaskContext, TaskType};
 use ocp_store::{
-    Catalog, NewCluster, NewHost, NewServer, NewSubtask, NewTask, NewZone, PackageRecord, Store,
-    StoreError, TaskListFilter,
+    NewCluster, NewServer, NewSubtask, NewTask, NewZone, PackageRecord, Store, StoreError,
+    TaskListFilter,
 };
 
 suite!(clusters_are_written_with_their_task_and_deleted_once);
@@ -54,33 +54,10 @@ async fn tasks_of(store: &Store, cluster_id: i64) -> i64 {
 }
 
 async fn clusters_are_written_with_their_task_and_deleted_once(store: Store) {
-    let region = store
-        .create_catalog_entry(Catalog::Region, "r", None, None)
-        .await
-        .unwrap();
-    let idc = store
-        .create_catalog_entry(Catalog::Idc, "i", None, Some(region.id))
-        .await
-        .unwrap();
-    let kind = store
-        .create_catalog_entry(Catalog::HostType, "t", None, None)
-        .await
-        .unwrap();
-    let host_id = store
-        .create_hosts(&[NewHost {
-            inner_ip_address: "10.0.0.1".into(),
-            serial_number: None,
-            alias: None,
-            description: None,
-            ssh_port: 22,
-            kind: HostKind::DedicatedPhysicalMachine,
-            publish_ports: None,
-            idc_id: idc.id,
-            type_id: kind.id,
-            agent_port: 62888,
-        }])
-        .await
-        .unwrap()[0];
+    let new_host = crate::host_place(&store).await;
+    let host = new_host("10.0.0.1");
+    let idc_id = host.idc_id;
+    let host_id = store.create_hosts(&[host]).await.unwrap()[0];
     store
         .set_host_status(host_id, HostStatus::Available)
         .await
@@ -122,7 +99,7 @@ async fn clusters_are_written_with_their_task_and_deleted_once(store: Store) {
         creator: "admin".into(),
         zones: vec![NewZone {
             name: "zone1".into(),
-            idc_id: Some(idc.id),
+            idc_id: Some(idc_id),
             servers: vec![NewServer {
                 host_id,
                 ip: "10.0.0.1".into(),

@@ -1,6 +1,6 @@
 //! The compute catalog (regions, IDCs, host types) and hosts with their agents.
 
-use ocp_api::host::{HostAgentStatus, HostKind, HostStatus};
+use ocp_api::host::{HostAgentStatus, HostStatus};
 use ocp_store::{Store, StoreError};
 
 suite!(compute_catalog, hosts_join_beat_and_go_silent,);
@@ -47,31 +47,9 @@ async fn compute_catalog(store: Store) {
 }
 
 async fn hosts_join_beat_and_go_silent(store: Store) {
-    use ocp_store::{Catalog, HeartbeatUpdate, HostListFilter, JoiningAgent, NewHost};
-    let region = store
-        .create_catalog_entry(Catalog::Region, "r", None, None)
-        .await
-        .unwrap();
-    let idc = store
-        .create_catalog_entry(Catalog::Idc, "i", None, Some(region.id))
-        .await
-        .unwrap();
-    let kind = store
-        .create_catalog_entry(Catalog::HostType, "t", None, None)
-        .await
-        .unwrap();
-    let new_host = |ip: &str| NewHost {
-        inner_ip_address: ip.into(),
-        serial_number: None,
-        alias: None,
-        description: None,
-        ssh_port: 22,
-        kind: HostKind::DedicatedPhysicalMachine,
-        publish_ports: None,
-        idc_id: idc.id,
-        type_id: kind.id,
-        agent_port: 62888,
-    };
+    use ocp_store::{HeartbeatUpdate, HostListFilter, JoiningAgent};
+    let new_host = crate::host_place(&store).await;
+    let (idc_id, type_id) = (new_host("-").idc_id, new_host("-").type_id);
     let ids = store.create_hosts(&[new_host("10.0.0.1")]).await.unwrap();
     // All or none: the second batch repeats an address and adds nothing.
     assert!(matches!(
@@ -84,11 +62,11 @@ async fn hosts_join_beat_and_go_silent(store: Store) {
 
     let far = chrono::Utc::now().timestamp_millis() + 3_600_000;
     store
-        .create_join_token("hash-a", idc.id, kind.id, far, "admin")
+        .create_join_token("hash-a", idc_id, type_id, far, "admin")
         .await
         .unwrap();
     store
-        .create_join_token("hash-b", idc.id, kind.id, far, "admin")
+        .create_join_token("hash-b", idc_id, type_id, far, "admin")
         .await
         .unwrap();
     let agent = |ip: &str| JoiningAgent {
@@ -181,7 +159,7 @@ async fn hosts_join_beat_and_go_silent(store: Store) {
         .await
         .unwrap();
     assert_eq!(matching[0].inner_ip_address, "10.0.0.2");
-    assert_eq!(store.hosts_using(true, idc.id).await.unwrap(), 2);
+    assert_eq!(store.hosts_using(true, idc_id).await.unwrap(), 2);
     store.delete_hosts(&[ids[0], fresh.host_id]).await.unwrap();
-    assert_eq!(store.hosts_using(true, idc.id).await.unwrap(), 0);
+    assert_eq!(store.hosts_using(true, idc_id).await.unwrap(), 0);
 }

@@ -31,6 +31,36 @@ async fn postgres() -> Backend {
     }
 }
 
+/// A region, an IDC in it and a host type, for scenarios that register hosts: a function
+/// that makes a host to register at an address there.
+async fn host_place(store: &Store) -> impl Fn(&str) -> ocp_store::NewHost {
+    use ocp_store::Catalog;
+    let region = store
+        .create_catalog_entry(Catalog::Region, "r", None, None)
+        .await
+        .unwrap();
+    let idc = store
+        .create_catalog_entry(Catalog::Idc, "i", None, Some(region.id))
+        .await
+        .unwrap();
+    let kind = store
+        .create_catalog_entry(Catalog::HostType, "t", None, None)
+        .await
+        .unwrap();
+    move |ip: &str| ocp_store::NewHost {
+        inner_ip_address: ip.into(),
+        serial_number: None,
+        alias: None,
+        description: None,
+        ssh_port: 22,
+        kind: ocp_api::host::HostKind::DedicatedPhysicalMachine,
+        publish_ports: None,
+        idc_id: idc.id,
+        type_id: kind.id,
+        agent_port: 62888,
+    }
+}
+
 /// Runs each scenario `fn(Store)` once on SQLite and once on PostgreSQL.
 macro_rules! suite {
     ($($test:ident),+ $(,)?) => {

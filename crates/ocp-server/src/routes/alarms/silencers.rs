@@ -9,7 +9,7 @@ use ocp_store::SilencerRecord;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::*;
-use crate::alarm::engine::silences;
+use crate::alarm::evaluate::silences;
 use crate::auth::{perm, Authz};
 use crate::http::{ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData};
 use crate::state::AppState;
