@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every check and test on a fresh machine: installs what the tests need (PostgreSQL from
-# Debian's packages), then formatting, clippy and the whole test suite.
+# Runs every check and test on a fresh machine: installs what the tests need (PostgreSQL,
+# Chromium, Node.js from Debian's packages; the console's npm packages), builds the console,
+# then formatting, clippy, the console's checks and the whole test suite (which drives the
+# console in Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ocp-target}"
@@ -11,6 +13,15 @@ if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 fi
+
+if ! command -v chromium >/dev/null; then
+  echo "installing Chromium (the console's tests drive it)"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+bash scripts/console.sh
+(cd console && npm run --silent api:check && npm run --silent lint)
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings

@@ -139,3 +139,64 @@ pub struct CreatedAccessKey {
     pub access_key_id: String,
     pub access_key_secret: String,
 }
+
+/// `POST /api/v2/iam/login`: a console login (our addition; OCP's console logs in by form).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// Who a request's session (or credentials) belong to, and what they may do.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+    pub user_id: i64,
+    pub username: String,
+    /// The permission patterns of the user's roles.
+    pub permissions: Vec<String>,
+    /// To send as `X-OCP-CSRF` with every request that changes state; absent for callers
+    /// that authenticate each request themselves (Basic, access keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
+    /// When the session ends at the latest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+    /// How long the session may stay unused.
+    pub idle_timeout_seconds: i64,
+}
+
+/// One console login, as OCP's logon history lists them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct LoginHistoryEntry {
+    pub id: i64,
+    pub username: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<i64>,
+    pub client_address: String,
+    /// The browser's `User-Agent`.
+    pub client: String,
+    pub login_time: Timestamp,
+    pub successful: bool,
+    /// Why it failed; empty when it succeeded.
+    pub reason: String,
+    /// The account or the address was locked out by repeated failures.
+    pub locked_out: bool,
+}
+
+/// Filters of `GET /api/v2/iam/loginHistory`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase")]
+pub struct LoginHistoryFilter {
+    pub username: Option<String>,
+    /// ISO-8601 times bounding the login time.
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+}

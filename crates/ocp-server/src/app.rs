@@ -58,6 +58,7 @@ fn api_router(test_tasks: bool) -> OpenApiRouter<AppState> {
         .merge(routes::host_agent::router())
         .merge(routes::agent_link::router())
         .merge(routes::iam_users::router())
+        .merge(routes::session::router())
         .merge(routes::iam_roles::router())
         .merge(routes::packages::router())
         .merge(routes::clusters::router())
@@ -186,7 +187,7 @@ impl Server {
                     async move { http::raw(axum::Json(doc)) }
                 }),
             )
-            .fallback(http::fallback)
+            .fallback(crate::console::serve)
             .with_state(state)
             .layer(middleware::from_fn_with_state(
                 auth,
@@ -252,7 +253,10 @@ impl Server {
             )
             .run(),
         );
-        let signatures = tokio::spawn(forget_expired_signatures(self.store.clone()));
+        let signatures = tokio::spawn(sweep_expired(
+            self.store.clone(),
+            self.config.auth.session_idle,
+        ));
         let mut local_agent = match self.config.local_agent {
             Some(listen) => Some(
                 crate::host::local_agent::start(&self.store, &self.config.data_dir, listen, local)
@@ -295,13 +299,18 @@ fn restrict(path: &Path, mode: u32) -> anyhow::Result<()> {
         .with_context(|| format!("restricting {} to {mode:o}", path.display()))
 }
 
-/// Every minute, forgets the signed requests whose acceptance window has passed.
-async fn forget_expired_signatures(store: Store) {
+/// Every minute, forgets the signed requests whose acceptance window has passed, and the
+/// console sessions that ended.
+async fn sweep_expired(store: Store, session_idle: std::time::Duration) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
         if let Err(e) = store.forget_expired_signatures().await {
             tracing::warn!("forgetting expired signatures: {e}");
+        }
+        let idle_since = ocp_api::time::now_millis() - session_idle.as_millis() as i64;
+        if let Err(e) = store.forget_ended_sessions(idle_since).await {
+            tracing::warn!("forgetting ended sessions: {e}");
         }
     }
 }

@@ -56,6 +56,12 @@ pub struct Args {
     /// Minutes a locked-out account or address waits; failures older than this are forgotten [default: 30].
     #[arg(long, env = "OCP_LOGIN_LOCKOUT_MINUTES")]
     pub login_lockout_minutes: Option<u64>,
+    /// Minutes a console session may stay unused before it ends [default: 30].
+    #[arg(long, env = "OCP_SESSION_IDLE_MINUTES")]
+    pub session_idle_minutes: Option<u64>,
+    /// Hours a console session lasts at most, however busy [default: 12].
+    #[arg(long, env = "OCP_SESSION_LIFETIME_HOURS")]
+    pub session_lifetime_hours: Option<u64>,
     /// Password checks computed at once; further logins wait up to 5 s for a slot, then
     /// answer 429 [default: the number of cores, at least 2].
     #[arg(long, env = "OCP_LOGIN_MAX_HASHES")]
@@ -119,6 +125,8 @@ struct FileConfig {
     max_parallel_subtasks: Option<usize>,
     login_max_attempts: Option<u32>,
     login_lockout_minutes: Option<u64>,
+    session_idle_minutes: Option<u64>,
+    session_lifetime_hours: Option<u64>,
     login_max_hashes: Option<usize>,
     alarm_http_allow: Option<String>,
     script_channel_user: Option<String>,
@@ -238,6 +246,16 @@ impl Config {
                     .or(file.login_max_hashes)
                     .unwrap_or(defaults.max_concurrent_hashes)
                     .max(1),
+                session_idle: args
+                    .session_idle_minutes
+                    .or(file.session_idle_minutes)
+                    .map(|m| Duration::from_secs(m.max(1) * 60))
+                    .unwrap_or(defaults.session_idle),
+                session_lifetime: args
+                    .session_lifetime_hours
+                    .or(file.session_lifetime_hours)
+                    .map(|h| Duration::from_secs(h.max(1) * 3600))
+                    .unwrap_or(defaults.session_lifetime),
                 default_rate_limit: rate_limit,
                 ..defaults
             },

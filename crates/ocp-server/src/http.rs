@@ -242,10 +242,6 @@ async fn framework_error(status: StatusCode, body: Body) -> ApiError {
     }
 }
 
-pub async fn fallback() -> Failure {
-    Failure::new(ErrorCode::NotFound, "no such API path")
-}
-
 /// The largest JSON body a call takes (axum's default limit).
 pub const JSON_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
@@ -487,6 +483,20 @@ pub fn parse_id(field: &str, value: &Option<String>) -> Result<Option<i64>, Fail
         .map(|text| {
             text.parse::<i64>()
                 .map_err(|_| Failure::field(field, format!("must be a whole number, not {text:?}")))
+        })
+        .transpose()
+}
+
+/// An optional ISO-8601 time with offset, in milliseconds; a bad one names its field.
+pub fn time_millis(field: &str, text: &Option<String>) -> Result<Option<i64>, Failure> {
+    text.as_deref()
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .map(|d| d.timestamp_millis())
+                .map_err(|_| {
+                    Failure::field(field, format!("{t:?} is not an ISO-8601 time with offset"))
+                })
         })
         .transpose()
 }

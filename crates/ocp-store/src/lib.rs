@@ -15,6 +15,7 @@ mod iam;
 mod leases;
 mod metrics;
 mod ob;
+mod sessions;
 mod tasks;
 mod transitions;
 
@@ -43,6 +44,7 @@ pub use metrics::{NewSample, SeriesRecord};
 pub use ob::{
     ClusterRecord, NewCluster, NewServer, NewZone, PackageRecord, ServerRecord, ZoneRecord,
 };
+pub use sessions::{LoginRecord, LoginRecordFilter, NewSession, SessionRecord};
 pub use tasks::{
     ClaimedSubtask, FinishOutcome, LeaseRenewal, NewSubtask, NewTask, SubtaskRecord,
     TaskListFilter, TaskRecord, TransitionError,

@@ -283,6 +283,7 @@ async fn delete_user(
     }
     state.store.delete_user(id).await?;
     state.auth.invalidate();
+    state.auth.end_sessions_of(id).await?;
     Ok(NoData)
 }
 
@@ -321,8 +322,9 @@ async fn change_password(
         .store
         .set_user_password(id, &state.auth.hash_password(&body.new_password).await?)
         .await?;
-    // Every remembered login of the user goes with its old password.
+    // Every remembered login and console session of the user goes with its old password.
     state.auth.invalidate();
+    state.auth.end_sessions_of(id).await?;
     Ok(NoData)
 }
 
@@ -343,6 +345,9 @@ async fn set_locked(
     }
     state.store.set_user_locked(id, locked).await?;
     state.auth.invalidate();
+    if locked {
+        state.auth.end_sessions_of(id).await?;
+    }
     Ok(NoData)
 }
 

@@ -13,6 +13,7 @@ pub mod iam_users;
 pub mod monitor;
 pub mod ob_tenants;
 pub mod packages;
+pub mod session;
 pub mod system;
 pub mod task_events;
 pub mod tasks;

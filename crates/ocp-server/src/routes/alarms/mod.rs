@@ -32,16 +32,7 @@ pub(super) fn paging(query: &PageQuery) -> Result<Paging, Failure> {
 }
 
 pub(super) fn millis(field: &str, text: &Option<String>) -> Result<Option<i64>, Failure> {
-    text.as_deref()
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            chrono::DateTime::parse_from_rfc3339(t)
-                .map(|d| d.timestamp_millis())
-                .map_err(|_| {
-                    Failure::field(field, format!("{t:?} is not an ISO-8601 time with offset"))
-                })
-        })
-        .transpose()
+    crate::http::time_millis(field, text)
 }
 
 pub(super) fn level(field: &str, text: &Option<String>) -> Result<Option<i64>, Failure> {

@@ -23,6 +23,8 @@ use crate::http::Failure;
 
 pub use crate::roles::{pattern_grants, valid_pattern, Caller, BUILTIN_ROLES};
 
+pub mod session;
+
 /// A permission a route needs, as a type, so that it stands in the handler's signature.
 pub trait Permission {
     const REQUIRED: &'static str;
@@ -116,6 +118,9 @@ pub struct AuthConfig {
     pub rate_limit_enabled: bool,
     /// How far an access-key request's `Date` may be off.
     pub signature_window: Duration,
+    /// How long a console session may stay unused, and how long it lasts at most.
+    pub session_idle: Duration,
+    pub session_lifetime: Duration,
 }
 
 impl Default for AuthConfig {
@@ -130,6 +135,8 @@ impl Default for AuthConfig {
             default_rate_limit: None,
             rate_limit_enabled: true,
             signature_window: Duration::from_secs(15 * 60),
+            session_idle: Duration::from_secs(30 * 60),
+            session_lifetime: Duration::from_secs(12 * 3600),
         }
     }
 }
@@ -549,7 +556,7 @@ enum Throttle {
 }
 
 /// Paths anyone may call.
-const PUBLIC_PATHS: &[&str] = &["/api/v2/time", "/api/v2/openapi.json"];
+const PUBLIC_PATHS: &[&str] = &["/api/v2/time", "/api/v2/openapi.json", "/api/v2/iam/login"];
 const AGENT_PATHS: &str = ocp_api::agent_path::server::PREFIX;
 
 /// Authenticates every request but the public ones, then applies the caller's throttle.
@@ -559,8 +566,12 @@ pub async fn authenticate(
     request: Request,
     next: Next,
 ) -> Response {
-    // Agents sign their calls with their host's secret; the handlers check that.
-    if PUBLIC_PATHS.contains(&request.uri().path()) || request.uri().path().starts_with(AGENT_PATHS)
+    // Agents sign their calls with their host's secret; the handlers check that. The
+    // console's pages and assets are public; its data comes from the API.
+    let path = request.uri().path();
+    if PUBLIC_PATHS.contains(&path)
+        || path.starts_with(AGENT_PATHS)
+        || crate::console::is_console_path(path)
     {
         return next.run(request).await;
     }
@@ -569,7 +580,11 @@ pub async fn authenticate(
         Ok(caller) => caller,
         Err(failure) => {
             let mut response = failure.into_response();
-            if response.status() == axum::http::StatusCode::UNAUTHORIZED {
+            // A browser answers a Basic challenge with its own password dialog: the console
+            // (its header, or a session cookie) gets none.
+            let from_console =
+                parts.headers.contains_key("x-ocp-client") || session_token(&parts).is_some();
+            if response.status() == axum::http::StatusCode::UNAUTHORIZED && !from_console {
                 response.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Basic realm=\"OCP\""),
@@ -673,17 +688,54 @@ fn md5_checked(body: axum::body::Body, expected: Vec<u8>) -> axum::body::Body {
     axum::body::Body::from_stream(data.chain(end))
 }
 
+/// The session token of a request's cookie.
+fn session_token(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(session::token_from_cookies)
+}
+
+/// The caller of a console session; a request that may change state must carry the
+/// session's CSRF token.
+async fn from_session(auth: &Authenticator, token: &str, parts: &Parts) -> Result<Caller, Failure> {
+    let (caller, _) = auth.session(token).await?;
+    let safe = matches!(
+        parts.method,
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    if !safe {
+        let given = parts
+            .headers
+            .get(session::CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if !session::csrf_matches(token, given) {
+            return Err(Failure::new(
+                ErrorCode::AccessDenied,
+                "a request made with the console's session must carry its CSRF token (X-OCP-CSRF)",
+            ));
+        }
+    }
+    Ok(caller)
+}
+
 async fn identify(auth: &Authenticator, ip: IpAddr, parts: &Parts) -> Result<Caller, Failure> {
-    let value = parts
+    let Some(value) = parts
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| {
-            Failure::new(
+    else {
+        return match session_token(parts) {
+            Some(token) => from_session(auth, token, parts).await,
+            None => Err(Failure::new(
                 ErrorCode::Unauthorized,
-                "authentication required: use HTTP Basic or an access key",
-            )
-        })?;
+                "authentication required: log in, or use HTTP Basic or an access key",
+            )),
+        };
+    };
     if let Some(encoded) = value.strip_prefix("Basic ") {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(encoded.trim())

@@ -1,0 +1,45 @@
+import { Spin } from '@oceanbase/design';
+import { lazy, Suspense } from 'react';
+import { Navigate, Route, Routes as RouterRoutes, useLocation } from 'react-router-dom';
+
+import { Shell } from './layout/Shell';
+import { Login } from './pages/Login';
+import { useSession } from './session';
+
+// Pages past the overview load when first opened.
+const Overview = lazy(() => import('./pages/Overview'));
+const Hosts = lazy(() => import('./pages/Hosts'));
+const Tasks = lazy(() => import('./pages/Tasks'));
+
+function Loading() {
+  return <Spin style={{ display: 'block', margin: '20vh auto' }} />;
+}
+
+export function Routes() {
+  const { info, loading } = useSession();
+  const location = useLocation();
+  if (loading) {
+    return <Loading />;
+  }
+  if (!info) {
+    return location.pathname === '/login' ? (
+      <Login />
+    ) : (
+      <Navigate to="/login" replace state={{ from: location.pathname }} />
+    );
+  }
+  return (
+    <Shell>
+      <Suspense fallback={<Loading />}>
+        <RouterRoutes>
+          <Route path="/" element={<Navigate to="/overview" replace />} />
+          <Route path="/login" element={<Navigate to="/overview" replace />} />
+          <Route path="/overview" element={<Overview />} />
+          <Route path="/hosts" element={<Hosts />} />
+          <Route path="/tasks" element={<Tasks />} />
+          <Route path="*" element={<Navigate to="/overview" replace />} />
+        </RouterRoutes>
+      </Suspense>
+    </Shell>
+  );
+}

@@ -1,0 +1,22 @@
+// Names for the wire types the console uses, all generated from the server's OpenAPI
+// document (schema.d.ts; `npm run api:generate` writes it, `npm run api:check` fails when it
+// is stale).
+import type { components } from './schema';
+
+type Schemas = components['schemas'];
+
+export type Host = Schemas['Host'];
+export type HostStatus = Schemas['HostStatus'];
+export type Cluster = Schemas['Cluster'];
+export type ClusterStatus = Schemas['ClusterStatus'];
+export type TaskInstance = Schemas['TaskInstance'];
+export type BasicTaskInstance = Schemas['BasicTaskInstance'];
+export type TaskStatus = Schemas['TaskStatus'];
+export type Alarm = Schemas['Alarm'];
+export type SessionInfo = Schemas['SessionInfo'];
+
+/** OCP's page of a list. */
+export interface Page<T> {
+  contents: T[];
+  page: { totalElements: number; totalPages: number; number: number; size: number };
+}

@@ -1,0 +1,70 @@
+import { Card, Input, Select, Space, Table } from '@oceanbase/design';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+
+import { get, query } from '../api/client';
+import type { BasicTaskInstance, Page } from '../api/types';
+import { useT } from '../i18n';
+import { Status, When } from './status';
+
+/** Tasks, newest first, paged and filtered on the server. */
+export default function Tasks() {
+  const t = useT();
+  const [page, setPage] = useState({ number: 1, size: 10 });
+  const [status, setStatus] = useState<string | undefined>();
+  const [name, setName] = useState('');
+  const tasks = useQuery({
+    queryKey: ['tasks', page, status, name],
+    placeholderData: keepPreviousData,
+    queryFn: () =>
+      get<Page<BasicTaskInstance>>(
+        `/api/v2/tasks/instances${query({ page: page.number, size: page.size, status, name, sort: 'id,desc' })}`,
+      ),
+  });
+  return (
+    <Card title={t('nav.tasks')}>
+      <Space style={{ marginBottom: 16 }}>
+        <Select
+          allowClear
+          style={{ minWidth: 160 }}
+          placeholder={t('common.status')}
+          options={['RUNNING', 'FAILED', 'SUCCESSFUL'].map((s) => ({ value: s, label: s }))}
+          value={status}
+          onChange={(v) => {
+            setStatus(v);
+            setPage({ ...page, number: 1 });
+          }}
+        />
+        <Input.Search
+          allowClear
+          placeholder={t('task.name')}
+          onSearch={(v) => {
+            setName(v);
+            setPage({ ...page, number: 1 });
+          }}
+        />
+      </Space>
+      <Table<BasicTaskInstance>
+        rowKey="id"
+        data-testid="tasks"
+        loading={tasks.isLoading}
+        dataSource={tasks.data?.contents ?? []}
+        pagination={{
+          current: page.number,
+          pageSize: page.size,
+          total: tasks.data?.page.totalElements ?? 0,
+          onChange: (number, size) => setPage({ number, size }),
+        }}
+        columns={[
+          { title: t('common.id'), dataIndex: 'id', width: 80 },
+          { title: t('task.name'), dataIndex: 'name' },
+          { title: t('task.type'), dataIndex: 'type' },
+          { title: t('common.status'), dataIndex: 'status', render: (s: string) => <Status value={s} /> },
+          { title: t('task.creator'), render: (_, task) => task.creator?.name },
+          { title: t('task.started'), dataIndex: 'startTime', render: (v: string) => <When value={v} /> },
+          { title: t('task.finished'), dataIndex: 'finishTime', render: (v: string) => <When value={v} /> },
+        ]}
+      />
+    </Card>
+  );
+}

@@ -1,0 +1,143 @@
+// Drives the built console in Debian's Chromium against a running server. Started by
+// crates/ocp-server/tests/console.rs, which starts the server (with a local agent), prepares
+// users and kills everything on drop. Env: OCP_URL, OCP_ADMIN_PASSWORD, OCP_VIEWER,
+// OCP_VIEWER_PASSWORD, OCP_SCREENSHOTS (a directory), OCP_BROWSER_MARKER (an argument every
+// browser process carries, so the test can kill them all), CHROMIUM (the executable).
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { chromium } from 'playwright-core';
+
+const base = process.env.OCP_URL;
+const shots = process.env.OCP_SCREENSHOTS;
+mkdirSync(shots, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', `--ocp-test-marker=${process.env.OCP_BROWSER_MARKER ?? ''}`],
+});
+const steps = [];
+let page;
+
+async function step(name, body) {
+  const started = Date.now();
+  try {
+    await body();
+    steps.push(`ok   ${name} (${Date.now() - started} ms)`);
+  } finally {
+    await page?.screenshot({ path: join(shots, `${name}.png`), fullPage: true }).catch(() => {});
+  }
+}
+
+/** Calls the API from the page, with its cookie, as the console's code would. */
+function inPage(method, path, { csrf = true, body } = {}) {
+  return page.evaluate(
+    async ([method, path, csrf, body]) => {
+      const session = await fetch('/api/v2/iam/session', { headers: { 'X-OCP-Client': 'console' } });
+      const token = session.ok ? (await session.json()).data.csrfToken : null;
+      const headers = { 'X-OCP-Client': 'console', 'Content-Type': 'application/json' };
+      if (csrf && token) headers['X-OCP-CSRF'] = token;
+      const response = await fetch(path, { method, headers, body: body && JSON.stringify(body) });
+      return { status: response.status, body: await response.json().catch(() => null) };
+    },
+    [method, path, csrf, body],
+  );
+}
+
+async function logIn(username, password) {
+  await page.goto(`${base}/login`);
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+}
+
+try {
+  const context = await browser.newContext({ locale: 'en-US' });
+  page = await context.newPage();
+  const cspErrors = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
+  });
+
+  await step('login-refused', async () => {
+    await page.goto(`${base}/`);
+    await page.waitForURL(/\/login$/);
+    await logIn('admin', 'not-the-password');
+    const error = page.getByTestId('login-error');
+    await error.waitFor();
+    assert.match(await error.innerText(), /wrong user name or password/);
+  });
+
+  await step('overview', async () => {
+    await logIn('admin', process.env.OCP_ADMIN_PASSWORD);
+    await page.waitForURL(/\/overview$/);
+    const hosts = page.getByTestId('overview-hosts');
+    await hosts.getByText('AVAILABLE 1').waitFor({ timeout: 15_000 });
+    await page.getByTestId('user-menu').getByText('admin').waitFor();
+    await page.getByText('Prepare host').first().waitFor();
+    assert.equal(await page.locator('.ant-alert-error').count(), 0, 'every overview query answered');
+  });
+
+  await step('hosts', async () => {
+    await page.getByRole('menuitem', { name: 'Hosts' }).click();
+    await page.waitForURL(/\/hosts$/);
+    const table = page.getByTestId('hosts');
+    await table.getByText('127.0.0.1').first().waitFor();
+    await table.getByText('AVAILABLE').first().waitFor();
+  });
+
+  await step('tasks', async () => {
+    await page.getByRole('menuitem', { name: 'Tasks' }).click();
+    await page.waitForURL(/\/tasks$/);
+    await page.getByTestId('tasks').waitFor();
+  });
+
+  await step('language', async () => {
+    await page.getByTestId('language').hover();
+    await page.getByText('简体中文').click();
+    await page.getByRole('menuitem', { name: '主机' }).waitFor();
+    await page.getByTestId('language').hover();
+    await page.getByText('English').click();
+    await page.getByRole('menuitem', { name: 'Hosts' }).waitFor();
+  });
+
+  await step('csrf-refused', async () => {
+    const before = await inPage('GET', '/api/v2/iam/users?size=100');
+    const forged = await inPage('POST', '/api/v2/iam/users', {
+      csrf: false,
+      body: { username: 'forged', password: 'Forged-123', roleIds: [] },
+    });
+    assert.equal(forged.status, 403, JSON.stringify(forged.body));
+    const after = await inPage('GET', '/api/v2/iam/users?size=100');
+    assert.equal(after.body.data.page.totalElements, before.body.data.page.totalElements);
+  });
+
+  await step('logout', async () => {
+    await page.getByTestId('user-menu').hover();
+    await page.getByText('Log out').click();
+    await page.waitForURL(/\/login$/);
+    assert.equal((await inPage('GET', '/api/v2/iam/session')).status, 401);
+  });
+
+  await step('viewer', async () => {
+    await logIn(process.env.OCP_VIEWER, process.env.OCP_VIEWER_PASSWORD);
+    await page.waitForURL(/\/overview$/);
+    // Navigation shows only what the viewer may read; the server refuses the rest anyway.
+    await page.getByRole('menuitem', { name: 'Hosts' }).waitFor();
+    assert.equal(await page.getByRole('menuitem', { name: 'Tasks' }).count(), 0);
+    const refused = await inPage('POST', '/api/v2/iam/users', {
+      body: { username: 'sneaky', password: 'Sneaky-123', roleIds: [] },
+    });
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+  });
+
+  assert.deepEqual(cspErrors, [], 'the console runs under its Content-Security-Policy');
+  console.log(steps.join('\n'));
+} catch (e) {
+  console.log(steps.join('\n'));
+  console.error(e);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,42 @@
+import react from '@vitejs/plugin-react';
+import { defineConfig, type Plugin } from 'vite';
+
+/**
+ * The design system's fonts are bundled, but its @font-face rules also name a CDN copy as a
+ * fallback. The console loads nothing from outside its server (and its CSP forbids it), so
+ * the fallbacks go.
+ */
+function localFontsOnly(): Plugin {
+  return {
+    name: 'ocp-local-fonts-only',
+    transform(code, id) {
+      if (!id.includes('@oceanbase/design') || !code.includes('alipayobjects.com')) {
+        return null;
+      }
+      return code.replace(/,\s*url\('https:\/\/[^']*alipayobjects\.com[^']*'\)\s*format\('woff2'\)/g, '');
+    },
+  };
+}
+
+// The console is served by ocp-server at `/`; `npm run dev` proxies the API to a server on
+// 127.0.0.1:8080.
+export default defineConfig({
+  plugins: [react(), localFontsOnly()],
+  build: {
+    outDir: 'dist',
+    assetsDir: 'assets',
+    chunkSizeWarningLimit: 1500,
+    rollupOptions: {
+      output: {
+        // React and its routing in a chunk of their own, cached apart from the pages; the
+        // design system is split by what each page uses.
+        manualChunks: {
+          react: ['react', 'react-dom', 'react-router-dom', '@tanstack/react-query'],
+        },
+      },
+    },
+  },
+  server: {
+    proxy: { '/api': 'http://127.0.0.1:8080' },
+  },
+});

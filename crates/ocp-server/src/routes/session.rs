@@ -1,0 +1,173 @@
+//! `/api/v2/iam/login`, `/logout`, `/session` and `/loginHistory`: the console's sessions and
+//! the record of its logins (see `auth::session`).
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use ocp_api::iam::{LoginHistoryEntry, LoginHistoryFilter, LoginRequest, SessionInfo};
+use ocp_api::{PageData, PageQuery, Timestamp};
+use ocp_store::LoginRecordFilter;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::auth::session::{csrf_token, token_from_cookies, SESSION_COOKIE};
+use crate::auth::{perm, Authz, Caller};
+use crate::http::{time_millis, ApiJson, ApiQuery, ApiResult, Data, Failure, NoData, Paging};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(current_session))
+        .routes(routes!(login_history))
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(token_from_cookies)
+        .map(str::to_string)
+}
+
+fn info(
+    state: &AppState,
+    caller: &Caller,
+    token: Option<&str>,
+    expires_at: Option<i64>,
+) -> SessionInfo {
+    SessionInfo {
+        user_id: caller.user_id,
+        username: caller.username.clone(),
+        permissions: caller.permissions.as_ref().clone(),
+        csrf_token: token.map(csrf_token),
+        expires_at: expires_at.map(Timestamp::from_millis),
+        idle_timeout_seconds: state.auth.session_idle().as_secs() as i64,
+    }
+}
+
+/// Logs in to the console: checks the name and password (failures count toward the
+/// lockout), records the login, and sets the session cookie (HttpOnly, SameSite=Strict).
+#[utoipa::path(post, path = "/api/v2/iam/login", tag = "iam", request_body = LoginRequest,
+    security(()), responses((status = 200, body = SessionInfo)))]
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<Response, Failure> {
+    if request.username.is_empty() {
+        return Err(Failure::field("username", "is required"));
+    }
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let opened = state
+        .auth
+        .open_session(peer.ip(), agent, &request.username, &request.password)
+        .await?;
+    let lifetime = (opened.expires_at - ocp_api::time::now_millis()) / 1000;
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={lifetime}",
+        opened.token
+    );
+    let body = info(
+        &state,
+        &opened.caller,
+        Some(&opened.token),
+        Some(opened.expires_at),
+    );
+    let mut response = Data(body).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+/// Ends the console session and clears its cookie.
+#[utoipa::path(post, path = "/api/v2/iam/logout", tag = "iam", responses((status = 200)))]
+async fn logout(
+    _: Authz<perm::Authenticated>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    if let Some(token) = cookie_token(&headers) {
+        state.auth.close_session(&token).await?;
+    }
+    let mut response = NoData.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("ocp_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    Ok(response)
+}
+
+/// Who is calling, with the permissions of their roles; for a console session also its CSRF
+/// token and end.
+#[utoipa::path(get, path = "/api/v2/iam/session", tag = "iam",
+    responses((status = 200, body = SessionInfo)))]
+async fn current_session(
+    Authz(caller, _): Authz<perm::Authenticated>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<SessionInfo> {
+    let token = cookie_token(&headers);
+    let expires_at = match &token {
+        Some(token) => state
+            .auth
+            .session(token)
+            .await
+            .ok()
+            .map(|(_, s)| s.expires_at),
+        None => None,
+    };
+    // Only a session that is the caller's own hands out its CSRF token.
+    let token = token.filter(|_| expires_at.is_some());
+    Ok(Data(info(&state, &caller, token.as_deref(), expires_at)))
+}
+
+/// Console logins, newest first: who, from where, with which client, and the result
+/// (OCP's logon history).
+#[utoipa::path(get, path = "/api/v2/iam/loginHistory", tag = "iam",
+    params(LoginHistoryFilter, PageQuery), responses((status = 200, body = PageData<LoginHistoryEntry>)))]
+async fn login_history(
+    _: Authz<perm::UserRead>,
+    State(state): State<AppState>,
+    ApiQuery(filter): ApiQuery<LoginHistoryFilter>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> ApiResult<PageData<LoginHistoryEntry>> {
+    let paging = Paging::parse(&page, &[("id", "id")])?;
+    let filter = LoginRecordFilter {
+        username: filter.username.filter(|u| !u.is_empty()),
+        from: time_millis("startTime", &filter.start_time)?,
+        to: time_millis("endTime", &filter.end_time)?,
+    };
+    let (records, total) = state
+        .store
+        .login_records(&filter, paging.offset(), paging.size)
+        .await?;
+    let contents = records
+        .into_iter()
+        .map(|r| LoginHistoryEntry {
+            id: r.id,
+            username: r.username,
+            user_id: r.user_id,
+            client_address: r.client_address,
+            client: r.user_agent,
+            login_time: Timestamp::from_millis(r.at),
+            successful: r.successful,
+            reason: r.reason,
+            locked_out: r.locked_out,
+        })
+        .collect();
+    Ok(Data(PageData::new(
+        contents,
+        total,
+        paging.page,
+        paging.size,
+    )))
+}
