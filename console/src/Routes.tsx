@@ -10,6 +10,7 @@ import { useSession } from './session';
 const Overview = lazy(() => import('./pages/Overview'));
 const Hosts = lazy(() => import('./pages/Hosts'));
 const Tasks = lazy(() => import('./pages/Tasks'));
+const Task = lazy(() => import('./pages/Task'));
 
 function Loading() {
   return <Spin style={{ display: 'block', margin: '20vh auto' }} />;
@@ -37,6 +38,7 @@ export function Routes() {
           <Route path="/overview" element={<Overview />} />
           <Route path="/hosts" element={<Hosts />} />
           <Route path="/tasks" element={<Tasks />} />
+          <Route path="/tasks/:id" element={<Task />} />
           <Route path="*" element={<Navigate to="/overview" replace />} />
         </RouterRoutes>
       </Suspense>

@@ -1,10 +1,11 @@
 // Drives the built console in Debian's Chromium against a running server. Started by
 // crates/ocp-server/tests/console.rs, which starts the server (with a local agent), prepares
-// users and kills everything on drop. Env: OCP_URL, OCP_ADMIN_PASSWORD, OCP_VIEWER,
-// OCP_VIEWER_PASSWORD, OCP_SCREENSHOTS (a directory), OCP_BROWSER_MARKER (an argument every
+// users and a failed task, and kills everything on drop. Env: OCP_URL, OCP_ADMIN_PASSWORD,
+// OCP_VIEWER, OCP_VIEWER_PASSWORD, OCP_FAILED_TASK (a task that fails until OCP_GATE exists),
+// OCP_GATE, OCP_HOST_ID, OCP_SCREENSHOTS (a directory), OCP_BROWSER_MARKER (an argument every
 // browser process carries, so the test can kill them all), CHROMIUM (the executable).
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { chromium } from 'playwright-core';
@@ -91,6 +92,38 @@ try {
     await page.getByRole('menuitem', { name: 'Tasks' }).click();
     await page.waitForURL(/\/tasks$/);
     await page.getByTestId('tasks').waitFor();
+  });
+
+  await step('task-retried', async () => {
+    const id = process.env.OCP_FAILED_TASK;
+    await page.getByRole('link', { name: 'Gated' }).click();
+    await page.waitForURL(new RegExp(`/tasks/${id}$`));
+    await page.getByTestId('task-status').getByText('FAILED').waitFor();
+    // The failed subtask's log says why.
+    await page.locator('[data-testid^="subtask-"][data-status="FAILED"]').click();
+    await page.getByTestId('subtask-log').getByText(/gate/i).first().waitFor();
+    writeFileSync(process.env.OCP_GATE, 'open');
+    const loads = await page.evaluate(() => performance.getEntriesByType('navigation').length);
+    await page.getByTestId('task-retry').click();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByTestId('task-status').getByText('SUCCESSFUL').waitFor({ timeout: 30_000 });
+    assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation').length), loads);
+    assert.equal(await page.locator('[data-testid^="subtask-"][data-status="SUCCESSFUL"]').count(), 3);
+    // The log of the chosen subtask follows its new run.
+    await page.getByTestId('subtask-log').getByText(/gate exists/).waitFor();
+  });
+
+  await step('agent-restart', async () => {
+    const started = await inPage('POST', `/api/v2/compute/hosts/${process.env.OCP_HOST_ID}/agent/restart`);
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    await page.goto(`${base}/tasks/${started.body.data.id}`);
+    await page.getByTestId('task-dag').waitFor();
+    await page.getByTestId('task-status').getByText('SUCCESSFUL').waitFor({ timeout: 90_000 });
+    const nodes = page.locator('[data-testid^="subtask-"]');
+    assert.equal(
+      await nodes.count(),
+      await page.locator('[data-testid^="subtask-"][data-status="SUCCESSFUL"]').count(),
+    );
   });
 
   await step('language', async () => {

@@ -20,3 +20,6 @@ export interface Page<T> {
   contents: T[];
   page: { totalElements: number; totalPages: number; number: number; size: number };
 }
+export type SubtaskInstance = Schemas['SubtaskInstance'];
+export type SubtaskLog = Schemas['SubtaskLog'];
+export type TaskEvent = Schemas['TaskEvent'];

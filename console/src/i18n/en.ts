@@ -40,6 +40,19 @@ export const en = {
   'task.creator': 'Creator',
   'task.started': 'Started',
   'task.finished': 'Finished',
+  'task.dag': 'Subtasks',
+  'task.retry': 'Retry',
+  'task.rollback': 'Roll back',
+  'task.skip': 'Skip',
+  'task.cancel': 'Cancel',
+  'task.confirmRetry': 'Run it again from what failed?',
+  'task.confirmRollback': 'Undo what the task did, in reverse order?',
+  'task.confirmSkip': 'Skip this subtask and go on?',
+  'task.confirmCancel': 'Stop this subtask?',
+  'task.actionDone': 'Done',
+  'task.noLog': 'No log yet',
+  'common.confirm': 'Confirm',
+  'common.cancel': 'Cancel',
 } as const;
 
 export type MessageKey = keyof typeof en;

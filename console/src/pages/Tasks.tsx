@@ -1,6 +1,7 @@
 import { Card, Input, Select, Space, Table } from '@oceanbase/design';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { Link } from 'react-router-dom';
 
 import { get, query } from '../api/client';
 import type { BasicTaskInstance, Page } from '../api/types';
@@ -57,7 +58,11 @@ export default function Tasks() {
         }}
         columns={[
           { title: t('common.id'), dataIndex: 'id', width: 80 },
-          { title: t('task.name'), dataIndex: 'name' },
+          {
+            title: t('task.name'),
+            dataIndex: 'name',
+            render: (name: string, task) => <Link to={`/tasks/${task.id}`}>{name}</Link>,
+          },
           { title: t('task.type'), dataIndex: 'type' },
           { title: t('common.status'), dataIndex: 'status', render: (s: string) => <Status value={s} /> },
           { title: t('task.creator'), render: (_, task) => task.creator?.name },

@@ -286,6 +286,31 @@ async fn the_console_works_in_a_real_browser() {
         .await
         .unwrap_or_else(|last| panic!("the local agent never joined: {last:#}"));
     let viewer_password = common::user_with_roles(&server, "viewer", &["HOST_VIEWER"]).await;
+    let host_id = admin.get("/api/v2/compute/hosts").await.ok().data()["contents"][0]["id"]
+        .as_i64()
+        .unwrap();
+    // A task that fails until a file exists: the browser reads why, makes it, and retries.
+    let files = tempfile::Builder::new()
+        .prefix("ocp-console-")
+        .tempdir()
+        .unwrap();
+    let gate = files.path().join("gate");
+    let failed = admin
+        .post(
+            "/api/v2/debug/tasks",
+            &json!({"name": "Gated", "steps": [
+                common::step("Create a", "createFile", Some(&files.path().join("a")), &[]),
+                common::step("Wait for gate", "failUnlessFile", Some(&gate), &[0]),
+                common::step("Create c", "createFile", Some(&files.path().join("c")), &[1]),
+            ]}),
+        )
+        .await
+        .ok();
+    let failed_id = failed.data()["id"].as_i64().unwrap();
+    assert_eq!(
+        admin.wait_task(failed_id, Duration::from_secs(60)).await["status"],
+        "FAILED"
+    );
     let screenshots = console.join("test-output/screenshots");
     let marker = format!("ocp-console-test-{}", std::process::id());
     let mut command = Command::new("node");
@@ -296,6 +321,9 @@ async fn the_console_works_in_a_real_browser() {
         .env("OCP_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("OCP_VIEWER", "viewer")
         .env("OCP_VIEWER_PASSWORD", &viewer_password)
+        .env("OCP_FAILED_TASK", failed_id.to_string())
+        .env("OCP_GATE", &gate)
+        .env("OCP_HOST_ID", host_id.to_string())
         .env("OCP_SCREENSHOTS", &screenshots)
         .env("OCP_BROWSER_MARKER", &marker)
         .stdout(Stdio::piped())
@@ -321,7 +349,15 @@ async fn the_console_works_in_a_real_browser() {
         "the browser run failed (screenshots in {}):\n{out}\n{err}",
         screenshots.display()
     );
-    for page in ["login-refused", "overview", "hosts", "tasks", "viewer"] {
+    for page in [
+        "login-refused",
+        "overview",
+        "hosts",
+        "tasks",
+        "task-retried",
+        "agent-restart",
+        "viewer",
+    ] {
         assert!(screenshots.join(format!("{page}.png")).exists(), "{page}");
     }
 }
