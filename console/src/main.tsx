@@ -1,4 +1,5 @@
 import { App as DesignApp, ConfigProvider } from '@oceanbase/design';
+import { LoadingOutlined } from '@oceanbase/icons';
 import enUS from '@oceanbase/design/es/locale/en-US';
 import zhCN from '@oceanbase/design/es/locale/zh-CN';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
@@ -40,7 +41,12 @@ const queries = new QueryClient({
 function Themed() {
   const { language } = useI18n();
   return (
-    <ConfigProvider locale={language === 'zh-CN' ? zhCN : enUS} csp={{ nonce }}>
+    // A plain spinner: the design system's animated one loads an 80 KB animation player.
+    <ConfigProvider
+      locale={language === 'zh-CN' ? zhCN : enUS}
+      csp={{ nonce }}
+      spin={{ indicator: <LoadingOutlined spin /> }}
+    >
       <DesignApp>
         <SessionProvider>
           <Routes />
