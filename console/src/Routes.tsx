@@ -11,6 +11,7 @@ const Overview = lazy(() => import('./pages/Overview'));
 const Hosts = lazy(() => import('./pages/Hosts'));
 const Tasks = lazy(() => import('./pages/Tasks'));
 const Task = lazy(() => import('./pages/Task'));
+const Packages = lazy(() => import('./pages/Packages'));
 
 function Loading() {
   return <Spin style={{ display: 'block', margin: '20vh auto' }} />;
@@ -39,6 +40,7 @@ export function Routes() {
           <Route path="/hosts" element={<Hosts />} />
           <Route path="/tasks" element={<Tasks />} />
           <Route path="/tasks/:id" element={<Task />} />
+          <Route path="/packages" element={<Packages />} />
           <Route path="*" element={<Navigate to="/overview" replace />} />
         </RouterRoutes>
       </Suspense>

@@ -5,7 +5,8 @@
 // OCP_GATE, OCP_HOST_ID, OCP_SCREENSHOTS (a directory), OCP_BROWSER_MARKER (an argument every
 // browser process carries, so the test can kill them all), CHROMIUM (the executable).
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { chromium } from 'playwright-core';
@@ -126,6 +127,25 @@ try {
     );
   });
 
+  await step('packages', async () => {
+    await page.getByRole('menuitem', { name: 'Packages' }).click();
+    await page.waitForURL(/\/packages$/);
+    const dir = mkdtempSync(join(tmpdir(), 'ocp-console-'));
+    try {
+      const name = 'obproxy-4.2.1-20240101.el7.x86_64.rpm';
+      writeFileSync(join(dir, name), Buffer.alloc(3 << 20, 7));
+      await page.locator('input[type=file]').setInputFiles(join(dir, name));
+      const row = page.getByTestId('packages').getByRole('row', { name: new RegExp(name) });
+      await row.waitFor();
+      assert.match(await row.innerText(), /3\.0 MiB/);
+      await row.getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('button', { name: 'Confirm' }).click();
+      await row.waitFor({ state: 'detached' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   await step('language', async () => {
     await page.getByTestId('language').hover();
     await page.getByText('简体中文').click();
@@ -159,6 +179,9 @@ try {
     // Navigation shows only what the viewer may read; the server refuses the rest anyway.
     await page.getByRole('menuitem', { name: 'Hosts' }).waitFor();
     assert.equal(await page.getByRole('menuitem', { name: 'Tasks' }).count(), 0);
+    await page.getByRole('menuitem', { name: 'Packages' }).click();
+    await page.getByTestId('packages').waitFor();
+    assert.equal(await page.getByTestId('upload').count(), 0, 'a viewer is offered no upload');
     const refused = await inPage('POST', '/api/v2/iam/users', {
       body: { username: 'sneaky', password: 'Sneaky-123', roleIds: [] },
     });

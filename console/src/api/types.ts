@@ -23,3 +23,4 @@ export interface Page<T> {
 export type SubtaskInstance = Schemas['SubtaskInstance'];
 export type SubtaskLog = Schemas['SubtaskLog'];
 export type TaskEvent = Schemas['TaskEvent'];
+export type SoftwarePackage = Schemas['SoftwarePackage'];

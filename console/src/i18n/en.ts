@@ -53,6 +53,13 @@ export const en = {
   'task.noLog': 'No log yet',
   'common.confirm': 'Confirm',
   'common.cancel': 'Cancel',
+  'common.delete': 'Delete',
+  'package.upload': 'Upload package',
+  'package.uploaded': '{name} uploaded',
+  'package.file': 'File',
+  'package.version': 'Version',
+  'package.size': 'Size',
+  'package.confirmDelete': 'Delete {name}?',
 } as const;
 
 export type MessageKey = keyof typeof en;

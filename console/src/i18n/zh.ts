@@ -54,4 +54,11 @@ export const zh: Record<MessageKey, string> = {
   'task.noLog': '暂无日志',
   'common.confirm': '确定',
   'common.cancel': '取消',
+  'common.delete': '删除',
+  'package.upload': '上传软件包',
+  'package.uploaded': '{name} 已上传',
+  'package.file': '文件',
+  'package.version': '版本',
+  'package.size': '大小',
+  'package.confirmDelete': '删除 {name} 吗？',
 };

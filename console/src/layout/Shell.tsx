@@ -20,6 +20,7 @@ export function Shell({ children }: { children: ReactNode }) {
     { key: '/overview', label: t('nav.overview'), show: true },
     { key: '/hosts', label: t('nav.hosts'), show: may('HOST:*:READ') },
     { key: '/tasks', label: t('nav.tasks'), show: may('TASK:*:READ') },
+    { key: '/packages', label: t('nav.packages'), show: may('PACKAGE:*:READ') },
   ].filter((i) => i.show);
   const selected = items.find((i) => location.pathname.startsWith(i.key))?.key;
 

@@ -356,6 +356,7 @@ async fn the_console_works_in_a_real_browser() {
         "tasks",
         "task-retried",
         "agent-restart",
+        "packages",
         "viewer",
     ] {
         assert!(screenshots.join(format!("{page}.png")).exists(), "{page}");
