@@ -12,6 +12,7 @@ const Hosts = lazy(() => import('./pages/Hosts'));
 const Tasks = lazy(() => import('./pages/Tasks'));
 const Task = lazy(() => import('./pages/Task'));
 const Packages = lazy(() => import('./pages/Packages'));
+const Users = lazy(() => import('./pages/Users'));
 
 function Loading() {
   return <Spin style={{ display: 'block', margin: '20vh auto' }} />;
@@ -41,6 +42,7 @@ export function Routes() {
           <Route path="/tasks" element={<Tasks />} />
           <Route path="/tasks/:id" element={<Task />} />
           <Route path="/packages" element={<Packages />} />
+          <Route path="/users" element={<Users />} />
           <Route path="*" element={<Navigate to="/overview" replace />} />
         </RouterRoutes>
       </Suspense>

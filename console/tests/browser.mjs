@@ -146,6 +146,29 @@ try {
     }
   });
 
+  await step('users', async () => {
+    await page.getByRole('menuitem', { name: 'Users and roles' }).click();
+    await page.waitForURL(/\/users$/);
+    await page.getByTestId('create-user').click();
+    await page.fill('#new-username', 'bob');
+    await page.fill('#new-password', 'short');
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    // The server's refusal stands next to the field it names.
+    await page.locator('.ant-form-item-explain-error').getByText(/8 to 32 characters/).waitFor();
+    await page.fill('#new-password', 'Bob-Pass-1234');
+    await page.locator('.ant-modal .ant-select').click();
+    await page.getByTitle('HOST_VIEWER').click();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    const row = page.getByTestId('users').getByRole('row', { name: /bob/ });
+    await row.getByText('HOST_VIEWER').waitFor();
+    await row.getByRole('button', { name: 'Lock' }).click();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await row.getByText('Locked').waitFor();
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await row.waitFor({ state: 'detached' });
+  });
+
   await step('language', async () => {
     await page.getByTestId('language').hover();
     await page.getByText('简体中文').click();

@@ -24,3 +24,5 @@ export type SubtaskInstance = Schemas['SubtaskInstance'];
 export type SubtaskLog = Schemas['SubtaskLog'];
 export type TaskEvent = Schemas['TaskEvent'];
 export type SoftwarePackage = Schemas['SoftwarePackage'];
+export type User = Schemas['User'];
+export type Role = Schemas['Role'];

@@ -21,6 +21,7 @@ export function Shell({ children }: { children: ReactNode }) {
     { key: '/hosts', label: t('nav.hosts'), show: may('HOST:*:READ') },
     { key: '/tasks', label: t('nav.tasks'), show: may('TASK:*:READ') },
     { key: '/packages', label: t('nav.packages'), show: may('PACKAGE:*:READ') },
+    { key: '/users', label: t('nav.users'), show: may('USER:*:READ') },
   ].filter((i) => i.show);
   const selected = items.find((i) => location.pathname.startsWith(i.key))?.key;
 

@@ -357,6 +357,7 @@ async fn the_console_works_in_a_real_browser() {
         "task-retried",
         "agent-restart",
         "packages",
+        "users",
         "viewer",
     ] {
         assert!(screenshots.join(format!("{page}.png")).exists(), "{page}");
