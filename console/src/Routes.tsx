@@ -9,6 +9,7 @@ import { useSession } from './session';
 // Pages past the overview load when first opened.
 const Overview = lazy(() => import('./pages/Overview'));
 const Hosts = lazy(() => import('./pages/Hosts'));
+const Host = lazy(() => import('./pages/Host'));
 const Tasks = lazy(() => import('./pages/Tasks'));
 const Task = lazy(() => import('./pages/Task'));
 const Packages = lazy(() => import('./pages/Packages'));
@@ -39,6 +40,7 @@ export function Routes() {
           <Route path="/login" element={<Navigate to="/overview" replace />} />
           <Route path="/overview" element={<Overview />} />
           <Route path="/hosts" element={<Hosts />} />
+          <Route path="/hosts/:id" element={<Host />} />
           <Route path="/tasks" element={<Tasks />} />
           <Route path="/tasks/:id" element={<Task />} />
           <Route path="/packages" element={<Packages />} />

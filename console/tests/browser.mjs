@@ -89,6 +89,24 @@ try {
     await table.getByText('AVAILABLE').first().waitFor();
   });
 
+  await step('add-host', async () => {
+    await page.getByTestId('add-host').click();
+    const command = page.getByTestId('join-command');
+    await command.waitFor();
+    assert.match(await command.innerText(), new RegExp(`--server ${base} --join-token \\S{20,}`));
+    await page.locator('.ant-modal-close').click();
+    await command.waitFor({ state: 'detached' });
+  });
+
+  await step('host', async () => {
+    await page.getByTestId('hosts').getByRole('link', { name: '127.0.0.1' }).click();
+    await page.waitForURL(/\/hosts\/\d+$/);
+    await page.getByTestId('host-facts').getByText('AVAILABLE').first().waitFor();
+    const processes = page.getByTestId('agent-processes');
+    await processes.getByText('ocp_mgragent').waitFor();
+    await processes.getByText('ocp_monagent').waitFor();
+  });
+
   await step('tasks', async () => {
     await page.getByRole('menuitem', { name: 'Tasks' }).click();
     await page.waitForURL(/\/tasks$/);
@@ -115,9 +133,10 @@ try {
   });
 
   await step('agent-restart', async () => {
-    const started = await inPage('POST', `/api/v2/compute/hosts/${process.env.OCP_HOST_ID}/agent/restart`);
-    assert.equal(started.status, 200, JSON.stringify(started.body));
-    await page.goto(`${base}/tasks/${started.body.data.id}`);
+    await page.goto(`${base}/hosts/${process.env.OCP_HOST_ID}`);
+    await page.getByTestId('agent-restart').click();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.waitForURL(/\/tasks\/\d+$/);
     await page.getByTestId('task-dag').waitFor();
     await page.getByTestId('task-status').getByText('SUCCESSFUL').waitFor({ timeout: 90_000 });
     const nodes = page.locator('[data-testid^="subtask-"]');

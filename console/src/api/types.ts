@@ -26,3 +26,5 @@ export type TaskEvent = Schemas['TaskEvent'];
 export type SoftwarePackage = Schemas['SoftwarePackage'];
 export type User = Schemas['User'];
 export type Role = Schemas['Role'];
+export type HostAgentProcess = Schemas['HostAgentProcess'];
+export type JoinToken = Schemas['JoinToken'];

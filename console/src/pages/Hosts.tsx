@@ -1,10 +1,12 @@
-import { Card, Input, Select, Space, Table } from '@oceanbase/design';
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { Button, Card, Input, Modal, Select, Space, Table, Typography } from '@oceanbase/design';
+import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { Link } from 'react-router-dom';
 
-import { get, query } from '../api/client';
-import type { Host, Page } from '../api/types';
+import { get, post, query } from '../api/client';
+import type { Host, JoinToken, Page } from '../api/types';
 import { useT } from '../i18n';
+import { useSession } from '../session';
 import { Status, When } from './status';
 
 const STATUSES = ['NEW', 'AVAILABLE', 'ONLINE', 'OFFLINE', 'DELETING'];
@@ -12,7 +14,9 @@ const STATUSES = ['NEW', 'AVAILABLE', 'ONLINE', 'OFFLINE', 'DELETING'];
 /** Hosts, paged and filtered on the server. */
 export default function Hosts() {
   const t = useT();
+  const { may } = useSession();
   const [page, setPage] = useState({ number: 1, size: 10 });
+  const join = useMutation({ mutationFn: () => post<JoinToken>('/api/v2/compute/agentJoinTokens', {}) });
   const [status, setStatus] = useState<string[]>([]);
   const [keyword, setKeyword] = useState('');
   const hosts = useQuery({
@@ -24,7 +28,32 @@ export default function Hosts() {
       ),
   });
   return (
-    <Card title={t('nav.hosts')}>
+    <Card
+      title={t('nav.hosts')}
+      extra={
+        may('HOST:*:CREATE') && (
+          <Button type="primary" data-testid="add-host" loading={join.isPending} onClick={() => join.mutate()}>
+            {t('host.add')}
+          </Button>
+        )
+      }
+    >
+      <Modal
+        open={join.data !== undefined || join.error !== null}
+        title={t('host.add')}
+        footer={null}
+        onCancel={() => join.reset()}
+      >
+        {join.error && <Typography.Text type="danger">{join.error.message}</Typography.Text>}
+        {join.data && (
+          <>
+            <Typography.Paragraph>{t('host.addHint')}</Typography.Paragraph>
+            <Typography.Paragraph copyable code data-testid="join-command">
+              {`ocp-agent run --server ${window.location.origin} --join-token ${join.data.token} --advertise-ip HOST_IP`}
+            </Typography.Paragraph>
+          </>
+        )}
+      </Modal>
       <Space style={{ marginBottom: 16 }}>
         <Select
           mode="multiple"
@@ -59,7 +88,11 @@ export default function Hosts() {
           onChange: (number, size) => setPage({ number, size }),
         }}
         columns={[
-          { title: t('host.address'), dataIndex: 'innerIpAddress' },
+          {
+            title: t('host.address'),
+            dataIndex: 'innerIpAddress',
+            render: (address: string, h) => <Link to={`/hosts/${h.id}`}>{address}</Link>,
+          },
           { title: t('host.name'), dataIndex: 'name' },
           { title: t('common.status'), dataIndex: 'status', render: (s: string) => <Status value={s} /> },
           { title: t('host.agent'), dataIndex: 'hostAgentStatus', render: (s: string) => <Status value={s} /> },

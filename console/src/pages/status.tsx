@@ -2,6 +2,7 @@ import { Badge } from '@oceanbase/design';
 
 const COLORS: Record<string, 'success' | 'processing' | 'error' | 'warning' | 'default'> = {
   AVAILABLE: 'success',
+  STARTED: 'success',
   ONLINE: 'success',
   RUNNING: 'processing',
   SUCCESSFUL: 'success',

@@ -353,6 +353,8 @@ async fn the_console_works_in_a_real_browser() {
         "login-refused",
         "overview",
         "hosts",
+        "add-host",
+        "host",
         "tasks",
         "task-retried",
         "agent-restart",
