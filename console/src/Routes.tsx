@@ -14,6 +14,7 @@ const Tasks = lazy(() => import('./pages/Tasks'));
 const Task = lazy(() => import('./pages/Task'));
 const Packages = lazy(() => import('./pages/Packages'));
 const Users = lazy(() => import('./pages/Users'));
+const Account = lazy(() => import('./pages/Account'));
 
 function Loading() {
   return <Spin style={{ display: 'block', margin: '20vh auto' }} />;
@@ -45,6 +46,7 @@ export function Routes() {
           <Route path="/tasks/:id" element={<Task />} />
           <Route path="/packages" element={<Packages />} />
           <Route path="/users" element={<Users />} />
+          <Route path="/account" element={<Account />} />
           <Route path="*" element={<Navigate to="/overview" replace />} />
         </RouterRoutes>
       </Suspense>

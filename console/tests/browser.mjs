@@ -188,6 +188,43 @@ try {
     await row.waitFor({ state: 'detached' });
   });
 
+  await step('roles', async () => {
+    await page.getByRole('tab', { name: 'Roles' }).click();
+    await page.getByTestId('roles').getByText('HOST_VIEWER').waitFor();
+    await page.getByTestId('create-role').click();
+    await page.fill('#role-name', 'ops_reader');
+    await page.locator('#role-permissions').fill('HOST:*:READ');
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    const row = page.getByTestId('roles').getByRole('row', { name: /ops_reader/ });
+    await row.getByText('HOST:*:READ').waitFor();
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await row.waitFor({ state: 'detached' });
+  });
+
+  await step('logon-history', async () => {
+    await page.getByRole('tab', { name: 'Logon history' }).click();
+    const table = page.getByTestId('login-history');
+    await table.getByText('Succeeded').first().waitFor();
+    await table.getByText('Failed').first().waitFor();
+  });
+
+  await step('account', async () => {
+    await page.getByTestId('user-menu').hover();
+    await page.getByText('My account').click();
+    await page.waitForURL(/\/account$/);
+    await page.getByTestId('create-access-key').click();
+    const secret = page.getByTestId('access-key-secret');
+    await secret.waitFor();
+    const [id] = (await secret.innerText()).split(':');
+    const row = page.getByTestId('access-keys').getByRole('row', { name: new RegExp(id) });
+    await row.waitFor();
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await row.waitFor({ state: 'detached' });
+  });
+
   await step('language', async () => {
     await page.getByTestId('language').hover();
     await page.getByText('简体中文').click();

@@ -28,3 +28,6 @@ export type User = Schemas['User'];
 export type Role = Schemas['Role'];
 export type HostAgentProcess = Schemas['HostAgentProcess'];
 export type JoinToken = Schemas['JoinToken'];
+export type AccessKey = Schemas['AccessKey'];
+export type CreatedAccessKey = Schemas['CreatedAccessKey'];
+export type LoginHistoryEntry = Schemas['LoginHistoryEntry'];

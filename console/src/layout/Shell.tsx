@@ -61,9 +61,14 @@ export function Shell({ children }: { children: ReactNode }) {
           </Dropdown>
           <Dropdown
             menu={{
-              items: [{ key: 'logout', label: t('user.logout') }],
+              items: [
+                { key: 'account', label: t('user.account') },
+                { key: 'logout', label: t('user.logout') },
+              ],
               onClick: ({ key }) => {
-                if (key === 'logout') {
+                if (key === 'account') {
+                  navigate('/account');
+                } else if (key === 'logout') {
                   void logout().then(() => navigate('/login', { replace: true }));
                 }
               },

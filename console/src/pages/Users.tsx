@@ -1,4 +1,4 @@
-import { App, Button, Card, Form, Input, Modal, Select, Space, Table, Tag } from '@oceanbase/design';
+import { App, Button, Card, Form, Input, Modal, Select, Space, Table, Tabs, Tag } from '@oceanbase/design';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 
@@ -6,6 +6,8 @@ import { ApiError, del, get, post, query } from '../api/client';
 import type { Page, Role, User } from '../api/types';
 import { useT } from '../i18n';
 import { useSession } from '../session';
+import { LoginHistory } from './LoginHistory';
+import { Roles } from './Roles';
 import { When } from './status';
 
 interface NewUser {
@@ -28,8 +30,24 @@ function showRefusal(
   }
 }
 
+/** Users and roles, and the logon history, as tabs. */
+export default function Security() {
+  const t = useT();
+  const { may } = useSession();
+  const items = [
+    { key: 'users', label: t('nav.usersTab'), children: <Users /> },
+    ...(may('ROLE:*:READ') ? [{ key: 'roles', label: t('nav.rolesTab'), children: <Roles /> }] : []),
+    { key: 'history', label: t('nav.historyTab'), children: <LoginHistory /> },
+  ];
+  return (
+    <Card title={t('nav.users')}>
+      <Tabs items={items} destroyInactiveTabPane />
+    </Card>
+  );
+}
+
 /** The platform's users: create, lock and unlock, set a new password, delete. */
-export default function Users() {
+function Users() {
   const t = useT();
   const { may, info } = useSession();
   const { modal, message } = App.useApp();
@@ -89,16 +107,12 @@ export default function Users() {
   const mayUpdate = may('USER:*:UPDATE');
 
   return (
-    <Card
-      title={t('nav.users')}
-      extra={
-        may('USER:*:CREATE') && (
-          <Button type="primary" data-testid="create-user" onClick={() => setCreating(true)}>
-            {t('user.create')}
-          </Button>
-        )
-      }
-    >
+    <>
+      {may('USER:*:CREATE') && (
+        <Button type="primary" style={{ marginBottom: 16 }} data-testid="create-user" onClick={() => setCreating(true)}>
+          {t('user.create')}
+        </Button>
+      )}
       <Table<User>
         rowKey="id"
         data-testid="users"
@@ -188,6 +202,6 @@ export default function Users() {
           </Form.Item>
         </Form>
       </Modal>
-    </Card>
+    </>
   );
 }

@@ -360,6 +360,9 @@ async fn the_console_works_in_a_real_browser() {
         "agent-restart",
         "packages",
         "users",
+        "roles",
+        "logon-history",
+        "account",
         "viewer",
     ] {
         assert!(screenshots.join(format!("{page}.png")).exists(), "{page}");
