@@ -105,6 +105,15 @@ try {
     const processes = page.getByTestId('agent-processes');
     await processes.getByText('ocp_mgragent').waitFor();
     await processes.getByText('ocp_monagent').waitFor();
+    // The agent samples every 10 s: its CPU and memory charts have points.
+    for (const metric of ['host_cpu_percent', 'host_memory_used_percent']) {
+      await page.waitForFunction(
+        (m) => Number(document.querySelector(`[data-testid="chart-${m}"]`)?.getAttribute('data-points')) > 0,
+        metric,
+        { timeout: 30_000 },
+      );
+    }
+    await page.locator('[data-testid="chart-host_cpu_percent"] canvas').waitFor();
   });
 
   await step('tasks', async () => {

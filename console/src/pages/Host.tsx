@@ -1,5 +1,6 @@
 import { Alert, App, Button, Card, Descriptions, Space, Table } from '@oceanbase/design';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { lazy, Suspense } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
 
 import { get, post } from '../api/client';
@@ -7,6 +8,9 @@ import type { Host as HostView, HostAgentProcess, Page, TaskInstance } from '../
 import { useT } from '../i18n';
 import { useSession } from '../session';
 import { Status, When } from './status';
+
+// The charts bring their library: it loads with them, not with the host's facts.
+const HostCharts = lazy(() => import('./HostCharts'));
 
 /** One host: what it is, its agent and the agent's processes (restart, stop). */
 export default function Host() {
@@ -77,6 +81,11 @@ export default function Host() {
           </Descriptions>
         )}
       </Card>
+      {h && (
+        <Suspense fallback={null}>
+          <HostCharts ip={h.innerIpAddress} />
+        </Suspense>
+      )}
       <Card title={t('host.processes')}>
         <Table<HostAgentProcess>
           rowKey="id"
