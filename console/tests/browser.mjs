@@ -142,8 +142,10 @@ try {
   });
 
   await step('agent-restart', async () => {
-    await page.goto(`${base}/hosts/${process.env.OCP_HOST_ID}`);
-    await page.getByTestId('agent-restart').click();
+    // From the hosts list, as a batch of the one host.
+    await page.goto(`${base}/hosts`);
+    await page.getByTestId('hosts').locator('.ant-checkbox-input').last().check();
+    await page.getByTestId('batch-restart').click();
     await page.getByRole('button', { name: 'Confirm' }).click();
     await page.waitForURL(/\/tasks\/\d+$/);
     await page.getByTestId('task-dag').waitFor();

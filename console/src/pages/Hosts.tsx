@@ -1,10 +1,10 @@
-import { Button, Card, Input, Modal, Select, Space, Table, Typography } from '@oceanbase/design';
+import { App, Button, Card, Input, Modal, Select, Space, Table, Typography } from '@oceanbase/design';
 import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Link } from 'react-router-dom';
+import { Link, useNavigate } from 'react-router-dom';
 
 import { get, post, query } from '../api/client';
-import type { Host, JoinToken, Page } from '../api/types';
+import type { Host, JoinToken, Page, TaskInstance } from '../api/types';
 import { useT } from '../i18n';
 import { useSession } from '../session';
 import { Status, When } from './status';
@@ -17,6 +17,24 @@ export default function Hosts() {
   const { may } = useSession();
   const [page, setPage] = useState({ number: 1, size: 10 });
   const join = useMutation({ mutationFn: () => post<JoinToken>('/api/v2/compute/agentJoinTokens', {}) });
+  const { modal, message } = App.useApp();
+  const navigate = useNavigate();
+  const [selected, setSelected] = useState<number[]>([]);
+  const batch = useMutation({
+    mutationFn: (action: 'batchRestartAgents' | 'batchStopAgents') =>
+      post<TaskInstance>(`/api/v2/compute/hosts/${action}`, { hostIds: selected }),
+    onSuccess: (task) => navigate(`/tasks/${task.id}`),
+    onError: (e: Error) => message.error(e.message),
+  });
+  const confirmBatch = (action: 'batchRestartAgents' | 'batchStopAgents', title: string) =>
+    modal.confirm({
+      title,
+      okText: t('common.confirm'),
+      cancelText: t('common.cancel'),
+      okButtonProps: { danger: action === 'batchStopAgents' },
+      onOk: () => batch.mutateAsync(action),
+    });
+  const mayUpdate = may('HOST:*:UPDATE');
   const [status, setStatus] = useState<string[]>([]);
   const [keyword, setKeyword] = useState('');
   const hosts = useQuery({
@@ -31,11 +49,31 @@ export default function Hosts() {
     <Card
       title={t('nav.hosts')}
       extra={
-        may('HOST:*:CREATE') && (
-          <Button type="primary" data-testid="add-host" loading={join.isPending} onClick={() => join.mutate()}>
-            {t('host.add')}
-          </Button>
-        )
+        <Space>
+          {mayUpdate && (
+            <>
+              <Button
+                disabled={selected.length === 0}
+                data-testid="batch-restart"
+                onClick={() => confirmBatch('batchRestartAgents', t('host.confirmBatchRestart', { n: selected.length }))}
+              >
+                {t('host.batchRestart')}
+              </Button>
+              <Button
+                danger
+                disabled={selected.length === 0}
+                onClick={() => confirmBatch('batchStopAgents', t('host.confirmBatchStop', { n: selected.length }))}
+              >
+                {t('host.batchStop')}
+              </Button>
+            </>
+          )}
+          {may('HOST:*:CREATE') && (
+            <Button type="primary" data-testid="add-host" loading={join.isPending} onClick={() => join.mutate()}>
+              {t('host.add')}
+            </Button>
+          )}
+        </Space>
       }
     >
       <Modal
@@ -79,6 +117,11 @@ export default function Hosts() {
       <Table<Host>
         rowKey="id"
         data-testid="hosts"
+        rowSelection={
+          mayUpdate
+            ? { selectedRowKeys: selected, onChange: (keys) => setSelected(keys.map(Number)) }
+            : undefined
+        }
         loading={hosts.isLoading}
         dataSource={hosts.data?.contents ?? []}
         pagination={{
