@@ -119,7 +119,13 @@ try {
   await step('tasks', async () => {
     await page.getByRole('menuitem', { name: 'Tasks' }).click();
     await page.waitForURL(/\/tasks$/);
-    await page.getByTestId('tasks').waitFor();
+    const tasks = page.getByTestId('tasks');
+    await tasks.getByText('Prepare host').waitFor();
+    // Filtered on the server: only the failed task is left.
+    await page.locator('.ant-select').first().click();
+    await page.getByTitle('FAILED').click();
+    await tasks.getByText('Prepare host').waitFor({ state: 'detached' });
+    await tasks.getByRole('link', { name: 'Gated' }).waitFor();
   });
 
   await step('task-retried', async () => {

@@ -6320,6 +6320,9 @@ export interface operations {
                 clusterId?: string;
                 tenantId?: string;
                 hostId?: string;
+                /** @description ISO-8601 times bounding the tasks' creation (our addition). */
+                startTime?: string;
+                endTime?: string;
             };
             header?: never;
             path?: never;

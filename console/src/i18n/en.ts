@@ -93,6 +93,8 @@ export const en = {
   'task.creator': 'Creator',
   'task.started': 'Started',
   'task.finished': 'Finished',
+  'task.hostId': 'Host ID',
+  'task.clusterId': 'Cluster ID',
   'task.dag': 'Subtasks',
   'task.retry': 'Retry',
   'task.rollback': 'Roll back',

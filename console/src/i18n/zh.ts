@@ -94,6 +94,8 @@ export const zh: Record<MessageKey, string> = {
   'task.creator': '创建人',
   'task.started': '开始时间',
   'task.finished': '结束时间',
+  'task.hostId': '主机 ID',
+  'task.clusterId': '集群 ID',
   'task.dag': '子任务',
   'task.retry': '重试',
   'task.rollback': '回滚',

@@ -1,4 +1,4 @@
-import { Card, Input, Select, Space, Table } from '@oceanbase/design';
+import { Card, DatePicker, Input, InputNumber, Select, Space, Table } from '@oceanbase/design';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
@@ -13,18 +13,34 @@ export default function Tasks() {
   const t = useT();
   const [page, setPage] = useState({ number: 1, size: 10 });
   const [status, setStatus] = useState<string | undefined>();
+  const [type, setType] = useState<string | undefined>();
   const [name, setName] = useState('');
+  const [hostId, setHostId] = useState<number | null>(null);
+  const [clusterId, setClusterId] = useState<number | null>(null);
+  const [created, setCreated] = useState<[string, string] | null>(null);
+  const first = () => setPage({ ...page, number: 1 });
   const tasks = useQuery({
-    queryKey: ['tasks', page, status, name],
+    queryKey: ['tasks', page, status, type, name, hostId, clusterId, created],
     placeholderData: keepPreviousData,
     queryFn: () =>
       get<Page<BasicTaskInstance>>(
-        `/api/v2/tasks/instances${query({ page: page.number, size: page.size, status, name, sort: 'id,desc' })}`,
+        `/api/v2/tasks/instances${query({
+          page: page.number,
+          size: page.size,
+          status,
+          type,
+          name,
+          hostId,
+          clusterId,
+          startTime: created?.[0],
+          endTime: created?.[1],
+          sort: 'id,desc',
+        })}`,
       ),
   });
   return (
     <Card title={t('nav.tasks')}>
-      <Space style={{ marginBottom: 16 }}>
+      <Space wrap style={{ marginBottom: 16 }}>
         <Select
           allowClear
           style={{ minWidth: 160 }}
@@ -33,7 +49,18 @@ export default function Tasks() {
           value={status}
           onChange={(v) => {
             setStatus(v);
-            setPage({ ...page, number: 1 });
+            first();
+          }}
+        />
+        <Select
+          allowClear
+          style={{ minWidth: 140 }}
+          placeholder={t('task.type')}
+          options={['MANUAL', 'SYS_ONECE', 'SCHEDULED', 'SYS_SCHEDULED'].map((s) => ({ value: s, label: s }))}
+          value={type}
+          onChange={(v) => {
+            setType(v);
+            first();
           }}
         />
         <Input.Search
@@ -41,7 +68,32 @@ export default function Tasks() {
           placeholder={t('task.name')}
           onSearch={(v) => {
             setName(v);
-            setPage({ ...page, number: 1 });
+            first();
+          }}
+        />
+        <InputNumber
+          min={1}
+          placeholder={t('task.hostId')}
+          value={hostId}
+          onChange={(v) => {
+            setHostId(v === null ? null : Number(v));
+            first();
+          }}
+        />
+        <InputNumber
+          min={1}
+          placeholder={t('task.clusterId')}
+          value={clusterId}
+          onChange={(v) => {
+            setClusterId(v === null ? null : Number(v));
+            first();
+          }}
+        />
+        <DatePicker.RangePicker
+          showTime
+          onChange={(range) => {
+            setCreated(range?.[0] && range[1] ? [range[0].toISOString(), range[1].toISOString()] : null);
+            first();
           }}
         />
       </Space>

@@ -216,6 +216,9 @@ pub struct TaskFilter {
     pub cluster_id: Option<String>,
     pub tenant_id: Option<String>,
     pub host_id: Option<String>,
+    /// ISO-8601 times bounding the tasks' creation (our addition).
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
 }
 
 /// `GET .../subtasks/{id}/log`.

@@ -121,6 +121,9 @@ pub struct TaskListFilter {
     pub cluster_id: Option<i64>,
     pub tenant_id: Option<i64>,
     pub host_id: Option<i64>,
+    /// Created at or after, at or before (milliseconds).
+    pub created_from: Option<i64>,
+    pub created_to: Option<i64>,
 }
 
 /// Why an operator's transition was refused.
@@ -373,6 +376,12 @@ impl Store {
         if filter.host_id.is_some() {
             clauses.push("host_id = ?");
         }
+        if filter.created_from.is_some() {
+            clauses.push("create_time >= ?");
+        }
+        if filter.created_to.is_some() {
+            clauses.push("create_time <= ?");
+        }
         let where_clause = if clauses.is_empty() {
             String::new()
         } else {
@@ -401,9 +410,15 @@ impl Store {
             list = list.bind(text);
             count = count.bind(text);
         }
-        for id in [filter.cluster_id, filter.tenant_id, filter.host_id]
-            .into_iter()
-            .flatten()
+        for id in [
+            filter.cluster_id,
+            filter.tenant_id,
+            filter.host_id,
+            filter.created_from,
+            filter.created_to,
+        ]
+        .into_iter()
+        .flatten()
         {
             list = list.bind(id);
             count = count.bind(id);

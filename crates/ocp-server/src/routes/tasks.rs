@@ -87,6 +87,8 @@ async fn list_tasks(
         cluster_id: parse_id("clusterId", &filter.cluster_id)?,
         tenant_id: parse_id("tenantId", &filter.tenant_id)?,
         host_id: parse_id("hostId", &filter.host_id)?,
+        created_from: crate::http::time_millis("startTime", &filter.start_time)?,
+        created_to: crate::http::time_millis("endTime", &filter.end_time)?,
     };
     let (column, order) = paging
         .sort

@@ -390,6 +390,21 @@ async fn migrations_are_idempotent(store: Store) {
         .await
         .unwrap();
     assert!(none.is_empty());
+    // By creation time.
+    let now = ocp_store::now_millis();
+    for (from, to, expected) in [
+        (Some(now - 60_000), None, 1),
+        (Some(now + 60_000), None, 0),
+        (None, Some(now - 60_000), 0),
+    ] {
+        let filter = ocp_store::TaskListFilter {
+            created_from: from,
+            created_to: to,
+            ..Default::default()
+        };
+        let (_, total) = store.list_tasks(&filter, 0, 10, "id", true).await.unwrap();
+        assert_eq!(total, expected, "created from {from:?} to {to:?}");
+    }
 }
 
 /// Triggers record every status change and log line of a task, in order; on PostgreSQL an
