@@ -576,14 +576,14 @@ pub async fn authenticate(
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();
-    let caller = match identify(&auth, peer.ip(), &parts).await {
-        Ok(caller) => caller,
+    let (caller, session) = match identify(&auth, peer.ip(), &parts).await {
+        Ok(identified) => identified,
         Err(failure) => {
             let mut response = failure.into_response();
             // A browser answers a Basic challenge with its own password dialog: the console
             // (its header, or a session cookie) gets none.
-            let from_console =
-                parts.headers.contains_key("x-ocp-client") || session_token(&parts).is_some();
+            let from_console = parts.headers.contains_key("x-ocp-client")
+                || session::token_from_headers(&parts.headers).is_some();
             if response.status() == axum::http::StatusCode::UNAUTHORIZED && !from_console {
                 response.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
@@ -607,6 +607,9 @@ pub async fn authenticate(
         }
     };
     parts.extensions.insert(caller);
+    if let Some(session) = session {
+        parts.extensions.insert(session);
+    }
     let body = match parts
         .headers
         .get("content-md5")
@@ -688,20 +691,14 @@ fn md5_checked(body: axum::body::Body, expected: Vec<u8>) -> axum::body::Body {
     axum::body::Body::from_stream(data.chain(end))
 }
 
-/// The session token of a request's cookie.
-fn session_token(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(session::token_from_cookies)
-}
-
-/// The caller of a console session; a request that may change state must carry the
-/// session's CSRF token.
-async fn from_session(auth: &Authenticator, token: &str, parts: &Parts) -> Result<Caller, Failure> {
-    let (caller, _) = auth.session(token).await?;
+/// The caller of a console session, and the session; a request that may change state must
+/// carry the session's CSRF token.
+async fn from_session(
+    auth: &Authenticator,
+    token: &str,
+    parts: &Parts,
+) -> Result<(Caller, Option<session::CookieSession>), Failure> {
+    let (caller, record) = auth.session(token).await?;
     let safe = matches!(
         parts.method,
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
@@ -719,16 +716,25 @@ async fn from_session(auth: &Authenticator, token: &str, parts: &Parts) -> Resul
             ));
         }
     }
-    Ok(caller)
+    let session = session::CookieSession {
+        token: token.to_string(),
+        expires_at: record.expires_at,
+    };
+    Ok((caller, Some(session)))
 }
 
-async fn identify(auth: &Authenticator, ip: IpAddr, parts: &Parts) -> Result<Caller, Failure> {
+/// The caller of a request, and the console session it came with, if any.
+async fn identify(
+    auth: &Authenticator,
+    ip: IpAddr,
+    parts: &Parts,
+) -> Result<(Caller, Option<session::CookieSession>), Failure> {
     let Some(value) = parts
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     else {
-        return match session_token(parts) {
+        return match session::token_from_headers(&parts.headers) {
             Some(token) => from_session(auth, token, parts).await,
             None => Err(Failure::new(
                 ErrorCode::Unauthorized,
@@ -745,10 +751,10 @@ async fn identify(auth: &Authenticator, ip: IpAddr, parts: &Parts) -> Result<Cal
         let (user, password) = decoded
             .split_once(':')
             .ok_or_else(|| Failure::new(ErrorCode::Unauthorized, "malformed Basic credentials"))?;
-        return auth.basic(ip, user, password).await;
+        return Ok((auth.basic(ip, user, password).await?, None));
     }
     if let Some(credentials) = value.strip_prefix(ACCESS_KEY_SCHEME) {
-        return auth.access_key(ip, credentials, parts).await;
+        return Ok((auth.access_key(ip, credentials, parts).await?, None));
     }
     Err(Failure::new(
         ErrorCode::Unauthorized,

@@ -4,12 +4,14 @@
 //! when its user is locked, deleted or has a new password.
 //!
 //! CSRF: a request that changes state and is authenticated by the cookie must carry
-//! `X-OCP-CSRF`, whose value is a hash of the session's token under a fixed label. A page of
+//! `X-OCP-CSRF`, whose value is an HMAC of a fixed label keyed by the session's token. A page of
 //! another origin can neither read the cookie nor the session's answers, so it cannot make
 //! the value; the console gets it from the login and from `GET /api/v2/iam/session`.
 
 use std::net::IpAddr;
 
+use axum::http::{header, HeaderMap};
+use hmac::{Hmac, Mac};
 use ocp_api::ErrorCode;
 use ocp_store::{LoginRecord, NewSession, SessionRecord};
 use rand::RngCore as _;
@@ -25,6 +27,14 @@ pub const CSRF_HEADER: &str = "x-ocp-csrf";
 /// A session's last use is written at most this often.
 const TOUCH_EVERY_MS: i64 = 60_000;
 
+/// The console session a request was authenticated by, put among the request's extensions
+/// for the handlers that act on it (logout, the session's own answer).
+#[derive(Debug, Clone)]
+pub struct CookieSession {
+    pub token: String,
+    pub expires_at: i64,
+}
+
 /// A session just opened.
 pub struct Opened {
     pub token: String,
@@ -36,27 +46,34 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// The CSRF token of a session.
-pub fn csrf_token(session_token: &str) -> String {
-    let mut hash = Sha256::new();
-    hash.update(b"ocp-csrf\0");
-    hash.update(session_token.as_bytes());
-    hex::encode(hash.finalize())
+fn csrf_mac(session_token: &str) -> Hmac<Sha256> {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(session_token.as_bytes()).expect("HMAC takes any key");
+    mac.update(b"ocp-csrf");
+    mac
 }
 
-/// Whether `given` is the CSRF token of the session, compared in constant time.
+/// The CSRF token of a session.
+pub fn csrf_token(session_token: &str) -> String {
+    hex::encode(csrf_mac(session_token).finalize().into_bytes())
+}
+
+/// Whether `given` is the CSRF token of the session (compared in constant time).
 pub fn csrf_matches(session_token: &str, given: &str) -> bool {
-    let expected = csrf_token(session_token);
-    expected.len() == given.len()
-        && expected
-            .bytes()
-            .zip(given.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    hex::decode(given).is_ok_and(|given| csrf_mac(session_token).verify_slice(&given).is_ok())
+}
+
+/// A session's token from a request's `Cookie` headers.
+pub fn token_from_headers(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(token_from_cookies)
 }
 
 /// A session's token from a `Cookie` header.
-pub fn token_from_cookies(cookies: &str) -> Option<&str> {
+fn token_from_cookies(cookies: &str) -> Option<&str> {
     cookies
         .split(';')
         .filter_map(|pair| pair.trim().split_once('='))

@@ -6,12 +6,13 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use ocp_api::iam::{LoginHistoryEntry, LoginHistoryFilter, LoginRequest, SessionInfo};
 use ocp_api::{PageData, PageQuery, Timestamp};
 use ocp_store::LoginRecordFilter;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::auth::session::{csrf_token, token_from_cookies, SESSION_COOKIE};
+use crate::auth::session::{csrf_token, CookieSession, SESSION_COOKIE};
 use crate::auth::{perm, Authz, Caller};
 use crate::http::{time_millis, ApiJson, ApiQuery, ApiResult, Data, Failure, NoData, Paging};
 use crate::state::AppState;
@@ -22,15 +23,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout))
         .routes(routes!(current_session))
         .routes(routes!(login_history))
-}
-
-fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(token_from_cookies)
-        .map(str::to_string)
 }
 
 fn info(
@@ -93,10 +85,10 @@ async fn login(
 async fn logout(
     _: Authz<perm::Authenticated>,
     State(state): State<AppState>,
-    headers: HeaderMap,
+    session: Option<Extension<CookieSession>>,
 ) -> Result<Response, Failure> {
-    if let Some(token) = cookie_token(&headers) {
-        state.auth.close_session(&token).await?;
+    if let Some(Extension(session)) = session {
+        state.auth.close_session(&session.token).await?;
     }
     let mut response = NoData.into_response();
     response.headers_mut().insert(
@@ -113,21 +105,13 @@ async fn logout(
 async fn current_session(
     Authz(caller, _): Authz<perm::Authenticated>,
     State(state): State<AppState>,
-    headers: HeaderMap,
+    session: Option<Extension<CookieSession>>,
 ) -> ApiResult<SessionInfo> {
-    let token = cookie_token(&headers);
-    let expires_at = match &token {
-        Some(token) => state
-            .auth
-            .session(token)
-            .await
-            .ok()
-            .map(|(_, s)| s.expires_at),
-        None => None,
-    };
-    // Only a session that is the caller's own hands out its CSRF token.
-    let token = token.filter(|_| expires_at.is_some());
-    Ok(Data(info(&state, &caller, token.as_deref(), expires_at)))
+    // Only the session the request was authenticated by hands out its CSRF token.
+    let session = session.map(|Extension(s)| s);
+    let token = session.as_ref().map(|s| s.token.as_str());
+    let expires_at = session.as_ref().map(|s| s.expires_at);
+    Ok(Data(info(&state, &caller, token, expires_at)))
 }
 
 /// Console logins, newest first: who, from where, with which client, and the result

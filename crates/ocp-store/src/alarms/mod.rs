@@ -209,25 +209,32 @@ pub(super) fn event_from_row(row: &AnyRow) -> Result<EventRecord> {
 
 /// An event from columns named with `prefix` before their own names.
 pub(super) fn event_from_prefixed(row: &AnyRow, prefix: &str) -> Result<EventRecord> {
-    let c = |name: &str| format!("{prefix}{name}");
+    // Most reads have no prefix: only a prefixed name is built.
+    let c = |name: &'static str| -> std::borrow::Cow<'static, str> {
+        if prefix.is_empty() {
+            name.into()
+        } else {
+            format!("{prefix}{name}").into()
+        }
+    };
     Ok(EventRecord {
-        id: row.try_get(c("id").as_str())?,
-        rule_id: row.try_get(c("rule_id").as_str())?,
-        alarm_type: row.try_get(c("alarm_type").as_str())?,
-        app_type: row.try_get(c("app_type").as_str())?,
-        scope: row.try_get(c("scope").as_str())?,
-        level: row.try_get(c("level").as_str())?,
-        target: row.try_get(c("target").as_str())?,
+        id: row.try_get(&*c("id"))?,
+        rule_id: row.try_get(&*c("rule_id"))?,
+        alarm_type: row.try_get(&*c("alarm_type"))?,
+        app_type: row.try_get(&*c("app_type"))?,
+        scope: row.try_get(&*c("scope"))?,
+        level: row.try_get(&*c("level"))?,
+        target: row.try_get(&*c("target"))?,
         status: enum_field(row, &c("status"), AlarmStatus::parse)?,
-        summary: row.try_get(c("summary").as_str())?,
-        description: row.try_get(c("description").as_str())?,
-        labels: row.try_get(c("labels").as_str())?,
-        value: row.try_get(c("value").as_str())?,
-        active_at: row.try_get(c("active_at").as_str())?,
-        updated_at: row.try_get(c("updated_at").as_str())?,
-        resolved_at: row.try_get(c("resolved_at").as_str())?,
-        last_seen_at: row.try_get(c("last_seen_at").as_str())?,
-        last_notified_at: row.try_get(c("last_notified_at").as_str())?,
+        summary: row.try_get(&*c("summary"))?,
+        description: row.try_get(&*c("description"))?,
+        labels: row.try_get(&*c("labels"))?,
+        value: row.try_get(&*c("value"))?,
+        active_at: row.try_get(&*c("active_at"))?,
+        updated_at: row.try_get(&*c("updated_at"))?,
+        resolved_at: row.try_get(&*c("resolved_at"))?,
+        last_seen_at: row.try_get(&*c("last_seen_at"))?,
+        last_notified_at: row.try_get(&*c("last_notified_at"))?,
     })
 }
 
