@@ -3,17 +3,19 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 
-import { ApiError, del, get, post } from '../api/client';
+import { del, get, post } from '../api/client';
 import type { AccessKey, CreatedAccessKey } from '../api/types';
 import { useT } from '../i18n';
 import { useSession } from '../session';
+import { showRefusal, useConfirm } from './confirm';
 import { When } from './status';
 
 /** The caller's own account: a new password (with the old one) and access keys. */
 export default function Account() {
   const t = useT();
   const { info } = useSession();
-  const { modal, message } = App.useApp();
+  const { message } = App.useApp();
+  const ask = useConfirm();
   const navigate = useNavigate();
   const client = useQueryClient();
   const [form] = Form.useForm<{ oldPassword: string; newPassword: string }>();
@@ -45,11 +47,7 @@ export default function Account() {
       client.setQueryData(['session'], null);
       navigate('/login', { replace: true });
     } catch (e) {
-      if (e instanceof ApiError && e.subErrors.length > 0) {
-        form.setFields(e.subErrors.map((s) => ({ name: s.field as 'oldPassword' | 'newPassword', errors: [s.message] })));
-      } else {
-        message.error((e as Error).message);
-      }
+      showRefusal((fields) => form.setFields(fields as never), e, message.error);
     }
   };
 
@@ -110,13 +108,7 @@ export default function Account() {
                   type="link"
                   danger
                   onClick={() =>
-                    modal.confirm({
-                      title: t('account.confirmDeleteKey', { id: k.accessKeyId }),
-                      okText: t('common.confirm'),
-                      cancelText: t('common.cancel'),
-                      okButtonProps: { danger: true },
-                      onOk: () => remove.mutateAsync(k.id),
-                    })
+                    ask(t('account.confirmDeleteKey', { id: k.accessKeyId }), () => remove.mutateAsync(k.id), { danger: true })
                   }
                 >
                   {t('common.delete')}

@@ -7,6 +7,7 @@ import { get, post } from '../api/client';
 import type { Host as HostView, HostAgentProcess, Page, TaskInstance } from '../api/types';
 import { useT } from '../i18n';
 import { useSession } from '../session';
+import { useConfirm } from './confirm';
 import { Status, When } from './status';
 
 // The charts bring their library: it loads with them, not with the host's facts.
@@ -17,7 +18,8 @@ export default function Host() {
   const t = useT();
   const { id } = useParams();
   const { may } = useSession();
-  const { modal, message } = App.useApp();
+  const { message } = App.useApp();
+  const ask = useConfirm();
   const navigate = useNavigate();
   const client = useQueryClient();
   const host = useQuery({ queryKey: ['host', id], queryFn: () => get<HostView>(`/api/v2/compute/hosts/${id}`) });
@@ -33,8 +35,7 @@ export default function Host() {
     },
     onError: (e: Error) => message.error(e.message),
   });
-  const confirm = (title: string, path: string) =>
-    modal.confirm({ title, okText: t('common.confirm'), cancelText: t('common.cancel'), onOk: () => act.mutateAsync(path) });
+  const confirm = (title: string, path: string) => ask(title, () => act.mutateAsync(path));
   const mayUpdate = may('HOST:*:UPDATE');
   const base = `/api/v2/compute/hosts/${id}/agent`;
 

@@ -7,6 +7,7 @@ import { get, post, query } from '../api/client';
 import type { Host, JoinToken, Page, TaskInstance } from '../api/types';
 import { useT } from '../i18n';
 import { useSession } from '../session';
+import { useConfirm } from './confirm';
 import { Status, When } from './status';
 
 const STATUSES = ['NEW', 'AVAILABLE', 'ONLINE', 'OFFLINE', 'DELETING'];
@@ -17,7 +18,8 @@ export default function Hosts() {
   const { may } = useSession();
   const [page, setPage] = useState({ number: 1, size: 10 });
   const join = useMutation({ mutationFn: () => post<JoinToken>('/api/v2/compute/agentJoinTokens', {}) });
-  const { modal, message } = App.useApp();
+  const { message } = App.useApp();
+  const ask = useConfirm();
   const navigate = useNavigate();
   const [selected, setSelected] = useState<number[]>([]);
   const batch = useMutation({
@@ -27,13 +29,7 @@ export default function Hosts() {
     onError: (e: Error) => message.error(e.message),
   });
   const confirmBatch = (action: 'batchRestartAgents' | 'batchStopAgents', title: string) =>
-    modal.confirm({
-      title,
-      okText: t('common.confirm'),
-      cancelText: t('common.cancel'),
-      okButtonProps: { danger: action === 'batchStopAgents' },
-      onOk: () => batch.mutateAsync(action),
-    });
+    ask(title, () => batch.mutateAsync(action), { danger: action === 'batchStopAgents' });
   const mayUpdate = may('HOST:*:UPDATE');
   const [status, setStatus] = useState<string[]>([]);
   const [keyword, setKeyword] = useState('');

@@ -6,6 +6,7 @@ import { del, get, query, upload } from '../api/client';
 import type { Page, SoftwarePackage } from '../api/types';
 import { useT } from '../i18n';
 import { useSession } from '../session';
+import { useConfirm } from './confirm';
 import { When } from './status';
 
 function size(bytes: number): string {
@@ -23,7 +24,8 @@ function size(bytes: number): string {
 export default function Packages() {
   const t = useT();
   const { may } = useSession();
-  const { modal, message } = App.useApp();
+  const { message } = App.useApp();
+  const ask = useConfirm();
   const client = useQueryClient();
   const [page, setPage] = useState({ number: 1, size: 10 });
   const [progress, setProgress] = useState<number | null>(null);
@@ -101,13 +103,7 @@ export default function Packages() {
                   type="link"
                   danger
                   onClick={() =>
-                    modal.confirm({
-                      title: t('package.confirmDelete', { name: p.fileName }),
-                      okText: t('common.confirm'),
-                      cancelText: t('common.cancel'),
-                      okButtonProps: { danger: true },
-                      onOk: () => remove.mutateAsync(p.id),
-                    })
+                    ask(t('package.confirmDelete', { name: p.fileName }), () => remove.mutateAsync(p.id), { danger: true })
                   }
                 >
                   {t('common.delete')}

@@ -2,10 +2,11 @@ import { App, Button, Form, Input, Modal, Select, Space, Table, Tag } from '@oce
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 
-import { ApiError, del, get, post, put } from '../api/client';
+import { del, get, post, put } from '../api/client';
 import type { Page, Role } from '../api/types';
 import { useT } from '../i18n';
 import { useSession } from '../session';
+import { showRefusal, useConfirm } from './confirm';
 
 interface RoleForm {
   name: string;
@@ -17,7 +18,8 @@ interface RoleForm {
 export function Roles() {
   const t = useT();
   const { may } = useSession();
-  const { modal, message } = App.useApp();
+  const { message } = App.useApp();
+  const ask = useConfirm();
   const client = useQueryClient();
   const [editing, setEditing] = useState<Role | 'new' | null>(null);
   const [form] = Form.useForm<RoleForm>();
@@ -40,11 +42,7 @@ export function Roles() {
       setEditing(null);
       void client.invalidateQueries({ queryKey: ['roles'] });
     } catch (e) {
-      if (e instanceof ApiError && e.subErrors.length > 0) {
-        form.setFields(e.subErrors.map((s) => ({ name: s.field.split('[')[0] as keyof RoleForm, errors: [s.message] })));
-      } else {
-        message.error((e as Error).message);
-      }
+      showRefusal((fields) => form.setFields(fields as never), e, message.error);
     }
   };
   const open = (role: Role | 'new') => {
@@ -93,13 +91,7 @@ export function Roles() {
                       type="link"
                       danger
                       onClick={() =>
-                        modal.confirm({
-                          title: t('role.confirmDelete', { name: r.name }),
-                          okText: t('common.confirm'),
-                          cancelText: t('common.cancel'),
-                          okButtonProps: { danger: true },
-                          onOk: () => remove.mutateAsync(r.id),
-                        })
+                        ask(t('role.confirmDelete', { name: r.name }), () => remove.mutateAsync(r.id), { danger: true })
                       }
                     >
                       {t('common.delete')}

@@ -7,6 +7,7 @@ import { get, post } from '../api/client';
 import type { SubtaskLog, TaskEvent, TaskInstance } from '../api/types';
 import { useT } from '../i18n';
 import { useSession } from '../session';
+import { useConfirm } from './confirm';
 import { Status, When } from './status';
 import { TaskDag } from './TaskDag';
 
@@ -19,7 +20,8 @@ export default function Task() {
   const t = useT();
   const { id } = useParams();
   const { may } = useSession();
-  const { modal, message } = App.useApp();
+  const { message } = App.useApp();
+  const ask = useConfirm();
   const client = useQueryClient();
   const key = ['task', id];
   const task = useQuery({ queryKey: key, queryFn: () => get<TaskInstance>(`/api/v2/tasks/instances/${id}`) });
@@ -95,8 +97,7 @@ export default function Task() {
     },
     onError: (e: Error) => message.error(e.message),
   });
-  const confirm = (title: string, path: string) =>
-    modal.confirm({ title, okText: t('common.confirm'), cancelText: t('common.cancel'), onOk: () => act.mutateAsync(path) });
+  const confirm = (title: string, path: string) => ask(title, () => act.mutateAsync(path));
 
   if (task.error) {
     return <Alert type="error" showIcon message={t('common.loadFailed', { message: task.error.message })} />;

@@ -2,12 +2,13 @@ import { App, Button, Card, Form, Input, Modal, Select, Space, Table, Tabs, Tag 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 
-import { ApiError, del, get, post, query } from '../api/client';
+import { del, get, post, query } from '../api/client';
 import type { Page, Role, User } from '../api/types';
 import { useT } from '../i18n';
 import { useSession } from '../session';
 import { LoginHistory } from './LoginHistory';
 import { Roles } from './Roles';
+import { showRefusal, useConfirm } from './confirm';
 import { When } from './status';
 
 interface NewUser {
@@ -15,19 +16,6 @@ interface NewUser {
   password: string;
   email?: string;
   roleIds: number[];
-}
-
-/** Shows the server's refusal next to the inputs it names, else as a message. */
-function showRefusal(
-  setFields: (fields: { name: string; errors: string[] }[]) => void,
-  e: unknown,
-  fallback: (m: string) => void,
-) {
-  if (e instanceof ApiError && e.subErrors.length > 0) {
-    setFields(e.subErrors.map((s) => ({ name: s.field, errors: [s.message] })));
-  } else {
-    fallback(e instanceof Error ? e.message : String(e));
-  }
 }
 
 /** Users and roles, and the logon history, as tabs. */
@@ -50,7 +38,8 @@ export default function Security() {
 function Users() {
   const t = useT();
   const { may, info } = useSession();
-  const { modal, message } = App.useApp();
+  const { message } = App.useApp();
+  const ask = useConfirm();
   const client = useQueryClient();
   const [page, setPage] = useState({ number: 1, size: 10 });
   const [creating, setCreating] = useState(false);
@@ -74,13 +63,7 @@ function Users() {
     onError: (e: Error) => message.error(e.message),
   });
   const confirm = (title: string, method: 'POST' | 'DELETE', path: string) =>
-    modal.confirm({
-      title,
-      okText: t('common.confirm'),
-      cancelText: t('common.cancel'),
-      okButtonProps: { danger: method === 'DELETE' },
-      onOk: () => act.mutateAsync({ method, path }),
-    });
+    ask(title, () => act.mutateAsync({ method, path }), { danger: method === 'DELETE' });
 
   const create = async () => {
     const values = await createForm.validateFields();
