@@ -13,7 +13,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 setsid "$CARGO_TARGET_DIR/release/ocp-server" --listen "127.0.0.1:$port" --data-dir "$data" \
   --admin-password "$password" --enable-test-tasks >"$data/server.log" 2>&1 &
 server=$!
-trap 'kill -9 -- -$server 2>/dev/null; rm -rf "$data"' EXIT
+trap '{ kill -9 -- -$server; wait $server; } 2>/dev/null; rm -rf "$data"' EXIT
 url="http://127.0.0.1:$port"
 for _ in $(seq 100); do curl -sf "$url/api/v2/time" >/dev/null && break; sleep 0.1; done
 steps=$(python3 -c 'import json; print(json.dumps([{"name": f"step {i}", "kind": "noop", "after": [] if i < 10 else [i - 10]} for i in range(200)]))')

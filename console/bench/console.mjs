@@ -45,7 +45,7 @@ try {
     let started = Date.now();
     await page.goto(`${base}/overview`);
     await page.getByText('Latest tasks').waitFor();
-    await page.locator('.ant-table-row').first().waitFor();
+    await page.getByTestId('overview-latest').locator('a').first().waitFor();
     overview.push(Date.now() - started);
     started = Date.now();
     await page.goto(`${base}/tasks/${process.env.OCP_TASK_ID}`);

@@ -1,5 +1,6 @@
-import { Alert, Card, Col, Row, Statistic, Table, Tag } from '@oceanbase/design';
+import { Alert, Card, Col, Flex, Row, Spin, Statistic, Tag, Typography } from '@oceanbase/design';
 import { useQuery } from '@tanstack/react-query';
+import { Link } from 'react-router-dom';
 
 import { get, query } from '../api/client';
 import type { Alarm, BasicTaskInstance, Cluster, Host, Page } from '../api/types';
@@ -8,6 +9,7 @@ import { useSession } from '../session';
 import { Status, When } from './status';
 
 const HOST_STATUSES = ['AVAILABLE', 'ONLINE', 'OFFLINE', 'NEW'] as const;
+const ROW = { padding: '8px 0', borderBottom: '1px solid rgba(5, 5, 5, 0.06)' };
 const LEVELS: Record<number, string> = { 1: 'Stopped', 2: 'Critical', 3: 'Warning', 4: 'Caution', 5: 'Reminder' };
 
 function countBy<T>(items: T[], key: (item: T) => string): [string, number][] {
@@ -117,19 +119,25 @@ export default function Overview() {
         </Col>
         <Col span={24}>
           <Card title={t('overview.latestTasks')}>
-            <Table<BasicTaskInstance>
-              rowKey="id"
-              size="small"
-              pagination={false}
-              loading={tasks.isLoading}
-              dataSource={tasks.data?.latest ?? []}
-              columns={[
-                { title: t('common.id'), dataIndex: 'id', width: 80 },
-                { title: t('task.name'), dataIndex: 'name' },
-                { title: t('common.status'), dataIndex: 'status', render: (s: string) => <Status value={s} /> },
-                { title: t('task.started'), dataIndex: 'startTime', render: (v: string) => <When value={v} /> },
-              ]}
-            />
+            {/* Rows of their own, not a table or a list: the overview is the first page,
+                and those would load half as much JavaScript again (their paging). */}
+            <div data-testid="overview-latest">
+              {tasks.isLoading && <Spin />}
+              {tasks.data?.latest.length === 0 && <Typography.Text type="secondary">{t('common.none')}</Typography.Text>}
+              {tasks.data?.latest.map((task) => (
+                <Flex key={task.id} justify="space-between" gap={16} style={ROW}>
+                  <Link to={`/tasks/${task.id}`}>
+                    #{task.id} {task.name}
+                  </Link>
+                  <Flex gap={24} style={{ flex: 'none' }}>
+                    <Status value={task.status} />
+                    <Typography.Text type="secondary">
+                      <When value={task.startTime} />
+                    </Typography.Text>
+                  </Flex>
+                </Flex>
+              ))}
+            </div>
           </Card>
         </Col>
       </Row>

@@ -41,6 +41,7 @@ async fn log_in(base: &str, user: &str, password: &str) -> (String, String) {
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attribute), "{cookie}");
     }
+    assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
     let body: Value = reply.json().await.unwrap();
     let pair = cookie.split(';').next().unwrap().to_string();
     (
@@ -66,6 +67,20 @@ async fn sessions_need_their_csrf_token_and_end_with_logout_or_a_new_password() 
     assert_eq!(refused.status(), 401);
     assert!(refused.headers().get(header::SET_COOKIE).is_none());
     assert!(refused.headers().get(header::WWW_AUTHENTICATE).is_none());
+
+    // Behind a proxy that ends TLS, the cookie is Secure.
+    let proxied = client()
+        .post(format!("{base}/api/v2/iam/login"))
+        .header("x-forwarded-proto", "https")
+        .json(&json!({"username": "ops", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(proxied.status(), 200);
+    assert!(proxied.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .ends_with("; Secure"));
 
     let (cookie, csrf) = log_in(&base, "ops", &password).await;
     let with_cookie = |method: reqwest::Method, path: &str| {
@@ -181,7 +196,7 @@ async fn sessions_need_their_csrf_token_and_end_with_logout_or_a_new_password() 
         .iter()
         .map(|r| r["successful"].as_bool().unwrap())
         .collect();
-    assert_eq!(results, vec![true, true, false]);
+    assert_eq!(results, vec![true, true, true, false]);
     let viewer = server.client("ops", "Another-Pass-123");
     assert_eq!(viewer.get("/api/v2/iam/loginHistory").await.status, 403);
 }

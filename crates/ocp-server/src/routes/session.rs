@@ -63,10 +63,7 @@ async fn login(
         .open_session(peer.ip(), agent, &request.username, &request.password)
         .await?;
     let lifetime = (opened.expires_at - ocp_api::time::now_millis()) / 1000;
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={lifetime}",
-        opened.token
-    );
+    let cookie = session_cookie(&opened.token, lifetime, over_tls(&headers));
     let body = info(
         &state,
         &opened.caller,
@@ -86,16 +83,78 @@ async fn logout(
     _: Authz<perm::Authenticated>,
     State(state): State<AppState>,
     session: Option<Extension<CookieSession>>,
+    headers: HeaderMap,
 ) -> Result<Response, Failure> {
     if let Some(Extension(session)) = session {
         state.auth.close_session(&session.token).await?;
     }
     let mut response = NoData.into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("ocp_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
+    if let Ok(value) = HeaderValue::from_str(&session_cookie("", 0, over_tls(&headers))) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
     Ok(response)
+}
+
+/// The session cookie: HttpOnly, sent only to this site, and `Secure` when the browser
+/// reached the server over TLS.
+fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
+}
+
+/// Whether the browser's request came over TLS. ocp-server speaks plain HTTP, so TLS ends at a
+/// proxy in front of it, which says so in `X-Forwarded-Proto` or `Forwarded` (RFC 7239). A
+/// client that claims TLS without it gets a cookie its browser will not send back: trusting
+/// the header can only hurt the one who forges it.
+fn over_tls(headers: &HeaderMap) -> bool {
+    let first = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+    };
+    if let Some(proto) = first("x-forwarded-proto") {
+        return proto == "https";
+    }
+    first("forwarded").is_some_and(|hop| {
+        hop.split(';')
+            .any(|pair| pair.trim().replace('"', "") == "proto=https")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    header::HeaderName::from_static(k),
+                    HeaderValue::from_static(v),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tls_is_what_the_nearest_proxy_says() {
+        assert!(!over_tls(&headers(&[])));
+        assert!(over_tls(&headers(&[("x-forwarded-proto", "HTTPS")])));
+        assert!(!over_tls(&headers(&[("x-forwarded-proto", "http, https")])));
+        assert!(over_tls(&headers(&[(
+            "forwarded",
+            "for=10.0.0.1;proto=\"https\", proto=http"
+        )])));
+        assert!(!over_tls(&headers(&[(
+            "forwarded",
+            "for=10.0.0.1;proto=http"
+        )])));
+        assert!(session_cookie("t", 5, true).ends_with("; Secure"));
+        assert!(!session_cookie("t", 5, false).contains("Secure"));
+    }
 }
 
 /// Who is calling, with the permissions of their roles; for a console session also its CSRF
