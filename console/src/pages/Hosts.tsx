@@ -9,6 +9,7 @@ import { useT } from '../i18n';
 import { useSession } from '../session';
 import { useConfirm } from './confirm';
 import { Status, When } from './status';
+import { usePaging } from './paging';
 
 const STATUSES = ['NEW', 'AVAILABLE', 'ONLINE', 'OFFLINE', 'DELETING'];
 
@@ -16,7 +17,7 @@ const STATUSES = ['NEW', 'AVAILABLE', 'ONLINE', 'OFFLINE', 'DELETING'];
 export default function Hosts() {
   const t = useT();
   const { may } = useSession();
-  const [page, setPage] = useState({ number: 1, size: 10 });
+  const paging = usePaging();
   const join = useMutation({ mutationFn: () => post<JoinToken>('/api/v2/compute/agentJoinTokens', {}) });
   const { message } = App.useApp();
   const ask = useConfirm();
@@ -34,11 +35,11 @@ export default function Hosts() {
   const [status, setStatus] = useState<string[]>([]);
   const [keyword, setKeyword] = useState('');
   const hosts = useQuery({
-    queryKey: ['hosts', page, status, keyword],
+    queryKey: ['hosts', paging.params, status, keyword],
     placeholderData: keepPreviousData,
     queryFn: () =>
       get<Page<Host>>(
-        `/api/v2/compute/hosts${query({ page: page.number, size: page.size, status: status.join(','), keyword })}`,
+        `/api/v2/compute/hosts${query({ ...paging.params, status: status.join(','), keyword })}`,
       ),
   });
   return (
@@ -98,7 +99,7 @@ export default function Hosts() {
           value={status}
           onChange={(v) => {
             setStatus(v);
-            setPage({ ...page, number: 1 });
+            paging.first();
           }}
         />
         <Input.Search
@@ -106,7 +107,7 @@ export default function Hosts() {
           placeholder={t('common.search')}
           onSearch={(v) => {
             setKeyword(v);
-            setPage({ ...page, number: 1 });
+            paging.first();
           }}
         />
       </Space>
@@ -120,12 +121,7 @@ export default function Hosts() {
         }
         loading={hosts.isLoading}
         dataSource={hosts.data?.contents ?? []}
-        pagination={{
-          current: page.number,
-          pageSize: page.size,
-          total: hosts.data?.page.totalElements ?? 0,
-          onChange: (number, size) => setPage({ number, size }),
-        }}
+        pagination={paging.pagination(hosts.data?.page.totalElements)}
         columns={[
           {
             title: t('host.address'),

@@ -6,18 +6,19 @@ import { get, query } from '../api/client';
 import type { LoginHistoryEntry, Page } from '../api/types';
 import { useT } from '../i18n';
 import { When } from './status';
+import { usePaging } from './paging';
 
 /** Console logins, newest first, as OCP's logon history shows them. */
 export function LoginHistory() {
   const t = useT();
-  const [page, setPage] = useState({ number: 1, size: 10 });
+  const paging = usePaging();
   const [username, setUsername] = useState('');
   const history = useQuery({
-    queryKey: ['loginHistory', page, username],
+    queryKey: ['loginHistory', paging.params, username],
     placeholderData: keepPreviousData,
     queryFn: () =>
       get<Page<LoginHistoryEntry>>(
-        `/api/v2/iam/loginHistory${query({ page: page.number, size: page.size, username })}`,
+        `/api/v2/iam/loginHistory${query({ ...paging.params, username })}`,
       ),
   });
   return (
@@ -28,7 +29,7 @@ export function LoginHistory() {
           placeholder={t('login.username')}
           onSearch={(v) => {
             setUsername(v);
-            setPage({ ...page, number: 1 });
+            paging.first();
           }}
         />
       </Space>
@@ -37,12 +38,7 @@ export function LoginHistory() {
         data-testid="login-history"
         loading={history.isLoading}
         dataSource={history.data?.contents ?? []}
-        pagination={{
-          current: page.number,
-          pageSize: page.size,
-          total: history.data?.page.totalElements ?? 0,
-          onChange: (number, size) => setPage({ number, size }),
-        }}
+        pagination={paging.pagination(history.data?.page.totalElements)}
         columns={[
           { title: t('login.username'), dataIndex: 'username' },
           { title: t('history.address'), dataIndex: 'clientAddress' },

@@ -8,6 +8,7 @@ import { useT } from '../i18n';
 import { useSession } from '../session';
 import { useConfirm } from './confirm';
 import { When } from './status';
+import { usePaging } from './paging';
 
 function size(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB'];
@@ -27,12 +28,12 @@ export default function Packages() {
   const { message } = App.useApp();
   const ask = useConfirm();
   const client = useQueryClient();
-  const [page, setPage] = useState({ number: 1, size: 10 });
+  const paging = usePaging();
   const [progress, setProgress] = useState<number | null>(null);
   const packages = useQuery({
-    queryKey: ['packages', page],
+    queryKey: ['packages', paging.params],
     queryFn: () =>
-      get<Page<SoftwarePackage>>(`/api/v2/software-packages${query({ page: page.number, size: page.size })}`),
+      get<Page<SoftwarePackage>>(`/api/v2/software-packages${query(paging.params)}`),
   });
   const remove = useMutation({
     mutationFn: (id: number) => del(`/api/v2/software-packages/${id}`),
@@ -82,12 +83,7 @@ export default function Packages() {
         data-testid="packages"
         loading={packages.isLoading}
         dataSource={packages.data?.contents ?? []}
-        pagination={{
-          current: page.number,
-          pageSize: page.size,
-          total: packages.data?.page.totalElements ?? 0,
-          onChange: (number, size) => setPage({ number, size }),
-        }}
+        pagination={paging.pagination(packages.data?.page.totalElements)}
         columns={[
           { title: t('package.file'), dataIndex: 'fileName' },
           { title: t('package.version'), dataIndex: 'version' },

@@ -7,26 +7,26 @@ import { get, query } from '../api/client';
 import type { BasicTaskInstance, Page } from '../api/types';
 import { useT } from '../i18n';
 import { Status, When } from './status';
+import { usePaging } from './paging';
 
 /** Tasks, newest first, paged and filtered on the server. */
 export default function Tasks() {
   const t = useT();
-  const [page, setPage] = useState({ number: 1, size: 10 });
+  const paging = usePaging();
   const [status, setStatus] = useState<string | undefined>();
   const [type, setType] = useState<string | undefined>();
   const [name, setName] = useState('');
   const [hostId, setHostId] = useState<number | null>(null);
   const [clusterId, setClusterId] = useState<number | null>(null);
   const [created, setCreated] = useState<[string, string] | null>(null);
-  const first = () => setPage({ ...page, number: 1 });
+  const { first } = paging;
   const tasks = useQuery({
-    queryKey: ['tasks', page, status, type, name, hostId, clusterId, created],
+    queryKey: ['tasks', paging.params, status, type, name, hostId, clusterId, created],
     placeholderData: keepPreviousData,
     queryFn: () =>
       get<Page<BasicTaskInstance>>(
         `/api/v2/tasks/instances${query({
-          page: page.number,
-          size: page.size,
+          ...paging.params,
           status,
           type,
           name,
@@ -102,12 +102,7 @@ export default function Tasks() {
         data-testid="tasks"
         loading={tasks.isLoading}
         dataSource={tasks.data?.contents ?? []}
-        pagination={{
-          current: page.number,
-          pageSize: page.size,
-          total: tasks.data?.page.totalElements ?? 0,
-          onChange: (number, size) => setPage({ number, size }),
-        }}
+        pagination={paging.pagination(tasks.data?.page.totalElements)}
         columns={[
           { title: t('common.id'), dataIndex: 'id', width: 80 },
           {

@@ -10,6 +10,7 @@ import { LoginHistory } from './LoginHistory';
 import { Roles } from './Roles';
 import { showRefusal, useConfirm } from './confirm';
 import { When } from './status';
+import { usePaging } from './paging';
 
 interface NewUser {
   username: string;
@@ -41,14 +42,14 @@ function Users() {
   const { message } = App.useApp();
   const ask = useConfirm();
   const client = useQueryClient();
-  const [page, setPage] = useState({ number: 1, size: 10 });
+  const paging = usePaging();
   const [creating, setCreating] = useState(false);
   const [resetting, setResetting] = useState<User | null>(null);
   const [createForm] = Form.useForm<NewUser>();
   const [passwordForm] = Form.useForm<{ newPassword: string }>();
   const users = useQuery({
-    queryKey: ['users', page],
-    queryFn: () => get<Page<User>>(`/api/v2/iam/users${query({ page: page.number, size: page.size })}`),
+    queryKey: ['users', paging.params],
+    queryFn: () => get<Page<User>>(`/api/v2/iam/users${query(paging.params)}`),
   });
   const roles = useQuery({
     queryKey: ['roles'],
@@ -101,12 +102,7 @@ function Users() {
         data-testid="users"
         loading={users.isLoading}
         dataSource={users.data?.contents ?? []}
-        pagination={{
-          current: page.number,
-          pageSize: page.size,
-          total: users.data?.page.totalElements ?? 0,
-          onChange: (number, size) => setPage({ number, size }),
-        }}
+        pagination={paging.pagination(users.data?.page.totalElements)}
         columns={[
           { title: t('login.username'), dataIndex: 'username' },
           { title: t('user.roles'), render: (_, u) => u.roles.map((r) => <Tag key={r.id}>{r.name}</Tag>) },
