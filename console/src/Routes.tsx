@@ -12,6 +12,9 @@ const Hosts = lazy(() => import('./pages/Hosts'));
 const Host = lazy(() => import('./pages/Host'));
 const Tasks = lazy(() => import('./pages/Tasks'));
 const Task = lazy(() => import('./pages/Task'));
+const Clusters = lazy(() => import('./pages/Clusters'));
+const ClusterCreate = lazy(() => import('./pages/ClusterCreate'));
+const Cluster = lazy(() => import('./pages/Cluster'));
 const Packages = lazy(() => import('./pages/Packages'));
 const Users = lazy(() => import('./pages/Users'));
 const Account = lazy(() => import('./pages/Account'));
@@ -44,6 +47,9 @@ export function Routes() {
           <Route path="/hosts/:id" element={<Host />} />
           <Route path="/tasks" element={<Tasks />} />
           <Route path="/tasks/:id" element={<Task />} />
+          <Route path="/clusters" element={<Clusters />} />
+          <Route path="/clusters/new" element={<ClusterCreate />} />
+          <Route path="/clusters/:id" element={<Cluster />} />
           <Route path="/packages" element={<Packages />} />
           <Route path="/users" element={<Users />} />
           <Route path="/account" element={<Account />} />

@@ -1,67 +1,16 @@
 // Drives the built console in Debian's Chromium against a running server. Started by
 // crates/ocp-server/tests/console.rs, which starts the server (with a local agent), prepares
-// users and a failed task, and kills everything on drop. Env: OCP_URL, OCP_ADMIN_PASSWORD,
-// OCP_VIEWER, OCP_VIEWER_PASSWORD, OCP_FAILED_TASK (a task that fails until OCP_GATE exists),
-// OCP_GATE, OCP_HOST_ID, OCP_SCREENSHOTS (a directory), OCP_BROWSER_MARKER (an argument every
-// browser process carries, so the test can kill them all), CHROMIUM (the executable).
+// users and a failed task, and kills everything on drop. Env (besides kit.mjs's):
+// OCP_ADMIN_PASSWORD, OCP_VIEWER, OCP_VIEWER_PASSWORD, OCP_FAILED_TASK (a task that fails until
+// OCP_GATE exists), OCP_GATE, OCP_HOST_ID.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { chromium } from 'playwright-core';
+import { base, run } from './kit.mjs';
 
-const base = process.env.OCP_URL;
-const shots = process.env.OCP_SCREENSHOTS;
-mkdirSync(shots, { recursive: true });
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', `--ocp-test-marker=${process.env.OCP_BROWSER_MARKER ?? ''}`],
-});
-const steps = [];
-let page;
-
-async function step(name, body) {
-  const started = Date.now();
-  try {
-    await body();
-    steps.push(`ok   ${name} (${Date.now() - started} ms)`);
-  } finally {
-    await page?.screenshot({ path: join(shots, `${name}.png`), fullPage: true }).catch(() => {});
-  }
-}
-
-/** Calls the API from the page, with its cookie, as the console's code would. */
-function inPage(method, path, { csrf = true, body } = {}) {
-  return page.evaluate(
-    async ([method, path, csrf, body]) => {
-      const session = await fetch('/api/v2/iam/session', { headers: { 'X-OCP-Client': 'console' } });
-      const token = session.ok ? (await session.json()).data.csrfToken : null;
-      const headers = { 'X-OCP-Client': 'console', 'Content-Type': 'application/json' };
-      if (csrf && token) headers['X-OCP-CSRF'] = token;
-      const response = await fetch(path, { method, headers, body: body && JSON.stringify(body) });
-      return { status: response.status, body: await response.json().catch(() => null) };
-    },
-    [method, path, csrf, body],
-  );
-}
-
-async function logIn(username, password) {
-  await page.goto(`${base}/login`);
-  await page.fill('#username', username);
-  await page.fill('#password', password);
-  await page.click('button[type=submit]');
-}
-
-try {
-  const context = await browser.newContext({ locale: 'en-US' });
-  page = await context.newPage();
-  const cspErrors = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
-  });
-
+await run(async ({ page, step, inPage, logIn }) => {
   await step('login-refused', async () => {
     await page.goto(`${base}/`);
     await page.waitForURL(/\/login$/);
@@ -150,7 +99,7 @@ try {
   await step('agent-restart', async () => {
     // From the hosts list, as a batch of the one host.
     await page.goto(`${base}/hosts`);
-    await page.getByTestId('hosts').locator('.ant-checkbox-input').last().check();
+    await page.getByTestId('hosts').locator('tr[data-row-key] .ant-checkbox-input').first().check();
     await page.getByTestId('batch-restart').click();
     await page.getByRole('button', { name: 'Confirm' }).click();
     await page.waitForURL(/\/tasks\/\d+$/);
@@ -284,12 +233,4 @@ try {
     assert.equal(refused.status, 403, JSON.stringify(refused.body));
   });
 
-  assert.deepEqual(cspErrors, [], 'the console runs under its Content-Security-Policy');
-  console.log(steps.join('\n'));
-} catch (e) {
-  console.log(steps.join('\n'));
-  console.error(e);
-  process.exitCode = 1;
-} finally {
-  await browser.close();
-}
+});

@@ -31,3 +31,4 @@ export type JoinToken = Schemas['JoinToken'];
 export type AccessKey = Schemas['AccessKey'];
 export type CreatedAccessKey = Schemas['CreatedAccessKey'];
 export type LoginHistoryEntry = Schemas['LoginHistoryEntry'];
+export type ClusterParameter = Schemas['ClusterParameter'];

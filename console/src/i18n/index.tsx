@@ -56,3 +56,4 @@ export function useI18n(): I18n {
 }
 
 export const useT = () => useI18n().t;
+export type { MessageKey } from './en';

@@ -19,6 +19,7 @@ export function Shell({ children }: { children: ReactNode }) {
   const items = [
     { key: '/overview', label: t('nav.overview'), show: true },
     { key: '/hosts', label: t('nav.hosts'), show: may('HOST:*:READ') },
+    { key: '/clusters', label: t('nav.clusters'), show: may('CLUSTER:*:READ') },
     { key: '/tasks', label: t('nav.tasks'), show: may('TASK:*:READ') },
     { key: '/packages', label: t('nav.packages'), show: may('PACKAGE:*:READ') },
     { key: '/users', label: t('nav.users'), show: may('USER:*:READ') },

@@ -12,12 +12,23 @@ import { usePaging } from './paging';
 /** Tasks, newest first, paged and filtered on the server. */
 export default function Tasks() {
   const t = useT();
+  return (
+    <Card title={t('nav.tasks')}>
+      <TaskList />
+    </Card>
+  );
+}
+
+/** The task list with its filters; a cluster's page shows it for that cluster alone. */
+export function TaskList({ cluster }: { cluster?: number }) {
+  const t = useT();
   const paging = usePaging();
   const [status, setStatus] = useState<string | undefined>();
   const [type, setType] = useState<string | undefined>();
   const [name, setName] = useState('');
   const [hostId, setHostId] = useState<number | null>(null);
-  const [clusterId, setClusterId] = useState<number | null>(null);
+  const [clusterFilter, setClusterId] = useState<number | null>(null);
+  const clusterId = cluster ?? clusterFilter;
   const [created, setCreated] = useState<[string, string] | null>(null);
   const { first } = paging;
   const tasks = useQuery({
@@ -39,7 +50,7 @@ export default function Tasks() {
       ),
   });
   return (
-    <Card title={t('nav.tasks')}>
+    <>
       <Space wrap style={{ marginBottom: 16 }}>
         <Select
           allowClear
@@ -80,15 +91,17 @@ export default function Tasks() {
             first();
           }}
         />
-        <InputNumber
-          min={1}
-          placeholder={t('task.clusterId')}
-          value={clusterId}
-          onChange={(v) => {
-            setClusterId(v === null ? null : Number(v));
-            first();
-          }}
-        />
+        {cluster === undefined && (
+          <InputNumber
+            min={1}
+            placeholder={t('task.clusterId')}
+            value={clusterId}
+            onChange={(v) => {
+              setClusterId(v === null ? null : Number(v));
+              first();
+            }}
+          />
+        )}
         <DatePicker.RangePicker
           showTime
           onChange={(range) => {
@@ -117,6 +130,6 @@ export default function Tasks() {
           { title: t('task.finished'), dataIndex: 'finishTime', render: (v: string) => <When value={v} /> },
         ]}
       />
-    </Card>
+    </>
   );
 }

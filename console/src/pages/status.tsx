@@ -12,12 +12,21 @@ const COLORS: Record<string, 'success' | 'processing' | 'error' | 'warning' | 'd
   NEW: 'default',
   STOPPED: 'default',
   CREATING: 'processing',
+  STARTING: 'processing',
+  STOPPING: 'processing',
+  RESTARTING: 'processing',
+  OPERATING: 'processing',
+  SERVICE_STOPPED: 'warning',
   DELETING: 'warning',
 };
 
-/** A status as a coloured badge. */
-export function Status({ value }: { value?: string | null }) {
-  return <Badge status={COLORS[value ?? ''] ?? 'default'} text={value ?? '-'} />;
+/** A running cluster, zone or server is well, where a running task is busy. */
+const RESOURCE_COLORS: typeof COLORS = { ...COLORS, RUNNING: 'success' };
+
+/** A status as a coloured badge; `resource` for clusters, zones and servers. */
+export function Status({ value, resource = false }: { value?: string | null; resource?: boolean }) {
+  const colors = resource ? RESOURCE_COLORS : COLORS;
+  return <Badge status={colors[value ?? ''] ?? 'default'} text={value ?? '-'} />;
 }
 
 /** An ISO timestamp in the browser's time zone. */

@@ -284,13 +284,53 @@ impl Drop for Browser {
     }
 }
 
-#[tokio::test]
-async fn the_console_works_in_a_real_browser() {
+/// Runs one of the console's browser scripts (`console/tests/*.mjs`) with `env`; fails the
+/// test with its output unless it passes. Answers where its screenshots are.
+async fn run_browser(script: &str, env: &[(&str, String)]) -> std::path::PathBuf {
     let console = repo().join("console");
     assert!(
         console.join("dist/index.html").exists() && console.join("node_modules").exists(),
         "the console is built by README's test command (npm ci && npm run build in console/)"
     );
+    let screenshots = console.join("test-output/screenshots");
+    let marker = format!("ocp-console-test-{}-{script}", std::process::id());
+    let mut command = Command::new("node");
+    command
+        .arg(script)
+        .current_dir(&console)
+        .env("OCP_SCREENSHOTS", &screenshots)
+        .env("OCP_BROWSER_MARKER", &marker)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let node = ChildGroup::spawn("node", command).expect("node runs (apt-get install nodejs)");
+    let mut browser = Browser { node, marker };
+    let child = browser.node.child_mut().unwrap();
+    let (stdout, stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let output = tokio::task::spawn_blocking(move || {
+        use std::io::Read as _;
+        let (mut out, mut err) = (String::new(), String::new());
+        let _ = { stdout }.read_to_string(&mut out);
+        let _ = { stderr }.read_to_string(&mut err);
+        (out, err)
+    });
+    let (out, err) = tokio::time::timeout(Duration::from_secs(420), output)
+        .await
+        .expect("the browser run ends within 7 minutes")
+        .unwrap();
+    let status = browser.node.child_mut().unwrap().wait().unwrap();
+    assert!(
+        status.success(),
+        "{script} failed (screenshots in {}):\n{out}\n{err}",
+        screenshots.display()
+    );
+    screenshots
+}
+
+#[tokio::test]
+async fn the_console_works_in_a_real_browser() {
     let port = ocp_testkit::free_port("127.0.0.1").unwrap();
     let server = common::server_with(&["--local-agent", &format!("127.0.0.1:{port}")]);
     let admin = server.admin();
@@ -326,44 +366,19 @@ async fn the_console_works_in_a_real_browser() {
         admin.wait_task(failed_id, Duration::from_secs(60)).await["status"],
         "FAILED"
     );
-    let screenshots = console.join("test-output/screenshots");
-    let marker = format!("ocp-console-test-{}", std::process::id());
-    let mut command = Command::new("node");
-    command
-        .arg("tests/browser.mjs")
-        .current_dir(&console)
-        .env("OCP_URL", server.url())
-        .env("OCP_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("OCP_VIEWER", "viewer")
-        .env("OCP_VIEWER_PASSWORD", &viewer_password)
-        .env("OCP_FAILED_TASK", failed_id.to_string())
-        .env("OCP_GATE", &gate)
-        .env("OCP_HOST_ID", host_id.to_string())
-        .env("OCP_SCREENSHOTS", &screenshots)
-        .env("OCP_BROWSER_MARKER", &marker)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let node = ChildGroup::spawn("node", command).expect("node runs (apt-get install nodejs)");
-    let mut browser = Browser { node, marker };
-    let child = browser.node.child_mut().unwrap();
-    let (stdout, stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-    let output = tokio::task::spawn_blocking(move || {
-        use std::io::Read as _;
-        let (mut out, mut err) = (String::new(), String::new());
-        let _ = { stdout }.read_to_string(&mut out);
-        let _ = { stderr }.read_to_string(&mut err);
-        (out, err)
-    });
-    let (out, err) = tokio::time::timeout(Duration::from_secs(240), output)
-        .await
-        .expect("the browser run ends within 4 minutes")
-        .unwrap();
-    let status = browser.node.child_mut().unwrap().wait().unwrap();
-    assert!(
-        status.success(),
-        "the browser run failed (screenshots in {}):\n{out}\n{err}",
-        screenshots.display()
-    );
+    let screenshots = run_browser(
+        "tests/browser.mjs",
+        &[
+            ("OCP_URL", server.url().to_string()),
+            ("OCP_ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
+            ("OCP_VIEWER", "viewer".to_string()),
+            ("OCP_VIEWER_PASSWORD", viewer_password),
+            ("OCP_FAILED_TASK", failed_id.to_string()),
+            ("OCP_GATE", gate.display().to_string()),
+            ("OCP_HOST_ID", host_id.to_string()),
+        ],
+    )
+    .await;
     for page in [
         "login-refused",
         "overview",
@@ -379,6 +394,58 @@ async fn the_console_works_in_a_real_browser() {
         "logon-history",
         "account",
         "viewer",
+    ] {
+        assert!(screenshots.join(format!("{page}.png")).exists(), "{page}");
+    }
+}
+
+/// The cluster pages against a real seekdb: deploy through the wizard, topology, a server
+/// restart, a parameter change, the cluster's tasks, a viewer's read-only pages, delete.
+#[tokio::test]
+async fn the_cluster_pages_work_in_a_real_browser() {
+    let wheel = ocp_testkit::seekdb_wheel().expect("the seekdb wheel");
+    let port = ocp_testkit::free_port("127.0.0.1").unwrap();
+    let server = common::server_with(&[
+        "--local-agent",
+        &format!("127.0.0.1:{port}"),
+        "--ob-status-interval-ms",
+        "1000",
+    ]);
+    let admin = server.admin();
+    admin
+        .poll("/api/v2/compute/hosts", Duration::from_secs(60), |d| {
+            d["contents"][0]["status"] == "AVAILABLE"
+        })
+        .await
+        .unwrap_or_else(|last| panic!("the local agent never joined: {last:#}"));
+    admin.upload_package(&wheel).await.ok();
+    let viewer_password =
+        common::user_with_roles(&server, "dba", &["CLUSTER_VIEWER", "HOST_VIEWER"]).await;
+    let sql_port = ocp_testkit::free_port("0.0.0.0").unwrap();
+    let screenshots = run_browser(
+        "tests/clusters.mjs",
+        &[
+            ("OCP_URL", server.url().to_string()),
+            ("OCP_ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
+            ("OCP_VIEWER", "dba".to_string()),
+            ("OCP_VIEWER_PASSWORD", viewer_password),
+            ("OCP_SQL_PORT", sql_port.to_string()),
+        ],
+    )
+    .await;
+    // The browser deleted the cluster: nothing is left running.
+    let clusters = admin.get("/api/v2/ob/clusters").await.ok();
+    assert_eq!(clusters.data()["page"]["totalElements"], 0);
+    for page in [
+        "cluster-wizard",
+        "cluster-deploy",
+        "clusters",
+        "cluster",
+        "server-restart",
+        "cluster-parameters",
+        "cluster-tasks",
+        "cluster-viewer",
+        "cluster-delete",
     ] {
         assert!(screenshots.join(format!("{page}.png")).exists(), "{page}");
     }
