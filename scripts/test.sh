@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test on a fresh machine: installs what the tests need (PostgreSQL,
-# Chromium, Node.js from Debian's packages; the console's npm packages), builds the console,
-# then formatting, clippy, the console's checks and the whole test suite (which drives the
-# console in Chromium).
+# Chromium, mariadb-client, Node.js from Debian's packages; the console's npm packages),
+# builds the console, then formatting, clippy, the console's checks and the whole test suite
+# (which drives the console in Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ocp-target}"
@@ -14,11 +14,11 @@ if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 fi
 
-if ! command -v chromium >/dev/null; then
-  echo "installing Chromium (the console's tests drive it)"
+if ! command -v chromium >/dev/null || ! command -v mariadb >/dev/null; then
+  echo "installing Chromium and mariadb-client (the console's tests drive one and check seekdb with the other)"
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends chromium mariadb-client >/dev/null
 fi
 bash scripts/console.sh
 (cd console && npm run --silent api:check && npm run --silent lint)

@@ -2133,13 +2133,13 @@ export interface components {
             readonly?: boolean;
         };
         CreateDbRole: {
-            globalPrivileges?: string[];
+            globalPrivileges?: components["schemas"]["GlobalPrivilegeName"][];
             roleName: string;
             roles?: string[];
         };
         CreateDbUser: {
             dbPrivileges?: components["schemas"]["DbPrivilege"][];
-            globalPrivileges?: string[];
+            globalPrivileges?: components["schemas"]["GlobalPrivilegeName"][];
             password: string;
             roles?: string[];
             /** @description Accepted for compatibility; the platform keeps no copy of database passwords. */
@@ -2238,6 +2238,11 @@ export interface components {
             dbName: string;
             privileges: string[];
         };
+        /**
+         * @description A privilege that can be granted on a database.
+         * @enum {string}
+         */
+        DbPrivilegeName: "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "CREATE" | "DROP" | "INDEX" | "ALTER" | "CREATE_VIEW" | "SHOW_VIEW" | "EXECUTE" | "ALTER_ROUTINE" | "CREATE_ROUTINE" | "REFERENCES" | "TRIGGER" | "LOCK_TABLES";
         DbRole: {
             globalPrivileges: string[];
             grantedRoles: string[];
@@ -2269,6 +2274,11 @@ export interface components {
             timestamp: string;
             traceId: string;
         };
+        /**
+         * @description A privilege that can be granted on *.*.
+         * @enum {string}
+         */
+        GlobalPrivilegeName: "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "CREATE" | "DROP" | "INDEX" | "ALTER" | "CREATE_VIEW" | "SHOW_VIEW" | "EXECUTE" | "ALTER_ROUTINE" | "CREATE_ROUTINE" | "REFERENCES" | "TRIGGER" | "LOCK_TABLES" | "CREATE_USER" | "PROCESS" | "SHOW_DB" | "SUPER" | "GRANT_OPTION" | "FILE" | "ALTER_SYSTEM" | "REPLICATION_SLAVE" | "REPLICATION_CLIENT" | "CREATE_TABLESPACE" | "SHUTDOWN" | "RELOAD" | "CREATE_ROLE" | "DROP_ROLE";
         /** @description A host, as `GET /api/v2/compute/hosts` lists it. */
         Host: {
             alias?: string | null;

@@ -4,7 +4,7 @@ import { lazy, Suspense, useState, type ReactNode } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 
 import { del, get, post } from '../api/client';
-import type { Cluster as ClusterView, TaskInstance } from '../api/types';
+import type { Cluster as ClusterView, TaskInstance, Tenant } from '../api/types';
 import { useT } from '../i18n';
 import { useSession } from '../session';
 import { showRefusal, useConfirm } from './confirm';
@@ -12,6 +12,10 @@ import { Status, When } from './status';
 import { TaskList } from './Tasks';
 
 const ClusterParameters = lazy(() => import('./ClusterParameters'));
+const ClusterDatabases = lazy(() => import('./ClusterDatabases'));
+const ClusterDbUsers = lazy(() => import('./ClusterDbUsers'));
+const ClusterDbRoles = lazy(() => import('./ClusterDbRoles'));
+const ClusterCompaction = lazy(() => import('./ClusterCompaction'));
 
 type Action = 'start' | 'stop' | 'restart';
 /** Each operation, and the server statuses it may start from (as the server checks them). */
@@ -40,6 +44,13 @@ export default function Cluster() {
     queryFn: () => get<ClusterView>(`/api/v2/ob/clusters/${id}`),
     refetchInterval: 5000,
   });
+  // seekdb has one tenant, sys: its databases, users and roles are the cluster's.
+  const tenants = useQuery({
+    queryKey: ['cluster', id, 'tenants'],
+    queryFn: () => get<{ contents: Tenant[] }>(`/api/v2/ob/clusters/${id}/tenants`),
+    enabled: may('CLUSTER:*:TENANT:*:READ'),
+  });
+  const tenant = tenants.data?.contents[0];
   const act = useMutation({
     mutationFn: (request: () => Promise<TaskInstance>) => request(),
     onSuccess: (task) => {
@@ -141,12 +152,16 @@ export default function Cluster() {
               {
                 key: 'parameters',
                 label: t('cluster.parameters'),
-                children: (
-                  <Suspense fallback={null}>
-                    <ClusterParameters clusterId={c.id} />
-                  </Suspense>
-                ),
+                children: lazyTab(<ClusterParameters clusterId={c.id} />),
               },
+              ...(tenant
+                ? [
+                    { key: 'databases', label: t('cluster.databases'), children: lazyTab(<ClusterDatabases base={`${base}/tenants/${tenant.id}`} />) },
+                    { key: 'users', label: t('cluster.users'), children: lazyTab(<ClusterDbUsers base={`${base}/tenants/${tenant.id}`} rootUser="root" />) },
+                    { key: 'roles', label: t('cluster.roles'), children: lazyTab(<ClusterDbRoles base={`${base}/tenants/${tenant.id}`} />) },
+                  ]
+                : []),
+              { key: 'compaction', label: t('cluster.compaction'), children: lazyTab(<ClusterCompaction clusterId={c.id} />) },
               { key: 'tasks', label: t('nav.tasks'), children: <TaskList cluster={c.id} /> },
             ]}
           />
@@ -170,6 +185,11 @@ export default function Cluster() {
       />
     </Space>
   );
+}
+
+/** A tab whose page loads when first shown. */
+function lazyTab(page: ReactNode) {
+  return <Suspense fallback={null}>{page}</Suspense>;
 }
 
 /** The cluster, its zones and their servers, each with its status, host and operations. */

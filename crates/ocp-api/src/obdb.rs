@@ -71,6 +71,102 @@ pub struct ModifyDatabase {
     pub readonly: bool,
 }
 
+/// Privileges that can be granted on a database, as OCP names them.
+pub const DB_PRIVILEGES: &[&str] = &[
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "CREATE",
+    "DROP",
+    "INDEX",
+    "ALTER",
+    "CREATE_VIEW",
+    "SHOW_VIEW",
+    "EXECUTE",
+    "ALTER_ROUTINE",
+    "CREATE_ROUTINE",
+    "REFERENCES",
+    "TRIGGER",
+    "LOCK_TABLES",
+];
+
+/// Privileges that can be granted on `*.*`.
+pub const GLOBAL_PRIVILEGES: &[&str] = &[
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "CREATE",
+    "DROP",
+    "INDEX",
+    "ALTER",
+    "CREATE_VIEW",
+    "SHOW_VIEW",
+    "EXECUTE",
+    "ALTER_ROUTINE",
+    "CREATE_ROUTINE",
+    "REFERENCES",
+    "TRIGGER",
+    "LOCK_TABLES",
+    "CREATE_USER",
+    "PROCESS",
+    "SHOW_DB",
+    "SUPER",
+    "GRANT_OPTION",
+    "FILE",
+    "ALTER_SYSTEM",
+    "REPLICATION_SLAVE",
+    "REPLICATION_CLIENT",
+    "CREATE_TABLESPACE",
+    "SHUTDOWN",
+    "RELOAD",
+    "CREATE_ROLE",
+    "DROP_ROLE",
+];
+
+/// The OpenAPI names of the privilege lists above, so that clients (the console's privilege
+/// editor) are generated with exactly these values.
+#[cfg(feature = "openapi")]
+mod privilege_schemas {
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+    use utoipa::openapi::RefOr;
+
+    fn names(description: &str, values: &[&str]) -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .description(Some(description))
+            .enum_values(Some(values.iter().copied()))
+            .into()
+    }
+
+    /// A privilege on a database.
+    pub struct DbPrivilegeName;
+    impl utoipa::PartialSchema for DbPrivilegeName {
+        fn schema() -> RefOr<Schema> {
+            names(
+                "A privilege that can be granted on a database.",
+                super::DB_PRIVILEGES,
+            )
+        }
+    }
+    impl utoipa::ToSchema for DbPrivilegeName {}
+
+    /// A privilege on `*.*`.
+    pub struct GlobalPrivilegeName;
+    impl utoipa::PartialSchema for GlobalPrivilegeName {
+        fn schema() -> RefOr<Schema> {
+            names(
+                "A privilege that can be granted on *.*.",
+                super::GLOBAL_PRIVILEGES,
+            )
+        }
+    }
+    impl utoipa::ToSchema for GlobalPrivilegeName {}
+}
+#[cfg(feature = "openapi")]
+pub use privilege_schemas::{DbPrivilegeName, GlobalPrivilegeName};
+
 /// Privileges on one database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -104,6 +200,7 @@ pub struct CreateDbUser {
     /// Accepted for compatibility; the platform keeps no copy of database passwords.
     #[serde(default)]
     pub save_to_credential: Option<bool>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<GlobalPrivilegeName>))]
     #[serde(default)]
     pub global_privileges: Vec<String>,
     #[serde(default)]
@@ -133,6 +230,7 @@ pub struct DbPrivileges {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GlobalPrivileges {
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<GlobalPrivilegeName>))]
     #[serde(default)]
     pub global_privileges: Vec<String>,
 }
@@ -150,6 +248,7 @@ pub struct Roles {
 #[serde(rename_all = "camelCase")]
 pub struct CreateDbRole {
     pub role_name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<GlobalPrivilegeName>))]
     #[serde(default)]
     pub global_privileges: Vec<String>,
     #[serde(default)]

@@ -3,59 +3,7 @@
 
 use crate::{text, ObClient, ObError, Result, UserRow};
 
-/// Privileges that can be granted on a database, as OCP names them.
-pub const DB_PRIVILEGES: &[&str] = &[
-    "SELECT",
-    "INSERT",
-    "UPDATE",
-    "DELETE",
-    "CREATE",
-    "DROP",
-    "INDEX",
-    "ALTER",
-    "CREATE_VIEW",
-    "SHOW_VIEW",
-    "EXECUTE",
-    "ALTER_ROUTINE",
-    "CREATE_ROUTINE",
-    "REFERENCES",
-    "TRIGGER",
-    "LOCK_TABLES",
-];
-
-/// Privileges that can be granted on `*.*`.
-pub const GLOBAL_PRIVILEGES: &[&str] = &[
-    "SELECT",
-    "INSERT",
-    "UPDATE",
-    "DELETE",
-    "CREATE",
-    "DROP",
-    "INDEX",
-    "ALTER",
-    "CREATE_VIEW",
-    "SHOW_VIEW",
-    "EXECUTE",
-    "ALTER_ROUTINE",
-    "CREATE_ROUTINE",
-    "REFERENCES",
-    "TRIGGER",
-    "LOCK_TABLES",
-    "CREATE_USER",
-    "PROCESS",
-    "SHOW_DB",
-    "SUPER",
-    "GRANT_OPTION",
-    "FILE",
-    "ALTER_SYSTEM",
-    "REPLICATION_SLAVE",
-    "REPLICATION_CLIENT",
-    "CREATE_TABLESPACE",
-    "SHUTDOWN",
-    "RELOAD",
-    "CREATE_ROLE",
-    "DROP_ROLE",
-];
+pub use ocp_api::obdb::{DB_PRIVILEGES, GLOBAL_PRIVILEGES};
 
 /// A user, role or database name: a letter or `_` first, then letters, digits, `_` or `$`,
 /// at most 64 characters. Such a name is safe inside backquotes or single quotes.

@@ -109,5 +109,11 @@ impl utoipa::Modify for Enveloped {
         )];
         <ocp_api::ApiError as utoipa::ToSchema>::schemas(&mut errors);
         components.schemas.extend(errors);
+        // What `dbPrivileges[].privileges` may grant (the field itself also lists what a
+        // user holds, which can be more), for clients that offer the choice.
+        components.schemas.insert(
+            "DbPrivilegeName".to_string(),
+            <ocp_api::obdb::DbPrivilegeName as utoipa::PartialSchema>::schema(),
+        );
     }
 }
