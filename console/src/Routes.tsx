@@ -15,6 +15,7 @@ const Task = lazy(() => import('./pages/Task'));
 const Clusters = lazy(() => import('./pages/Clusters'));
 const ClusterCreate = lazy(() => import('./pages/ClusterCreate'));
 const Cluster = lazy(() => import('./pages/Cluster'));
+const Alerts = lazy(() => import('./pages/Alerts'));
 const Packages = lazy(() => import('./pages/Packages'));
 const Users = lazy(() => import('./pages/Users'));
 const Account = lazy(() => import('./pages/Account'));
@@ -50,6 +51,8 @@ export function Routes() {
           <Route path="/clusters" element={<Clusters />} />
           <Route path="/clusters/new" element={<ClusterCreate />} />
           <Route path="/clusters/:id" element={<Cluster />} />
+          <Route path="/alerts" element={<Alerts />} />
+          <Route path="/alerts/:tab" element={<Alerts />} />
           <Route path="/packages" element={<Packages />} />
           <Route path="/users" element={<Users />} />
           <Route path="/account" element={<Account />} />

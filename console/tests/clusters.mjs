@@ -4,6 +4,7 @@
 // OCP_VIEWER, OCP_VIEWER_PASSWORD, OCP_SQL_PORT (a free port for the new cluster).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
 
 import { base, run } from './kit.mjs';
 
@@ -211,11 +212,73 @@ await run(async ({ page, step, inPage, logIn }) => {
     assert.equal(refused.status, 403, JSON.stringify(refused.body));
   });
 
-  await step('cluster-delete', async () => {
+  await step('alert-items', async () => {
     await page.getByTestId('user-menu').hover();
     await page.getByText('Log out').click();
     await logIn('admin', process.env.OCP_ADMIN_PASSWORD);
     await page.waitForURL(/\/overview$/);
+    assert.equal(await page.getByTestId('open-alerts-3').innerText(), '0');
+    await page.getByRole('menuitem', { name: 'Alerts' }).click();
+    await page.getByRole('tab', { name: 'Alert items' }).click();
+    // Lowered so far that every agent process is over it, evaluated every second.
+    const item = 'host_agent_open_fd_count_over_threshold';
+    await page.getByTestId(`edit-item-${item}`).click();
+    await page.fill('#item-threshold', '1');
+    await page.getByLabel('Evaluated every (s)').fill('1');
+    await page.locator('#item-save').click();
+    await page.getByTestId('alarm-items').getByText('max(host_agent_open_fd_count) > 1').waitFor();
+  });
+
+  await step('alert-events', async () => {
+    await page.getByRole('tab', { name: 'Events' }).click();
+    const events = page.getByTestId('events');
+    await events.getByText('host_agent_open_fd_count_over_threshold').first().waitFor({ timeout: 60_000 });
+    // The header counts them, by level, on every page.
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="open-alerts-3"]')?.textContent) > 0, null, {
+      timeout: 45_000,
+    });
+  });
+
+  await step('alert-silenced', async () => {
+    await page.getByTestId('events').locator('tr[data-row-key]', { hasText: 'ocp_monagent' }).first().click();
+    await page.getByTestId('silence-event').click();
+    await page.getByRole('tab', { name: 'Blocking conditions' }).click();
+    await page.getByTestId('silencers').getByText('In effect').waitFor();
+    await page.getByRole('tab', { name: 'Events' }).click();
+    await page.getByTestId('event-status').click();
+    await page.locator('.ant-select-item-option', { hasText: 'Silenced' }).click();
+    await page.getByTestId('events').getByText('ocp_monagent').first().waitFor({ timeout: 30_000 });
+  });
+
+  await step('alert-channel-test', async () => {
+    const received = [];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        received.push(JSON.parse(body));
+        response.end('thanks');
+      });
+    });
+    await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      await page.getByRole('tab', { name: 'Channels' }).click();
+      await page.getByTestId('create-channel').click();
+      await page.fill('#channel-name', 'ops-hook');
+      await page.fill('#channel-url', `http://127.0.0.1:${receiver.address().port}/hook`);
+      await page.locator('#channel-save').click();
+      await page.getByTestId('test-channel-ops-hook').click();
+      const result = page.getByTestId('test-result');
+      await result.getByText('HTTP 200: thanks').waitFor();
+      assert.equal(received.length, 1);
+      assert.equal(received[0].alarm_type, 'channel_test');
+      await page.locator('.ant-modal-close').last().click();
+    } finally {
+      receiver.close();
+    }
+  });
+
+  await step('cluster-delete', async () => {
     await page.goto(clusterUrl);
     await page.getByTestId('delete-cluster').click();
     const ok = page.getByRole('button', { name: 'Delete' }).last();

@@ -92,6 +92,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/alarm/channels/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends a test notification through a channel now and answers what the receiver said (our
+         *     addition: OCP's console has the button, its API documents no call). Nothing is recorded:
+         *     no alert fired.
+         */
+        post: operations["test_channel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/alarm/notifications": {
         parameters: {
             query?: never;
@@ -1649,7 +1670,7 @@ export interface components {
         AlarmRule: {
             /** @description What the alert says, e.g. "The OBServer cannot be connected." */
             alarmName: string;
-            appType: string;
+            appType: components["schemas"]["AppType"];
             builtin: boolean;
             /**
              * Format: int64
@@ -1677,14 +1698,14 @@ export interface components {
             level: number;
             /** @description The alert type, e.g. `ob_cannot_connected`. */
             name: string;
-            scope: string;
+            scope: components["schemas"]["AlarmScope"];
             summaryTemplate: string;
             updateTime: components["schemas"]["Timestamp"];
         };
         /** @description Create (every field but `name` may be left out on update) an alert item. */
         AlarmRuleRequest: {
             alarmName?: string | null;
-            appType?: string | null;
+            appType?: null | components["schemas"]["AppType"];
             /** Format: int64 */
             clearSeconds?: number | null;
             description?: string | null;
@@ -1698,7 +1719,7 @@ export interface components {
             /** Format: int32 */
             level?: number | null;
             name?: string | null;
-            scope?: string | null;
+            scope?: null | components["schemas"]["AlarmScope"];
             summaryTemplate?: string | null;
             /**
              * Format: double
@@ -1706,6 +1727,11 @@ export interface components {
              */
             threshold?: number | null;
         };
+        /**
+         * @description What an alert is about.
+         * @enum {string}
+         */
+        AlarmScope: "ObCluster" | "ObTenant" | "ObServer" | "Host" | "Service";
         /** @description A blocking condition: matching events are Silenced until `endsAt`. */
         AlarmSilencer: {
             /** @description Alert types; empty: all of them. */
@@ -1804,6 +1830,11 @@ export interface components {
             /** @description OCP reports Spring Boot here; we report the HTTP framework. */
             springBootVersion: string;
         };
+        /**
+         * @description Where an alert comes from.
+         * @enum {string}
+         */
+        AppType: "OB" | "OCP";
         BasicSubtaskInstance: {
             description: string;
             /** Format: int64 */
@@ -1865,6 +1896,15 @@ export interface components {
             newPassword: string;
             /** @description Required when users change their own password; an administrator may leave it out. */
             oldPassword?: string | null;
+        };
+        /**
+         * @description `POST /api/v2/alarm/channels/{id}/test`: whether the receiver took the test notification,
+         *     and what it answered (an HTTP status and the start of its body, or a script's exit code
+         *     and output).
+         */
+        ChannelTestResult: {
+            response: string;
+            successful: boolean;
         };
         /**
          * @description How a channel delivers.
@@ -2615,7 +2655,7 @@ export interface components {
             contents: {
                 /** @description What the alert says, e.g. "The OBServer cannot be connected." */
                 alarmName: string;
-                appType: string;
+                appType: components["schemas"]["AppType"];
                 builtin: boolean;
                 /**
                  * Format: int64
@@ -2643,7 +2683,7 @@ export interface components {
                 level: number;
                 /** @description The alert type, e.g. `ob_cannot_connected`. */
                 name: string;
-                scope: string;
+                scope: components["schemas"]["AlarmScope"];
                 summaryTemplate: string;
                 updateTime: components["schemas"]["Timestamp"];
             }[];
@@ -3581,6 +3621,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    test_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["ChannelTestResult"];
+                    };
                 };
             };
         };

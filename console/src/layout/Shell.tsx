@@ -1,6 +1,11 @@
-import { Dropdown, Layout, Menu, Space, Typography } from '@oceanbase/design';
+import { Dropdown, Flex, Layout, Menu, Space, Tag, Tooltip, Typography } from '@oceanbase/design';
+import { useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
-import { useLocation, useNavigate } from 'react-router-dom';
+import { Link, useLocation, useNavigate } from 'react-router-dom';
+
+import { get } from '../api/client';
+import type { Alarm, Page } from '../api/types';
+import { LEVELS } from '../pages/status';
 
 import { useI18n, type Language } from '../i18n';
 import { useSession } from '../session';
@@ -21,6 +26,7 @@ export function Shell({ children }: { children: ReactNode }) {
     { key: '/hosts', label: t('nav.hosts'), show: may('HOST:*:READ') },
     { key: '/clusters', label: t('nav.clusters'), show: may('CLUSTER:*:READ') },
     { key: '/tasks', label: t('nav.tasks'), show: may('TASK:*:READ') },
+    { key: '/alerts', label: t('nav.alerts'), show: may('ALARM:*:READ') },
     { key: '/packages', label: t('nav.packages'), show: may('PACKAGE:*:READ') },
     { key: '/users', label: t('nav.users'), show: may('USER:*:READ') },
   ].filter((i) => i.show);
@@ -51,6 +57,7 @@ export function Shell({ children }: { children: ReactNode }) {
             borderBottom: '1px solid #e8e8e8',
           }}
         >
+          {may('ALARM:*:READ') && <OpenAlerts />}
           <Dropdown
             menu={{
               items: LANGUAGES.map((l) => ({ key: l.key, label: l.label })),
@@ -81,5 +88,43 @@ export function Shell({ children }: { children: ReactNode }) {
         <Layout.Content style={{ padding: 24 }}>{children}</Layout.Content>
       </Layout>
     </Layout>
+  );
+}
+
+const LEVEL_TAGS = [
+  { level: 1, color: 'red' },
+  { level: 2, color: 'volcano' },
+  { level: 3, color: 'orange' },
+  { level: 4, color: 'gold' },
+  { level: 5, color: 'blue' },
+];
+
+/** The open alerts by level, on every page; each count opens the events of its level. */
+function OpenAlerts() {
+  const t = useI18n().t;
+  // One small page per level answers its count; every 30 s is often enough for a header.
+  const counts = useQuery({
+    queryKey: ['alert-counts'],
+    refetchInterval: 30_000,
+    queryFn: () =>
+      Promise.all(
+        LEVEL_TAGS.map(({ level }) =>
+          get<Page<Alarm>>(`/api/v2/alarm/alarms?status=Active&level=${level}&size=1`).then((p) => p.page.totalElements),
+        ),
+      ),
+  });
+  return (
+    <Flex align="center" gap={4} data-testid="open-alerts" style={{ lineHeight: 1 }}>
+      <Typography.Text type="secondary">{t('alert.open')}</Typography.Text>
+      {LEVEL_TAGS.map(({ level, color }, i) => (
+        <Tooltip key={level} title={LEVELS[level]}>
+          <Link to="/alerts/events">
+            <Tag color={color} bordered={false} data-testid={`open-alerts-${level}`} style={{ marginInlineEnd: 0, opacity: (counts.data?.[i] ?? 0) > 0 ? 1 : 0.45 }}>
+              {counts.data?.[i] ?? 0}
+            </Tag>
+          </Link>
+        </Tooltip>
+      ))}
+    </Flex>
   );
 }

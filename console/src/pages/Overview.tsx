@@ -6,11 +6,10 @@ import { get, query } from '../api/client';
 import type { Alarm, BasicTaskInstance, Cluster, Host, Page } from '../api/types';
 import { useT } from '../i18n';
 import { useSession } from '../session';
-import { Status, When } from './status';
+import { LEVELS, Status, When } from './status';
 
 const HOST_STATUSES = ['AVAILABLE', 'ONLINE', 'OFFLINE', 'NEW'] as const;
 const ROW = { padding: '8px 0', borderBottom: '1px solid rgba(5, 5, 5, 0.06)' };
-const LEVELS: Record<number, string> = { 1: 'Stopped', 2: 'Critical', 3: 'Warning', 4: 'Caution', 5: 'Reminder' };
 
 function countBy<T>(items: T[], key: (item: T) => string): [string, number][] {
   const counts = new Map<string, number>();

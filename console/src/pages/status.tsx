@@ -1,4 +1,4 @@
-import { Badge } from '@oceanbase/design';
+import { Badge, Tag } from '@oceanbase/design';
 
 const COLORS: Record<string, 'success' | 'processing' | 'error' | 'warning' | 'default'> = {
   AVAILABLE: 'success',
@@ -32,4 +32,13 @@ export function Status({ value, resource = false }: { value?: string | null; res
 /** An ISO timestamp in the browser's time zone. */
 export function When({ value }: { value?: string | null }) {
   return <>{value ? new Date(value).toLocaleString() : '-'}</>;
+}
+
+/** OCP's alert levels, 1 (most severe) to 5. */
+export const LEVELS: Record<number, string> = { 1: 'Stopped', 2: 'Critical', 3: 'Warning', 4: 'Caution', 5: 'Reminder' };
+const LEVEL_COLORS: Record<number, string> = { 1: 'red', 2: 'volcano', 3: 'orange', 4: 'gold', 5: 'blue' };
+
+/** An alert level as a coloured tag. */
+export function Level({ value }: { value: number }) {
+  return <Tag color={LEVEL_COLORS[value]}>{LEVELS[value] ?? value}</Tag>;
 }

@@ -213,7 +213,9 @@ pub struct AlarmRule {
     pub name: String,
     /// What the alert says, e.g. "The OBServer cannot be connected."
     pub alarm_name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = AppType))]
     pub app_type: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = AlarmScope))]
     pub scope: String,
     pub level: i32,
     pub description: String,
@@ -240,7 +242,9 @@ pub struct AlarmRule {
 pub struct AlarmRuleRequest {
     pub name: Option<String>,
     pub alarm_name: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<AppType>))]
     pub app_type: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<AlarmScope>))]
     pub scope: Option<String>,
     pub level: Option<i32>,
     pub description: Option<String>,
@@ -253,6 +257,17 @@ pub struct AlarmRuleRequest {
     pub summary_template: Option<String>,
     pub description_template: Option<String>,
     pub enabled: Option<bool>,
+}
+
+/// `POST /api/v2/alarm/channels/{id}/test`: whether the receiver took the test notification,
+/// and what it answered (an HTTP status and the start of its body, or a script's exit code
+/// and output).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelTestResult {
+    pub successful: bool,
+    pub response: String,
 }
 
 /// An alert channel.

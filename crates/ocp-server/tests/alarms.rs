@@ -111,6 +111,25 @@ async fn alerts_fire_notify_resolve_and_are_silenced() {
         .await
         .ok();
     let channel = channel.data().clone();
+
+    // A test notification reaches the receiver at once; its answer comes back.
+    let test = admin
+        .post_empty(&format!("/api/v2/alarm/channels/{}/test", channel["id"]))
+        .await
+        .ok();
+    assert_eq!(test.data()["successful"], true, "{}", test.text);
+    assert!(test.data()["response"]
+        .as_str()
+        .unwrap()
+        .starts_with("HTTP 200"));
+    let tested = receiver
+        .wait_for(WAIT, |r| r.json()["type"] == "channel_test")
+        .await
+        .unwrap_or_else(|all| panic!("no test notification: {all:#?}"));
+    assert!(tested.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("Test notification from OCP"));
     subscribe(&admin, &channel).await;
 
     // Lowered threshold: every agent process is over it; the webhook gets each alert.

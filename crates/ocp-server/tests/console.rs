@@ -400,7 +400,10 @@ async fn the_console_works_in_a_real_browser() {
 }
 
 /// The cluster pages against a real seekdb: deploy through the wizard, topology, a server
-/// restart, a parameter change, the cluster's tasks, a viewer's read-only pages, delete.
+/// restart, a parameter change, databases, users and privileges, the cluster's tasks, a
+/// viewer's read-only pages; alerts: a lowered threshold fires, the header counts it, a
+/// blocking condition made from the event silences it, a channel's test reaches a receiver;
+/// delete.
 #[tokio::test]
 async fn the_cluster_pages_work_in_a_real_browser() {
     let wheel = ocp_testkit::seekdb_wheel().expect("the seekdb wheel");
@@ -410,6 +413,8 @@ async fn the_cluster_pages_work_in_a_real_browser() {
         &format!("127.0.0.1:{port}"),
         "--ob-status-interval-ms",
         "1000",
+        "--alarm-http-allow",
+        "127.0.0.1",
     ]);
     let admin = server.admin();
     admin
@@ -449,6 +454,10 @@ async fn the_cluster_pages_work_in_a_real_browser() {
         "cluster-db-user-locked",
         "cluster-tasks",
         "cluster-viewer",
+        "alert-items",
+        "alert-events",
+        "alert-silenced",
+        "alert-channel-test",
         "cluster-delete",
     ] {
         assert!(screenshots.join(format!("{page}.png")).exists(), "{page}");

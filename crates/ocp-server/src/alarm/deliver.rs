@@ -131,6 +131,44 @@ impl Outbox {
     }
 }
 
+/// What a channel's test notification carries: the variables of an alert that is not one,
+/// and its message as the channel's template renders it.
+pub fn test_vars(channel: &ChannelRecord) -> BTreeMap<String, String> {
+    let now = ocp_api::Timestamp::from_millis(ocp_store::now_millis())
+        .0
+        .to_rfc3339();
+    let mut vars: BTreeMap<String, String> = [
+        ("alarm_id", "0"),
+        ("alarm_status", "Active"),
+        ("alarm_type", "channel_test"),
+        ("alarm_name", "Channel test"),
+        ("alarm_level", "Reminder"),
+        ("alarm_level_color", "#1890FF"),
+        ("alarm_target", "this channel"),
+        ("alarm_scope", "System"),
+        ("alarm_summary", "Test notification from OCP"),
+        (
+            "alarm_description",
+            "Sent from the console to check this channel; no alert fired.",
+        ),
+        ("app_type", "System"),
+        ("notification_kind", "test"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    vars.insert("alarm_active_at".into(), now.clone());
+    vars.insert("alarm_updated_at".into(), now);
+    vars.insert("channel_name".into(), channel.name.clone());
+    let template = match channel.message_template.as_str() {
+        "" => super::engine::DEFAULT_MESSAGE,
+        t => t,
+    };
+    let message = render(template, &vars, false);
+    vars.insert("message".into(), message);
+    vars
+}
+
 /// Sends through a channel: `(delivered, what the receiver answered)`.
 pub async fn send(
     store: &Store,
