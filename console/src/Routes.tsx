@@ -16,6 +16,7 @@ const Clusters = lazy(() => import('./pages/Clusters'));
 const ClusterCreate = lazy(() => import('./pages/ClusterCreate'));
 const Cluster = lazy(() => import('./pages/Cluster'));
 const Alerts = lazy(() => import('./pages/Alerts'));
+const Monitor = lazy(() => import('./pages/Monitor'));
 const Packages = lazy(() => import('./pages/Packages'));
 const Users = lazy(() => import('./pages/Users'));
 const Account = lazy(() => import('./pages/Account'));
@@ -53,6 +54,7 @@ export function Routes() {
           <Route path="/clusters/:id" element={<Cluster />} />
           <Route path="/alerts" element={<Alerts />} />
           <Route path="/alerts/:tab" element={<Alerts />} />
+          <Route path="/monitor" element={<Monitor />} />
           <Route path="/packages" element={<Packages />} />
           <Route path="/users" element={<Users />} />
           <Route path="/account" element={<Account />} />

@@ -191,6 +191,40 @@ await run(async ({ page, step, inPage, logIn }) => {
     await page.getByTestId('tasks').getByText('Create primary OB cluster').first().waitFor();
   });
 
+  await step('cluster-performance', async () => {
+    await page.getByRole('tab', { name: 'Performance' }).click();
+    // The agent reads the server's views every 10 s: the sessions chart gets points.
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="chart-ob_session_num"]')?.getAttribute('data-points')) > 0,
+      null,
+      { timeout: 60_000 },
+    );
+    await page.locator('[data-testid="chart-ob_session_num"] canvas').waitFor();
+    await page.locator('[data-testid^="chart-host_cpu_percent-"]').first().waitFor();
+  });
+
+  await step('monitor', async () => {
+    await page.getByRole('menuitem', { name: 'Monitoring' }).click();
+    await page.getByText('Database servers').click();
+    for (const metric of ['ob_sql_qps', 'ob_session_num']) {
+      await page.getByTestId('metric-picker').click();
+      await page.keyboard.type(metric);
+      await page.locator('.ant-select-item-option', { hasText: `(${metric})` }).click();
+      await page.keyboard.press('Escape');
+    }
+    for (const metric of ['ob_sql_qps', 'ob_session_num']) {
+      await page.waitForFunction(
+        (m) => Number(document.querySelector(`[data-testid="chart-${m}"]`)?.getAttribute('data-points')) > 0,
+        metric,
+        { timeout: 30_000 },
+      );
+    }
+    // Auto-refresh can be paused.
+    await page.getByTestId('auto-refresh').click();
+    await page.locator('.ant-select-item-option', { hasText: 'Paused' }).click();
+    await page.goto(clusterUrl);
+  });
+
   await step('cluster-viewer', async () => {
     await page.getByTestId('user-menu').hover();
     await page.getByText('Log out').click();

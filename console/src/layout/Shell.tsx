@@ -26,6 +26,7 @@ export function Shell({ children }: { children: ReactNode }) {
     { key: '/hosts', label: t('nav.hosts'), show: may('HOST:*:READ') },
     { key: '/clusters', label: t('nav.clusters'), show: may('CLUSTER:*:READ') },
     { key: '/tasks', label: t('nav.tasks'), show: may('TASK:*:READ') },
+    { key: '/monitor', label: t('nav.monitor'), show: may('HOST:*:READ') },
     { key: '/alerts', label: t('nav.alerts'), show: may('ALARM:*:READ') },
     { key: '/packages', label: t('nav.packages'), show: may('PACKAGE:*:READ') },
     { key: '/users', label: t('nav.users'), show: may('USER:*:READ') },

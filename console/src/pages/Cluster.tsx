@@ -16,6 +16,7 @@ const ClusterDatabases = lazy(() => import('./ClusterDatabases'));
 const ClusterDbUsers = lazy(() => import('./ClusterDbUsers'));
 const ClusterDbRoles = lazy(() => import('./ClusterDbRoles'));
 const ClusterCompaction = lazy(() => import('./ClusterCompaction'));
+const ClusterPerformance = lazy(() => import('./ClusterPerformance'));
 
 type Action = 'start' | 'stop' | 'restart';
 /** Each operation, and the server statuses it may start from (as the server checks them). */
@@ -141,6 +142,7 @@ export default function Cluster() {
       {c && (
         <Card>
           <Tabs
+            destroyInactiveTabPane
             items={[
               {
                 key: 'topology',
@@ -161,6 +163,7 @@ export default function Cluster() {
                     { key: 'roles', label: t('cluster.roles'), children: lazyTab(<ClusterDbRoles base={`${base}/tenants/${tenant.id}`} />) },
                   ]
                 : []),
+              { key: 'performance', label: t('cluster.performance'), children: lazyTab(<ClusterPerformance cluster={c} />) },
               { key: 'compaction', label: t('cluster.compaction'), children: lazyTab(<ClusterCompaction clusterId={c.id} />) },
               { key: 'tasks', label: t('nav.tasks'), children: <TaskList cluster={c.id} /> },
             ]}

@@ -453,6 +453,8 @@ async fn the_cluster_pages_work_in_a_real_browser() {
         "cluster-db-privileges",
         "cluster-db-user-locked",
         "cluster-tasks",
+        "cluster-performance",
+        "monitor",
         "cluster-viewer",
         "alert-items",
         "alert-events",
