@@ -35,7 +35,7 @@ try {
   await page.fill('#username', 'admin');
   await page.fill('#password', process.env.OCP_ADMIN_PASSWORD);
   await page.click('button[type=submit]');
-  await page.getByTestId('overview-hosts').getByText(/AVAILABLE|None/).waitFor();
+  await page.getByTestId('overview-hosts').getByText(/(AVAILABLE|NEW|ONLINE|OFFLINE) \d+|None/).waitFor();
   await page.waitForLoadState('networkidle');
   const overviewBytes = loaded();
 
@@ -52,10 +52,46 @@ try {
     await page.locator('[data-testid^="subtask-"]').nth(199).waitFor();
     dag.push(Date.now() - started);
   }
+
+  // The seeded cluster of 100 servers, its sessions chart of 100 series over a day, and
+  // 10,000 alert events.
+  const big = process.env.OCP_BIG_CLUSTER;
+  const topology = [];
+  const chart = [];
+  const events = [];
+  let eventsPage = null;
+  for (let i = 0; i < 5; i++) {
+    let started = Date.now();
+    await page.goto(`${base}/clusters/${big}`);
+    await page.getByTestId('topology').locator('.ant-card').nth(99).waitFor();
+    topology.push(Date.now() - started);
+    await page.getByRole('tab', { name: 'Performance' }).click();
+    await page.getByTestId('time-range').getByText('1d', { exact: true }).waitFor();
+    started = Date.now();
+    await page.getByTestId('time-range').getByText('1d', { exact: true }).click();
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="chart-ob_session_num"]')?.getAttribute('data-series') === '100',
+      null,
+      { timeout: 30_000 },
+    );
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+    chart.push(Date.now() - started);
+    started = Date.now();
+    const answer = page.waitForResponse((r) => r.url().includes('/api/v2/alarm/alarms?page=1&size=20'));
+    await page.goto(`${base}/alerts/events`);
+    await page.getByTestId('events').locator('tr[data-row-key]').first().waitFor();
+    events.push(Date.now() - started);
+    eventsPage = (await (await answer).json()).data.page;
+  }
   console.log(`console JS, login page:            ${(loginBytes / 1024).toFixed(0)} KiB gzip`);
   console.log(`console JS, login + overview:      ${(overviewBytes / 1024).toFixed(0)} KiB gzip`);
   console.log(`navigation to overview data drawn: ${median(overview)} ms (median of 5)`);
   console.log(`navigation to a 200-subtask DAG:   ${median(dag)} ms (median of 5)`);
+  console.log(`navigation to a 100-server cluster: ${median(topology)} ms (median of 5)`);
+  console.log(`100 series over 1 day drawn:        ${median(chart)} ms (median of 5)`);
+  console.log(
+    `events page of ${eventsPage.totalElements} events:  ${median(events)} ms (median of 5; the server sends ${eventsPage.size} a page)`,
+  );
 } finally {
   await browser.close();
 }

@@ -1,4 +1,4 @@
-import { Button, Card, Input, Select, Space, Table } from '@oceanbase/design';
+import { Button, Card, Space, Table } from '@oceanbase/design';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
@@ -8,6 +8,7 @@ import type { Cluster, ClusterStatus, Page } from '../api/types';
 import { useT } from '../i18n';
 import { useSession } from '../session';
 import { usePaging } from './paging';
+import { StatusSearch } from './StatusSearch';
 import { Status, When } from './status';
 
 const STATUSES: ClusterStatus[] = [
@@ -52,28 +53,18 @@ export default function Clusters() {
         )
       }
     >
-      <Space style={{ marginBottom: 16 }}>
-        <Select
-          mode="multiple"
-          allowClear
-          style={{ minWidth: 220 }}
-          placeholder={t('common.status')}
-          options={STATUSES.map((s) => ({ value: s, label: s }))}
-          value={status}
-          onChange={(v) => {
-            setStatus(v);
-            paging.first();
-          }}
-        />
-        <Input.Search
-          allowClear
-          placeholder={t('common.search')}
-          onSearch={(v) => {
-            setName(v);
-            paging.first();
-          }}
-        />
-      </Space>
+      <StatusSearch
+        statuses={STATUSES}
+        status={status}
+        onStatus={(v) => {
+          setStatus(v);
+          paging.first();
+        }}
+        onSearch={(v) => {
+          setName(v);
+          paging.first();
+        }}
+      />
       <Table<Cluster>
         rowKey="id"
         data-testid="clusters"

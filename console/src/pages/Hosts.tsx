@@ -1,4 +1,4 @@
-import { App, Button, Card, Input, Modal, Select, Space, Table, Typography } from '@oceanbase/design';
+import { App, Button, Card, Modal, Space, Table, Typography } from '@oceanbase/design';
 import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
@@ -10,6 +10,7 @@ import { useSession } from '../session';
 import { useConfirm } from './confirm';
 import { Status, When } from './status';
 import { usePaging } from './paging';
+import { StatusSearch } from './StatusSearch';
 
 const STATUSES = ['NEW', 'AVAILABLE', 'ONLINE', 'OFFLINE', 'DELETING'];
 
@@ -89,28 +90,18 @@ export default function Hosts() {
           </>
         )}
       </Modal>
-      <Space style={{ marginBottom: 16 }}>
-        <Select
-          mode="multiple"
-          allowClear
-          style={{ minWidth: 220 }}
-          placeholder={t('common.status')}
-          options={STATUSES.map((s) => ({ value: s, label: s }))}
-          value={status}
-          onChange={(v) => {
-            setStatus(v);
-            paging.first();
-          }}
-        />
-        <Input.Search
-          allowClear
-          placeholder={t('common.search')}
-          onSearch={(v) => {
-            setKeyword(v);
-            paging.first();
-          }}
-        />
-      </Space>
+      <StatusSearch
+        statuses={STATUSES}
+        status={status}
+        onStatus={(v) => {
+          setStatus(v);
+          paging.first();
+        }}
+        onSearch={(v) => {
+          setKeyword(v);
+          paging.first();
+        }}
+      />
       <Table<Host>
         rowKey="id"
         data-testid="hosts"

@@ -132,37 +132,33 @@ mod privilege_schemas {
     use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
     use utoipa::openapi::RefOr;
 
-    fn names(description: &str, values: &[&str]) -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(SchemaType::Type(Type::String))
-            .description(Some(description))
-            .enum_values(Some(values.iter().copied()))
-            .into()
+    macro_rules! names_schema {
+        ($name:ident, $description:literal, $values:expr) => {
+            #[doc = $description]
+            pub struct $name;
+            impl utoipa::PartialSchema for $name {
+                fn schema() -> RefOr<Schema> {
+                    ObjectBuilder::new()
+                        .schema_type(SchemaType::Type(Type::String))
+                        .description(Some($description))
+                        .enum_values(Some($values.iter().copied()))
+                        .into()
+                }
+            }
+            impl utoipa::ToSchema for $name {}
+        };
     }
 
-    /// A privilege on a database.
-    pub struct DbPrivilegeName;
-    impl utoipa::PartialSchema for DbPrivilegeName {
-        fn schema() -> RefOr<Schema> {
-            names(
-                "A privilege that can be granted on a database.",
-                super::DB_PRIVILEGES,
-            )
-        }
-    }
-    impl utoipa::ToSchema for DbPrivilegeName {}
-
-    /// A privilege on `*.*`.
-    pub struct GlobalPrivilegeName;
-    impl utoipa::PartialSchema for GlobalPrivilegeName {
-        fn schema() -> RefOr<Schema> {
-            names(
-                "A privilege that can be granted on *.*.",
-                super::GLOBAL_PRIVILEGES,
-            )
-        }
-    }
-    impl utoipa::ToSchema for GlobalPrivilegeName {}
+    names_schema!(
+        DbPrivilegeName,
+        "A privilege that can be granted on a database.",
+        super::DB_PRIVILEGES
+    );
+    names_schema!(
+        GlobalPrivilegeName,
+        "A privilege that can be granted on *.*.",
+        super::GLOBAL_PRIVILEGES
+    );
 }
 #[cfg(feature = "openapi")]
 pub use privilege_schemas::{DbPrivilegeName, GlobalPrivilegeName};

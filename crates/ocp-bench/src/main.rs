@@ -21,6 +21,7 @@
 mod agents;
 mod alerts;
 mod clusters;
+mod console;
 mod monitor;
 
 use std::sync::Arc;
@@ -49,6 +50,13 @@ async fn main() -> anyhow::Result<()> {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
         .cloned();
+    // `seed-console DIR`: what scripts/bench-console.sh has the console draw.
+    if let Some(i) = args.iter().position(|a| a == "seed-console") {
+        let dir = args
+            .get(i + 1)
+            .ok_or_else(|| anyhow::anyhow!("seed-console needs the server's data directory"))?;
+        return console::seed(std::path::Path::new(dir)).await;
+    }
     let runs = |group: &str| only.as_deref().is_none_or(|o| o == group);
     if runs("tasks") {
         http_create(2000 / scale).await?;
