@@ -161,6 +161,9 @@ await run(async ({ page, step, inPage, logIn }) => {
     await page.fill('#role-name', 'ops_reader');
     await page.locator('#role-permissions').fill('HOST:*:READ');
     await page.keyboard.press('Enter');
+    // The permission list stays open over the dialog's buttons until the select loses focus.
+    await page.locator('.ant-modal-title').click();
+    await page.locator('.ant-select-dropdown:visible').waitFor({ state: 'detached', timeout: 5000 }).catch(() => {});
     await page.getByRole('button', { name: 'Confirm' }).click();
     const row = page.getByTestId('roles').getByRole('row', { name: /ops_reader/ });
     await row.getByText('HOST:*:READ').waitFor();

@@ -241,6 +241,19 @@ await run(async ({ page, step, inPage, logIn }) => {
     await page.getByPlaceholder('Search name or description').fill('plan_cache');
     await page.getByTestId('value-plan_cache_evict_interval').getByText('7s').waitFor();
     assert.equal(await page.locator('[data-testid^="edit-"]').count(), 0, 'a viewer edits no parameter');
+    for (const [tab, controls] of [
+      ['Databases', ['create-database']],
+      ['Users', ['create-db-user', 'privileges-app', 'lock-app', 'unlock-app']],
+      ['Roles', ['create-db-role']],
+      ['Compaction', ['start-compaction']],
+    ]) {
+      await page.getByRole('tab', { name: tab }).click();
+      await page.waitForLoadState('networkidle');
+      for (const control of controls) {
+        assert.equal(await page.getByTestId(control).count(), 0, `a viewer is offered no ${control} on ${tab}`);
+      }
+    }
+    await page.getByTestId('db-users').getByText('app', { exact: true }).waitFor();
     const id = clusterUrl.split('/').pop();
     const refused = await inPage('POST', `/api/v2/ob/clusters/${id}/restart`);
     assert.equal(refused.status, 403, JSON.stringify(refused.body));
@@ -310,6 +323,31 @@ await run(async ({ page, step, inPage, logIn }) => {
     } finally {
       receiver.close();
     }
+  });
+
+  await step('alerts-viewer', async () => {
+    await page.getByTestId('user-menu').hover();
+    await page.getByText('Log out').click();
+    await logIn(process.env.OCP_VIEWER, process.env.OCP_VIEWER_PASSWORD);
+    await page.waitForURL(/\/overview$/);
+    await page.getByRole('menuitem', { name: 'Alerts' }).click();
+    await page.getByTestId('events').locator('tr[data-row-key]').first().click();
+    await page.getByTestId('event-detail').waitFor();
+    assert.equal(await page.getByTestId('silence-event').count(), 0, 'a viewer silences nothing');
+    await page.keyboard.press('Escape');
+    await page.getByRole('tab', { name: 'Alert items' }).click();
+    await page.getByTestId('alarm-items').locator('tr[data-row-key]').first().waitFor();
+    assert.equal(await page.locator('[data-testid^="edit-item-"]').count(), 0, 'a viewer edits no item');
+    await page.getByRole('tab', { name: 'Channels' }).click();
+    await page.getByTestId('channels').getByText('ops-hook').waitFor();
+    assert.equal(await page.getByTestId('create-channel').count(), 0, 'a viewer creates no channel');
+    assert.equal(await page.getByTestId('test-channel-ops-hook').count(), 0, 'a viewer sends no test');
+    await page.getByRole('menuitem', { name: 'Monitoring' }).click();
+    await page.getByTestId('metric-picker').waitFor();
+    await page.getByTestId('user-menu').hover();
+    await page.getByText('Log out').click();
+    await logIn('admin', process.env.OCP_ADMIN_PASSWORD);
+    await page.waitForURL(/\/overview$/);
   });
 
   await step('cluster-delete', async () => {
