@@ -424,8 +424,7 @@ async fn the_cluster_pages_work_in_a_real_browser() {
         .await
         .unwrap_or_else(|last| panic!("the local agent never joined: {last:#}"));
     admin.upload_package(&wheel).await.ok();
-    let viewer_password =
-        common::user_with_roles(&server, "dba", &["CLUSTER_VIEWER"]).await;
+    let viewer_password = common::user_with_roles(&server, "dba", &["CLUSTER_VIEWER"]).await;
     let sql_port = ocp_testkit::free_port("0.0.0.0").unwrap();
     let screenshots = run_browser(
         "tests/clusters.mjs",
