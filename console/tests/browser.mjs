@@ -150,7 +150,8 @@ await run(async ({ page, step, inPage, logIn }) => {
     await page.getByRole('button', { name: 'Confirm' }).click();
     await row.getByText('Locked').waitFor();
     await row.getByRole('button', { name: 'Delete' }).click();
-    await page.getByRole('button', { name: 'Confirm' }).click();
+    // The confirmation's own button: the role dialog may still be fading out with its own.
+    await page.locator('.ant-modal-confirm').getByRole('button', { name: 'Confirm' }).click();
     await row.waitFor({ state: 'detached' });
   });
 
@@ -168,7 +169,8 @@ await run(async ({ page, step, inPage, logIn }) => {
     const row = page.getByTestId('roles').getByRole('row', { name: /ops_reader/ });
     await row.getByText('HOST:*:READ').waitFor();
     await row.getByRole('button', { name: 'Delete' }).click();
-    await page.getByRole('button', { name: 'Confirm' }).click();
+    // The confirmation's own button: the role dialog may still be fading out with its own.
+    await page.locator('.ant-modal-confirm').getByRole('button', { name: 'Confirm' }).click();
     await row.waitFor({ state: 'detached' });
   });
 
@@ -190,7 +192,8 @@ await run(async ({ page, step, inPage, logIn }) => {
     const row = page.getByTestId('access-keys').getByRole('row', { name: new RegExp(id) });
     await row.waitFor();
     await row.getByRole('button', { name: 'Delete' }).click();
-    await page.getByRole('button', { name: 'Confirm' }).click();
+    // The confirmation's own button: the role dialog may still be fading out with its own.
+    await page.locator('.ant-modal-confirm').getByRole('button', { name: 'Confirm' }).click();
     await row.waitFor({ state: 'detached' });
   });
 
