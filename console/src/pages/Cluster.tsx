@@ -1,13 +1,14 @@
 import { Alert, App, Button, Card, Checkbox, Descriptions, Flex, Form, Input, Modal, Space, Tabs, Typography } from '@oceanbase/design';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { lazy, Suspense, useState, type ReactNode } from 'react';
-import { Link, useNavigate, useParams } from 'react-router-dom';
+import { Link, useParams } from 'react-router-dom';
 
 import { del, get, post } from '../api/client';
 import type { Cluster as ClusterView, TaskInstance, Tenant } from '../api/types';
 import { useT } from '../i18n';
 import { useSession } from '../session';
 import { showRefusal, useConfirm } from './confirm';
+import { useTaskAction } from './taskAction';
 import { Status, When } from './status';
 import { TaskList } from './Tasks';
 
@@ -35,8 +36,6 @@ export default function Cluster() {
   const { may } = useSession();
   const { message } = App.useApp();
   const ask = useConfirm();
-  const navigate = useNavigate();
-  const client = useQueryClient();
   const [deleting, setDeleting] = useState(false);
   const [changingPassword, setChangingPassword] = useState(false);
   // What a task changes shows within 5 s; the server refreshes the status itself.
@@ -52,14 +51,7 @@ export default function Cluster() {
     enabled: may('CLUSTER:*:TENANT:*:READ'),
   });
   const tenant = tenants.data?.contents[0];
-  const act = useMutation({
-    mutationFn: (request: () => Promise<TaskInstance>) => request(),
-    onSuccess: (task) => {
-      void client.invalidateQueries({ queryKey: ['cluster', id] });
-      navigate(`/tasks/${task.id}`);
-    },
-    onError: (e: Error) => message.error(e.message),
-  });
+  const act = useTaskAction((request: () => Promise<TaskInstance>) => request(), ['cluster', id]);
   const base = `/api/v2/ob/clusters/${id}`;
   const operate = (title: string, path: string, action: Action) =>
     ask(title, () => act.mutateAsync(() => post<TaskInstance>(path)), { danger: action === 'stop' });

@@ -1,27 +1,21 @@
-import { Alert, App, Button, Descriptions, Space } from '@oceanbase/design';
-import { useMutation, useQuery } from '@tanstack/react-query';
-import { useNavigate } from 'react-router-dom';
+import { Alert, Button, Descriptions, Space } from '@oceanbase/design';
+import { useQuery } from '@tanstack/react-query';
 
 import { get, post } from '../api/client';
 import type { Compaction, TaskInstance } from '../api/types';
 import { useT } from '../i18n';
 import { useSession } from '../session';
 import { useConfirm } from './confirm';
+import { useTaskAction } from './taskAction';
 
 /** Major compaction: its state as the server reports it, and starting one (a task). */
 export default function ClusterCompaction({ clusterId }: { clusterId: number }) {
   const t = useT();
   const { may } = useSession();
-  const { message } = App.useApp();
   const ask = useConfirm();
-  const navigate = useNavigate();
   const path = `/api/v2/ob/clusters/${clusterId}/compaction`;
   const compaction = useQuery({ queryKey: ['cluster', String(clusterId), 'compaction'], queryFn: () => get<Compaction>(path), refetchInterval: 5000 });
-  const start = useMutation({
-    mutationFn: () => post<TaskInstance>(path),
-    onSuccess: (task) => navigate(`/tasks/${task.id}`),
-    onError: (e: Error) => message.error(e.message),
-  });
+  const start = useTaskAction(() => post<TaskInstance>(path));
   const c = compaction.data;
   return (
     <Space direction="vertical" style={{ width: '100%' }}>

@@ -7,7 +7,7 @@ import type { Database, DbRole, DbUser } from '../api/types';
 import { useT } from '../i18n';
 import { useSession } from '../session';
 import { showRefusal, useConfirm } from './confirm';
-import { diffGrants, GrantPreview, GrantsEditor, type Grants } from './privileges';
+import { diffGrants, GLOBAL_PRIVILEGES, GrantPreview, GrantsEditor, type Grants } from './privileges';
 
 const NONE: Grants = { global: [], databases: [] };
 
@@ -118,8 +118,11 @@ export default function ClusterDbUsers({ base, rootUser }: { base: string; rootU
             const from = grantsOf(privileges);
             const changes = diffGrants(from, to);
             if (changes.some((c) => c.on === '*.*')) {
-              const kept = from.global.filter((p) => !to.global.includes(p) && !changes.some((c) => c.on === '*.*' && c.privileges.includes(p)));
-              await post(`${userPath(privileges)}/modifyGlobalPrivilege`, { globalPrivileges: [...to.global, ...kept] });
+              // What the editor offers as chosen, and what it cannot offer as the user holds it.
+              const offered = (p: string) => GLOBAL_PRIVILEGES.includes(p);
+              await post(`${userPath(privileges)}/modifyGlobalPrivilege`, {
+                globalPrivileges: [...to.global.filter(offered), ...from.global.filter((p) => !offered(p))],
+              });
             }
             const changedDbs = [...new Set(changes.filter((c) => c.on !== '*.*').map((c) => c.on.slice(0, -2)))];
             if (changedDbs.length > 0) {

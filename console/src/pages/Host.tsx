@@ -1,13 +1,14 @@
-import { Alert, App, Button, Card, Descriptions, Space, Table } from '@oceanbase/design';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, Button, Card, Descriptions, Space, Table } from '@oceanbase/design';
+import { useQuery } from '@tanstack/react-query';
 import { lazy, Suspense } from 'react';
-import { useNavigate, useParams } from 'react-router-dom';
+import { useParams } from 'react-router-dom';
 
 import { get, post } from '../api/client';
 import type { Host as HostView, HostAgentProcess, Page, TaskInstance } from '../api/types';
 import { useT } from '../i18n';
 import { useSession } from '../session';
 import { useConfirm } from './confirm';
+import { useTaskAction } from './taskAction';
 import { Status, When } from './status';
 
 // The charts bring their library: it loads with them, not with the host's facts.
@@ -18,23 +19,13 @@ export default function Host() {
   const t = useT();
   const { id } = useParams();
   const { may } = useSession();
-  const { message } = App.useApp();
   const ask = useConfirm();
-  const navigate = useNavigate();
-  const client = useQueryClient();
   const host = useQuery({ queryKey: ['host', id], queryFn: () => get<HostView>(`/api/v2/compute/hosts/${id}`) });
   const processes = useQuery({
     queryKey: ['host', id, 'processes'],
     queryFn: () => get<Page<HostAgentProcess>>(`/api/v2/compute/hosts/${id}/agent/processes`),
   });
-  const act = useMutation({
-    mutationFn: (path: string) => post<TaskInstance>(path),
-    onSuccess: (task) => {
-      void client.invalidateQueries({ queryKey: ['host', id] });
-      navigate(`/tasks/${task.id}`);
-    },
-    onError: (e: Error) => message.error(e.message),
-  });
+  const act = useTaskAction((path: string) => post<TaskInstance>(path), ['host', id]);
   const confirm = (title: string, path: string) => ask(title, () => act.mutateAsync(path));
   const mayUpdate = may('HOST:*:UPDATE');
   const base = `/api/v2/compute/hosts/${id}/agent`;

@@ -1,13 +1,14 @@
-import { App, Button, Card, Modal, Space, Table, Typography } from '@oceanbase/design';
+import { Button, Card, Modal, Space, Table, Typography } from '@oceanbase/design';
 import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Link, useNavigate } from 'react-router-dom';
+import { Link } from 'react-router-dom';
 
 import { get, post, query } from '../api/client';
 import type { Host, JoinToken, Page, TaskInstance } from '../api/types';
 import { useT } from '../i18n';
 import { useSession } from '../session';
 import { useConfirm } from './confirm';
+import { useTaskAction } from './taskAction';
 import { Status, When } from './status';
 import { usePaging } from './paging';
 import { StatusSearch } from './StatusSearch';
@@ -20,16 +21,11 @@ export default function Hosts() {
   const { may } = useSession();
   const paging = usePaging();
   const join = useMutation({ mutationFn: () => post<JoinToken>('/api/v2/compute/agentJoinTokens', {}) });
-  const { message } = App.useApp();
   const ask = useConfirm();
-  const navigate = useNavigate();
   const [selected, setSelected] = useState<number[]>([]);
-  const batch = useMutation({
-    mutationFn: (action: 'batchRestartAgents' | 'batchStopAgents') =>
-      post<TaskInstance>(`/api/v2/compute/hosts/${action}`, { hostIds: selected }),
-    onSuccess: (task) => navigate(`/tasks/${task.id}`),
-    onError: (e: Error) => message.error(e.message),
-  });
+  const batch = useTaskAction((action: 'batchRestartAgents' | 'batchStopAgents') =>
+    post<TaskInstance>(`/api/v2/compute/hosts/${action}`, { hostIds: selected }),
+  );
   const confirmBatch = (action: 'batchRestartAgents' | 'batchStopAgents', title: string) =>
     ask(title, () => batch.mutateAsync(action), { danger: action === 'batchStopAgents' });
   const mayUpdate = may('HOST:*:UPDATE');

@@ -2,7 +2,7 @@ import { App, Button, Form, Input, InputNumber, Modal, Select, Space, Switch, Ta
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 
-import { del, get, post, put } from '../../api/client';
+import { del, get, post, put, query } from '../../api/client';
 import type { Aggregation, AlarmRule, AlarmScope, AppType, Comparator, Page } from '../../api/types';
 import { useT } from '../../i18n';
 import { useSession } from '../../session';
@@ -46,7 +46,7 @@ export default function Items() {
   const [editing, setEditing] = useState<AlarmRule | 'new' | null>(null);
   const rules = useQuery({
     queryKey: ['alarm-rules', paging.params],
-    queryFn: () => get<Page<AlarmRule>>(`/api/v2/alarm/rules?page=${paging.params.page}&size=${paging.params.size}`),
+    queryFn: () => get<Page<AlarmRule>>(`/api/v2/alarm/rules${query(paging.params)}`),
   });
   const refresh = () => client.invalidateQueries({ queryKey: ['alarm-rules'] });
   const save = useMutation({

@@ -134,6 +134,8 @@ impl Outbox {
 /// What a channel's test notification carries: the variables of an alert that is not one,
 /// and its message as the channel's template renders it.
 pub fn test_vars(channel: &ChannelRecord) -> BTreeMap<String, String> {
+    /// The least severe level: a test is a reminder.
+    const LEVEL: i64 = 5;
     let now = ocp_api::Timestamp::from_millis(ocp_store::now_millis())
         .0
         .to_rfc3339();
@@ -142,8 +144,6 @@ pub fn test_vars(channel: &ChannelRecord) -> BTreeMap<String, String> {
         ("alarm_status", "Active"),
         ("alarm_type", "channel_test"),
         ("alarm_name", "Channel test"),
-        ("alarm_level", "Reminder"),
-        ("alarm_level_color", "#1890FF"),
         ("alarm_target", "this channel"),
         ("alarm_scope", "System"),
         ("alarm_summary", "Test notification from OCP"),
@@ -157,6 +157,14 @@ pub fn test_vars(channel: &ChannelRecord) -> BTreeMap<String, String> {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
+    vars.insert(
+        "alarm_level".into(),
+        ocp_api::alarm::level_name(LEVEL as i32).to_string(),
+    );
+    vars.insert(
+        "alarm_level_color".into(),
+        super::engine::level_color(LEVEL).to_string(),
+    );
     vars.insert("alarm_active_at".into(), now.clone());
     vars.insert("alarm_updated_at".into(), now);
     vars.insert("channel_name".into(), channel.name.clone());

@@ -531,7 +531,7 @@ fn all_hosts() -> HostListFilter {
     }
 }
 
-fn level_color(level: i64) -> &'static str {
+pub(crate) fn level_color(level: i64) -> &'static str {
     match level {
         1 => "#722ED1",
         2 => "#F5222D",
