@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { base, run } from './kit.mjs';
+import { base, confirmDialog, run } from './kit.mjs';
 
 await run(async ({ page, step, inPage, logIn }) => {
   await step('login-refused', async () => {
@@ -88,7 +88,7 @@ await run(async ({ page, step, inPage, logIn }) => {
     writeFileSync(process.env.OCP_GATE, 'open');
     const loads = await page.evaluate(() => performance.getEntriesByType('navigation').length);
     await page.getByTestId('task-retry').click();
-    await page.getByRole('button', { name: 'Confirm' }).click();
+    await confirmDialog(page);
     await page.getByTestId('task-status').getByText('SUCCESSFUL').waitFor({ timeout: 30_000 });
     assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation').length), loads);
     assert.equal(await page.locator('[data-testid^="subtask-"][data-status="SUCCESSFUL"]').count(), 3);
@@ -101,7 +101,7 @@ await run(async ({ page, step, inPage, logIn }) => {
     await page.goto(`${base}/hosts`);
     await page.getByTestId('hosts').locator('tr[data-row-key] .ant-checkbox-input').first().check();
     await page.getByTestId('batch-restart').click();
-    await page.getByRole('button', { name: 'Confirm' }).click();
+    await confirmDialog(page);
     await page.waitForURL(/\/tasks\/\d+$/);
     await page.getByTestId('task-dag').waitFor();
     await page.getByTestId('task-status').getByText('SUCCESSFUL').waitFor({ timeout: 90_000 });
@@ -124,7 +124,7 @@ await run(async ({ page, step, inPage, logIn }) => {
       await row.waitFor();
       assert.match(await row.innerText(), /3\.0 MiB/);
       await row.getByRole('button', { name: 'Delete' }).click();
-      await page.getByRole('button', { name: 'Confirm' }).click();
+      await confirmDialog(page);
       await row.waitFor({ state: 'detached' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -147,11 +147,10 @@ await run(async ({ page, step, inPage, logIn }) => {
     const row = page.getByTestId('users').getByRole('row', { name: /bob/ });
     await row.getByText('HOST_VIEWER').waitFor();
     await row.getByRole('button', { name: 'Lock' }).click();
-    await page.getByRole('button', { name: 'Confirm' }).click();
+    await confirmDialog(page);
     await row.getByText('Locked').waitFor();
     await row.getByRole('button', { name: 'Delete' }).click();
-    // The confirmation's own button: the role dialog may still be fading out with its own.
-    await page.locator('.ant-modal-confirm').getByRole('button', { name: 'Confirm' }).click();
+    await confirmDialog(page);
     await row.waitFor({ state: 'detached' });
   });
 
@@ -169,8 +168,7 @@ await run(async ({ page, step, inPage, logIn }) => {
     const row = page.getByTestId('roles').getByRole('row', { name: /ops_reader/ });
     await row.getByText('HOST:*:READ').waitFor();
     await row.getByRole('button', { name: 'Delete' }).click();
-    // The confirmation's own button: the role dialog may still be fading out with its own.
-    await page.locator('.ant-modal-confirm').getByRole('button', { name: 'Confirm' }).click();
+    await confirmDialog(page);
     await row.waitFor({ state: 'detached' });
   });
 
@@ -192,8 +190,7 @@ await run(async ({ page, step, inPage, logIn }) => {
     const row = page.getByTestId('access-keys').getByRole('row', { name: new RegExp(id) });
     await row.waitFor();
     await row.getByRole('button', { name: 'Delete' }).click();
-    // The confirmation's own button: the role dialog may still be fading out with its own.
-    await page.locator('.ant-modal-confirm').getByRole('button', { name: 'Confirm' }).click();
+    await confirmDialog(page);
     await row.waitFor({ state: 'detached' });
   });
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 
-import { base, run } from './kit.mjs';
+import { base, confirmDialog, run } from './kit.mjs';
 
 /** Picks the option of an antd Select (opened by clicking its input) whose text matches. */
 async function choose(page, inputId, text) {
@@ -109,7 +109,7 @@ await run(async ({ page, step, inPage, logIn }) => {
     // What a running server cannot go through is not offered.
     assert.equal(await page.locator('[data-testid^="server-"][data-testid$="-start"]').isDisabled(), true);
     await page.locator('[data-testid^="server-"][data-testid$="-restart"]').click();
-    await page.getByRole('button', { name: 'Confirm' }).click();
+    await confirmDialog(page);
     await taskSucceeds(page);
     await page.goto(clusterUrl);
     await page.getByTestId('topology').locator('[data-testid^="server-"]').getByText('RUNNING').waitFor({ timeout: 30_000 });
@@ -127,7 +127,7 @@ await run(async ({ page, step, inPage, logIn }) => {
     await table.getByText('A duration such as').waitFor();
     await page.getByTestId('parameter-value').fill('7s');
     await page.getByTestId('parameter-save').click();
-    await page.getByRole('button', { name: 'Confirm' }).click();
+    await confirmDialog(page);
     await page.getByTestId('value-plan_cache_evict_interval').getByText('7s').waitFor({ timeout: 15_000 });
   });
 
@@ -181,7 +181,7 @@ await run(async ({ page, step, inPage, logIn }) => {
 
   await step('cluster-db-user-locked', async () => {
     await page.getByTestId('lock-app').click();
-    await page.getByRole('button', { name: 'Confirm' }).click();
+    await confirmDialog(page);
     await page.getByTestId('db-users').getByText('Locked').waitFor();
     await eventually(() => assert.throws(() => grantsOf('app', 'App-Pass-2026'), /locked|denied/i));
   });

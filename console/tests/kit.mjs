@@ -28,6 +28,15 @@ export async function run(body) {
   page.on('console', (m) => {
     if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
   });
+  // The page's API calls (but the shell's alert poll), so that a failure shows what the page
+  // asked and what it was answered.
+  const calls = [];
+  page.on('response', (r) => {
+    const url = new URL(r.url());
+    if (!url.pathname.startsWith('/api/') || url.pathname === '/api/v2/alarm/alarms') return;
+    calls.push(`${new Date().toISOString().slice(11, 23)} ${r.request().method()} ${url.pathname}${url.search} ${r.status()}`);
+    if (calls.length > 40) calls.shift();
+  });
 
   async function step(name, stepBody) {
     const started = Date.now();
@@ -70,8 +79,39 @@ export async function run(body) {
   } catch (e) {
     console.log(steps.join('\n'));
     console.error(e);
+    console.error(`the page's last API calls:\n  ${calls.join('\n  ')}`);
+    const shown = await page
+      .locator('.ant-message-notice, .ant-modal-content, .ant-notification-notice')
+      .allInnerTexts()
+      .catch(() => []);
+    if (shown.length > 0) console.error(`messages and dialogs on the page:\n  ${shown.join('\n  ')}`);
     process.exitCode = 1;
   } finally {
     await browser.close();
+  }
+}
+
+/**
+ * Clicks a confirmation's button (`modal.confirm`) and waits until the confirmation closes.
+ * A click that lands while the dialog is still zooming in can be lost; then it is clicked
+ * again, unless the first one took (its button busy while the action runs).
+ */
+export async function confirmDialog(page, name = 'Confirm') {
+  const dialog = page.locator('.ant-modal-confirm:visible');
+  const button = dialog.getByRole('button', { name });
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await button.click({ timeout: attempt === 0 ? 30_000 : 2_000 });
+    } catch (e) {
+      if (attempt === 0) throw e;
+    }
+    try {
+      await dialog.waitFor({ state: 'hidden', timeout: 3_000 });
+      return;
+    } catch (e) {
+      const busy = await button.evaluate((b) => b.classList.contains('ant-btn-loading')).catch(() => false);
+      if (busy) return dialog.waitFor({ state: 'hidden', timeout: 60_000 });
+      if (attempt >= 4) throw e;
+    }
   }
 }
