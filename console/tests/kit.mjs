@@ -92,26 +92,29 @@ export async function run(body) {
 }
 
 /**
- * Clicks a confirmation's button (`modal.confirm`) and waits until the confirmation closes.
- * A click that lands while the dialog is still zooming in can be lost; then it is clicked
- * again, unless the first one took (its button busy while the action runs).
+ * Clicks a confirmation's Confirm (`modal.confirm`) and waits until it closes. A click that
+ * lands while the dialog is still zooming in can be lost; it is clicked again only while no
+ * state-changing API request has gone out, so an action never runs twice.
  */
-export async function confirmDialog(page, name = 'Confirm') {
+export async function confirmDialog(page) {
   const dialog = page.locator('.ant-modal-confirm:visible');
-  const button = dialog.getByRole('button', { name });
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      await button.click({ timeout: attempt === 0 ? 30_000 : 2_000 });
-    } catch (e) {
-      if (attempt === 0) throw e;
+  const button = dialog.getByRole('button', { name: 'Confirm' });
+  let sent = false;
+  const onRequest = (r) => {
+    if (r.method() !== 'GET' && new URL(r.url()).pathname.startsWith('/api/')) sent = true;
+  };
+  page.on('request', onRequest);
+  try {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      await button.click({ timeout: attempt === 0 ? 30_000 : 2_000 }).catch((e) => {
+        if (attempt === 0) throw e;
+      });
+      const deadline = Date.now() + 3_000;
+      while (!sent && Date.now() < deadline) await page.waitForTimeout(50);
+      if (sent) return await dialog.waitFor({ state: 'hidden', timeout: 60_000 });
     }
-    try {
-      await dialog.waitFor({ state: 'hidden', timeout: 3_000 });
-      return;
-    } catch (e) {
-      const busy = await button.evaluate((b) => b.classList.contains('ant-btn-loading')).catch(() => false);
-      if (busy) return dialog.waitFor({ state: 'hidden', timeout: 60_000 });
-      if (attempt >= 4) throw e;
-    }
+    throw new Error('the confirmation was clicked 5 times and sent no request');
+  } finally {
+    page.off('request', onRequest);
   }
 }
