@@ -980,6 +980,101 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/ob/clusters/{id}/backup/ability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the cluster's backups can be: full physical sets; no incremental sets and no log
+         *     archiving, each with the reason.
+         */
+        get: operations["ability"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/backup/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a set of this cluster into a new cluster on a host, as a deploy places one: the
+         *     agent there checks every file of the set against its manifest before it unpacks it.
+         */
+        post: operations["restore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/backup/task/dataBackupTasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The cluster's data backups and the sets they made, newest first. */
+        get: operations["data_backup_tasks"];
+        put?: never;
+        /**
+         * Back up now: a full set of the cluster, as a task that stops its server for the copy and
+         *     starts it again.
+         */
+        post: operations["back_up_now"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/backup/task/logBackupTasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Log backup tasks: always none, since seekdb archives no log (see `backup/ability`). */
+        get: operations["log_backup_tasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/backup/task/restoreTasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Restores from the cluster's sets or into the cluster, newest first. */
+        get: operations["restore_tasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/ob/clusters/{id}/changePassword": {
         parameters: {
             query?: never;
@@ -1835,6 +1930,55 @@ export interface components {
          * @enum {string}
          */
         AppType: "OB" | "OCP";
+        /** @description `ObBackupAbility`: what a cluster's backups can be. */
+        BackupAbility: {
+            /** @description `LOGICAL_AND_PHYSICAL` where both can be taken. */
+            backupAbility: string;
+            backupMode: components["schemas"]["BackupMode"];
+            /** @description Whether log archiving (and so point-in-time restore) can run. */
+            logBackupEnabled: boolean;
+            logBackupHint: string;
+            obDataBackupSupportAbility: components["schemas"]["DataBackupSupportAbility"];
+        };
+        /** @description The answer to starting a backup or restore, as OCP's `BackupCommonResponse`. */
+        BackupCommonResponse: {
+            backupObjectOpsResultList: components["schemas"]["BackupObjectOpsResult"][];
+            /** @description `START_DATA_BACKUP` or `RESTORE`. */
+            obBackupTaskType: string;
+        };
+        /**
+         * @description How a backup set was made.
+         * @enum {string}
+         */
+        BackupMode: "PHYSICAL_BACKUP" | "LOGICAL_BACKUP";
+        BackupObject: {
+            /** @description `CLUSTER`: seekdb's one tenant is backed up with its server. */
+            backupDimension: string;
+            /** Format: int64 */
+            clusterId: number;
+        };
+        BackupObjectOpsResult: {
+            beSuccessful: boolean;
+            obBackupObjectList: components["schemas"]["BackupObject"][];
+            taskIdList: number[];
+        };
+        /** @description `obBackupStorageBaseInfo`: a storage location. */
+        BackupStorage: {
+            backupStorageType: components["schemas"]["BackupStorageType"];
+            /** @description For `BACKUP_STORAGE_FILE`, an absolute directory without a protocol. */
+            storageUrl: string;
+        };
+        /**
+         * @description Where backup sets are kept. `BACKUP_STORAGE_FILE` is a directory on the host of the
+         *     server (for a restore on another host, one both reach, such as an NFS mount).
+         * @enum {string}
+         */
+        BackupStorageType: "BACKUP_STORAGE_FILE";
+        /**
+         * @description Where a backup set or a restore stands.
+         * @enum {string}
+         */
+        BackupTaskStatus: "DOING" | "DONE" | "FAILED";
         BasicSubtaskInstance: {
             description: string;
             /** Format: int64 */
@@ -2261,6 +2405,41 @@ export interface components {
             /** Format: int64 */
             id: number;
             name: string;
+        };
+        /** @description `ObDataBackupSupportAbility`. */
+        DataBackupSupportAbility: {
+            canDoIncrementalBackup: boolean;
+            fullBackupEnabled: boolean;
+            hint: string;
+            incrementBackupEnabled: boolean;
+        };
+        /** @description `DataBackupHistoryWrapperTask`: a data backup and the set it made. */
+        DataBackupTask: {
+            backupMode: components["schemas"]["BackupMode"];
+            /** Format: int64 */
+            backupSetId: number;
+            backupUri: string;
+            /** Format: int64 */
+            clusterId: number;
+            clusterName: string;
+            clusterType: string;
+            dataBackupTaskType: string;
+            errorMsg: string;
+            finishTime?: null | components["schemas"]["Timestamp"];
+            /** Format: int64 */
+            obClusterId: number;
+            obVersion: string;
+            /**
+             * Format: int64
+             * @description The set's size in bytes, once it is written.
+             */
+            size?: number | null;
+            startTime: components["schemas"]["Timestamp"];
+            status: components["schemas"]["BackupTaskStatus"];
+            /** Format: int64 */
+            taskId: number;
+            /** Format: int64 */
+            tenantId: number;
         };
         Database: {
             charset: string;
@@ -2790,6 +2969,36 @@ export interface components {
             }[];
             page: components["schemas"]["Page"];
         };
+        PageData_DataBackupTask: {
+            contents: {
+                backupMode: components["schemas"]["BackupMode"];
+                /** Format: int64 */
+                backupSetId: number;
+                backupUri: string;
+                /** Format: int64 */
+                clusterId: number;
+                clusterName: string;
+                clusterType: string;
+                dataBackupTaskType: string;
+                errorMsg: string;
+                finishTime?: null | components["schemas"]["Timestamp"];
+                /** Format: int64 */
+                obClusterId: number;
+                obVersion: string;
+                /**
+                 * Format: int64
+                 * @description The set's size in bytes, once it is written.
+                 */
+                size?: number | null;
+                startTime: components["schemas"]["Timestamp"];
+                status: components["schemas"]["BackupTaskStatus"];
+                /** Format: int64 */
+                taskId: number;
+                /** Format: int64 */
+                tenantId: number;
+            }[];
+            page: components["schemas"]["Page"];
+        };
         PageData_Host: {
             contents: {
                 alias?: string | null;
@@ -2954,6 +3163,32 @@ export interface components {
             }[];
             page: components["schemas"]["Page"];
         };
+        PageData_RestoreTask: {
+            contents: {
+                /** Format: int64 */
+                backupClusterId: number;
+                backupClusterName: string;
+                backupMode: components["schemas"]["BackupMode"];
+                /** Format: int64 */
+                backupSetId: number;
+                createTime: components["schemas"]["Timestamp"];
+                errorMsg: string;
+                finishTime?: null | components["schemas"]["Timestamp"];
+                finished: boolean;
+                /** Format: int64 */
+                id: number;
+                /** Format: int64 */
+                restoreClusterId: number;
+                restoreClusterName: string;
+                restoreUri: string;
+                status: components["schemas"]["RestoreStatus"];
+                statusDesc: string;
+                successful: boolean;
+                /** Format: int64 */
+                taskId: number;
+            }[];
+            page: components["schemas"]["Page"];
+        };
         PageData_Role: {
             contents: {
                 /** @description Built-in roles cannot be changed or deleted. */
@@ -3050,6 +3285,57 @@ export interface components {
             id: number;
             name: string;
             updateTime: components["schemas"]["Timestamp"];
+        };
+        /**
+         * @description Restore a backup set into a new cluster: where its one server goes (as a deploy takes
+         *     it), and root's password in the set (by default, the backed-up cluster's as the platform
+         *     knows it now).
+         */
+        RestoreCluster: {
+            /** Format: int64 */
+            backupSetId: number;
+            homePath?: string | null;
+            /** Format: int64 */
+            hostId: number;
+            restoreClusterName: string;
+            /** @description Root's password as the set holds it, when the platform's record of it is older. */
+            rootPassword?: string | null;
+            /**
+             * @description The server package to run (by default the backed-up cluster's, or one of the set's
+             *     version).
+             */
+            rpmName?: string | null;
+            /** Format: int32 */
+            sqlPort?: number | null;
+        };
+        /**
+         * @description A restore's status, as OCP names them.
+         * @enum {string}
+         */
+        RestoreStatus: "RESTORING" | "RESTORE_SUCCESS" | "RESTORE_FAIL";
+        /** @description `RestoreHistoryTask`. */
+        RestoreTask: {
+            /** Format: int64 */
+            backupClusterId: number;
+            backupClusterName: string;
+            backupMode: components["schemas"]["BackupMode"];
+            /** Format: int64 */
+            backupSetId: number;
+            createTime: components["schemas"]["Timestamp"];
+            errorMsg: string;
+            finishTime?: null | components["schemas"]["Timestamp"];
+            finished: boolean;
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            restoreClusterId: number;
+            restoreClusterName: string;
+            restoreUri: string;
+            status: components["schemas"]["RestoreStatus"];
+            statusDesc: string;
+            successful: boolean;
+            /** Format: int64 */
+            taskId: number;
         };
         Role: {
             /** @description Built-in roles cannot be changed or deleted. */
@@ -3182,6 +3468,13 @@ export interface components {
             size: number;
             type: components["schemas"]["PackageType"];
             version: string;
+        };
+        /** @description "Back up now": a full backup of the cluster into a storage location. */
+        StartDataBackup: {
+            backupMode?: components["schemas"]["BackupMode"];
+            /** @description `FULL_BACKUP`, the only kind seekdb can take. */
+            dataBackupTaskType?: string | null;
+            obBackupStorageBaseInfo: components["schemas"]["BackupStorage"];
         };
         /** @description One offending field of a request. */
         SubError: {
@@ -5492,6 +5785,173 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Envelope"] & {
                         data: components["schemas"]["TaskInstance"];
+                    };
+                };
+            };
+        };
+    };
+    ability: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["BackupAbility"];
+                    };
+                };
+            };
+        };
+    };
+    restore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RestoreCluster"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["BackupCommonResponse"];
+                    };
+                };
+            };
+        };
+    };
+    data_backup_tasks: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: string;
+                /** @description Entries per page, 1 to 2000 (default 10). */
+                size?: string;
+                /** @description `field,asc` or `field,desc`. */
+                sort?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["PageData_DataBackupTask"];
+                    };
+                };
+            };
+        };
+    };
+    back_up_now: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartDataBackup"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["BackupCommonResponse"];
+                    };
+                };
+            };
+        };
+    };
+    log_backup_tasks: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: string;
+                /** @description Entries per page, 1 to 2000 (default 10). */
+                size?: string;
+                /** @description `field,asc` or `field,desc`. */
+                sort?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["PageData_DataBackupTask"];
+                    };
+                };
+            };
+        };
+    };
+    restore_tasks: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: string;
+                /** @description Entries per page, 1 to 2000 (default 10). */
+                size?: string;
+                /** @description `field,asc` or `field,desc`. */
+                sort?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["PageData_RestoreTask"];
                     };
                 };
             };

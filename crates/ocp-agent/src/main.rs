@@ -6,6 +6,7 @@
 //! and the monitor (`ocp_monagent`, which samples host metrics). `ocp-agent worker ...` is how
 //! the supervisor starts its workers; `ocp-agent install-systemd` installs the unit file.
 
+mod backup;
 mod config;
 mod db_monitor;
 mod facts;

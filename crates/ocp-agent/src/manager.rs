@@ -19,11 +19,12 @@ use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 use ocp_api::agent::{AdoptProcess, ManagedProcess, StartProcess, MANAGER_ALIAS};
 use ocp_api::agent_path::manager as m;
+use ocp_api::backup::{BackupSetLocation, RestoreBackupSet, WriteBackupSet};
 use ocp_api::obdb::{DirRequest, InstallPackage};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::{facts, install, procinfo, worker};
+use crate::{backup, facts, install, procinfo, worker};
 
 /// What a pidfile holds.
 #[derive(Debug, Serialize, Deserialize)]
@@ -58,6 +59,9 @@ struct Manager {
     /// One start or stop at a time, so two calls cannot both start a process.
     lock: tokio::sync::Mutex<()>,
     install_lock: tokio::sync::Mutex<()>,
+    /// One backup or restore at a time: a retried call waits for the one still running, even
+    /// when the caller of that one went away (the guard goes with the work, not the request).
+    backup_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 type Shared = Arc<Manager>;
@@ -67,6 +71,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         data_dir: data_dir.to_path_buf(),
         lock: tokio::sync::Mutex::new(()),
         install_lock: tokio::sync::Mutex::new(()),
+        backup_lock: Arc::new(tokio::sync::Mutex::new(())),
     });
     let app = Router::new()
         .route(m::FACTS_ROUTE, get(|| async { Json(facts::collect()) }))
@@ -78,6 +83,9 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         .route(m::PACKAGE_INSTALL_ROUTE, post(install_package))
         .route(m::DIR_PREPARE_ROUTE, post(prepare_dir))
         .route(m::DIR_REMOVE_ROUTE, post(remove_dir))
+        .route(m::BACKUP_WRITE_ROUTE, post(write_backup))
+        .route(m::BACKUP_RESTORE_ROUTE, post(restore_backup))
+        .route(m::BACKUP_VERIFY_ROUTE, post(verify_backup))
         .route(
             m::PORT_ROUTE,
             get(|UrlPath(port): UrlPath<u16>| async move { Json(install::port_in_use(port)) }),
@@ -380,6 +388,50 @@ async fn prepare_dir(State(m): State<Shared>, Json(request): Json<DirRequest>) -
 async fn remove_dir(State(m): State<Shared>, Json(request): Json<DirRequest>) -> Response {
     let data_dir = m.data_dir.clone();
     answer(blocking(move || install::remove_dir(&data_dir, &request.path)).await)
+}
+
+/// Writes a backup set of a stopped server (see [`backup::write_set`]).
+async fn write_backup(State(m): State<Shared>, Json(request): Json<WriteBackupSet>) -> Response {
+    let guard = m.backup_lock.clone().lock_owned().await;
+    let data_dir = m.data_dir.clone();
+    answer(
+        blocking(move || {
+            let _guard = guard;
+            backup::write_set(&data_dir, &request)
+        })
+        .await,
+    )
+}
+
+/// Verifies a backup set and unpacks it into a base directory (see [`backup::restore_set`]).
+async fn restore_backup(
+    State(m): State<Shared>,
+    Json(request): Json<RestoreBackupSet>,
+) -> Response {
+    let guard = m.backup_lock.clone().lock_owned().await;
+    let data_dir = m.data_dir.clone();
+    answer(
+        blocking(move || {
+            let _guard = guard;
+            backup::restore_set(&data_dir, &request)
+        })
+        .await,
+    )
+}
+
+/// Checks a backup set against its manifest (see [`backup::check_set`]).
+async fn verify_backup(
+    State(m): State<Shared>,
+    Json(request): Json<BackupSetLocation>,
+) -> Response {
+    let guard = m.backup_lock.clone().lock_owned().await;
+    answer(
+        blocking(move || {
+            let _guard = guard;
+            backup::check_set(&request)
+        })
+        .await,
+    )
 }
 
 /// Runs disk work (walking or removing a tree) off the runtime's threads.

@@ -39,6 +39,9 @@ pub mod manager {
     pub const DIR_PREPARE_ROUTE: &str = "/dirs/prepare";
     pub const DIR_REMOVE_ROUTE: &str = "/dirs/remove";
     pub const PORT_ROUTE: &str = "/ports/{port}";
+    pub const BACKUP_WRITE_ROUTE: &str = "/backups/write";
+    pub const BACKUP_RESTORE_ROUTE: &str = "/backups/restore";
+    pub const BACKUP_VERIFY_ROUTE: &str = "/backups/verify";
 
     pub fn facts() -> String {
         format!("{MANAGER_PREFIX}/facts")
@@ -67,6 +70,18 @@ pub mod manager {
     }
     pub fn dir_remove() -> String {
         format!("{MANAGER_PREFIX}/dirs/remove")
+    }
+    /// Writes a backup set of a stopped server into a storage directory.
+    pub fn backup_write() -> String {
+        format!("{MANAGER_PREFIX}/backups/write")
+    }
+    /// Verifies a backup set and unpacks it into a server's base directory.
+    pub fn backup_restore() -> String {
+        format!("{MANAGER_PREFIX}/backups/restore")
+    }
+    /// Checks a backup set against its manifest.
+    pub fn backup_verify() -> String {
+        format!("{MANAGER_PREFIX}/backups/verify")
     }
     /// Whether something listens on `port` of the host.
     pub fn port(port: u16) -> String {
@@ -137,6 +152,12 @@ mod tests {
             (mgr(manager::DIR_PREPARE_ROUTE), manager::dir_prepare()),
             (mgr(manager::DIR_REMOVE_ROUTE), manager::dir_remove()),
             (mgr(manager::PORT_ROUTE), manager::port(2881)),
+            (mgr(manager::BACKUP_WRITE_ROUTE), manager::backup_write()),
+            (
+                mgr(manager::BACKUP_RESTORE_ROUTE),
+                manager::backup_restore(),
+            ),
+            (mgr(manager::BACKUP_VERIFY_ROUTE), manager::backup_verify()),
             (
                 monitor::SAMPLES_ROUTE.to_string(),
                 monitor::samples_after(5),

@@ -37,6 +37,7 @@ macro_rules! wire_enum {
 pub mod agent;
 pub mod agent_path;
 pub mod alarm;
+pub mod backup;
 pub mod compute;
 pub mod envelope;
 pub mod error;

@@ -63,6 +63,7 @@ fn api_router(test_tasks: bool) -> OpenApiRouter<AppState> {
         .merge(routes::packages::router())
         .merge(routes::clusters::router())
         .merge(routes::cluster_params::router())
+        .merge(routes::backups::router())
         .merge(routes::ob_tenants::router())
         .merge(routes::monitor::router())
         .merge(routes::alarms::router());

@@ -7,6 +7,7 @@
 //! or JSON text, so both backends decode the same way; times are milliseconds since the epoch.
 
 mod alarms;
+mod backups;
 mod catalog;
 mod decode;
 mod events;
@@ -33,6 +34,7 @@ pub use alarms::{
     NewNotification, NotificationListFilter, NotificationRecord, RuleRecord, SilencerRecord,
     SubscriptionRecord,
 };
+pub use backups::{BackupSetRecord, NewBackupSet, NewRestore, RestoreRecord};
 pub use catalog::{Catalog, CatalogRecord};
 pub use events::TaskEventRecord;
 pub use hosts::{

@@ -276,6 +276,21 @@ impl Store {
     ) -> Result<(i64, i64)> {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
+        let (cluster_id, server_ids) = self.insert_cluster(&mut tx, c).await?;
+        let task_id = self
+            .insert_task(&mut tx, &task(cluster_id, &server_ids))
+            .await?;
+        tx.commit().await?;
+        Ok((cluster_id, task_id))
+    }
+
+    /// Writes a cluster, its zones and servers in the caller's transaction and marks their
+    /// hosts ONLINE; answers the cluster's and the servers' ids.
+    pub(crate) async fn insert_cluster(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        c: &NewCluster,
+    ) -> Result<(i64, Vec<i64>)> {
         let now = now_millis();
         let mut server_ids = Vec::new();
         let cluster_id: i64 = sqlx::query_scalar(&self.sql(
@@ -295,7 +310,7 @@ impl Store {
         .bind(&c.creator)
         .bind(now)
         .bind(now)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await
         .map_err(|e| StoreError::from_unique(e, "cluster", &c.name))?;
         for zone in &c.zones {
@@ -307,7 +322,7 @@ impl Store {
             .bind(&zone.name)
             .bind(zone.idc_id)
             .bind(c.server_status.as_str())
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await
             .map_err(|e| StoreError::from_unique(e, "zone", &zone.name))?;
             for s in &zone.servers {
@@ -328,7 +343,7 @@ impl Store {
                 .bind(&c.ob_version)
                 .bind(now)
                 .bind(now)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await
                 .map_err(|e| StoreError::from_unique(e, "server", &key))?;
                 server_ids.push(server_id);
@@ -338,15 +353,11 @@ impl Store {
                 ))
                 .bind(now)
                 .bind(s.host_id)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             }
         }
-        let task_id = self
-            .insert_task(&mut tx, &task(cluster_id, &server_ids))
-            .await?;
-        tx.commit().await?;
-        Ok((cluster_id, task_id))
+        Ok((cluster_id, server_ids))
     }
 
     /// Marks a cluster DELETING and writes the task that deletes it, in one transaction;

@@ -226,7 +226,6 @@ pub async fn plan(
     })
 }
 
-/// Registers a deploy's cluster; a taken name or port is named in the answer.
 /// Registers a planned cluster and its deploy task in one transaction: if either cannot be
 /// written, neither is. `task` is given the new cluster's and servers' ids. Answers the task.
 pub async fn register(
@@ -235,7 +234,14 @@ pub async fn register(
     task: impl FnOnce(i64, &[i64]) -> NewTask,
 ) -> Result<i64, Failure> {
     let registered = store.create_cluster(cluster, task).await;
-    registered.map(|(_, task_id)| task_id).map_err(|e| match e {
+    registered
+        .map(|(_, task_id)| task_id)
+        .map_err(|e| registration_failure(e, &cluster.name))
+}
+
+/// Why a new cluster could not be registered: a taken port or name is named in the answer.
+pub fn registration_failure(err: ocp_store::StoreError, name: &str) -> Failure {
+    match err {
         ocp_store::StoreError::AlreadyExists {
             entity: "server",
             key,
@@ -246,11 +252,11 @@ pub async fn register(
         .with_field("sqlPort"),
         ocp_store::StoreError::AlreadyExists { .. } => Failure::new(
             ErrorCode::AlreadyExists,
-            format!("cluster {} already exists", cluster.name),
+            format!("cluster {name} already exists"),
         )
         .with_field("name"),
         other => other.into(),
-    })
+    }
 }
 
 /// Checks a take-over request and logs in to the server now; answers the cluster to

@@ -2,6 +2,7 @@
 //! and operation task steps, the rule of a cluster's status and the status sync.
 
 pub mod access;
+pub mod backup;
 pub mod deploy;
 pub mod operation;
 pub mod status;

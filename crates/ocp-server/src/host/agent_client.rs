@@ -125,6 +125,30 @@ impl AgentClient {
         path: &str,
         body: Option<&impl Serialize>,
     ) -> Result<T, AgentError> {
+        self.call_within(host_id, method, path, body, None).await
+    }
+
+    /// As [`Self::call`], for work that may take longer than a minute (a backup, a restore).
+    pub async fn call_long<T: DeserializeOwned>(
+        &self,
+        host_id: i64,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+        timeout: Duration,
+    ) -> Result<T, AgentError> {
+        self.call_within(host_id, method, path, body, Some(timeout))
+            .await
+    }
+
+    async fn call_within<T: DeserializeOwned>(
+        &self,
+        host_id: i64,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+        timeout: Option<Duration>,
+    ) -> Result<T, AgentError> {
         let host = self.store.host(host_id).await?;
         let secret = self.secret(host_id).await?;
         let body = match body {
@@ -134,6 +158,9 @@ impl AgentClient {
         let nonce = hex::encode(rand::thread_rng().gen::<[u8; 16]>());
         let url = format!("http://{}:{}{path}", host.inner_ip_address, host.agent_port);
         let mut request = self.http.request(method.clone(), &url);
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
         for (name, value) in signed_headers(
             &secret,
             host_id,

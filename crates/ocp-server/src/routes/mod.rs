@@ -2,6 +2,7 @@
 
 pub mod agent_link;
 pub mod alarms;
+pub mod backups;
 pub mod cluster_params;
 pub mod clusters;
 pub mod compute;

@@ -12,7 +12,7 @@ use ocp_store::{
 
 suite!(clusters_are_written_with_their_task_and_deleted_once);
 
-fn task_for(cluster_id: i64) -> NewTask {
+pub(crate) fn task_for(cluster_id: i64) -> NewTask {
     NewTask {
         name: "Create primary OB cluster".into(),
         task_type: TaskType::Manual,
@@ -53,8 +53,10 @@ async fn tasks_of(store: &Store, cluster_id: i64) -> i64 {
         .1
 }
 
-async fn clusters_are_written_with_their_task_and_deleted_once(store: Store) {
-    let new_host = crate::host_place(&store).await;
+/// A registered AVAILABLE host and an uploaded seekdb package: answers them and a function
+/// that makes a one-server cluster on them from a name and a SQL port.
+pub(crate) async fn cluster_place(store: &Store) -> (i64, i64, impl Fn(&str, i64) -> NewCluster) {
+    let new_host = crate::host_place(store).await;
     let host = new_host("10.0.0.1");
     let idc_id = host.idc_id;
     let host_id = store.create_hosts(&[host]).await.unwrap()[0];
@@ -85,7 +87,7 @@ async fn clusters_are_written_with_their_task_and_deleted_once(store: Store) {
         store.package(package_id).await.unwrap().package_type,
         PackageType::ObServerInstallPackage
     );
-    let new = |name: &str, sql_port: i64| NewCluster {
+    let new = move |name: &str, sql_port: i64| NewCluster {
         name: name.into(),
         kind: ServerKind::Seekdb,
         cluster_type: ClusterType::Primary,
@@ -110,6 +112,11 @@ async fn clusters_are_written_with_their_task_and_deleted_once(store: Store) {
         }],
     };
 
+    (host_id, package_id, new)
+}
+
+async fn clusters_are_written_with_their_task_and_deleted_once(store: Store) {
+    let (host_id, package_id, new) = cluster_place(&store).await;
     let mut seen_ids = None;
     let (cluster_id, task_id) = store
         .create_cluster(&new("c1", 2881), |cluster, servers| {

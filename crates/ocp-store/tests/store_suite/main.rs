@@ -74,6 +74,7 @@ macro_rules! suite {
 }
 
 mod alarms;
+mod backups;
 mod clusters;
 mod hosts;
 mod iam;

@@ -6,6 +6,7 @@
 //! starting a running process, stopping a stopped one, making a directory that is there, or
 //! setting a password that is set already does nothing, so a retried step is harmless.
 
+mod backup;
 mod deploy;
 mod process;
 mod state;
@@ -22,11 +23,13 @@ use crate::cluster::access::{process_name, ObAccess, CONNECT_TIMEOUT};
 use crate::cluster::status::derived;
 use crate::error::Failure;
 
+use backup::*;
 use deploy::*;
 use process::*;
 use state::*;
 pub use templates::{
-    create_cluster, delete_cluster, major_compaction, server_operation, take_over,
+    back_up_now, create_cluster, delete_cluster, major_compaction, restore_cluster,
+    server_operation, take_over,
 };
 
 const PKG: &str = "com.alipay.ocp.service.task.business";
@@ -244,6 +247,11 @@ pub fn register(registry: &mut Registry, access: &ObAccess) {
         .register(class("UpdateObClusterStatusTask"), Settle(a()))
         .register(class("RemoveObDirTask"), RemoveDir(a()))
         .register(class("DeleteClusterMetaTask"), DeleteMeta(a()))
+        .register(class("PrepareDataBackupTask"), PrepareBackup(a()))
+        .register(class("BackupDataTask"), BackupData(a()))
+        .register(class("VerifyBackupSetTask"), VerifyBackupSet(a()))
+        .register(class("RestoreBackupDataTask"), RestoreData(a()))
+        .register(class("UpdateRestoreStatusTask"), FinishRestore(a()))
         .register(class("TriggerCompactionTask"), TriggerCompaction(a()))
         .register(class("WaitCompactionTask"), WaitCompaction(a()));
 }

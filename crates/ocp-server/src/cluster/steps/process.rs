@@ -126,43 +126,56 @@ pub(super) struct WaitActive {
 impl Step for WaitActive {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
         let (server, cluster) = self.access.server_and_cluster(ctx).await?;
-        let target = self.access.target(&cluster, &server).map_err(failed)?;
         let started = Instant::now();
-        let mut last_error = String::new();
-        while started.elapsed() < Duration::from_secs(300) {
-            match connect_root(&target, self.fresh).await {
-                Ok(mut client) => {
-                    let version = client.version().await.map_err(sql_failed)?;
-                    client.close().await;
-                    ctx.log(format!(
-                        "{} accepts SQL after {} ms: {version}",
-                        target.address(),
-                        started.elapsed().as_millis()
-                    ));
-                    if !self.fresh {
-                        wait_for_ddl(ctx, &target, started).await?;
-                    }
-                    return Ok(());
-                }
-                Err(e) => last_error = e.to_string(),
-            }
-            if !self.access.process_running(&server).await? {
-                let path = agent_path::manager::process_log(&process_name(server.id));
-                let tail: serde_json::Value = self
-                    .access
-                    .agents
-                    .call(server.host_id, reqwest::Method::GET, &path, None::<&()>)
-                    .await
-                    .unwrap_or_default();
-                let tail = tail["log"].as_str().unwrap_or("").to_string();
-                return Err(StepError::new(format!(
-                    "the server process exited (last error: {last_error}); its output ends:\n{tail}"
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        let target = wait_for_sql(&self.access, ctx, &server, &cluster, self.fresh).await?;
+        if !self.fresh {
+            wait_for_ddl(ctx, &target, started).await?;
         }
-        Err(StepError::new(format!("no SQL after 300 s: {last_error}")))
+        Ok(())
     }
+}
+
+/// Waits (up to 300 s) until the server accepts SQL as root; fails at once, with the end of
+/// its output, when its process exits. Answers the login that worked.
+pub(super) async fn wait_for_sql(
+    access: &ObAccess,
+    ctx: &StepContext,
+    server: &ServerRecord,
+    cluster: &ClusterRecord,
+    fresh: bool,
+) -> Result<Target, StepError> {
+    let target = access.target(cluster, server).map_err(failed)?;
+    let started = Instant::now();
+    let mut last_error = String::new();
+    while started.elapsed() < Duration::from_secs(300) {
+        match connect_root(&target, fresh).await {
+            Ok(mut client) => {
+                let version = client.version().await.map_err(sql_failed)?;
+                client.close().await;
+                ctx.log(format!(
+                    "{} accepts SQL after {} ms: {version}",
+                    target.address(),
+                    started.elapsed().as_millis()
+                ));
+                return Ok(target);
+            }
+            Err(e) => last_error = e.to_string(),
+        }
+        if !access.process_running(server).await? {
+            let path = agent_path::manager::process_log(&process_name(server.id));
+            let tail: serde_json::Value = access
+                .agents
+                .call(server.host_id, reqwest::Method::GET, &path, None::<&()>)
+                .await
+                .unwrap_or_default();
+            let tail = tail["log"].as_str().unwrap_or("").to_string();
+            return Err(StepError::new(format!(
+                "the server process exited (last error: {last_error}); its output ends:\n{tail}"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Err(StepError::new(format!("no SQL after 300 s: {last_error}")))
 }
 
 /// After a restart, waits (up to 30 s) until the server takes DDL again. seekdb has no clean shutdown

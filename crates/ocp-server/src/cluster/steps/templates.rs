@@ -102,7 +102,52 @@ pub fn server_operation(
 
 /// Deploys a cluster registered as CREATING (the create-cluster sample's steps that apply).
 pub fn create_cluster(cluster_id: i64, server_ids: &[i64]) -> TaskTemplate {
-    let mut template = TaskTemplate::new("Create primary OB cluster")
+    install_cluster(
+        "Create primary OB cluster",
+        cluster_id,
+        server_ids,
+        &[
+            ("Bootstrap ob", "BootstrapObTask", 600),
+            (
+                "Wait observer accessible",
+                "WaitObserverAccessibleTask",
+                600,
+            ),
+        ],
+        &[("Set sys password", "SetSysPasswordTask", 120)],
+        &[],
+    )
+}
+
+/// Restores a backup set into a cluster registered as CREATING: installed as a deploy is,
+/// with the set's data in place of a bootstrap.
+pub fn restore_cluster(cluster_id: i64, server_ids: &[i64], restore_id: i64) -> TaskTemplate {
+    install_cluster(
+        "Restore OB cluster",
+        cluster_id,
+        server_ids,
+        &[
+            ("Restore backup data", "RestoreBackupDataTask", 6 * 3600),
+            ("Start observer process", "StartObserverProcessTask", 600),
+            ("Wait observer active", "WaitObserverActiveTask", 600),
+        ],
+        &[],
+        &[("Update restore status", "UpdateRestoreStatusTask", 60)],
+    )
+    .value("restore_id", restore_id.to_string())
+}
+
+/// A new cluster's task: prepare, then per server pre check, install, make its directory and
+/// `start` it; then `before`, the statuses and the cluster's info, and `after`.
+fn install_cluster(
+    name: &str,
+    cluster_id: i64,
+    server_ids: &[i64],
+    start: &[(&str, &str, i64)],
+    before: &[(&str, &str, i64)],
+    after: &[(&str, &str, i64)],
+) -> TaskTemplate {
+    let mut template = TaskTemplate::new(name)
         .cluster(cluster_id)
         .value("target_cluster_status", "RUNNING")
         .list(
@@ -129,29 +174,52 @@ pub fn create_cluster(cluster_id: i64, server_ids: &[i64]) -> TaskTemplate {
             ("Pre check for install OB", "PreCheckForInstallObTask", 300),
             ("Install rpm", "InstallRpmTask", 1800),
             ("Make dir for ob", "MakeDirForObTask", 300),
-            ("Bootstrap ob", "BootstrapObTask", 600),
-            (
-                "Wait observer accessible",
-                "WaitObserverAccessibleTask",
-                600,
-            ),
         ];
         let mut previous = vec![first];
-        for (n, c, t) in chain {
+        for &(n, c, t) in chain.iter().chain(start) {
             previous = vec![template.step(spec(n, c, t, idx), &previous)];
         }
         ends.extend(previous);
     }
+    let settle = [
+        ("Update observer status", "UpdateObserverRunningTask", 60),
+        ("Sync cluster info", "SyncClusterInfoTask", 120),
+        ("Update OB cluster status", "UpdateObClusterStatusTask", 60),
+    ];
+    let tail = before
+        .iter()
+        .chain(&settle)
+        .chain(after)
+        .map(|&(n, c, t)| spec(n, c, t, None));
+    template.chain(tail, &ends);
+    template
+}
+
+/// Back up now: a full physical set of the cluster's one server, taken while it is stopped
+/// for the copy, then checked against its manifest.
+pub fn back_up_now(
+    cluster_id: i64,
+    server_id: i64,
+    backup_set_id: i64,
+    storage_dir: &str,
+) -> TaskTemplate {
+    let mut template = TaskTemplate::new("Back up OB cluster")
+        .cluster(cluster_id)
+        .value("server_id", server_id.to_string())
+        .value("backup_set_id", backup_set_id.to_string())
+        .value("storage_dir", storage_dir);
     template.chain(
         [
-            spec("Set sys password", "SetSysPasswordTask", 120, None),
+            spec("Prepare data backup", "PrepareDataBackupTask", 120, None),
+            spec("Backup data", "BackupDataTask", 6 * 3600, None),
+            spec("Wait observer active", "WaitObserverActiveTask", 600, None),
             spec(
                 "Update observer status",
                 "UpdateObserverRunningTask",
                 60,
                 None,
             ),
-            spec("Sync cluster info", "SyncClusterInfoTask", 120, None),
+            spec("Verify backup set", "VerifyBackupSetTask", 6 * 3600, None),
             spec(
                 "Update OB cluster status",
                 "UpdateObClusterStatusTask",
@@ -159,7 +227,7 @@ pub fn create_cluster(cluster_id: i64, server_ids: &[i64]) -> TaskTemplate {
                 None,
             ),
         ],
-        &ends,
+        &[],
     );
     template
 }
@@ -277,6 +345,8 @@ mod tests {
             assert!(build(server_operation("cluster", 1, &[2, 3], operation)).unwrap() > 3);
         }
         assert!(build(create_cluster(1, &[2])).unwrap() > 3);
+        assert!(build(restore_cluster(1, &[2], 3)).unwrap() > 3);
+        assert!(build(back_up_now(1, 2, 3, "/backup")).unwrap() > 3);
         assert!(build(take_over(1, 2)).unwrap() > 1);
         assert!(build(delete_cluster(1, &[2, 3], true)).unwrap() > 1);
         assert!(build(major_compaction(1)).unwrap() > 0);

@@ -1,0 +1,374 @@
+//! Backup sets on this host's storage: a stopped server's `etc/` and `store/` written as one
+//! zstd-compressed tar stream, hashed as it is written, with the manifest written last; and
+//! the reverse, which verifies every file against the manifest before it touches the
+//! server's directory.
+//!
+//! A set directory without `manifest.json` is unfinished: a new write of the same set removes
+//! it, and a restore refuses it.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use ocp_api::backup::{
+    BackupFile, BackupManifest, BackupMode, BackupSetLocation, RestoreBackupSet, VerifiedSet,
+    WriteBackupSet,
+};
+use sha2::{Digest, Sha256};
+
+use crate::install::resolve;
+
+pub const MANIFEST: &str = "manifest.json";
+pub const DATA: &str = "data.tar.zst";
+/// What a physical set holds of a server's base directory.
+const PARTS: [&str; 2] = ["etc", "store"];
+/// In a restored base directory: the restore began, and which set it unpacks.
+const RESTORING: &str = ".ocp-restoring";
+/// In a restored base directory: the restore finished.
+const RESTORED: &str = ".ocp-restored";
+
+/// A writer that hashes and counts what passes through it.
+struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn storage_dir(path: &str) -> anyhow::Result<PathBuf> {
+    let dir = Path::new(path);
+    if !dir.is_absolute()
+        || dir
+            .components()
+            .any(|c| c == std::path::Component::ParentDir)
+    {
+        anyhow::bail!("the backup storage {path:?} must be an absolute path without ..");
+    }
+    Ok(dir.to_path_buf())
+}
+
+fn set_dir(storage: &str, set_name: &str) -> anyhow::Result<PathBuf> {
+    let ok = (1..=128).contains(&set_name.len())
+        && set_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+    if !ok {
+        anyhow::bail!("{set_name:?} is not a backup set name");
+    }
+    Ok(storage_dir(storage)?.join(set_name))
+}
+
+/// The set's manifest, if the set was finished.
+pub fn read_manifest(dir: &Path) -> anyhow::Result<Option<BackupManifest>> {
+    match std::fs::read(dir.join(MANIFEST)) {
+        Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).with_context(|| {
+            format!("{} is not a backup manifest", dir.join(MANIFEST).display())
+        })?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Writes a physical backup set of a stopped server. A finished set of the same id is
+/// answered as it is; an unfinished one is removed and written again.
+pub fn write_set(data_dir: &Path, request: &WriteBackupSet) -> anyhow::Result<BackupManifest> {
+    let home = resolve(data_dir, &request.home_path)?;
+    let dir = set_dir(&request.storage_dir, &request.set_name)?;
+    if let Some(manifest) = read_manifest(&dir)? {
+        anyhow::ensure!(
+            manifest.backup_set_id == request.backup_set_id,
+            "{} holds backup set {} already",
+            dir.display(),
+            manifest.backup_set_id
+        );
+        return Ok(manifest);
+    }
+    for part in PARTS {
+        anyhow::ensure!(
+            home.join(part).is_dir(),
+            "{} has no {part}/: it is not a server's base directory",
+            home.display()
+        );
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .with_context(|| format!("removing the unfinished set {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("making the backup set directory {}", dir.display()))?;
+    let start_time_ms = ocp_api::time::now_millis();
+    let file = File::create(dir.join(DATA))?;
+    let hashing = Hashing {
+        inner: BufWriter::with_capacity(1 << 20, file),
+        hasher: Sha256::new(),
+        bytes: 0,
+    };
+    let mut builder = tar::Builder::new(zstd::Encoder::new(hashing, 1)?);
+    builder.follow_symlinks(false);
+    builder.sparse(true);
+    for part in PARTS {
+        builder
+            .append_dir_all(part, home.join(part))
+            .with_context(|| format!("reading {}", home.join(part).display()))?;
+    }
+    let mut hashing = builder.into_inner()?.finish()?;
+    hashing.flush()?;
+    let (sha256, size) = (hex::encode(hashing.hasher.finalize()), hashing.bytes);
+    hashing
+        .inner
+        .into_inner()
+        .map_err(|e| e.into_error())?
+        .sync_all()?;
+    let manifest = BackupManifest {
+        format: 1,
+        backup_set_id: request.backup_set_id,
+        cluster_id: request.cluster_id,
+        cluster_name: request.cluster_name.clone(),
+        server_id: request.server_id,
+        ob_version: request.ob_version.clone(),
+        mode: BackupMode::PhysicalBackup,
+        start_time_ms,
+        end_time_ms: ocp_api::time::now_millis(),
+        files: vec![BackupFile {
+            name: DATA.into(),
+            size,
+            sha256,
+        }],
+    };
+    let partial = dir.join(format!("{MANIFEST}.partial"));
+    std::fs::write(&partial, serde_json::to_vec_pretty(&manifest)?)?;
+    File::open(&partial)?.sync_all()?;
+    std::fs::rename(&partial, dir.join(MANIFEST))?;
+    sync_dir(&dir)?;
+    Ok(manifest)
+}
+
+/// Checks a set that may be absent or unfinished: its manifest once every file matched it.
+pub fn check_set(location: &BackupSetLocation) -> anyhow::Result<VerifiedSet> {
+    let dir = set_dir(&location.storage_dir, &location.set_name)?;
+    if read_manifest(&dir)?.is_none() {
+        return Ok(VerifiedSet { manifest: None });
+    }
+    Ok(VerifiedSet {
+        manifest: Some(verify_set(&dir)?),
+    })
+}
+
+/// Checks every file of a finished set against its manifest.
+pub fn verify_set(dir: &Path) -> anyhow::Result<BackupManifest> {
+    let manifest = read_manifest(dir)?.with_context(|| {
+        format!(
+            "{} is not a finished backup set (it has no {MANIFEST})",
+            dir.display()
+        )
+    })?;
+    for f in &manifest.files {
+        anyhow::ensure!(
+            !f.name.contains('/') && f.name != MANIFEST,
+            "the manifest names {:?}, which is not a file of the set",
+            f.name
+        );
+        let path = dir.join(&f.name);
+        let mut file = BufReader::with_capacity(
+            1 << 20,
+            File::open(&path).with_context(|| format!("opening {}", path.display()))?,
+        );
+        let mut hasher = Sha256::new();
+        let size = std::io::copy(&mut file, &mut hasher)?;
+        let sha256 = hex::encode(hasher.finalize());
+        anyhow::ensure!(
+            size == f.size && sha256 == f.sha256,
+            "checksum mismatch: {} has {size} bytes with sha256 {sha256}, the manifest says \
+             {} bytes with sha256 {}; the backup set is damaged",
+            path.display(),
+            f.size,
+            f.sha256
+        );
+    }
+    Ok(manifest)
+}
+
+/// Unpacks a verified set into a server's base directory, which holds no data but what an
+/// earlier, unfinished restore of the same set left. Nothing is written before every
+/// checksum matched.
+pub fn restore_set(data_dir: &Path, request: &RestoreBackupSet) -> anyhow::Result<BackupManifest> {
+    let dir = set_dir(&request.storage_dir, &request.set_name)?;
+    let home = resolve(data_dir, &request.home_path)?;
+    if std::fs::read_to_string(home.join(RESTORED)).ok().as_deref() == Some(&request.set_name) {
+        return read_manifest(&dir)?.context("the restored set has lost its manifest");
+    }
+    let manifest = verify_set(&dir)?;
+    anyhow::ensure!(
+        manifest.mode == BackupMode::PhysicalBackup,
+        "backup set {} is {}, not a physical set",
+        manifest.backup_set_id,
+        manifest.mode
+    );
+    std::fs::create_dir_all(&home)?;
+    let resumed = std::fs::read_to_string(home.join(RESTORING))
+        .ok()
+        .as_deref()
+        == Some(&request.set_name);
+    for part in PARTS {
+        let target = home.join(part);
+        if target.exists() {
+            anyhow::ensure!(
+                resumed,
+                "{} holds data already; a restore goes into an empty base directory",
+                home.display()
+            );
+            std::fs::remove_dir_all(&target)?;
+        }
+    }
+    std::fs::write(home.join(RESTORING), &request.set_name)?;
+    let staging = home.join(".ocp-restore-staging");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)?;
+    }
+    std::fs::create_dir(&staging)?;
+    let data = File::open(dir.join(DATA))?;
+    let mut archive = tar::Archive::new(zstd::Decoder::new(data)?);
+    archive.set_preserve_permissions(true);
+    archive.set_overwrite(false);
+    let unpacked = archive
+        .unpack(&staging)
+        .with_context(|| format!("unpacking {} into {}", dir.display(), staging.display()));
+    if let Err(e) = unpacked {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    for part in PARTS {
+        std::fs::rename(staging.join(part), home.join(part))?;
+    }
+    std::fs::remove_dir(&staging)?;
+    std::fs::write(home.join(RESTORED), &request.set_name)?;
+    std::fs::remove_file(home.join(RESTORING))?;
+    sync_dir(&home)?;
+    Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(home: &Path, storage: &Path) -> WriteBackupSet {
+        WriteBackupSet {
+            home_path: home.display().to_string(),
+            storage_dir: storage.display().to_string(),
+            set_name: "backup_set_7".into(),
+            backup_set_id: 7,
+            cluster_id: 1,
+            cluster_name: "c1".into(),
+            server_id: 2,
+            ob_version: "v".into(),
+        }
+    }
+
+    fn server_dir(root: &Path) -> PathBuf {
+        let home = root.join("home");
+        std::fs::create_dir_all(home.join("etc")).unwrap();
+        std::fs::create_dir_all(home.join("store/clog")).unwrap();
+        std::fs::write(home.join("etc/observer.config.bin"), b"config").unwrap();
+        // A sparse data file, as seekdb preallocates them.
+        let block = File::create(home.join("store/block_file")).unwrap();
+        block.set_len(64 << 20).unwrap();
+        std::fs::write(home.join("store/clog/1"), vec![7u8; 10_000]).unwrap();
+        std::fs::write(home.join("log.txt"), b"not in the set").unwrap();
+        home
+    }
+
+    #[test]
+    fn a_set_restores_what_was_written_and_refuses_a_flipped_byte() {
+        let root = tempfile::tempdir().unwrap();
+        let home = server_dir(root.path());
+        let storage = root.path().join("storage");
+        let manifest = write_set(root.path(), &request(&home, &storage)).unwrap();
+        let set = storage.join("backup_set_7");
+        assert_eq!(
+            manifest.files[0].size,
+            std::fs::read(set.join(DATA)).unwrap().len() as u64
+        );
+        assert!(manifest.files[0].size < 1 << 20, "sparse and compressed");
+        // Written again: the finished set is answered as it is.
+        assert_eq!(
+            write_set(root.path(), &request(&home, &storage)).unwrap(),
+            manifest
+        );
+
+        let target = root.path().join("restored");
+        let restore = RestoreBackupSet {
+            storage_dir: storage.display().to_string(),
+            set_name: "backup_set_7".into(),
+            home_path: target.display().to_string(),
+        };
+        restore_set(root.path(), &restore).unwrap();
+        assert_eq!(
+            std::fs::read(target.join("etc/observer.config.bin")).unwrap(),
+            b"config"
+        );
+        assert_eq!(
+            std::fs::read(target.join("store/clog/1")).unwrap(),
+            vec![7u8; 10_000]
+        );
+        let meta = std::fs::metadata(target.join("store/block_file")).unwrap();
+        assert_eq!(meta.len(), 64 << 20);
+        assert!(!target.join("log.txt").exists());
+        // Again: done already.
+        restore_set(root.path(), &restore).unwrap();
+
+        let mut bytes = std::fs::read(set.join(DATA)).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 1;
+        std::fs::write(set.join(DATA), bytes).unwrap();
+        let other = root.path().join("other");
+        let error = restore_set(
+            root.path(),
+            &RestoreBackupSet {
+                home_path: other.display().to_string(),
+                ..restore
+            },
+        )
+        .unwrap_err();
+        assert!(
+            format!("{error:#}").contains("checksum mismatch"),
+            "{error:#}"
+        );
+        assert!(!other.exists(), "nothing was written");
+    }
+
+    #[test]
+    fn an_unfinished_set_is_never_restored_and_is_written_again() {
+        let root = tempfile::tempdir().unwrap();
+        let home = server_dir(root.path());
+        let storage = root.path().join("storage");
+        let set = storage.join("backup_set_7");
+        std::fs::create_dir_all(&set).unwrap();
+        std::fs::write(set.join(DATA), b"half").unwrap();
+        let restore = RestoreBackupSet {
+            storage_dir: storage.display().to_string(),
+            set_name: "backup_set_7".into(),
+            home_path: root.path().join("r").display().to_string(),
+        };
+        let error = restore_set(root.path(), &restore).unwrap_err();
+        assert!(format!("{error:#}").contains("not a finished backup set"));
+        write_set(root.path(), &request(&home, &storage)).unwrap();
+        restore_set(root.path(), &restore).unwrap();
+    }
+}

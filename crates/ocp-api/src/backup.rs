@@ -1,0 +1,275 @@
+//! Backup and restore: `/api/v2/ob/clusters/{id}/backup/...`, and what a server asks an agent
+//! to write or read.
+//!
+//! seekdb has no backup SQL, so the platform makes backup sets itself: a physical set is a
+//! copy of the server's `etc/` and `store/` taken while it is stopped, packed as one
+//! `tar` stream compressed with zstd, and a manifest written last.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Timestamp;
+
+wire_enum!(
+    /// How a backup set was made.
+    BackupMode { PhysicalBackup = "PHYSICAL_BACKUP", LogicalBackup = "LOGICAL_BACKUP" }
+);
+
+wire_enum!(
+    /// Where backup sets are kept. `BACKUP_STORAGE_FILE` is a directory on the host of the
+    /// server (for a restore on another host, one both reach, such as an NFS mount).
+    BackupStorageType { BackupStorageFile = "BACKUP_STORAGE_FILE" }
+);
+
+wire_enum!(
+    /// Where a backup set or a restore stands.
+    BackupTaskStatus { Doing = "DOING", Done = "DONE", Failed = "FAILED" }
+);
+
+wire_enum!(
+    /// A restore's status, as OCP names them.
+    RestoreStatus {
+        Restoring = "RESTORING",
+        RestoreSuccess = "RESTORE_SUCCESS",
+        RestoreFail = "RESTORE_FAIL",
+    }
+);
+
+/// `obBackupStorageBaseInfo`: a storage location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct BackupStorage {
+    pub backup_storage_type: BackupStorageType,
+    /// For `BACKUP_STORAGE_FILE`, an absolute directory without a protocol.
+    pub storage_url: String,
+}
+
+/// "Back up now": a full backup of the cluster into a storage location.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StartDataBackup {
+    #[serde(default = "physical")]
+    pub backup_mode: BackupMode,
+    /// `FULL_BACKUP`, the only kind seekdb can take.
+    #[serde(default)]
+    pub data_backup_task_type: Option<String>,
+    pub ob_backup_storage_base_info: BackupStorage,
+}
+
+fn physical() -> BackupMode {
+    BackupMode::PhysicalBackup
+}
+
+/// `ObDataBackupSupportAbility`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DataBackupSupportAbility {
+    pub full_backup_enabled: bool,
+    pub increment_backup_enabled: bool,
+    pub can_do_incremental_backup: bool,
+    pub hint: String,
+}
+
+/// `ObBackupAbility`: what a cluster's backups can be.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct BackupAbility {
+    /// `LOGICAL_AND_PHYSICAL` where both can be taken.
+    pub backup_ability: String,
+    pub backup_mode: BackupMode,
+    pub ob_data_backup_support_ability: DataBackupSupportAbility,
+    /// Whether log archiving (and so point-in-time restore) can run.
+    pub log_backup_enabled: bool,
+    pub log_backup_hint: String,
+}
+
+/// `DataBackupHistoryWrapperTask`: a data backup and the set it made.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DataBackupTask {
+    pub task_id: i64,
+    pub backup_set_id: i64,
+    pub cluster_id: i64,
+    pub cluster_name: String,
+    pub ob_cluster_id: i64,
+    pub cluster_type: String,
+    pub tenant_id: i64,
+    pub backup_mode: BackupMode,
+    pub data_backup_task_type: String,
+    pub backup_uri: String,
+    pub status: BackupTaskStatus,
+    pub start_time: Timestamp,
+    pub finish_time: Option<Timestamp>,
+    /// The set's size in bytes, once it is written.
+    pub size: Option<i64>,
+    pub ob_version: String,
+    pub error_msg: String,
+}
+
+/// Restore a backup set into a new cluster: where its one server goes (as a deploy takes
+/// it), and root's password in the set (by default, the backed-up cluster's as the platform
+/// knows it now).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RestoreCluster {
+    pub backup_set_id: i64,
+    pub restore_cluster_name: String,
+    pub host_id: i64,
+    #[serde(default)]
+    pub sql_port: Option<u16>,
+    #[serde(default)]
+    pub home_path: Option<String>,
+    /// Root's password as the set holds it, when the platform's record of it is older.
+    #[serde(default)]
+    pub root_password: Option<String>,
+    /// The server package to run (by default the backed-up cluster's, or one of the set's
+    /// version).
+    #[serde(default)]
+    pub rpm_name: Option<String>,
+}
+
+/// `RestoreHistoryTask`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RestoreTask {
+    pub id: i64,
+    pub task_id: i64,
+    pub backup_mode: BackupMode,
+    pub backup_set_id: i64,
+    pub backup_cluster_id: i64,
+    pub backup_cluster_name: String,
+    pub restore_cluster_id: i64,
+    pub restore_cluster_name: String,
+    pub restore_uri: String,
+    pub status: RestoreStatus,
+    pub status_desc: String,
+    pub finished: bool,
+    pub successful: bool,
+    pub create_time: Timestamp,
+    pub finish_time: Option<Timestamp>,
+    pub error_msg: String,
+}
+
+/// One file of a backup set, as its manifest lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupFile {
+    pub name: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// A backup set's `manifest.json`, written after its data: a set without one is unfinished
+/// and never restored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupManifest {
+    /// The format's version, 1.
+    pub format: u32,
+    pub backup_set_id: i64,
+    pub cluster_id: i64,
+    pub cluster_name: String,
+    pub server_id: i64,
+    pub ob_version: String,
+    pub mode: BackupMode,
+    pub start_time_ms: i64,
+    pub end_time_ms: i64,
+    pub files: Vec<BackupFile>,
+}
+
+/// What a server asks an agent to back up: the stopped server's base directory into
+/// `storage_dir/set_name`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WriteBackupSet {
+    pub home_path: String,
+    pub storage_dir: String,
+    pub set_name: String,
+    pub backup_set_id: i64,
+    pub cluster_id: i64,
+    pub cluster_name: String,
+    pub server_id: i64,
+    pub ob_version: String,
+}
+
+/// What a server asks an agent to restore: a verified set unpacked into a server's base
+/// directory, which must hold no data yet.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoreBackupSet {
+    pub storage_dir: String,
+    pub set_name: String,
+    pub home_path: String,
+}
+
+/// The name of a backup set's directory in its storage.
+pub fn set_name(backup_set_id: i64) -> String {
+    format!("backup_set_{backup_set_id}")
+}
+
+/// Which set an agent should check: `storage_dir/set_name`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupSetLocation {
+    pub storage_dir: String,
+    pub set_name: String,
+}
+
+/// What an agent found checking a set: its manifest if the set is finished, every file having
+/// matched it; none if the set is absent or unfinished. A damaged set is an error.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifiedSet {
+    pub manifest: Option<BackupManifest>,
+}
+
+/// The answer to starting a backup or restore, as OCP's `BackupCommonResponse`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct BackupCommonResponse {
+    /// `START_DATA_BACKUP` or `RESTORE`.
+    pub ob_backup_task_type: String,
+    pub backup_object_ops_result_list: Vec<BackupObjectOpsResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct BackupObjectOpsResult {
+    pub be_successful: bool,
+    pub ob_backup_object_list: Vec<BackupObject>,
+    pub task_id_list: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct BackupObject {
+    /// `CLUSTER`: seekdb's one tenant is backed up with its server.
+    pub backup_dimension: String,
+    pub cluster_id: i64,
+}
+
+impl BackupCommonResponse {
+    /// One successful operation on a cluster, run by a task.
+    pub fn one(kind: &str, cluster_id: i64, task_id: i64) -> Self {
+        Self {
+            ob_backup_task_type: kind.into(),
+            backup_object_ops_result_list: vec![BackupObjectOpsResult {
+                be_successful: true,
+                ob_backup_object_list: vec![BackupObject {
+                    backup_dimension: "CLUSTER".into(),
+                    cluster_id,
+                }],
+                task_id_list: vec![task_id],
+            }],
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! The rules of a backup and a restore, below the HTTP layer: what a storage location may be,
+//! when a cluster can be backed up, and the cluster a restore registers.
+//!
+//! seekdb has no backup SQL: a set is a full physical copy of the server's data, taken while
+//! it is stopped (see `steps/backup.rs`). Incremental sets, log archiving and so
+//! point-in-time restore need OceanBase's own backup, and answer 10011.
+
+use ocp_api::backup::{
+    BackupMode, BackupStorage, BackupTaskStatus, RestoreCluster, StartDataBackup,
+};
+use ocp_api::ob::{ClusterStatus, CreateCluster, CreateZone, ServerKind, ServerStatus};
+use ocp_api::ErrorCode;
+use ocp_store::{BackupSetRecord, NewBackupSet, NewCluster, NewRestore, Store};
+
+use crate::cluster::deploy;
+use crate::error::Failure;
+use crate::vault::Vault;
+
+/// Why seekdb takes only full physical sets, as answers say it.
+pub const NO_INCREMENTAL: &str = "seekdb has no backup SQL: the platform takes full physical \
+     sets of the stopped server; incremental sets need OceanBase's own data backup";
+pub const NO_LOG_ARCHIVE: &str = "seekdb has no log archiving, so there is no log backup and no \
+     restore to a point in time: a restore brings back a set as it was taken";
+
+/// The directory a `BACKUP_STORAGE_FILE` location names: an absolute path, given plain or
+/// as a `file://` URL, without `..`; answered without a trailing slash.
+pub fn storage_dir(storage: &BackupStorage, field: &str) -> Result<String, Failure> {
+    let url = storage.storage_url.trim();
+    let path = url.strip_prefix("file://").unwrap_or(url);
+    let ok = path.starts_with('/')
+        && path.len() > 1
+        && !path.split('/').any(|p| p == "..")
+        && !path.chars().any(char::is_control);
+    if !ok {
+        return Err(Failure::field(
+            &format!("{field}.storageUrl"),
+            "must be an absolute directory on the server's host (/path or file:///path), \
+             without ..",
+        ));
+    }
+    Ok(path.trim_end_matches('/').to_string())
+}
+
+/// A storage directory as the API shows it.
+pub fn storage_uri(dir: &str) -> String {
+    format!("file://{dir}/")
+}
+
+/// Checks a "back up now" request against the cluster; answers the set to register.
+pub async fn plan_backup(
+    store: &Store,
+    cluster_id: i64,
+    request: &StartDataBackup,
+) -> Result<(NewBackupSet, String), Failure> {
+    let cluster = store.cluster(cluster_id).await?;
+    if let Some(kind) = request.data_backup_task_type.as_deref() {
+        if kind != "FULL_BACKUP" {
+            return Err(
+                Failure::new(ErrorCode::UnsupportedByServerKind, NO_INCREMENTAL)
+                    .with_field("dataBackupTaskType"),
+            );
+        }
+    }
+    if request.backup_mode != BackupMode::PhysicalBackup {
+        return Err(Failure::new(
+            ErrorCode::UnsupportedByServerKind,
+            "logical backup sets are not available yet: take a PHYSICAL_BACKUP",
+        )
+        .with_field("backupMode"));
+    }
+    let dir = storage_dir(
+        &request.ob_backup_storage_base_info,
+        "obBackupStorageBaseInfo",
+    )?;
+    if cluster.kind != ServerKind::Seekdb || cluster.package_id.is_none() {
+        return Err(Failure::new(
+            ErrorCode::UnsupportedByServerKind,
+            format!(
+                "cluster {} was not deployed by this platform from a seekdb package; a \
+                 physical set is taken by stopping and starting its server",
+                cluster.name
+            ),
+        ));
+    }
+    let servers = store.servers(cluster_id).await?;
+    let [server] = servers.as_slice() else {
+        return Err(Failure::new(
+            ErrorCode::UnsupportedByServerKind,
+            format!(
+                "cluster {} has {} servers, not one",
+                cluster.name,
+                servers.len()
+            ),
+        ));
+    };
+    if cluster.status != ClusterStatus::Running || server.status != ServerStatus::Running {
+        return Err(Failure::new(
+            ErrorCode::StateConflict,
+            format!(
+                "cluster {} is {} (its server {}); a backup is taken of a RUNNING cluster",
+                cluster.name, cluster.status, server.status
+            ),
+        ));
+    }
+    let set = NewBackupSet {
+        cluster_id,
+        cluster_name: cluster.name.clone(),
+        server_id: server.id,
+        mode: BackupMode::PhysicalBackup,
+        storage_type: request.ob_backup_storage_base_info.backup_storage_type,
+        storage_url: dir.clone(),
+        ob_version: cluster.ob_version.clone(),
+        root_password_sealed: cluster.root_password_sealed.clone(),
+    };
+    Ok((set, dir))
+}
+
+/// Checks a restore of `set` as a deploy is checked; answers the cluster to register, its
+/// restore, and the package it runs.
+pub async fn plan_restore(
+    store: &Store,
+    vault: &Vault,
+    set: &BackupSetRecord,
+    request: &RestoreCluster,
+    creator: &str,
+) -> Result<(NewCluster, NewRestore), Failure> {
+    if set.status != BackupTaskStatus::Done {
+        return Err(Failure::new(
+            ErrorCode::StateConflict,
+            format!(
+                "backup set {} is {}: only a finished, verified set is restored",
+                set.id, set.status
+            ),
+        )
+        .with_field("backupSetId"));
+    }
+    let rpm_name = match &request.rpm_name {
+        Some(name) => name.clone(),
+        None => default_package(store, set).await?,
+    };
+    let password = match &request.root_password {
+        Some(p) => p.clone(),
+        None => vault.unseal(&set.root_password_sealed)?,
+    };
+    let deploy = CreateCluster {
+        name: request.restore_cluster_name.clone(),
+        rpm_name,
+        cluster_type: ocp_api::ob::ClusterType::Primary,
+        password,
+        primary_zone: None,
+        zones: vec![CreateZone {
+            name: "zone1".into(),
+            idc_name: None,
+            servers: vec![request.host_id],
+        }],
+        sql_port: request.sql_port,
+        rpc_port: None,
+        home_path: request.home_path.clone(),
+        parameters: Vec::new(),
+    };
+    let plan = deploy::plan(store, vault, &deploy, creator)
+        .await
+        .map_err(restore_fields)?;
+    let restore = NewRestore {
+        backup_set_id: set.id,
+        backup_cluster_id: set.cluster_id,
+        backup_cluster_name: set.cluster_name.clone(),
+        restore_uri: format!(
+            "{}{}",
+            storage_uri(&set.storage_url),
+            ocp_api::backup::set_name(set.id)
+        ),
+        mode: set.mode,
+    };
+    Ok((plan.cluster, restore))
+}
+
+/// A deploy's field names, as the restore request spells them.
+fn restore_fields(mut failure: Failure) -> Failure {
+    for sub in &mut failure.sub_errors {
+        let renamed = match sub.field.as_str() {
+            "name" => "restoreClusterName",
+            "password" => "rootPassword",
+            f if f.starts_with("zones") => "hostId",
+            _ => continue,
+        };
+        failure.message = failure.message.replace(
+            &format!("invalid {}:", sub.field),
+            &format!("invalid {renamed}:"),
+        );
+        sub.field = renamed.to_string();
+    }
+    failure
+}
+
+/// The backed-up cluster's package if it is still there, else one of the set's version.
+async fn default_package(store: &Store, set: &BackupSetRecord) -> Result<String, Failure> {
+    if let Ok(cluster) = store.cluster(set.cluster_id).await {
+        if let Some(id) = cluster.package_id {
+            if let Ok(package) = store.package(id).await {
+                return Ok(package.file_name);
+            }
+        }
+    }
+    let packages = store.packages().await?;
+    packages
+        .into_iter()
+        .find(|p| p.version == set.ob_version && p.binary_path.is_some())
+        .map(|p| p.file_name)
+        .ok_or_else(|| {
+            Failure::field(
+                "rpmName",
+                format!(
+                    "no uploaded package is of the set's version {}; upload one and name it",
+                    set.ob_version
+                ),
+            )
+        })
+}

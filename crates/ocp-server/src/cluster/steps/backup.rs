@@ -1,0 +1,269 @@
+//! Backup and restore steps. seekdb has no backup SQL, so a physical backup set is a copy of
+//! the stopped server's data, written by its host's agent straight into the storage; a
+//! restore is the reverse, into a new server's empty base directory.
+//!
+//! The task context names the set: `backup_set_id` and `storage_dir`; a restore also has
+//! `restore_id`.
+
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use ocp_api::agent_path;
+use ocp_api::backup::{
+    set_name, BackupManifest, BackupSetLocation, RestoreBackupSet, VerifiedSet, WriteBackupSet,
+};
+use ocp_store::{ClusterRecord, ServerRecord};
+use ocp_task::{Step, StepContext, StepError};
+
+use crate::cluster::access::ObAccess;
+
+use super::*;
+
+/// How long an agent may take to write, check or unpack one set.
+const COPY_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
+
+fn context_id(ctx: &StepContext, key: &str) -> Result<i64, StepError> {
+    let text = ctx.require(key)?;
+    text.parse()
+        .map_err(|_| StepError::new(format!("bad {key} {text}")))
+}
+
+fn location(ctx: &StepContext) -> Result<BackupSetLocation, StepError> {
+    Ok(BackupSetLocation {
+        storage_dir: ctx.require("storage_dir")?.to_string(),
+        set_name: set_name(context_id(ctx, "backup_set_id")?),
+    })
+}
+
+/// The set's bytes, as its manifest lists them.
+fn set_size(manifest: &BackupManifest) -> u64 {
+    manifest.files.iter().map(|f| f.size).sum()
+}
+
+impl ObAccess {
+    /// Has the agent of `host_id` check a set: its manifest once every file matched it, none
+    /// while the set is absent or unfinished.
+    async fn check_set(
+        &self,
+        host_id: i64,
+        location: &BackupSetLocation,
+    ) -> Result<Option<BackupManifest>, StepError> {
+        let checked: VerifiedSet = self
+            .agents
+            .call_long(
+                host_id,
+                reqwest::Method::POST,
+                &agent_path::manager::backup_verify(),
+                Some(location),
+                COPY_TIMEOUT,
+            )
+            .await?;
+        Ok(checked.manifest)
+    }
+
+    /// Starts the server if its process does not run, and waits until it accepts SQL.
+    async fn ensure_serving(
+        &self,
+        ctx: &StepContext,
+        server: &ServerRecord,
+        cluster: &ClusterRecord,
+    ) -> Result<(), StepError> {
+        if !self.process_running(server).await? {
+            spawn_server(self, ctx, server, cluster, false).await?;
+        }
+        wait_for_sql(self, ctx, server, cluster, false).await?;
+        Ok(())
+    }
+}
+
+/// Prepare data backup: the server answers SQL now (a set is never taken of a server that
+/// was already down), and its version goes into the set's manifest.
+pub(super) struct PrepareBackup(pub(super) ObAccess);
+
+#[async_trait]
+impl Step for PrepareBackup {
+    async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
+        let (server, cluster) = self.0.server_and_cluster(ctx).await?;
+        let location = location(ctx)?;
+        if let Some(manifest) = self.0.check_set(server.host_id, &location).await? {
+            ctx.log(format!(
+                "{}/{} is written already ({} bytes)",
+                location.storage_dir,
+                location.set_name,
+                set_size(&manifest)
+            ));
+            return Ok(());
+        }
+        let target = self.0.target(&cluster, &server).map_err(failed)?;
+        let mut client = connect_root(&target, false).await.map_err(sql_failed)?;
+        let version = client.version().await.map_err(sql_failed)?;
+        client.close().await;
+        ctx.set("ob_version", &version).await?;
+        ctx.log(format!(
+            "backing up server {} at {}:{} ({version}), home {}, into {}/{}",
+            server.id,
+            server.ip,
+            server.sql_port,
+            server.home_path,
+            location.storage_dir,
+            location.set_name
+        ));
+        Ok(())
+    }
+}
+
+/// Backup data: stops the server, has its agent write the set, starts the server again
+/// whatever the copy's outcome, and waits until it accepts SQL. A set written by an earlier
+/// run of this step is not written again. Rollback starts the server if it is down.
+pub(super) struct BackupData(pub(super) ObAccess);
+
+#[async_trait]
+impl Step for BackupData {
+    async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
+        let (server, cluster) = self.0.server_and_cluster(ctx).await?;
+        let location = location(ctx)?;
+        if self.0.check_set(server.host_id, &location).await?.is_some() {
+            ctx.log("the set is written already; making sure the server serves");
+            return self.0.ensure_serving(ctx, &server, &cluster).await;
+        }
+        let request = WriteBackupSet {
+            home_path: server.home_path.clone(),
+            storage_dir: location.storage_dir.clone(),
+            set_name: location.set_name.clone(),
+            backup_set_id: context_id(ctx, "backup_set_id")?,
+            cluster_id: cluster.id,
+            cluster_name: cluster.name.clone(),
+            server_id: server.id,
+            ob_version: ctx
+                .get("ob_version")
+                .unwrap_or(&cluster.ob_version)
+                .to_string(),
+        };
+        let stopped = Instant::now();
+        stop_process(&self.0, ctx, &server).await?;
+        let written: Result<BackupManifest, StepError> = self
+            .0
+            .agents
+            .call_long(
+                server.host_id,
+                reqwest::Method::POST,
+                &agent_path::manager::backup_write(),
+                Some(&request),
+                COPY_TIMEOUT,
+            )
+            .await
+            .map_err(StepError::from);
+        let copied = stopped.elapsed();
+        match &written {
+            Ok(m) => ctx.log(format!(
+                "wrote {} bytes into {}/{} in {} ms",
+                set_size(m),
+                location.storage_dir,
+                location.set_name,
+                copied.as_millis()
+            )),
+            Err(e) => ctx.log(format!(
+                "ERROR the copy failed after {} ms: {e}; starting the server again",
+                copied.as_millis()
+            )),
+        }
+        self.0.ensure_serving(ctx, &server, &cluster).await?;
+        ctx.log(format!(
+            "downtime: the server refused SQL for {} ms",
+            stopped.elapsed().as_millis()
+        ));
+        written.map(|_| ())
+    }
+
+    async fn rollback(&self, ctx: &StepContext) -> Result<(), StepError> {
+        let (server, cluster) = self.0.server_and_cluster(ctx).await?;
+        self.0.ensure_serving(ctx, &server, &cluster).await
+    }
+}
+
+/// Verify backup set: every file of the set matches its manifest; the set is then DONE and
+/// offered for restore.
+pub(super) struct VerifyBackupSet(pub(super) ObAccess);
+
+#[async_trait]
+impl Step for VerifyBackupSet {
+    async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
+        let (server, _) = self.0.server_and_cluster(ctx).await?;
+        let location = location(ctx)?;
+        let manifest = self
+            .0
+            .check_set(server.host_id, &location)
+            .await?
+            .ok_or_else(|| {
+                StepError::new(format!(
+                    "{}/{} has no manifest: the set was not finished",
+                    location.storage_dir, location.set_name
+                ))
+            })?;
+        let size = set_size(&manifest);
+        for f in &manifest.files {
+            ctx.log(format!("{}: {} bytes, sha256 {}", f.name, f.size, f.sha256));
+        }
+        self.0
+            .store
+            .finish_backup_set(
+                context_id(ctx, "backup_set_id")?,
+                i64::try_from(size).unwrap_or(i64::MAX),
+            )
+            .await?;
+        ctx.log(format!("backup set {} is done", manifest.backup_set_id));
+        Ok(())
+    }
+}
+
+/// Restore backup data: the agent checks every file of the set, then unpacks it into the
+/// new server's empty base directory.
+pub(super) struct RestoreData(pub(super) ObAccess);
+
+#[async_trait]
+impl Step for RestoreData {
+    async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
+        let (server, _) = self.0.server_and_cluster(ctx).await?;
+        let location = location(ctx)?;
+        let request = RestoreBackupSet {
+            storage_dir: location.storage_dir.clone(),
+            set_name: location.set_name.clone(),
+            home_path: server.home_path.clone(),
+        };
+        let started = Instant::now();
+        let manifest: BackupManifest = self
+            .0
+            .agents
+            .call_long(
+                server.host_id,
+                reqwest::Method::POST,
+                &agent_path::manager::backup_restore(),
+                Some(&request),
+                COPY_TIMEOUT,
+            )
+            .await?;
+        ctx.log(format!(
+            "checked and unpacked {} bytes of backup set {} (cluster {}, {}) into {} in {} ms",
+            set_size(&manifest),
+            manifest.backup_set_id,
+            manifest.cluster_name,
+            manifest.ob_version,
+            server.home_path,
+            started.elapsed().as_millis()
+        ));
+        Ok(())
+    }
+}
+
+/// Update restore status: the restored cluster serves; the restore is done.
+pub(super) struct FinishRestore(pub(super) ObAccess);
+
+#[async_trait]
+impl Step for FinishRestore {
+    async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
+        let id = context_id(ctx, "restore_id")?;
+        self.0.store.finish_restore(id).await?;
+        ctx.log(format!("restore {id} is done"));
+        Ok(())
+    }
+}

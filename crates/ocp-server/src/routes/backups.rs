@@ -1,0 +1,242 @@
+//! `/api/v2/ob/clusters/{id}/backup/...`: what a cluster's backups can be, "back up now",
+//! the data backup, log backup and restore tasks, and restore into a new cluster.
+//!
+//! Reads need CLUSTER read; a backup needs CLUSTER update. A restore makes a cluster, so it
+//! needs CLUSTER create as well.
+
+use axum::extract::State;
+use ocp_api::backup::{
+    BackupAbility, BackupCommonResponse, BackupMode, BackupTaskStatus, DataBackupSupportAbility,
+    DataBackupTask, RestoreCluster, RestoreStatus, RestoreTask, StartDataBackup,
+};
+use ocp_api::{ErrorCode, PageData, PageQuery, Timestamp};
+use ocp_store::{BackupSetRecord, RestoreRecord};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::auth::{perm, Authz, Permission};
+use crate::cluster::backup::{self, NO_INCREMENTAL, NO_LOG_ARCHIVE};
+use crate::cluster::{deploy, steps};
+use crate::http::{page_of, ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, Paging};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(ability))
+        .routes(routes!(data_backup_tasks, back_up_now))
+        .routes(routes!(log_backup_tasks))
+        .routes(routes!(restore_tasks))
+        .routes(routes!(restore))
+}
+
+/// What the cluster's backups can be: full physical sets; no incremental sets and no log
+/// archiving, each with the reason.
+#[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/backup/ability", tag = "backup",
+    params(("id" = i64, Path)), responses((status = 200, body = BackupAbility)))]
+async fn ability(
+    _: Authz<perm::ClusterRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<BackupAbility> {
+    state.store.cluster(id).await?;
+    Ok(Data(BackupAbility {
+        backup_ability: BackupMode::PhysicalBackup.as_str().into(),
+        backup_mode: BackupMode::PhysicalBackup,
+        ob_data_backup_support_ability: DataBackupSupportAbility {
+            full_backup_enabled: true,
+            increment_backup_enabled: false,
+            can_do_incremental_backup: false,
+            hint: format!(
+                "A full set stops the server for the copy (seconds for a small server). \
+                 {NO_INCREMENTAL}."
+            ),
+        },
+        log_backup_enabled: false,
+        log_backup_hint: NO_LOG_ARCHIVE.into(),
+    }))
+}
+
+/// Where a failed backup's or restore's reason is: its task's log.
+fn error_message(status: BackupTaskStatus, task_id: i64) -> String {
+    if status == BackupTaskStatus::Failed {
+        format!("task {task_id} failed; its log says why")
+    } else {
+        String::new()
+    }
+}
+
+fn data_backup_view(s: BackupSetRecord) -> DataBackupTask {
+    DataBackupTask {
+        task_id: s.task_id,
+        backup_set_id: s.id,
+        cluster_id: s.cluster_id,
+        cluster_name: s.cluster_name,
+        ob_cluster_id: s.cluster_id,
+        cluster_type: "PRIMARY".into(),
+        tenant_id: 0,
+        backup_mode: s.mode,
+        data_backup_task_type: "FULL_BACKUP".into(),
+        backup_uri: backup::storage_uri(&s.storage_url),
+        status: s.status,
+        start_time: Timestamp::from_millis(s.start_time),
+        finish_time: s.finish_time.map(Timestamp::from_millis),
+        size: s.size,
+        ob_version: s.ob_version,
+        error_msg: error_message(s.status, s.task_id),
+    }
+}
+
+/// The cluster's data backups and the sets they made, newest first.
+#[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/backup/task/dataBackupTasks",
+    tag = "backup", params(("id" = i64, Path), PageQuery),
+    responses((status = 200, body = PageData<DataBackupTask>)))]
+async fn data_backup_tasks(
+    _: Authz<perm::ClusterRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> ApiResult<PageData<DataBackupTask>> {
+    let paging = Paging::parse(&page, &[])?;
+    state.store.cluster(id).await?;
+    let sets = state.store.backup_sets(id).await?;
+    let all = sets.into_iter().map(data_backup_view).collect();
+    Ok(Data(page_of(all, &paging)))
+}
+
+/// Back up now: a full set of the cluster, as a task that stops its server for the copy and
+/// starts it again.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/backup/task/dataBackupTasks",
+    tag = "backup", params(("id" = i64, Path)), request_body = StartDataBackup,
+    responses((status = 200, body = BackupCommonResponse)))]
+async fn back_up_now(
+    Authz(caller, _): Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<StartDataBackup>,
+) -> ApiResult<BackupCommonResponse> {
+    let (set, dir) = backup::plan_backup(&state.store, id, &request).await?;
+    let task = |set_id| {
+        let template = steps::back_up_now(id, set.server_id, set_id, &dir)
+            .value("cluster_name", set.cluster_name.clone());
+        state.task_of(template, &caller)
+    };
+    let (_, task_id) = state.store.create_backup_set(&set, task).await?;
+    state.submitted(task_id).await?;
+    Ok(Data(BackupCommonResponse::one(
+        "START_DATA_BACKUP",
+        id,
+        task_id,
+    )))
+}
+
+/// Log backup tasks: always none, since seekdb archives no log (see `backup/ability`).
+#[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/backup/task/logBackupTasks",
+    tag = "backup", params(("id" = i64, Path), PageQuery),
+    responses((status = 200, body = PageData<DataBackupTask>)))]
+async fn log_backup_tasks(
+    _: Authz<perm::ClusterRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> ApiResult<PageData<DataBackupTask>> {
+    let paging = Paging::parse(&page, &[])?;
+    state.store.cluster(id).await?;
+    Ok(Data(page_of(Vec::new(), &paging)))
+}
+
+fn restore_view(r: RestoreRecord) -> RestoreTask {
+    let (status, desc) = match r.status {
+        BackupTaskStatus::Doing => (RestoreStatus::Restoring, "Restoring"),
+        BackupTaskStatus::Done => (RestoreStatus::RestoreSuccess, "Successful"),
+        BackupTaskStatus::Failed => (RestoreStatus::RestoreFail, "Failed"),
+    };
+    RestoreTask {
+        id: r.id,
+        task_id: r.task_id,
+        backup_mode: r.mode,
+        backup_set_id: r.backup_set_id,
+        backup_cluster_id: r.backup_cluster_id,
+        backup_cluster_name: r.backup_cluster_name,
+        restore_cluster_id: r.restore_cluster_id,
+        restore_cluster_name: r.restore_cluster_name,
+        restore_uri: r.restore_uri,
+        status,
+        status_desc: desc.into(),
+        finished: r.status != BackupTaskStatus::Doing,
+        successful: r.status == BackupTaskStatus::Done,
+        create_time: Timestamp::from_millis(r.create_time),
+        finish_time: r.finish_time.map(Timestamp::from_millis),
+        error_msg: error_message(r.status, r.task_id),
+    }
+}
+
+/// Restores from the cluster's sets or into the cluster, newest first.
+#[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/backup/task/restoreTasks",
+    tag = "backup", params(("id" = i64, Path), PageQuery),
+    responses((status = 200, body = PageData<RestoreTask>)))]
+async fn restore_tasks(
+    _: Authz<perm::ClusterRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> ApiResult<PageData<RestoreTask>> {
+    let paging = Paging::parse(&page, &[])?;
+    let restores = state.store.restores(id).await?;
+    let all = restores.into_iter().map(restore_view).collect();
+    Ok(Data(page_of(all, &paging)))
+}
+
+/// Restore a set of this cluster into a new cluster on a host, as a deploy places one: the
+/// agent there checks every file of the set against its manifest before it unpacks it.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/backup/restore", tag = "backup",
+    params(("id" = i64, Path)), request_body = RestoreCluster,
+    responses((status = 200, body = BackupCommonResponse)))]
+async fn restore(
+    Authz(caller, _): Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<RestoreCluster>,
+) -> ApiResult<BackupCommonResponse> {
+    if !caller.may(perm::ClusterCreate::REQUIRED) {
+        return Err(Failure::new(
+            ErrorCode::AccessDenied,
+            format!(
+                "user {} lacks permission {}: a restore makes a cluster",
+                caller.username,
+                perm::ClusterCreate::REQUIRED
+            ),
+        ));
+    }
+    let set = match state.store.backup_set(request.backup_set_id).await {
+        Ok(set) if set.cluster_id == id => set,
+        Ok(_) | Err(ocp_store::StoreError::NotFound { .. }) => {
+            return Err(Failure::field(
+                "backupSetId",
+                format!("cluster {id} has no backup set {}", request.backup_set_id),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (cluster, restore) =
+        backup::plan_restore(&state.store, &state.vault, &set, &request, &caller.username).await?;
+    let dir = set.storage_url.clone();
+    let task = |cluster_id, servers: &[i64], restore_id| {
+        let template = steps::restore_cluster(cluster_id, servers, restore_id)
+            .value("cluster_name", cluster.name.clone())
+            .value("backup_set_id", set.id.to_string())
+            .value("storage_dir", dir.clone());
+        state.task_of(template, &caller)
+    };
+    let (cluster_id, task_id) = state
+        .store
+        .create_restored_cluster(&cluster, &restore, task)
+        .await
+        .map_err(|e| deploy::registration_failure(e, &cluster.name))
+        .map_err(|f| match f.sub_errors.first().map(|s| s.field.as_str()) {
+            Some("name") => Failure::new(f.code, f.message).with_field("restoreClusterName"),
+            _ => f,
+        })?;
+    state.submitted(task_id).await?;
+    Ok(Data(BackupCommonResponse::one(
+        "RESTORE", cluster_id, task_id,
+    )))
+}

@@ -1,0 +1,297 @@
+//! Backup and restore on real seekdb, through the HTTP API: a physical set written to a
+//! directory, restored into a new cluster with exactly the rows, users and grants of the
+//! backup; a damaged set refused before anything is unpacked.
+
+mod common;
+mod seekdb_kit;
+
+use std::path::Path;
+
+use ocp_ob::ObClient;
+use ocp_testkit::{free_port, Api};
+use seekdb_kit::*;
+use serde_json::{json, Value};
+
+async fn count(client: &mut ObClient, sql: &str) -> i64 {
+    client.fetch_i64(sql).await.expect(sql)
+}
+
+/// What the rows of `shop.items` are: their count and the sum of their ids.
+async fn items(port: u16) -> (i64, i64) {
+    let mut root = connect(port, "root", "Root-Pw-1").await;
+    let rows = (
+        count(&mut root, "SELECT COUNT(*) FROM shop.items").await,
+        count(&mut root, "SELECT CAST(SUM(id) AS SIGNED) FROM shop.items").await,
+    );
+    root.close().await;
+    rows
+}
+
+fn back_up(storage: &Path) -> Value {
+    json!({"backupMode": "PHYSICAL_BACKUP", "dataBackupTaskType": "FULL_BACKUP",
+           "obBackupStorageBaseInfo": {"backupStorageType": "BACKUP_STORAGE_FILE",
+                                       "storageUrl": format!("file://{}", storage.display())}})
+}
+
+/// The task a backup or restore answer names.
+fn task_of(reply: &Value) -> i64 {
+    reply["backupObjectOpsResultList"][0]["taskIdList"][0]
+        .as_i64()
+        .unwrap_or_else(|| panic!("a task in {reply:#}"))
+}
+
+async fn failed_log(admin: &Api, task: &Value) -> (String, String) {
+    let id = task["id"].as_i64().unwrap();
+    let failed = task["subtasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["status"] == "FAILED")
+        .unwrap_or_else(|| panic!("a failed subtask in {task:#}"));
+    let sid = failed["id"].as_i64().unwrap();
+    let log = admin
+        .get(&format!("/api/v2/tasks/instances/{id}/subtasks/{sid}/log"))
+        .await;
+    (failed["name"].as_str().unwrap().to_string(), log.text)
+}
+
+#[tokio::test]
+async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refused() {
+    let mut sb = sandbox().await;
+    let admin = sb.server.admin();
+    let rpm = seekdb_rpm(&admin).await;
+    let request = deploy_request(&sb, &rpm, "source", json!([]));
+    let port = request["sqlPort"].as_u64().unwrap() as u16;
+    let deploy = admin.post("/api/v2/ob/clusters", &request).await;
+    let id = run_task(&admin, deploy, DEPLOY).await["clusterId"]
+        .as_i64()
+        .unwrap();
+    let base = format!("/api/v2/ob/clusters/{id}/backup");
+
+    // Rows, a user and its grant, as the backup will hold them.
+    let mut root = connect(port, "root", "Root-Pw-1").await;
+    for sql in [
+        "CREATE DATABASE shop",
+        "CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(20))",
+        "INSERT INTO shop.items VALUES (1, 'apple'), (2, 'pear')",
+        "CREATE USER clerk IDENTIFIED BY 'Clerk-Pw-1'",
+        "GRANT SELECT ON shop.* TO clerk",
+    ] {
+        root.execute(sql).await.expect(sql);
+    }
+    root.close().await;
+
+    let ability = admin.get(&format!("{base}/ability")).await.ok();
+    let ability = ability.data();
+    assert_eq!(
+        ability["obDataBackupSupportAbility"]["fullBackupEnabled"],
+        true
+    );
+    assert_eq!(
+        ability["obDataBackupSupportAbility"]["incrementBackupEnabled"],
+        false
+    );
+    assert_eq!(ability["logBackupEnabled"], false);
+    assert!(ability["logBackupHint"].as_str().unwrap().contains("log"));
+
+    // Bad requests are refused with the field, and start nothing.
+    let scratch = ocp_testkit::temp_dir().unwrap();
+    let storage = scratch.path().join("backups");
+    let tasks = format!("{base}/task/dataBackupTasks");
+    let mut relative = back_up(&storage);
+    relative["obBackupStorageBaseInfo"]["storageUrl"] = json!("backups/here");
+    let refused = admin.post(&tasks, &relative).await;
+    assert_eq!(refused.error_code(), 10001, "{}", refused.text);
+    assert!(refused.text.contains("storageUrl"), "{}", refused.text);
+    let mut incremental = back_up(&storage);
+    incremental["dataBackupTaskType"] = json!("INCREMENTAL_BACKUP");
+    assert_eq!(admin.post(&tasks, &incremental).await.error_code(), 10011);
+    let unknown = admin
+        .post(&tasks, &json!({"obBackupStorageBaseInfo": {}}))
+        .await;
+    assert_eq!(unknown.error_code(), 10001, "{}", unknown.text);
+    let none = admin.get(&tasks).await.ok();
+    assert_eq!(none.data()["page"]["totalElements"], 0);
+
+    // Back up now: the server stops for the copy and serves again; the set is DONE.
+    let started = admin.post(&tasks, &back_up(&storage)).await.ok();
+    assert_eq!(started.data()["obBackupTaskType"], "START_DATA_BACKUP");
+    let task_id = task_of(started.data());
+    let done = admin.wait_task(task_id, DEPLOY).await;
+    if done["status"] != "SUCCESSFUL" {
+        panic!("the backup failed: {:?}", failed_log(&admin, &done).await);
+    }
+    let copy_step = done["subtasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Backup data")
+        .expect("a Backup data step");
+    let log = admin
+        .get(&format!(
+            "/api/v2/tasks/instances/{task_id}/subtasks/{}/log",
+            copy_step["id"]
+        ))
+        .await;
+    assert!(log.text.contains("downtime"), "{}", log.text);
+    let sets = admin.get(&tasks).await.ok();
+    let set = &sets.data()["contents"][0];
+    assert_eq!(set["status"], "DONE", "{set:#}");
+    assert_eq!(set["backupMode"], "PHYSICAL_BACKUP");
+    assert_eq!(
+        set["backupUri"],
+        format!("file://{}/", storage.display()).as_str()
+    );
+    assert!(set["size"].as_i64().unwrap() > 1000, "{set:#}");
+    let set_id = set["backupSetId"].as_i64().unwrap();
+    let set_dir = storage.join(format!("backup_set_{set_id}"));
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(set_dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["clusterName"], "source");
+    assert_eq!(manifest["files"][0]["name"], "data.tar.zst");
+    assert!(manifest["obVersion"].as_str().unwrap().contains("seekdb"));
+    wait_status(&admin, id, "RUNNING").await;
+
+    // Rows written after the backup are not in it.
+    let mut root = connect(port, "root", "Root-Pw-1").await;
+    root.execute("INSERT INTO shop.items VALUES (3, 'plum')")
+        .await
+        .unwrap();
+    root.close().await;
+    assert_eq!(items(port).await, (3, 6));
+
+    // Restore into a new cluster on another port: exactly the rows of the backup, with the
+    // user and its grant.
+    let restore_port = free_port("0.0.0.0").unwrap();
+    let host_id = sb.host_id(0);
+    let restore = |name: &str, port: u16| {
+        json!({"backupSetId": set_id, "restoreClusterName": name,
+               "hostId": host_id, "sqlPort": port})
+    };
+    let mut no_such = restore("copy", restore_port);
+    no_such["backupSetId"] = json!(set_id + 100);
+    let refused = admin.post(&format!("{base}/restore"), &no_such).await;
+    assert_eq!(refused.error_code(), 10001, "{}", refused.text);
+    assert!(refused.text.contains("backupSetId"), "{}", refused.text);
+    let taken = admin
+        .post(&format!("{base}/restore"), &restore("source", restore_port))
+        .await;
+    assert_eq!(taken.error_code(), 10003, "{}", taken.text);
+    assert!(taken.text.contains("restoreClusterName"), "{}", taken.text);
+
+    let restoring = admin
+        .post(&format!("{base}/restore"), &restore("copy", restore_port))
+        .await
+        .ok();
+    assert_eq!(restoring.data()["obBackupTaskType"], "RESTORE");
+    let copy_id = restoring.data()["backupObjectOpsResultList"][0]["obBackupObjectList"][0]
+        ["clusterId"]
+        .as_i64()
+        .unwrap();
+    let restored = admin.wait_task(task_of(restoring.data()), DEPLOY).await;
+    if restored["status"] != "SUCCESSFUL" {
+        panic!(
+            "the restore failed: {:?}",
+            failed_log(&admin, &restored).await
+        );
+    }
+    let copy = wait_status(&admin, copy_id, "RUNNING").await;
+    assert_eq!(copy["name"], "copy");
+    assert_eq!(items(restore_port).await, (2, 3));
+    let mut clerk = connect(restore_port, "clerk", "Clerk-Pw-1").await;
+    assert_eq!(
+        count(&mut clerk, "SELECT COUNT(*) FROM shop.items").await,
+        2
+    );
+    assert!(clerk
+        .execute("INSERT INTO shop.items VALUES (9, 'fig')")
+        .await
+        .is_err());
+    clerk.close().await;
+    // The copy writes in its own directory: the source is untouched.
+    let copy_home = home_of(&copy);
+    assert!(Path::new(&copy_home).join("store").is_dir());
+    assert_ne!(copy_home, home_of(&cluster(&admin, id).await));
+    assert_eq!(items(port).await, (3, 6));
+    let restores = admin.get(&format!("{base}/task/restoreTasks")).await.ok();
+    let listed = &restores.data()["contents"][0];
+    assert_eq!(listed["status"], "RESTORE_SUCCESS", "{listed:#}");
+    assert_eq!(listed["restoreClusterName"], "copy");
+    assert_eq!(listed["backupSetId"], set_id);
+
+    // SIGKILL the platform server while the copy runs: after a restart the task ends, the
+    // set is DONE and seekdb serves, once.
+    let started = admin.post(&tasks, &back_up(&storage)).await.ok();
+    let crash_task = task_of(started.data());
+    let path = format!("/api/v2/tasks/instances/{crash_task}");
+    admin
+        .poll(&path, DEPLOY, |t| {
+            t["subtasks"].as_array().is_some_and(|s| {
+                s.iter()
+                    .any(|s| s["name"] == "Backup data" && s["status"] == "RUNNING")
+            })
+        })
+        .await
+        .unwrap_or_else(|last| panic!("the copy never ran: {last:#}"));
+    sb.server.restart().expect("the server starts again");
+    let admin = sb.server.admin();
+    let done = admin.wait_task(crash_task, DEPLOY).await;
+    if done["status"] != "SUCCESSFUL" {
+        panic!(
+            "the backup failed after the crash: {:?}",
+            failed_log(&admin, &done).await
+        );
+    }
+    let source = wait_status(&admin, id, "RUNNING").await;
+    assert_eq!(seekdb_processes(&home_of(&source)).len(), 1);
+    assert_eq!(items(port).await, (3, 6));
+    let sets = admin.get(&tasks).await.ok();
+    assert_eq!(sets.data()["contents"][0]["status"], "DONE");
+    assert_eq!(sets.data()["page"]["totalElements"], 2);
+
+    // One flipped byte: the restore fails on its checksum and unpacks nothing.
+    let data = set_dir.join("data.tar.zst");
+    let mut bytes = std::fs::read(&data).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&data, &bytes).unwrap();
+    let damaged = admin
+        .post(
+            &format!("{base}/restore"),
+            &restore("damaged", free_port("0.0.0.0").unwrap()),
+        )
+        .await
+        .ok();
+    let damaged_task = task_of(damaged.data());
+    let damaged_id = damaged.data()["backupObjectOpsResultList"][0]["obBackupObjectList"][0]
+        ["clusterId"]
+        .as_i64()
+        .unwrap();
+    let failed = admin.wait_task(damaged_task, DEPLOY).await;
+    assert_eq!(failed["status"], "FAILED", "{failed:#}");
+    let (step, log) = failed_log(&admin, &failed).await;
+    assert_eq!(step, "Restore backup data");
+    assert!(log.contains("checksum mismatch"), "{log}");
+    let damaged_home = home_of(&cluster(&admin, damaged_id).await);
+    assert!(!Path::new(&damaged_home).join("store").exists());
+    let restores = admin.get(&format!("{base}/task/restoreTasks")).await.ok();
+    assert_eq!(restores.data()["contents"][0]["status"], "RESTORE_FAIL");
+    // Its rollback forgets the cluster it registered.
+    admin
+        .post_empty(&format!("/api/v2/tasks/instances/{damaged_task}/rollback"))
+        .await
+        .ok();
+    let rolled = admin.wait_task(damaged_task, WAIT).await;
+    assert_eq!(rolled["status"], "SUCCESSFUL", "{rolled:#}");
+    let gone = admin
+        .get(&format!("/api/v2/ob/clusters/{damaged_id}"))
+        .await;
+    assert_eq!(gone.error_code(), 10002, "{}", gone.text);
+
+    for cluster in [copy_id, id] {
+        let delete = admin
+            .delete(&format!("/api/v2/ob/clusters/{cluster}"))
+            .await;
+        run_task(&admin, delete, WAIT).await;
+    }
+}

@@ -1,0 +1,279 @@
+//! Backup sets and restores, each written in one transaction with the task that makes it.
+//!
+//! A set or restore is DONE only when its task's last step says so; while it is not, its
+//! status is read through its task, so a task that failed (or was rolled back) shows its set
+//! FAILED without any step having to write that.
+
+use ocp_api::backup::{BackupMode, BackupStorageType, BackupTaskStatus};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::decode::enum_field;
+use crate::{now_millis, NewCluster, NewTask, Result, Store, StoreError};
+
+/// A backup set to register as DOING, with the task that writes it.
+#[derive(Debug, Clone)]
+pub struct NewBackupSet {
+    pub cluster_id: i64,
+    pub cluster_name: String,
+    pub server_id: i64,
+    pub mode: BackupMode,
+    pub storage_type: BackupStorageType,
+    pub storage_url: String,
+    pub ob_version: String,
+    pub root_password_sealed: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct BackupSetRecord {
+    pub id: i64,
+    pub cluster_id: i64,
+    pub cluster_name: String,
+    pub server_id: i64,
+    pub task_id: i64,
+    pub mode: BackupMode,
+    pub storage_type: BackupStorageType,
+    pub storage_url: String,
+    pub status: BackupTaskStatus,
+    pub size: Option<i64>,
+    pub ob_version: String,
+    pub root_password_sealed: String,
+    pub start_time: i64,
+    pub finish_time: Option<i64>,
+}
+
+/// A restore into a new cluster, registered with that cluster and its task.
+#[derive(Debug, Clone)]
+pub struct NewRestore {
+    pub backup_set_id: i64,
+    pub backup_cluster_id: i64,
+    pub backup_cluster_name: String,
+    pub restore_uri: String,
+    pub mode: BackupMode,
+}
+
+#[derive(Debug, Clone)]
+pub struct RestoreRecord {
+    pub id: i64,
+    pub task_id: i64,
+    pub backup_set_id: i64,
+    pub backup_cluster_id: i64,
+    pub backup_cluster_name: String,
+    pub restore_cluster_id: i64,
+    pub restore_cluster_name: String,
+    pub restore_uri: String,
+    pub mode: BackupMode,
+    pub status: BackupTaskStatus,
+    pub create_time: i64,
+    pub finish_time: Option<i64>,
+}
+
+/// A row's own status, or FAILED while it is DOING and its task failed.
+fn status_through_task(row: &AnyRow) -> Result<BackupTaskStatus> {
+    let own = enum_field(row, "status", BackupTaskStatus::parse)?;
+    let task: Option<String> = row.try_get("task_status")?;
+    Ok(match (own, task.as_deref()) {
+        (BackupTaskStatus::Doing, Some("FAILED") | None) => BackupTaskStatus::Failed,
+        (own, _) => own,
+    })
+}
+
+fn backup_set(row: &AnyRow) -> Result<BackupSetRecord> {
+    Ok(BackupSetRecord {
+        id: row.try_get("id")?,
+        cluster_id: row.try_get("cluster_id")?,
+        cluster_name: row.try_get("cluster_name")?,
+        server_id: row.try_get("server_id")?,
+        task_id: row.try_get("task_id")?,
+        mode: enum_field(row, "mode", BackupMode::parse)?,
+        storage_type: enum_field(row, "storage_type", BackupStorageType::parse)?,
+        storage_url: row.try_get("storage_url")?,
+        status: status_through_task(row)?,
+        size: row.try_get("size")?,
+        ob_version: row.try_get("ob_version")?,
+        root_password_sealed: row.try_get("root_password_sealed")?,
+        start_time: row.try_get("start_time")?,
+        finish_time: row.try_get("finish_time")?,
+    })
+}
+
+fn restore(row: &AnyRow) -> Result<RestoreRecord> {
+    Ok(RestoreRecord {
+        id: row.try_get("id")?,
+        task_id: row.try_get("task_id")?,
+        backup_set_id: row.try_get("backup_set_id")?,
+        backup_cluster_id: row.try_get("backup_cluster_id")?,
+        backup_cluster_name: row.try_get("backup_cluster_name")?,
+        restore_cluster_id: row.try_get("restore_cluster_id")?,
+        restore_cluster_name: row.try_get("restore_cluster_name")?,
+        restore_uri: row.try_get("restore_uri")?,
+        mode: enum_field(row, "mode", BackupMode::parse)?,
+        status: status_through_task(row)?,
+        create_time: row.try_get("create_time")?,
+        finish_time: row.try_get("finish_time")?,
+    })
+}
+
+const SETS: &str = "SELECT s.*, t.status AS task_status FROM ob_backup_set s \
+                    LEFT JOIN task_instance t ON t.id = s.task_id";
+const RESTORES: &str = "SELECT r.*, t.status AS task_status FROM ob_restore r \
+                        LEFT JOIN task_instance t ON t.id = r.task_id";
+
+impl Store {
+    /// Registers a backup set (DOING) and the task that writes it, which `task` builds from
+    /// the set's id. Refused with [`StoreError::AlreadyExists`] while another set of the
+    /// cluster is being written.
+    pub async fn create_backup_set(
+        &self,
+        set: &NewBackupSet,
+        task: impl FnOnce(i64) -> NewTask,
+    ) -> Result<(i64, i64)> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let busy: Option<i64> = sqlx::query_scalar(&self.sql(
+            "SELECT s.id FROM ob_backup_set s JOIN task_instance t ON t.id = s.task_id \
+             WHERE s.cluster_id = ? AND s.status = 'DOING' AND t.status = 'RUNNING'",
+        ))
+        .bind(set.cluster_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = busy {
+            return Err(StoreError::AlreadyExists {
+                entity: "running backup",
+                key: format!("(set {id}) of cluster {}", set.cluster_name),
+            });
+        }
+        let set_id: i64 = sqlx::query_scalar(&self.sql(
+            "INSERT INTO ob_backup_set (cluster_id, cluster_name, server_id, task_id, mode, \
+             storage_type, storage_url, status, ob_version, root_password_sealed, start_time) \
+             VALUES (?, ?, ?, 0, ?, ?, ?, 'DOING', ?, ?, ?) RETURNING id",
+        ))
+        .bind(set.cluster_id)
+        .bind(&set.cluster_name)
+        .bind(set.server_id)
+        .bind(set.mode.as_str())
+        .bind(set.storage_type.as_str())
+        .bind(&set.storage_url)
+        .bind(&set.ob_version)
+        .bind(&set.root_password_sealed)
+        .bind(now_millis())
+        .fetch_one(&mut *tx)
+        .await?;
+        let task_id = self.insert_task(&mut tx, &task(set_id)).await?;
+        sqlx::query(&self.sql("UPDATE ob_backup_set SET task_id = ? WHERE id = ?"))
+            .bind(task_id)
+            .bind(set_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((set_id, task_id))
+    }
+
+    /// Marks a set written and verified, with its size in bytes.
+    pub async fn finish_backup_set(&self, id: i64, size: i64) -> Result<()> {
+        let _w = self.writer().await;
+        let done = sqlx::query(&self.sql(
+            "UPDATE ob_backup_set SET status = 'DONE', size = ?, \
+             finish_time = COALESCE(finish_time, ?) WHERE id = ?",
+        ))
+        .bind(size)
+        .bind(now_millis())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                entity: "backup set",
+                key: id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    pub async fn backup_set(&self, id: i64) -> Result<BackupSetRecord> {
+        let row = sqlx::query(&self.sql(&format!("{SETS} WHERE s.id = ?")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "backup set",
+                key: id.to_string(),
+            })?;
+        backup_set(&row)
+    }
+
+    /// The sets of a cluster, newest first.
+    pub async fn backup_sets(&self, cluster_id: i64) -> Result<Vec<BackupSetRecord>> {
+        let rows =
+            sqlx::query(&self.sql(&format!("{SETS} WHERE s.cluster_id = ? ORDER BY s.id DESC")))
+                .bind(cluster_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(backup_set).collect()
+    }
+
+    /// Registers a cluster to restore a set into, its restore and its task, in one
+    /// transaction; `task` is given the cluster's, its servers' and the restore's ids.
+    pub async fn create_restored_cluster(
+        &self,
+        cluster: &NewCluster,
+        restore: &NewRestore,
+        task: impl FnOnce(i64, &[i64], i64) -> NewTask,
+    ) -> Result<(i64, i64)> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let (cluster_id, server_ids) = self.insert_cluster(&mut tx, cluster).await?;
+        let restore_id: i64 = sqlx::query_scalar(&self.sql(
+            "INSERT INTO ob_restore (task_id, backup_set_id, backup_cluster_id, \
+             backup_cluster_name, restore_cluster_id, restore_cluster_name, restore_uri, mode, \
+             status, create_time) VALUES (0, ?, ?, ?, ?, ?, ?, ?, 'DOING', ?) RETURNING id",
+        ))
+        .bind(restore.backup_set_id)
+        .bind(restore.backup_cluster_id)
+        .bind(&restore.backup_cluster_name)
+        .bind(cluster_id)
+        .bind(&cluster.name)
+        .bind(&restore.restore_uri)
+        .bind(restore.mode.as_str())
+        .bind(now_millis())
+        .fetch_one(&mut *tx)
+        .await?;
+        let task_id = self
+            .insert_task(&mut tx, &task(cluster_id, &server_ids, restore_id))
+            .await?;
+        sqlx::query(&self.sql("UPDATE ob_restore SET task_id = ? WHERE id = ?"))
+            .bind(task_id)
+            .bind(restore_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((cluster_id, task_id))
+    }
+
+    /// Marks a restore finished.
+    pub async fn finish_restore(&self, id: i64) -> Result<()> {
+        let _w = self.writer().await;
+        sqlx::query(&self.sql(
+            "UPDATE ob_restore SET status = 'DONE', finish_time = COALESCE(finish_time, ?) \
+             WHERE id = ?",
+        ))
+        .bind(now_millis())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The restores from or into a cluster, newest first.
+    pub async fn restores(&self, cluster_id: i64) -> Result<Vec<RestoreRecord>> {
+        let rows = sqlx::query(&self.sql(&format!(
+            "{RESTORES} WHERE r.restore_cluster_id = ? OR r.backup_cluster_id = ? \
+             ORDER BY r.id DESC"
+        )))
+        .bind(cluster_id)
+        .bind(cluster_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(restore).collect()
+    }
+}

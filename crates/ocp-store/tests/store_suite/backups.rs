@@ -1,0 +1,116 @@
+//! Backup sets and restores: each written with its task or not at all; one set of a cluster
+//! is written at a time; a set is DONE only when told, and a restored cluster, its restore
+//! and its task come together.
+
+use ocp_api::backup::{BackupMode, BackupStorageType, BackupTaskStatus};
+use ocp_store::{NewBackupSet, NewRestore, Store, StoreError, TaskListFilter};
+
+use crate::clusters::{cluster_place, task_for};
+
+suite!(backup_sets_and_restores_are_written_with_their_tasks);
+
+async fn task_count(store: &Store) -> i64 {
+    store
+        .list_tasks(&TaskListFilter::default(), 0, 1, "id", false)
+        .await
+        .unwrap()
+        .1
+}
+
+async fn backup_sets_and_restores_are_written_with_their_tasks(store: Store) {
+    let (_, _, new) = cluster_place(&store).await;
+    let (cluster_id, _) = store
+        .create_cluster(&new("source", 2881), |id, _| task_for(id))
+        .await
+        .unwrap();
+    let server_id = store.servers(cluster_id).await.unwrap()[0].id;
+    let set = NewBackupSet {
+        cluster_id,
+        cluster_name: "source".into(),
+        server_id,
+        mode: BackupMode::PhysicalBackup,
+        storage_type: BackupStorageType::BackupStorageFile,
+        storage_url: "/backup".into(),
+        ob_version: "1.4.0".into(),
+        root_password_sealed: "sealed".into(),
+    };
+    let mut seen = None;
+    let (set_id, task_id) = store
+        .create_backup_set(&set, |id| {
+            seen = Some(id);
+            task_for(cluster_id)
+        })
+        .await
+        .unwrap();
+    assert_eq!(seen, Some(set_id));
+    let written = store.backup_set(set_id).await.unwrap();
+    assert_eq!(
+        (written.task_id, written.status, written.size),
+        (task_id, BackupTaskStatus::Doing, None)
+    );
+
+    // While that set's task runs, another set of the cluster is refused, with no task.
+    let before = task_count(&store).await;
+    assert!(matches!(
+        store
+            .create_backup_set(&set, |_| task_for(cluster_id))
+            .await,
+        Err(StoreError::AlreadyExists { .. })
+    ));
+    assert_eq!(task_count(&store).await, before);
+
+    store.finish_backup_set(set_id, 1234).await.unwrap();
+    let done = store.backup_set(set_id).await.unwrap();
+    assert_eq!(
+        (done.status, done.size),
+        (BackupTaskStatus::Done, Some(1234))
+    );
+    assert!(done.finish_time.is_some());
+    assert_eq!(store.backup_sets(cluster_id).await.unwrap().len(), 1);
+    assert!(matches!(
+        store.finish_backup_set(set_id + 100, 1).await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // A restore registers its cluster, itself and its task together.
+    let restore = NewRestore {
+        backup_set_id: set_id,
+        backup_cluster_id: cluster_id,
+        backup_cluster_name: "source".into(),
+        restore_uri: "/backup/backup_set_1".into(),
+        mode: BackupMode::PhysicalBackup,
+    };
+    let mut given = None;
+    let (restored_id, restore_task) = store
+        .create_restored_cluster(&new("copy", 2891), &restore, |id, servers, restore_id| {
+            given = Some((id, servers.len(), restore_id));
+            task_for(id)
+        })
+        .await
+        .unwrap();
+    let (id, servers, restore_id) = given.unwrap();
+    assert_eq!((id, servers), (restored_id, 1));
+    let restores = store.restores(restored_id).await.unwrap();
+    assert_eq!(restores.len(), 1);
+    assert_eq!(
+        (restores[0].id, restores[0].task_id, restores[0].status),
+        (restore_id, restore_task, BackupTaskStatus::Doing)
+    );
+    assert_eq!(store.restores(cluster_id).await.unwrap().len(), 1);
+    store.finish_restore(restore_id).await.unwrap();
+    assert_eq!(
+        store.restores(restored_id).await.unwrap()[0].status,
+        BackupTaskStatus::Done
+    );
+
+    // A restored cluster whose name is taken writes nothing.
+    let before = task_count(&store).await;
+    assert!(matches!(
+        store
+            .create_restored_cluster(&new("copy", 2892), &restore, |id, _, _| task_for(id))
+            .await,
+        Err(StoreError::AlreadyExists { .. })
+    ));
+    assert_eq!(task_count(&store).await, before);
+    assert_eq!(store.restores(cluster_id).await.unwrap().len(), 1);
+}
