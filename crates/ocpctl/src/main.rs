@@ -66,6 +66,9 @@ enum Command {
     /// One server of a cluster: start, stop, restart.
     #[command(subcommand)]
     Server(commands::ServerCmd),
+    /// Backup sets and restores of a cluster: ability, now, list, restore, restores.
+    #[command(subcommand)]
+    Backup(commands::BackupCmd),
     /// Cluster parameters: list, set.
     #[command(subcommand)]
     Param(commands::ParamCmd),
@@ -168,6 +171,7 @@ fn main() -> ExitCode {
             Command::Agent(c) => commands::agent(&mut ctx, c).await,
             Command::Cluster(c) => commands::cluster(&mut ctx, c).await,
             Command::Server(c) => commands::server(&mut ctx, c).await,
+            Command::Backup(c) => commands::backup(&mut ctx, c).await,
             Command::Param(c) => commands::param(&mut ctx, c).await,
             Command::Db(c) => commands::db(&mut ctx, c).await,
             Command::User(c) => commands::user(&mut ctx, c).await,

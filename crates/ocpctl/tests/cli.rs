@@ -387,6 +387,39 @@ async fn clusters_databases_and_users_on_seekdb() {
     expect(&run(&["user", "delete", &id, "clerk"]), 0);
     expect(&run(&["db", "delete", &id, "shop"]), 0);
 
+    // A backup set taken now and restored into a new cluster, each waited for.
+    let storage = ocp_testkit::temp_dir().unwrap();
+    let storage_dir = storage.path().to_str().unwrap();
+    let ability = run(&["backup", "ability", &id]);
+    assert!(stdout(expect(&ability, 0)).contains("PHYSICAL_BACKUP"));
+    let backed_up = run(&["backup", "now", &id, "--storage", storage_dir, "--wait"]);
+    assert!(stderr(expect(&backed_up, 0)).contains("Verify backup set: SUCCESSFUL"));
+    let sets = json_of(&run(&["-o", "json", "backup", "list", &id]));
+    assert_eq!(sets[0]["status"], "DONE", "{sets:#}");
+    let set = sets[0]["backupSetId"].to_string();
+    assert!(stdout(expect(&run(&["backup", "list", &id]), 0)).contains("DONE"));
+    let restore_port = free_port("0.0.0.0").unwrap().to_string();
+    let restored = run(&[
+        "backup",
+        "restore",
+        &id,
+        "--set",
+        &set,
+        "--name",
+        "cli2",
+        "--host",
+        &host,
+        "--sql-port",
+        &restore_port,
+        "--wait",
+    ]);
+    assert!(stderr(expect(&restored, 0)).contains("Restore backup data: SUCCESSFUL"));
+    let restores = json_of(&run(&["-o", "json", "backup", "restores", &id]));
+    assert_eq!(restores[0]["status"], "RESTORE_SUCCESS", "{restores:#}");
+    let copy = restores[0]["restoreClusterId"].to_string();
+    let deleted = run(&["cluster", "delete", &copy, "--wait"]);
+    assert!(stderr(expect(&deleted, 0)).contains("SUCCESSFUL"));
+
     // A server stopped and started, then the cluster deleted, each waited for.
     let stopped = run(&["server", "stop", &id, &server, "--wait"]);
     assert!(stderr(expect(&stopped, 0)).contains("SUCCESSFUL"));

@@ -2,6 +2,7 @@
 //! and prints through `output`; the helpers they share are here.
 
 mod alarm;
+mod backup;
 mod cluster;
 mod db;
 mod host;
@@ -11,6 +12,7 @@ mod profiles;
 mod task;
 
 pub use alarm::{alarm, AlarmCmd};
+pub use backup::{backup, BackupCmd};
 pub use cluster::{cluster, param, server, ClusterCmd, ParamCmd, ServerCmd};
 pub use db::{db, user, DbCmd, UserCmd};
 pub use host::{agent, host, AgentCmd, HostCmd};
