@@ -1010,8 +1010,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Restore a set of this cluster into a new cluster on a host, as a deploy places one: the
-         *     agent there checks every file of the set against its manifest before it unpacks it.
+         * Restore a set of this cluster into a new cluster on a host, as a deploy places one, or in
+         *     place (`restoreClusterId`: this cluster's data is replaced by the set's, and put back if
+         *     the restore fails). The agent checks every file of the set against its manifest before it
+         *     unpacks it.
          */
         post: operations["restore"];
         delete?: never;
@@ -3287,17 +3289,22 @@ export interface components {
             updateTime: components["schemas"]["Timestamp"];
         };
         /**
-         * @description Restore a backup set into a new cluster: where its one server goes (as a deploy takes
-         *     it), and root's password in the set (by default, the backed-up cluster's as the platform
-         *     knows it now).
+         * @description Restore a backup set, either in place (`restoreClusterId`, the backed-up cluster: its
+         *     data is replaced by the set's) or into a new cluster (`restoreClusterName` and `hostId`,
+         *     with the port and directory as a deploy takes them).
          */
         RestoreCluster: {
             /** Format: int64 */
             backupSetId: number;
             homePath?: string | null;
             /** Format: int64 */
-            hostId: number;
-            restoreClusterName: string;
+            hostId?: number | null;
+            /**
+             * Format: int64
+             * @description For a restore in place: the backed-up cluster.
+             */
+            restoreClusterId?: number | null;
+            restoreClusterName?: string | null;
             /** @description Root's password as the set holds it, when the platform's record of it is older. */
             rootPassword?: string | null;
             /**

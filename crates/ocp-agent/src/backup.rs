@@ -23,10 +23,14 @@ pub const MANIFEST: &str = "manifest.json";
 pub const DATA: &str = "data.tar.zst";
 /// What a physical set holds of a server's base directory.
 const PARTS: [&str; 2] = ["etc", "store"];
-/// In a restored base directory: the restore began, and which set it unpacks.
+/// In a restored base directory: the restore began (which set, which restore).
 const RESTORING: &str = ".ocp-restoring";
 /// In a restored base directory: the restore finished.
 const RESTORED: &str = ".ocp-restored";
+/// In a base directory restored in place: its data before the restore, until it is done.
+const PREVIOUS: &str = ".ocp-restore-previous";
+/// Where a set is unpacked before its parts are moved into place.
+const STAGING: &str = ".ocp-restore-staging";
 
 /// A writer that hashes and counts what passes through it.
 struct Hashing<W> {
@@ -205,13 +209,21 @@ pub fn verify_set(dir: &Path) -> anyhow::Result<BackupManifest> {
     Ok(manifest)
 }
 
-/// Unpacks a verified set into a server's base directory, which holds no data but what an
-/// earlier, unfinished restore of the same set left. Nothing is written before every
-/// checksum matched.
+/// Unpacks a verified set into a server's base directory. Nothing is written before every
+/// checksum matched. Without `replace` the directory must hold no data; with it, its `etc/`
+/// and `store/` are moved aside first, put back if the unpack fails, and removed once the
+/// set is in place. A call repeated after a crash goes on from where the first stopped; one
+/// repeated after it finished is answered as done.
 pub fn restore_set(data_dir: &Path, request: &RestoreBackupSet) -> anyhow::Result<BackupManifest> {
     let dir = set_dir(&request.storage_dir, &request.set_name)?;
     let home = resolve(data_dir, &request.home_path)?;
-    if std::fs::read_to_string(home.join(RESTORED)).ok().as_deref() == Some(&request.set_name) {
+    let token = format!("{} {}", request.set_name, request.restore_id);
+    let previous = home.join(PREVIOUS);
+    let marked = |name: &str| std::fs::read_to_string(home.join(name)).ok() == Some(token.clone());
+    if marked(RESTORED) {
+        if previous.exists() {
+            std::fs::remove_dir_all(&previous)?;
+        }
         return read_manifest(&dir)?.context("the restored set has lost its manifest");
     }
     let manifest = verify_set(&dir)?;
@@ -222,23 +234,55 @@ pub fn restore_set(data_dir: &Path, request: &RestoreBackupSet) -> anyhow::Resul
         manifest.mode
     );
     std::fs::create_dir_all(&home)?;
-    let resumed = std::fs::read_to_string(home.join(RESTORING))
-        .ok()
-        .as_deref()
-        == Some(&request.set_name);
-    for part in PARTS {
-        let target = home.join(part);
-        if target.exists() {
+    if marked(RESTORING) {
+        // An earlier call stopped half way: what it unpacked goes; what it moved aside stays.
+        for part in PARTS {
+            if home.join(part).exists() {
+                std::fs::remove_dir_all(home.join(part))?;
+            }
+        }
+    } else {
+        anyhow::ensure!(
+            !previous.exists(),
+            "{} holds data an unfinished restore moved aside; put it back by hand",
+            previous.display()
+        );
+        let held: Vec<&str> = PARTS
+            .into_iter()
+            .filter(|p| home.join(p).exists())
+            .collect();
+        if !held.is_empty() {
             anyhow::ensure!(
-                resumed,
+                request.replace,
                 "{} holds data already; a restore goes into an empty base directory",
                 home.display()
             );
-            std::fs::remove_dir_all(&target)?;
+            std::fs::create_dir(&previous)?;
+            for part in held {
+                std::fs::rename(home.join(part), previous.join(part))?;
+            }
+            sync_dir(&home)?;
         }
+        let _ = std::fs::remove_file(home.join(RESTORED));
+        std::fs::write(home.join(RESTORING), &token)?;
     }
-    std::fs::write(home.join(RESTORING), &request.set_name)?;
-    let staging = home.join(".ocp-restore-staging");
+    if let Err(e) = unpack(&dir, &home) {
+        put_back(&home)?;
+        return Err(e);
+    }
+    std::fs::write(home.join(RESTORED), &token)?;
+    std::fs::remove_file(home.join(RESTORING))?;
+    sync_dir(&home)?;
+    if previous.exists() {
+        std::fs::remove_dir_all(&previous)?;
+    }
+    Ok(manifest)
+}
+
+/// Unpacks a set's data into a staging directory inside `home`, then moves its parts into
+/// place.
+fn unpack(dir: &Path, home: &Path) -> anyhow::Result<()> {
+    let staging = home.join(STAGING);
     if staging.exists() {
         std::fs::remove_dir_all(&staging)?;
     }
@@ -247,21 +291,37 @@ pub fn restore_set(data_dir: &Path, request: &RestoreBackupSet) -> anyhow::Resul
     let mut archive = tar::Archive::new(zstd::Decoder::new(data)?);
     archive.set_preserve_permissions(true);
     archive.set_overwrite(false);
-    let unpacked = archive
+    archive
         .unpack(&staging)
-        .with_context(|| format!("unpacking {} into {}", dir.display(), staging.display()));
-    if let Err(e) = unpacked {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
-    }
+        .with_context(|| format!("unpacking {} into {}", dir.display(), staging.display()))?;
     for part in PARTS {
         std::fs::rename(staging.join(part), home.join(part))?;
     }
     std::fs::remove_dir(&staging)?;
-    std::fs::write(home.join(RESTORED), &request.set_name)?;
+    Ok(())
+}
+
+/// After a failed unpack: removes what it left and puts the data moved aside back.
+fn put_back(home: &Path) -> anyhow::Result<()> {
+    let staging = home.join(STAGING);
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)?;
+    }
+    let previous = home.join(PREVIOUS);
+    for part in PARTS {
+        if previous.join(part).exists() {
+            if home.join(part).exists() {
+                std::fs::remove_dir_all(home.join(part))?;
+            }
+            std::fs::rename(previous.join(part), home.join(part))?;
+        }
+    }
+    if previous.exists() {
+        std::fs::remove_dir(&previous)?;
+    }
     std::fs::remove_file(home.join(RESTORING))?;
-    sync_dir(&home)?;
-    Ok(manifest)
+    sync_dir(home)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -317,6 +377,8 @@ mod tests {
             storage_dir: storage.display().to_string(),
             set_name: "backup_set_7".into(),
             home_path: target.display().to_string(),
+            restore_id: 1,
+            replace: false,
         };
         restore_set(root.path(), &restore).unwrap();
         assert_eq!(
@@ -365,10 +427,82 @@ mod tests {
             storage_dir: storage.display().to_string(),
             set_name: "backup_set_7".into(),
             home_path: root.path().join("r").display().to_string(),
+            restore_id: 1,
+            replace: false,
         };
         let error = restore_set(root.path(), &restore).unwrap_err();
         assert!(format!("{error:#}").contains("not a finished backup set"));
         write_set(root.path(), &request(&home, &storage)).unwrap();
         restore_set(root.path(), &restore).unwrap();
+    }
+
+    #[test]
+    fn a_restore_in_place_replaces_the_data_and_a_failed_one_puts_it_back() {
+        let root = tempfile::tempdir().unwrap();
+        let home = server_dir(root.path());
+        let storage = root.path().join("storage");
+        let manifest = write_set(root.path(), &request(&home, &storage)).unwrap();
+        let config = home.join("etc/observer.config.bin");
+        std::fs::write(&config, b"changed").unwrap();
+        let restore = RestoreBackupSet {
+            storage_dir: storage.display().to_string(),
+            set_name: "backup_set_7".into(),
+            home_path: home.display().to_string(),
+            restore_id: 1,
+            replace: false,
+        };
+        let refused = restore_set(root.path(), &restore).unwrap_err();
+        assert!(format!("{refused:#}").contains("holds data already"));
+        assert_eq!(std::fs::read(&config).unwrap(), b"changed");
+
+        let restore = RestoreBackupSet {
+            replace: true,
+            ..restore
+        };
+        restore_set(root.path(), &restore).unwrap();
+        assert_eq!(std::fs::read(&config).unwrap(), b"config");
+        assert!(!home.join(PREVIOUS).exists());
+        assert!(home.join("log.txt").exists(), "what is not in a set stays");
+        // The same restore again is done; a new one of the same set runs again.
+        std::fs::write(&config, b"changed").unwrap();
+        restore_set(root.path(), &restore).unwrap();
+        assert_eq!(std::fs::read(&config).unwrap(), b"changed");
+        let again = RestoreBackupSet {
+            restore_id: 2,
+            ..restore.clone()
+        };
+        restore_set(root.path(), &again).unwrap();
+        assert_eq!(std::fs::read(&config).unwrap(), b"config");
+
+        // A set that matches its manifest but cannot be unpacked: the data is put back.
+        std::fs::write(&config, b"kept").unwrap();
+        let broken = storage.join("backup_set_8");
+        std::fs::create_dir_all(&broken).unwrap();
+        let garbage = vec![0x5au8; 4096];
+        std::fs::write(broken.join(DATA), &garbage).unwrap();
+        let bad = BackupManifest {
+            backup_set_id: 8,
+            files: vec![BackupFile {
+                name: DATA.into(),
+                size: garbage.len() as u64,
+                sha256: hex::encode(Sha256::digest(&garbage)),
+            }],
+            ..manifest
+        };
+        std::fs::write(broken.join(MANIFEST), serde_json::to_vec(&bad).unwrap()).unwrap();
+        let failed = restore_set(
+            root.path(),
+            &RestoreBackupSet {
+                set_name: "backup_set_8".into(),
+                restore_id: 3,
+                ..restore
+            },
+        );
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read(&config).unwrap(), b"kept");
+        assert!(home.join("store/clog/1").exists());
+        assert!(!home.join(PREVIOUS).exists());
+        assert!(!home.join(RESTORING).exists());
+        assert!(!home.join(STAGING).exists());
     }
 }

@@ -110,16 +110,21 @@ pub struct DataBackupTask {
     pub error_msg: String,
 }
 
-/// Restore a backup set into a new cluster: where its one server goes (as a deploy takes
-/// it), and root's password in the set (by default, the backed-up cluster's as the platform
-/// knows it now).
+/// Restore a backup set, either in place (`restoreClusterId`, the backed-up cluster: its
+/// data is replaced by the set's) or into a new cluster (`restoreClusterName` and `hostId`,
+/// with the port and directory as a deploy takes them).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RestoreCluster {
     pub backup_set_id: i64,
-    pub restore_cluster_name: String,
-    pub host_id: i64,
+    /// For a restore in place: the backed-up cluster.
+    #[serde(default)]
+    pub restore_cluster_id: Option<i64>,
+    #[serde(default)]
+    pub restore_cluster_name: Option<String>,
+    #[serde(default)]
+    pub host_id: Option<i64>,
     #[serde(default)]
     pub sql_port: Option<u16>,
     #[serde(default)]
@@ -199,13 +204,18 @@ pub struct WriteBackupSet {
 }
 
 /// What a server asks an agent to restore: a verified set unpacked into a server's base
-/// directory, which must hold no data yet.
+/// directory. Unless `replace`, the directory must hold no data yet; with it, the data there
+/// is moved aside first and put back if the restore fails.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RestoreBackupSet {
     pub storage_dir: String,
     pub set_name: String,
     pub home_path: String,
+    /// The platform's restore: a repeated call of the same restore is answered as done.
+    pub restore_id: i64,
+    #[serde(default)]
+    pub replace: bool,
 }
 
 /// The name of a backup set's directory in its storage.

@@ -219,6 +219,43 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
     assert_eq!(listed["restoreClusterName"], "copy");
     assert_eq!(listed["backupSetId"], set_id);
 
+    // Restore in place: the cluster's rows become the set's again, its server RUNNING.
+    let mut root = connect(port, "root", "Root-Pw-1").await;
+    root.execute("INSERT INTO shop.items VALUES (4, 'fig')")
+        .await
+        .unwrap();
+    root.close().await;
+    let in_place = json!({"backupSetId": set_id, "restoreClusterId": id});
+    let mut elsewhere = in_place.clone();
+    elsewhere["restoreClusterId"] = json!(copy_id);
+    let refused = admin.post(&format!("{base}/restore"), &elsewhere).await;
+    assert_eq!(refused.error_code(), 10011, "{}", refused.text);
+    let mut mixed = in_place.clone();
+    mixed["hostId"] = json!(host_id);
+    let refused = admin.post(&format!("{base}/restore"), &mixed).await;
+    assert_eq!(refused.error_code(), 10001, "{}", refused.text);
+    assert!(refused.text.contains("hostId"), "{}", refused.text);
+    let replacing = admin.post(&format!("{base}/restore"), &in_place).await.ok();
+    let replaced = admin.wait_task(task_of(replacing.data()), DEPLOY).await;
+    if replaced["status"] != "SUCCESSFUL" {
+        panic!(
+            "the restore in place failed: {:?}",
+            failed_log(&admin, &replaced).await
+        );
+    }
+    let source = wait_status(&admin, id, "RUNNING").await;
+    assert_eq!(items(port).await, (2, 3));
+    assert!(!Path::new(&home_of(&source))
+        .join(".ocp-restore-previous")
+        .exists());
+    let restores = admin.get(&format!("{base}/task/restoreTasks")).await.ok();
+    let listed = &restores.data()["contents"][0];
+    assert_eq!(
+        (&listed["status"], &listed["restoreClusterId"]),
+        (&json!("RESTORE_SUCCESS"), &json!(id)),
+        "{listed:#}"
+    );
+
     // SIGKILL the platform server while the copy runs: after a restart the task ends, the
     // set is DONE and seekdb serves, once.
     let started = admin.post(&tasks, &back_up(&storage)).await.ok();
@@ -244,7 +281,7 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
     }
     let source = wait_status(&admin, id, "RUNNING").await;
     assert_eq!(seekdb_processes(&home_of(&source)).len(), 1);
-    assert_eq!(items(port).await, (3, 6));
+    assert_eq!(items(port).await, (2, 3));
     let sets = admin.get(&tasks).await.ok();
     assert_eq!(sets.data()["contents"][0]["status"], "DONE");
     assert_eq!(sets.data()["page"]["totalElements"], 2);
@@ -276,6 +313,16 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
     assert!(!Path::new(&damaged_home).join("store").exists());
     let restores = admin.get(&format!("{base}/task/restoreTasks")).await.ok();
     assert_eq!(restores.data()["contents"][0]["status"], "RESTORE_FAIL");
+    // In place, the damaged set is refused before the server stops: nothing changes.
+    let refusing = admin.post(&format!("{base}/restore"), &in_place).await.ok();
+    let failed = admin.wait_task(task_of(refusing.data()), DEPLOY).await;
+    assert_eq!(failed["status"], "FAILED", "{failed:#}");
+    let (step, log) = failed_log(&admin, &failed).await;
+    assert_eq!(step, "Check backup set");
+    assert!(log.contains("checksum mismatch"), "{log}");
+    let source = cluster(&admin, id).await;
+    assert_eq!(source["status"], "RUNNING", "{source:#}");
+    assert_eq!(items(port).await, (2, 3));
     // Its rollback forgets the cluster it registered.
     admin
         .post_empty(&format!("/api/v2/tasks/instances/{damaged_task}/rollback"))

@@ -223,7 +223,45 @@ impl Store {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
         let (cluster_id, server_ids) = self.insert_cluster(&mut tx, cluster).await?;
-        let restore_id: i64 = sqlx::query_scalar(&self.sql(
+        let restore_id = self
+            .insert_restore(&mut tx, restore, cluster_id, &cluster.name)
+            .await?;
+        let task_id = self
+            .insert_task(&mut tx, &task(cluster_id, &server_ids, restore_id))
+            .await?;
+        self.link_restore_task(&mut tx, restore_id, task_id).await?;
+        tx.commit().await?;
+        Ok((cluster_id, task_id))
+    }
+
+    /// Registers a restore into an existing cluster and its task, in one transaction; `task`
+    /// is given the restore's id. Answers the task.
+    pub async fn create_restore(
+        &self,
+        restore: &NewRestore,
+        cluster_id: i64,
+        cluster_name: &str,
+        task: impl FnOnce(i64) -> NewTask,
+    ) -> Result<i64> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let restore_id = self
+            .insert_restore(&mut tx, restore, cluster_id, cluster_name)
+            .await?;
+        let task_id = self.insert_task(&mut tx, &task(restore_id)).await?;
+        self.link_restore_task(&mut tx, restore_id, task_id).await?;
+        tx.commit().await?;
+        Ok(task_id)
+    }
+
+    async fn insert_restore(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        restore: &NewRestore,
+        cluster_id: i64,
+        cluster_name: &str,
+    ) -> Result<i64> {
+        Ok(sqlx::query_scalar(&self.sql(
             "INSERT INTO ob_restore (task_id, backup_set_id, backup_cluster_id, \
              backup_cluster_name, restore_cluster_id, restore_cluster_name, restore_uri, mode, \
              status, create_time) VALUES (0, ?, ?, ?, ?, ?, ?, ?, 'DOING', ?) RETURNING id",
@@ -232,22 +270,26 @@ impl Store {
         .bind(restore.backup_cluster_id)
         .bind(&restore.backup_cluster_name)
         .bind(cluster_id)
-        .bind(&cluster.name)
+        .bind(cluster_name)
         .bind(&restore.restore_uri)
         .bind(restore.mode.as_str())
         .bind(now_millis())
-        .fetch_one(&mut *tx)
-        .await?;
-        let task_id = self
-            .insert_task(&mut tx, &task(cluster_id, &server_ids, restore_id))
-            .await?;
+        .fetch_one(&mut **tx)
+        .await?)
+    }
+
+    async fn link_restore_task(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        restore_id: i64,
+        task_id: i64,
+    ) -> Result<()> {
         sqlx::query(&self.sql("UPDATE ob_restore SET task_id = ? WHERE id = ?"))
             .bind(task_id)
             .bind(restore_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-        tx.commit().await?;
-        Ok((cluster_id, task_id))
+        Ok(())
     }
 
     /// Marks a restore finished.

@@ -10,7 +10,9 @@ use ocp_api::backup::{
 };
 use ocp_api::ob::{ClusterStatus, CreateCluster, CreateZone, ServerKind, ServerStatus};
 use ocp_api::ErrorCode;
-use ocp_store::{BackupSetRecord, NewBackupSet, NewCluster, NewRestore, Store};
+use ocp_store::{
+    BackupSetRecord, ClusterRecord, NewBackupSet, NewCluster, NewRestore, ServerRecord, Store,
+};
 
 use crate::cluster::deploy;
 use crate::error::Failure;
@@ -115,15 +117,8 @@ pub async fn plan_backup(
     Ok((set, dir))
 }
 
-/// Checks a restore of `set` as a deploy is checked; answers the cluster to register, its
-/// restore, and the package it runs.
-pub async fn plan_restore(
-    store: &Store,
-    vault: &Vault,
-    set: &BackupSetRecord,
-    request: &RestoreCluster,
-    creator: &str,
-) -> Result<(NewCluster, NewRestore), Failure> {
+/// A set may be restored only once it is finished and verified.
+fn check_restorable(set: &BackupSetRecord) -> Result<(), Failure> {
     if set.status != BackupTaskStatus::Done {
         return Err(Failure::new(
             ErrorCode::StateConflict,
@@ -134,34 +129,11 @@ pub async fn plan_restore(
         )
         .with_field("backupSetId"));
     }
-    let rpm_name = match &request.rpm_name {
-        Some(name) => name.clone(),
-        None => default_package(store, set).await?,
-    };
-    let password = match &request.root_password {
-        Some(p) => p.clone(),
-        None => vault.unseal(&set.root_password_sealed)?,
-    };
-    let deploy = CreateCluster {
-        name: request.restore_cluster_name.clone(),
-        rpm_name,
-        cluster_type: ocp_api::ob::ClusterType::Primary,
-        password,
-        primary_zone: None,
-        zones: vec![CreateZone {
-            name: "zone1".into(),
-            idc_name: None,
-            servers: vec![request.host_id],
-        }],
-        sql_port: request.sql_port,
-        rpc_port: None,
-        home_path: request.home_path.clone(),
-        parameters: Vec::new(),
-    };
-    let plan = deploy::plan(store, vault, &deploy, creator)
-        .await
-        .map_err(restore_fields)?;
-    let restore = NewRestore {
+    Ok(())
+}
+
+fn restore_of(set: &BackupSetRecord) -> NewRestore {
+    NewRestore {
         backup_set_id: set.id,
         backup_cluster_id: set.cluster_id,
         backup_cluster_name: set.cluster_name.clone(),
@@ -171,8 +143,129 @@ pub async fn plan_restore(
             ocp_api::backup::set_name(set.id)
         ),
         mode: set.mode,
+    }
+}
+
+/// Checks a restore of `set` into a new cluster as a deploy is checked; answers the cluster
+/// to register and its restore.
+pub async fn plan_restore(
+    store: &Store,
+    vault: &Vault,
+    set: &BackupSetRecord,
+    request: &RestoreCluster,
+    creator: &str,
+) -> Result<(NewCluster, NewRestore), Failure> {
+    check_restorable(set)?;
+    let (Some(name), Some(host_id)) = (&request.restore_cluster_name, request.host_id) else {
+        let missing = if request.restore_cluster_name.is_none() {
+            "restoreClusterName"
+        } else {
+            "hostId"
+        };
+        return Err(Failure::field(
+            missing,
+            "name the new cluster and its host, or restoreClusterId for a restore in place",
+        ));
     };
-    Ok((plan.cluster, restore))
+    let rpm_name = match &request.rpm_name {
+        Some(name) => name.clone(),
+        None => default_package(store, set).await?,
+    };
+    let password = match &request.root_password {
+        Some(p) => p.clone(),
+        None => vault.unseal(&set.root_password_sealed)?,
+    };
+    let deploy = CreateCluster {
+        name: name.clone(),
+        rpm_name,
+        cluster_type: ocp_api::ob::ClusterType::Primary,
+        password,
+        primary_zone: None,
+        zones: vec![CreateZone {
+            name: "zone1".into(),
+            idc_name: None,
+            servers: vec![host_id],
+        }],
+        sql_port: request.sql_port,
+        rpc_port: None,
+        home_path: request.home_path.clone(),
+        parameters: Vec::new(),
+    };
+    let plan = deploy::plan(store, vault, &deploy, creator)
+        .await
+        .map_err(restore_fields)?;
+    Ok((plan.cluster, restore_of(set)))
+}
+
+/// Checks a restore of `set` in place, into the cluster it was taken of; answers the restore
+/// and the cluster's one server.
+pub async fn plan_in_place(
+    store: &Store,
+    set: &BackupSetRecord,
+    request: &RestoreCluster,
+) -> Result<(NewRestore, ServerRecord, ClusterRecord), Failure> {
+    check_restorable(set)?;
+    let given = [
+        ("restoreClusterName", request.restore_cluster_name.is_some()),
+        ("hostId", request.host_id.is_some()),
+        ("sqlPort", request.sql_port.is_some()),
+        ("homePath", request.home_path.is_some()),
+        ("rpmName", request.rpm_name.is_some()),
+        ("rootPassword", request.root_password.is_some()),
+    ];
+    if let Some((field, _)) = given.iter().find(|(_, given)| *given) {
+        return Err(Failure::field(
+            field,
+            "a restore in place keeps the cluster's server, package and password: name              restoreClusterId alone",
+        ));
+    }
+    if request.restore_cluster_id != Some(set.cluster_id) {
+        return Err(Failure::new(
+            ErrorCode::UnsupportedByServerKind,
+            format!(
+                "backup set {} is of cluster {}; a set is restored in place only into its own                  cluster, or into a new one",
+                set.id, set.cluster_name
+            ),
+        )
+        .with_field("restoreClusterId"));
+    }
+    let cluster = store.cluster(set.cluster_id).await?;
+    let servers = store.servers(cluster.id).await?;
+    let [server] = servers.as_slice() else {
+        return Err(Failure::new(
+            ErrorCode::UnsupportedByServerKind,
+            format!(
+                "cluster {} has {} servers, not one",
+                cluster.name,
+                servers.len()
+            ),
+        ));
+    };
+    if server.id != set.server_id {
+        return Err(Failure::new(
+            ErrorCode::StateConflict,
+            format!(
+                "the set was taken of server {}, and cluster {} runs server {} now",
+                set.server_id, cluster.name, server.id
+            ),
+        ));
+    }
+    if !matches!(server.status, ServerStatus::Running | ServerStatus::Stopped)
+        || !matches!(
+            cluster.status,
+            ClusterStatus::Running | ClusterStatus::Stopped
+        )
+    {
+        return Err(Failure::new(
+            ErrorCode::StateConflict,
+            format!(
+                "cluster {} is {} (its server {}); a restore in place needs it RUNNING or \
+                 STOPPED",
+                cluster.name, cluster.status, server.status
+            ),
+        ));
+    }
+    Ok((restore_of(set), server.clone(), cluster))
 }
 
 /// A deploy's field names, as the restore request spells them.

@@ -185,8 +185,10 @@ async fn restore_tasks(
     Ok(Data(page_of(all, &paging)))
 }
 
-/// Restore a set of this cluster into a new cluster on a host, as a deploy places one: the
-/// agent there checks every file of the set against its manifest before it unpacks it.
+/// Restore a set of this cluster into a new cluster on a host, as a deploy places one, or in
+/// place (`restoreClusterId`: this cluster's data is replaced by the set's, and put back if
+/// the restore fails). The agent checks every file of the set against its manifest before it
+/// unpacks it.
 #[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/backup/restore", tag = "backup",
     params(("id" = i64, Path)), request_body = RestoreCluster,
     responses((status = 200, body = BackupCommonResponse)))]
@@ -216,6 +218,22 @@ async fn restore(
         }
         Err(e) => return Err(e.into()),
     };
+    if request.restore_cluster_id.is_some() {
+        let (restore, server, cluster) =
+            backup::plan_in_place(&state.store, &set, &request).await?;
+        let task = |restore_id| {
+            let template = steps::restore_in_place(id, server.id, restore_id, set.id)
+                .value("cluster_name", cluster.name.clone())
+                .value("storage_dir", set.storage_url.clone());
+            state.task_of(template, &caller)
+        };
+        let task_id = state
+            .store
+            .create_restore(&restore, id, &cluster.name, task)
+            .await?;
+        state.submitted(task_id).await?;
+        return Ok(Data(BackupCommonResponse::one("RESTORE", id, task_id)));
+    }
     let (cluster, restore) =
         backup::plan_restore(&state.store, &state.vault, &set, &request, &caller.username).await?;
     let dir = set.storage_url.clone();

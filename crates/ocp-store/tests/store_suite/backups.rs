@@ -103,6 +103,26 @@ async fn backup_sets_and_restores_are_written_with_their_tasks(store: Store) {
         BackupTaskStatus::Done
     );
 
+    // A restore in place names the backed-up cluster, and is written with its task.
+    let mut in_place = None;
+    let in_place_task = store
+        .create_restore(&restore, cluster_id, "source", |id| {
+            in_place = Some(id);
+            task_for(cluster_id)
+        })
+        .await
+        .unwrap();
+    let listed = store.restores(cluster_id).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(
+        (
+            listed[0].id,
+            listed[0].task_id,
+            listed[0].restore_cluster_id
+        ),
+        (in_place.unwrap(), in_place_task, cluster_id)
+    );
+
     // A restored cluster whose name is taken writes nothing.
     let before = task_count(&store).await;
     assert!(matches!(
@@ -112,5 +132,5 @@ async fn backup_sets_and_restores_are_written_with_their_tasks(store: Store) {
         Err(StoreError::AlreadyExists { .. })
     ));
     assert_eq!(task_count(&store).await, before);
-    assert_eq!(store.restores(cluster_id).await.unwrap().len(), 1);
+    assert_eq!(store.restores(cluster_id).await.unwrap().len(), 2);
 }

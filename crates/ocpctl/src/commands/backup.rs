@@ -27,19 +27,22 @@ pub enum BackupCmd {
         /// The cluster's id.
         cluster: i64,
     },
-    /// Restores a set of a cluster into a new cluster on a host.
+    /// Restores a set of a cluster into a new cluster on a host, or in place.
     Restore {
         /// The id of the cluster the set was taken of.
         cluster: i64,
         /// The set's id (see `backup list`).
         #[arg(long)]
         set: i64,
+        /// Replace the cluster's own data with the set's (put back if the restore fails).
+        #[arg(long, conflicts_with_all = ["name", "host", "sql_port", "home_path", "package"])]
+        in_place: bool,
         /// The new cluster's name.
-        #[arg(long)]
-        name: String,
+        #[arg(long, required_unless_present = "in_place")]
+        name: Option<String>,
         /// The host the new cluster's server goes on.
-        #[arg(long)]
-        host: i64,
+        #[arg(long, required_unless_present = "in_place")]
+        host: Option<i64>,
         #[arg(long)]
         sql_port: Option<u16>,
         /// The new server's base directory (default ob/NAME under the agent's data directory).
@@ -123,6 +126,7 @@ pub async fn backup(ctx: &mut Ctx, cmd: BackupCmd) -> Result<()> {
         BackupCmd::Restore {
             cluster,
             set,
+            in_place,
             name,
             host,
             sql_port,
@@ -131,6 +135,7 @@ pub async fn backup(ctx: &mut Ctx, cmd: BackupCmd) -> Result<()> {
         } => {
             let request = RestoreCluster {
                 backup_set_id: set,
+                restore_cluster_id: in_place.then_some(cluster),
                 restore_cluster_name: name,
                 host_id: host,
                 sql_port,

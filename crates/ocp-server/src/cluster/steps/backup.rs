@@ -224,34 +224,118 @@ pub(super) struct RestoreData(pub(super) ObAccess);
 impl Step for RestoreData {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
         let (server, _) = self.0.server_and_cluster(ctx).await?;
+        unpack_set(&self.0, ctx, &server, false).await.map(|_| ())
+    }
+}
+
+/// Has the server's agent check and unpack the set into the server's base directory,
+/// replacing the data there when `replace`.
+async fn unpack_set(
+    access: &ObAccess,
+    ctx: &StepContext,
+    server: &ServerRecord,
+    replace: bool,
+) -> Result<BackupManifest, StepError> {
+    let location = location(ctx)?;
+    let request = RestoreBackupSet {
+        storage_dir: location.storage_dir.clone(),
+        set_name: location.set_name.clone(),
+        home_path: server.home_path.clone(),
+        restore_id: context_id(ctx, "restore_id")?,
+        replace,
+    };
+    let started = Instant::now();
+    let manifest: BackupManifest = access
+        .agents
+        .call_long(
+            server.host_id,
+            reqwest::Method::POST,
+            &agent_path::manager::backup_restore(),
+            Some(&request),
+            COPY_TIMEOUT,
+        )
+        .await?;
+    ctx.log(format!(
+        "checked and unpacked {} bytes of backup set {} (cluster {}, {}) into {} in {} ms",
+        set_size(&manifest),
+        manifest.backup_set_id,
+        manifest.cluster_name,
+        manifest.ob_version,
+        server.home_path,
+        started.elapsed().as_millis()
+    ));
+    Ok(manifest)
+}
+
+/// Check backup set: before a restore in place stops anything, every file of the set
+/// matches its manifest.
+pub(super) struct CheckBackupSet(pub(super) ObAccess);
+
+#[async_trait]
+impl Step for CheckBackupSet {
+    async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
+        let (server, _) = self.0.server_and_cluster(ctx).await?;
         let location = location(ctx)?;
-        let request = RestoreBackupSet {
-            storage_dir: location.storage_dir.clone(),
-            set_name: location.set_name.clone(),
-            home_path: server.home_path.clone(),
-        };
-        let started = Instant::now();
-        let manifest: BackupManifest = self
+        let manifest = self
             .0
-            .agents
-            .call_long(
-                server.host_id,
-                reqwest::Method::POST,
-                &agent_path::manager::backup_restore(),
-                Some(&request),
-                COPY_TIMEOUT,
-            )
-            .await?;
+            .check_set(server.host_id, &location)
+            .await?
+            .ok_or_else(|| {
+                StepError::new(format!(
+                    "{}/{} is not a finished backup set",
+                    location.storage_dir, location.set_name
+                ))
+            })?;
         ctx.log(format!(
-            "checked and unpacked {} bytes of backup set {} (cluster {}, {}) into {} in {} ms",
-            set_size(&manifest),
+            "backup set {} of cluster {} ({} bytes) matches its manifest",
             manifest.backup_set_id,
             manifest.cluster_name,
-            manifest.ob_version,
-            server.home_path,
-            started.elapsed().as_millis()
+            set_size(&manifest)
         ));
         Ok(())
+    }
+}
+
+/// Restore backup data, in place: the agent moves the stopped server's data aside, unpacks
+/// the set and removes the old data, or puts it back if the unpack fails; the server is
+/// then started again whatever happened. root's password becomes the one of the set.
+/// Rollback starts the server if it is down.
+pub(super) struct RestoreInPlace(pub(super) ObAccess);
+
+#[async_trait]
+impl Step for RestoreInPlace {
+    async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
+        let (server, cluster) = self.0.server_and_cluster(ctx).await?;
+        let set = self
+            .0
+            .store
+            .backup_set(context_id(ctx, "backup_set_id")?)
+            .await?;
+        match unpack_set(&self.0, ctx, &server, true).await {
+            Ok(_) => {
+                if set.root_password_sealed != cluster.root_password_sealed {
+                    self.0
+                        .store
+                        .set_cluster_password(cluster.id, &set.root_password_sealed)
+                        .await?;
+                    ctx.log("root's password is the one of the set now");
+                }
+                Ok(())
+            }
+            Err(e) => {
+                ctx.log(format!(
+                    "ERROR the restore failed, the data before it is back: {e}; starting the \
+                     server again"
+                ));
+                self.0.ensure_serving(ctx, &server, &cluster).await?;
+                Err(e)
+            }
+        }
+    }
+
+    async fn rollback(&self, ctx: &StepContext) -> Result<(), StepError> {
+        let (server, cluster) = self.0.server_and_cluster(ctx).await?;
+        self.0.ensure_serving(ctx, &server, &cluster).await
     }
 }
 

@@ -137,6 +137,39 @@ pub fn restore_cluster(cluster_id: i64, server_ids: &[i64], restore_id: i64) -> 
     .value("restore_id", restore_id.to_string())
 }
 
+/// Restores a set into the cluster it was taken of: the set is checked before the server
+/// stops, and the server starts again on the set's data.
+pub fn restore_in_place(
+    cluster_id: i64,
+    server_id: i64,
+    restore_id: i64,
+    backup_set_id: i64,
+) -> TaskTemplate {
+    let mut template = TaskTemplate::new("Restore OB cluster in place")
+        .cluster(cluster_id)
+        .value("server_id", server_id.to_string())
+        .value("restore_id", restore_id.to_string())
+        .value("backup_set_id", backup_set_id.to_string());
+    let steps = [
+        ("Check backup set", "CheckBackupSetTask", 6 * 3600),
+        ("Prepare restart observer", "PrepareRestartObserverTask", 60),
+        ("Stop observer process", "StopObserverProcessTask", 600),
+        (
+            "Restore backup data",
+            "RestoreBackupDataInPlaceTask",
+            6 * 3600,
+        ),
+        ("Start observer process", "StartObserverProcessTask", 600),
+        ("Wait observer active", "WaitObserverActiveTask", 600),
+        ("Update observer status", "UpdateObserverRunningTask", 60),
+        ("Sync cluster info", "SyncClusterInfoTask", 120),
+        ("Update OB cluster status", "UpdateObClusterStatusTask", 60),
+        ("Update restore status", "UpdateRestoreStatusTask", 60),
+    ];
+    template.chain(steps.map(|(n, c, t)| spec(n, c, t, None)), &[]);
+    template
+}
+
 /// A new cluster's task: prepare, then per server pre check, install, make its directory and
 /// `start` it; then `before`, the statuses and the cluster's info, and `after`.
 fn install_cluster(
@@ -347,6 +380,7 @@ mod tests {
         assert!(build(create_cluster(1, &[2])).unwrap() > 3);
         assert!(build(restore_cluster(1, &[2], 3)).unwrap() > 3);
         assert!(build(back_up_now(1, 2, 3, "/backup")).unwrap() > 3);
+        assert!(build(restore_in_place(1, 2, 3, 4)).unwrap() > 3);
         assert!(build(take_over(1, 2)).unwrap() > 1);
         assert!(build(delete_cluster(1, &[2, 3], true)).unwrap() > 1);
         assert!(build(major_compaction(1)).unwrap() > 0);
