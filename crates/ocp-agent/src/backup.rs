@@ -270,6 +270,10 @@ pub fn restore_set(data_dir: &Path, request: &RestoreBackupSet) -> anyhow::Resul
         put_back(&home)?;
         return Err(e);
     }
+    // Every unpacked file reaches the disk before the restore says it is done.
+    let opened = File::open(&home)?;
+    nix::unistd::syncfs(std::os::fd::AsRawFd::as_raw_fd(&opened))
+        .context("syncing the restored files")?;
     std::fs::write(home.join(RESTORED), &token)?;
     std::fs::remove_file(home.join(RESTORING))?;
     sync_dir(&home)?;

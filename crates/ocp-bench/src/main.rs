@@ -15,11 +15,15 @@
 //!    sampling every 10 s, and the monitor worker's RSS and CPU meanwhile (with a seekdb to
 //!    read).
 //!
-//! `--quick` runs smaller counts; `--only tasks` (or `agents`, `clusters`, `monitor`, `alerts`) runs
-//! one group.
+//! 7. Backup and restore on real seekdb: a physical set's copy and restore throughput beside
+//!    `tar | zstd` and `zstd -d | tar -x` run by hand on the same data, and the downtime.
+//!
+//! `--quick` runs smaller counts; `--only tasks` (or `agents`, `clusters`, `monitor`, `alerts`,
+//! `backups`) runs one group.
 
 mod agents;
 mod alerts;
+mod backups;
 mod clusters;
 mod console;
 mod monitor;
@@ -78,6 +82,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if runs("clusters") {
         clusters::deploy_and_start(if quick { 3 } else { 9 }).await?;
+    }
+    if runs("backups") {
+        backups::physical(if quick { 20 } else { 200 }).await?;
     }
     Ok(())
 }
