@@ -1000,6 +1000,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/ob/clusters/{id}/backup/config/backupStrategy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The cluster's backup strategy. */
+        get: operations["get_strategy"];
+        put?: never;
+        /**
+         * Create the cluster's backup strategy: full sets on the days and at the time it names,
+         *     and sets past its retention deleted (never the newest finished one).
+         */
+        post: operations["create_strategy"];
+        /** Delete the cluster's backup strategy; its sets stay. */
+        delete: operations["delete_strategy"];
+        options?: never;
+        head?: never;
+        /** Change the cluster's backup strategy; it fires next at its first due time from now. */
+        patch: operations["modify_strategy"];
+        trace?: never;
+    };
     "/api/v2/ob/clusters/{id}/backup/restore": {
         parameters: {
             query?: never;
@@ -1964,6 +1987,35 @@ export interface components {
             obBackupObjectList: components["schemas"]["BackupObject"][];
             taskIdList: number[];
         };
+        /**
+         * @description `obBackupScheduleConfig`: on which days (`WEEK`: 1 Monday to 7 Sunday; `MONTH`: 1 to 31)
+         *     a full set is taken, at what time of day, and how long sets are kept.
+         */
+        BackupScheduleConfig: {
+            /** Format: int64 */
+            backupDataRetentionDays?: number | null;
+            backupScheduleEnabled?: boolean;
+            /** @description `WEEK` or `MONTH`. */
+            backupScheduleMode: string;
+            /** @description The time of day with its offset, as `02:00:00.000+08:00`. */
+            backupScheduleTime: string;
+            /** @description Delete sets older than `backupDataRetentionDays`, never the newest finished one. */
+            cleanEnabled?: boolean;
+            cleanScheduleTime?: string | null;
+            /** @description Day to `FULL_BACKUP`, the only kind seekdb can take. */
+            dayAndDataBackupModelMap: {
+                [key: string]: string;
+            };
+            /** @description Log backup: seekdb archives no log, so this must be false. */
+            startLogBackup?: boolean;
+        };
+        /** @description `obBackupServiceStorageConfig`: where scheduled sets go. */
+        BackupServiceStorageConfig: {
+            /** Format: int64 */
+            alarmStoragePercentageThreshold?: number | null;
+            configName: string;
+            obBackupStorageBaseInfo: components["schemas"]["BackupStorage"];
+        };
         /** @description `obBackupStorageBaseInfo`: a storage location. */
         BackupStorage: {
             backupStorageType: components["schemas"]["BackupStorageType"];
@@ -1976,11 +2028,40 @@ export interface components {
          * @enum {string}
          */
         BackupStorageType: "BACKUP_STORAGE_FILE";
+        /** @description `POST|PATCH .../backup/config/backupStrategy`: a cluster's backup strategy. */
+        BackupStrategy: {
+            backupMode?: components["schemas"]["BackupMode"];
+            obBackupScheduleConfig: components["schemas"]["BackupScheduleConfig"];
+            obBackupServiceStorageConfig: components["schemas"]["BackupServiceStorageConfig"];
+            obBackupThresholdConfig?: components["schemas"]["BackupThresholdConfig"];
+            /** @description Secondary backup (a copy of the sets elsewhere) is not available: must be false. */
+            secondaryBackupEnabled?: boolean;
+        };
+        /** @description A cluster's backup strategy as the platform keeps it. */
+        BackupStrategyView: components["schemas"]["BackupStrategy"] & {
+            /** Format: int64 */
+            clusterId: number;
+            createTime: components["schemas"]["Timestamp"];
+            creator: string;
+            lastScheduledTime?: null | components["schemas"]["Timestamp"];
+            updateTime: components["schemas"]["Timestamp"];
+        };
         /**
          * @description Where a backup set or a restore stands.
          * @enum {string}
          */
         BackupTaskStatus: "DOING" | "DONE" | "FAILED";
+        /** @description `obBackupThresholdConfig`: when backups alert. */
+        BackupThresholdConfig: {
+            /** Format: int64 */
+            dataBackupTimeoutMinutes?: number;
+            /** Format: int64 */
+            libObLogExpireDays?: number | null;
+            /** Format: int64 */
+            logBackupDelaySeconds?: number | null;
+            /** Format: int64 */
+            noSuccessfulDataBackupAlarmDays?: number;
+        };
         BasicSubtaskInstance: {
             description: string;
             /** Format: int64 */
@@ -5815,6 +5896,106 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Envelope"] & {
                         data: components["schemas"]["BackupAbility"];
+                    };
+                };
+            };
+        };
+    };
+    get_strategy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["BackupStrategyView"];
+                    };
+                };
+            };
+        };
+    };
+    create_strategy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BackupStrategy"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["BackupCommonResponse"];
+                    };
+                };
+            };
+        };
+    };
+    delete_strategy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["BackupCommonResponse"];
+                    };
+                };
+            };
+        };
+    };
+    modify_strategy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BackupStrategy"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["BackupCommonResponse"];
                     };
                 };
             };

@@ -175,6 +175,23 @@ pub fn check_set(location: &BackupSetLocation) -> anyhow::Result<VerifiedSet> {
     })
 }
 
+/// Removes a set: its manifest first, so a set half removed is unfinished and never restored.
+/// Answers whether there was one.
+pub fn delete_set(location: &BackupSetLocation) -> anyhow::Result<bool> {
+    let dir = set_dir(&location.storage_dir, &location.set_name)?;
+    if !dir.exists() {
+        return Ok(false);
+    }
+    match std::fs::remove_file(dir.join(MANIFEST)) {
+        Ok(()) => sync_dir(&dir)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e.into()),
+    }
+    std::fs::remove_dir_all(&dir)
+        .with_context(|| format!("removing the backup set {}", dir.display()))?;
+    Ok(true)
+}
+
 /// Checks every file of a finished set against its manifest.
 pub fn verify_set(dir: &Path) -> anyhow::Result<BackupManifest> {
     let manifest = read_manifest(dir)?.with_context(|| {

@@ -86,6 +86,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         .route(m::BACKUP_WRITE_ROUTE, post(write_backup))
         .route(m::BACKUP_RESTORE_ROUTE, post(restore_backup))
         .route(m::BACKUP_VERIFY_ROUTE, post(verify_backup))
+        .route(m::BACKUP_DELETE_ROUTE, post(delete_backup))
         .route(
             m::PORT_ROUTE,
             get(|UrlPath(port): UrlPath<u16>| async move { Json(install::port_in_use(port)) }),
@@ -429,6 +430,21 @@ async fn verify_backup(
         blocking(move || {
             let _guard = guard;
             backup::check_set(&request)
+        })
+        .await,
+    )
+}
+
+/// Removes a backup set (see [`backup::delete_set`]).
+async fn delete_backup(
+    State(m): State<Shared>,
+    Json(request): Json<BackupSetLocation>,
+) -> Response {
+    let guard = m.backup_lock.clone().lock_owned().await;
+    answer(
+        blocking(move || {
+            let _guard = guard;
+            backup::delete_set(&request)
         })
         .await,
     )

@@ -42,6 +42,7 @@ pub mod manager {
     pub const BACKUP_WRITE_ROUTE: &str = "/backups/write";
     pub const BACKUP_RESTORE_ROUTE: &str = "/backups/restore";
     pub const BACKUP_VERIFY_ROUTE: &str = "/backups/verify";
+    pub const BACKUP_DELETE_ROUTE: &str = "/backups/delete";
 
     pub fn facts() -> String {
         format!("{MANAGER_PREFIX}/facts")
@@ -82,6 +83,10 @@ pub mod manager {
     /// Checks a backup set against its manifest.
     pub fn backup_verify() -> String {
         format!("{MANAGER_PREFIX}/backups/verify")
+    }
+    /// Removes a backup set, its manifest first.
+    pub fn backup_delete() -> String {
+        format!("{MANAGER_PREFIX}/backups/delete")
     }
     /// Whether something listens on `port` of the host.
     pub fn port(port: u16) -> String {
@@ -158,6 +163,7 @@ mod tests {
                 manager::backup_restore(),
             ),
             (mgr(manager::BACKUP_VERIFY_ROUTE), manager::backup_verify()),
+            (mgr(manager::BACKUP_DELETE_ROUTE), manager::backup_delete()),
             (
                 monitor::SAMPLES_ROUTE.to_string(),
                 monitor::samples_after(5),

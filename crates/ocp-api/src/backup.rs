@@ -268,6 +268,13 @@ pub struct BackupObject {
 }
 
 impl BackupCommonResponse {
+    /// One successful operation on a cluster that started no task.
+    pub fn none(kind: &str, cluster_id: i64) -> Self {
+        let mut answer = Self::one(kind, cluster_id, 0);
+        answer.backup_object_ops_result_list[0].task_id_list.clear();
+        answer
+    }
+
     /// One successful operation on a cluster, run by a task.
     pub fn one(kind: &str, cluster_id: i64, task_id: i64) -> Self {
         Self {
@@ -282,4 +289,110 @@ impl BackupCommonResponse {
             }],
         }
     }
+}
+
+/// `obBackupScheduleConfig`: on which days (`WEEK`: 1 Monday to 7 Sunday; `MONTH`: 1 to 31)
+/// a full set is taken, at what time of day, and how long sets are kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct BackupScheduleConfig {
+    /// `WEEK` or `MONTH`.
+    pub backup_schedule_mode: String,
+    #[serde(default = "yes")]
+    pub backup_schedule_enabled: bool,
+    /// The time of day with its offset, as `02:00:00.000+08:00`.
+    pub backup_schedule_time: String,
+    /// Day to `FULL_BACKUP`, the only kind seekdb can take.
+    pub day_and_data_backup_model_map: std::collections::BTreeMap<String, String>,
+    /// Log backup: seekdb archives no log, so this must be false.
+    #[serde(default)]
+    pub start_log_backup: bool,
+    /// Delete sets older than `backupDataRetentionDays`, never the newest finished one.
+    #[serde(default)]
+    pub clean_enabled: bool,
+    #[serde(default)]
+    pub backup_data_retention_days: Option<i64>,
+    #[serde(default)]
+    pub clean_schedule_time: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `obBackupThresholdConfig`: when backups alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct BackupThresholdConfig {
+    #[serde(default = "default_timeout_minutes")]
+    pub data_backup_timeout_minutes: i64,
+    #[serde(default = "default_alarm_days")]
+    pub no_successful_data_backup_alarm_days: i64,
+    #[serde(default)]
+    pub lib_ob_log_expire_days: Option<i64>,
+    #[serde(default)]
+    pub log_backup_delay_seconds: Option<i64>,
+}
+
+fn default_timeout_minutes() -> i64 {
+    120
+}
+
+fn default_alarm_days() -> i64 {
+    2
+}
+
+impl Default for BackupThresholdConfig {
+    fn default() -> Self {
+        Self {
+            data_backup_timeout_minutes: default_timeout_minutes(),
+            no_successful_data_backup_alarm_days: default_alarm_days(),
+            lib_ob_log_expire_days: None,
+            log_backup_delay_seconds: None,
+        }
+    }
+}
+
+/// `obBackupServiceStorageConfig`: where scheduled sets go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct BackupServiceStorageConfig {
+    pub config_name: String,
+    pub ob_backup_storage_base_info: BackupStorage,
+    #[serde(default)]
+    pub alarm_storage_percentage_threshold: Option<i64>,
+}
+
+/// `POST|PATCH .../backup/config/backupStrategy`: a cluster's backup strategy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct BackupStrategy {
+    #[serde(default = "physical")]
+    pub backup_mode: BackupMode,
+    pub ob_backup_schedule_config: BackupScheduleConfig,
+    #[serde(default)]
+    pub ob_backup_threshold_config: BackupThresholdConfig,
+    pub ob_backup_service_storage_config: BackupServiceStorageConfig,
+    /// Secondary backup (a copy of the sets elsewhere) is not available: must be false.
+    #[serde(default)]
+    pub secondary_backup_enabled: bool,
+}
+
+/// A cluster's backup strategy as the platform keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct BackupStrategyView {
+    pub cluster_id: i64,
+    #[serde(flatten)]
+    pub strategy: BackupStrategy,
+    pub creator: String,
+    pub create_time: Timestamp,
+    pub update_time: Timestamp,
+    /// The last scheduled time a set was started for, if any.
+    pub last_scheduled_time: Option<Timestamp>,
 }

@@ -218,13 +218,13 @@ pub async fn physical(mb: usize) -> anyhow::Result<()> {
     let target = scratch.path().join("unpacked");
     std::fs::create_dir_all(&target)?;
     let untar_took = shell(&format!(
-        "sha256sum {f} > /dev/null && zstd -d -q -c {f} | tar -x -C {t} && sync",
+        "sha256sum {f} > /dev/null && zstd -d -q -c {f} | tar -x -C {t} && sync -f {t}",
         f = set_file.display(),
         t = target.display()
     ))?;
     report(format!(
         "physical restore into a new cluster: check and unpack {unpack_ms} ms ({:.0} MB/s), \
-         task {:.1} s; by hand, sha256sum then zstd -d | tar -x: {:.0} ms ({:.0} MB/s): {:.2}x",
+         task {:.1} s; by hand, sha256sum then zstd -d | tar -x, sync -f: {:.0} ms ({:.0} MB/s): {:.2}x",
         mb_per_s(data, Duration::from_millis(unpack_ms)),
         restore_took.as_secs_f64(),
         untar_took.as_secs_f64() * 1e3,

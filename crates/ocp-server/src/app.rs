@@ -82,6 +82,8 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 
 /// A server ready to serve.
 pub struct Server {
+    /// The address tasks record as their executor.
+    address: String,
     listener: TcpListener,
     router: Router,
     store: Store,
@@ -196,8 +198,9 @@ impl Server {
             ))
             .layer(tower_http::catch_panic::CatchPanicLayer::new())
             .layer(middleware::from_fn(http::envelope))
-            .layer(axum::Extension(ServerAddress(address)));
+            .layer(axum::Extension(ServerAddress(address.clone())));
         Ok(Self {
+            address,
             listener,
             router,
             store,
@@ -227,6 +230,12 @@ impl Server {
         let ob_sync = tokio::spawn(crate::cluster::sync::watch(
             self.ob.clone(),
             self.config.ob_status_interval,
+        ));
+        let backups = tokio::spawn(crate::cluster::backup_schedule::run(
+            self.ob.clone(),
+            self.address.clone(),
+            self.config.backup_schedule_interval,
+            self.config.backup_day,
         ));
         let rollup = tokio::spawn(crate::monitor::rollup::roll_up(
             self.store.clone(),
@@ -283,6 +292,7 @@ impl Server {
         }
         watch.abort();
         ob_sync.abort();
+        backups.abort();
         rollup.abort();
         alarms.abort();
         delivery.abort();

@@ -94,6 +94,13 @@ pub struct Args {
     /// [default: 2000].
     #[arg(long, env = "OCP_OB_STATUS_INTERVAL_MS")]
     pub ob_status_interval_ms: Option<u64>,
+    /// Milliseconds between two looks at the backup strategies: due sets and expired ones
+    /// [default: 30000].
+    #[arg(long, env = "OCP_BACKUP_SCHEDULE_INTERVAL_MS")]
+    pub backup_schedule_interval_ms: Option<u64>,
+    /// For tests: how long a "day" of backup retention lasts, in milliseconds.
+    #[arg(long, hide = true)]
+    pub backup_day_ms: Option<u64>,
     /// Hours metric samples are kept as collected; older ones become 5-minute means
     /// [default: 168].
     #[arg(long, env = "OCP_METRICS_RAW_HOURS")]
@@ -136,6 +143,7 @@ struct FileConfig {
     enable_test_tasks: Option<bool>,
     agent_heartbeat_timeout_ms: Option<u64>,
     ob_status_interval_ms: Option<u64>,
+    backup_schedule_interval_ms: Option<u64>,
     metrics_raw_hours: Option<u64>,
     metrics_retention_days: Option<u64>,
     local_agent: Option<SocketAddr>,
@@ -161,6 +169,9 @@ pub struct Config {
     pub enable_test_tasks: bool,
     pub agent_heartbeat_timeout: Duration,
     pub ob_status_interval: Duration,
+    /// How often the backup strategies are looked at, and how long a retention day lasts.
+    pub backup_schedule_interval: Duration,
+    pub backup_day: Duration,
     /// How long samples stay as collected, and at all.
     pub metrics_raw: Duration,
     pub metrics_retention: Duration,
@@ -281,6 +292,13 @@ impl Config {
                     .unwrap_or(2_000)
                     .max(200),
             ),
+            backup_schedule_interval: Duration::from_millis(
+                args.backup_schedule_interval_ms
+                    .or(file.backup_schedule_interval_ms)
+                    .unwrap_or(30_000)
+                    .max(100),
+            ),
+            backup_day: Duration::from_millis(args.backup_day_ms.unwrap_or(86_400_000).max(1)),
             metrics_raw: Duration::from_secs(
                 3600 * args
                     .metrics_raw_hours

@@ -57,7 +57,14 @@ async fn failed_log(admin: &Api, task: &Value) -> (String, String) {
 
 #[tokio::test]
 async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refused() {
-    let mut sb = sandbox().await;
+    // Strategies are looked at every 300 ms, and a retention "day" lasts 1.5 s.
+    let mut sb = sandbox_with(&[
+        "--backup-schedule-interval-ms",
+        "300",
+        "--backup-day-ms",
+        "1500",
+    ])
+    .await;
     let admin = sb.server.admin();
     let rpm = seekdb_rpm(&admin).await;
     let request = deploy_request(&sb, &rpm, "source", json!([]));
@@ -334,6 +341,98 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
         .get(&format!("/api/v2/ob/clusters/{damaged_id}"))
         .await;
     assert_eq!(gone.error_code(), 10002, "{}", gone.text);
+
+    // A strategy: bad ones refused with the field; a good one fires once at its time, and
+    // sets past its retention go, the newest finished one kept.
+    let strategy_path = format!("{base}/config/backupStrategy");
+    let missing = admin.get(&strategy_path).await;
+    assert_eq!(missing.error_code(), 10002, "{}", missing.text);
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(4);
+    let mut strategy = json!({
+        "backupMode": "PHYSICAL_BACKUP",
+        "obBackupScheduleConfig": {
+            "backupScheduleMode": "WEEK",
+            "backupScheduleTime": soon.format("%H:%M:%S%.3f+00:00").to_string(),
+            "dayAndDataBackupModelMap": {"1": "FULL_BACKUP", "2": "FULL_BACKUP",
+                "3": "FULL_BACKUP", "4": "FULL_BACKUP", "5": "FULL_BACKUP",
+                "6": "FULL_BACKUP", "7": "FULL_BACKUP"},
+            "cleanEnabled": true, "backupDataRetentionDays": 2},
+        "obBackupThresholdConfig": {"dataBackupTimeoutMinutes": 30,
+                                    "noSuccessfulDataBackupAlarmDays": 2},
+        "obBackupServiceStorageConfig": {"configName": "local",
+            "obBackupStorageBaseInfo": {"backupStorageType": "BACKUP_STORAGE_FILE",
+                                        "storageUrl": storage.display().to_string()}}
+    });
+    let mut logs = strategy.clone();
+    logs["obBackupScheduleConfig"]["startLogBackup"] = json!(true);
+    let refused = admin.post(&strategy_path, &logs).await;
+    assert_eq!(refused.error_code(), 10011, "{}", refused.text);
+    let mut bad_day = strategy.clone();
+    bad_day["obBackupScheduleConfig"]["dayAndDataBackupModelMap"] = json!({"8": "FULL_BACKUP"});
+    let refused = admin.post(&strategy_path, &bad_day).await;
+    assert_eq!(refused.error_code(), 10001, "{}", refused.text);
+    assert!(
+        refused.text.contains("dayAndDataBackupModelMap"),
+        "{}",
+        refused.text
+    );
+    let created = admin.post(&strategy_path, &strategy).await.ok();
+    assert_eq!(created.data()["obBackupTaskType"], "CREATE_BACKUP_STRATEGY");
+    assert_eq!(
+        admin.post(&strategy_path, &strategy).await.error_code(),
+        10003
+    );
+    let kept = admin.get(&strategy_path).await.ok();
+    assert_eq!(
+        kept.data()["obBackupScheduleConfig"]["backupDataRetentionDays"],
+        2
+    );
+    let scheduled = admin
+        .poll(&tasks, DEPLOY, |page| {
+            page["contents"][0]["backupSetId"].as_i64() > Some(2)
+                && page["contents"][0]["status"] == "DONE"
+        })
+        .await
+        .unwrap_or_else(|last| panic!("the schedule never fired: {last:#}"));
+    let scheduled_set = scheduled["contents"][0]["backupSetId"].as_i64().unwrap();
+    let task = admin
+        .get(&format!(
+            "/api/v2/tasks/instances/{}",
+            scheduled["contents"][0]["taskId"]
+        ))
+        .await
+        .ok();
+    assert_eq!(task.data()["type"], "SCHEDULED", "{}", task.text);
+    // Older sets expire; the scheduled one is the newest finished set and stays.
+    let left = admin
+        .poll(&tasks, WAIT, |page| page["page"]["totalElements"] == 1)
+        .await
+        .unwrap_or_else(|last| panic!("old sets were never deleted: {last:#}"));
+    assert_eq!(left["contents"][0]["backupSetId"], scheduled_set);
+    assert!(
+        !set_dir.exists(),
+        "set {set_id} is removed from the storage"
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let still = admin.get(&tasks).await.ok();
+    assert_eq!(still.data()["page"]["totalElements"], 1, "it fired once");
+    let kept = admin.get(&strategy_path).await.ok();
+    assert!(
+        kept.data()["lastScheduledTime"].is_string(),
+        "{}",
+        kept.text
+    );
+    strategy["obBackupScheduleConfig"]["backupScheduleEnabled"] = json!(false);
+    let modified = admin
+        .send(reqwest::Method::PATCH, &strategy_path, Some(&strategy), &[])
+        .await
+        .ok();
+    assert_eq!(
+        modified.data()["obBackupTaskType"],
+        "UPDATE_BACKUP_STRATEGY"
+    );
+    admin.delete(&strategy_path).await.ok();
+    assert_eq!(admin.get(&strategy_path).await.error_code(), 10002);
 
     for cluster in [copy_id, id] {
         let delete = admin

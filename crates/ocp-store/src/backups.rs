@@ -42,6 +42,19 @@ pub struct BackupSetRecord {
     pub finish_time: Option<i64>,
 }
 
+/// A cluster's backup strategy: the API's shape as JSON, who made it, and the last due time
+/// a set was started for.
+#[derive(Debug, Clone)]
+pub struct BackupStrategyRecord {
+    pub cluster_id: i64,
+    pub body: String,
+    pub creator_id: i64,
+    pub creator_name: String,
+    pub last_due: i64,
+    pub create_time: i64,
+    pub update_time: i64,
+}
+
 /// A restore into a new cluster, registered with that cluster and its task.
 #[derive(Debug, Clone)]
 pub struct NewRestore {
@@ -130,12 +143,23 @@ impl Store {
     ) -> Result<(i64, i64)> {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
+        let ids = self.insert_backup_set(&mut tx, set, task).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn insert_backup_set(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        set: &NewBackupSet,
+        task: impl FnOnce(i64) -> NewTask,
+    ) -> Result<(i64, i64)> {
         let busy: Option<i64> = sqlx::query_scalar(&self.sql(
             "SELECT s.id FROM ob_backup_set s JOIN task_instance t ON t.id = s.task_id \
              WHERE s.cluster_id = ? AND s.status = 'DOING' AND t.status = 'RUNNING'",
         ))
         .bind(set.cluster_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         if let Some(id) = busy {
             return Err(StoreError::AlreadyExists {
@@ -157,16 +181,152 @@ impl Store {
         .bind(&set.ob_version)
         .bind(&set.root_password_sealed)
         .bind(now_millis())
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
-        let task_id = self.insert_task(&mut tx, &task(set_id)).await?;
+        let task_id = self.insert_task(tx, &task(set_id)).await?;
         sqlx::query(&self.sql("UPDATE ob_backup_set SET task_id = ? WHERE id = ?"))
             .bind(task_id)
             .bind(set_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-        tx.commit().await?;
         Ok((set_id, task_id))
+    }
+
+    /// Starts the scheduled set due at `due` (ms) unless a set was started for it, or a later
+    /// due time, already: moves the strategy's last due time forward and writes the set and
+    /// its task in one transaction. `None` when another server (or an earlier tick) did.
+    pub async fn fire_scheduled_backup(
+        &self,
+        due: i64,
+        set: &NewBackupSet,
+        task: impl FnOnce(i64) -> NewTask,
+    ) -> Result<Option<(i64, i64)>> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let moved = sqlx::query(&self.sql(
+            "UPDATE ob_backup_strategy SET last_due = ? WHERE cluster_id = ? AND last_due < ?",
+        ))
+        .bind(due)
+        .bind(set.cluster_id)
+        .bind(due)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved == 0 {
+            return Ok(None);
+        }
+        let ids = self.insert_backup_set(&mut tx, set, task).await?;
+        tx.commit().await?;
+        Ok(Some(ids))
+    }
+
+    /// Writes a cluster's strategy: a new one (refused if there is one) or a change of the
+    /// one there (refused if there is none). A new or changed strategy fires only for due
+    /// times after now.
+    pub async fn put_backup_strategy(
+        &self,
+        cluster_id: i64,
+        body: &str,
+        creator: (i64, &str),
+        create: bool,
+    ) -> Result<()> {
+        let _w = self.writer().await;
+        let now = now_millis();
+        let written = if create {
+            sqlx::query(&self.sql(
+                "INSERT INTO ob_backup_strategy (cluster_id, body, creator_id, creator_name, \
+                 last_due, create_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ))
+            .bind(cluster_id)
+            .bind(body)
+            .bind(creator.0)
+            .bind(creator.1)
+            .bind(now)
+            .bind(now)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| {
+                StoreError::from_unique(e, "backup strategy of cluster", &cluster_id.to_string())
+            })?
+        } else {
+            sqlx::query(&self.sql(
+                "UPDATE ob_backup_strategy SET body = ?, last_due = ?, update_time = ? \
+                 WHERE cluster_id = ?",
+            ))
+            .bind(body)
+            .bind(now)
+            .bind(now)
+            .bind(cluster_id)
+            .execute(&self.pool)
+            .await?
+        };
+        if written.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                entity: "backup strategy of cluster",
+                key: cluster_id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    pub async fn delete_backup_strategy(&self, cluster_id: i64) -> Result<()> {
+        let _w = self.writer().await;
+        let done = sqlx::query(&self.sql("DELETE FROM ob_backup_strategy WHERE cluster_id = ?"))
+            .bind(cluster_id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                entity: "backup strategy of cluster",
+                key: cluster_id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Every cluster's strategy, or one cluster's.
+    pub async fn backup_strategies(
+        &self,
+        cluster_id: Option<i64>,
+    ) -> Result<Vec<BackupStrategyRecord>> {
+        let rows = match cluster_id {
+            Some(id) => {
+                sqlx::query(&self.sql("SELECT * FROM ob_backup_strategy WHERE cluster_id = ?"))
+                    .bind(id)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT * FROM ob_backup_strategy ORDER BY cluster_id")
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(BackupStrategyRecord {
+                    cluster_id: row.try_get("cluster_id")?,
+                    body: row.try_get("body")?,
+                    creator_id: row.try_get("creator_id")?,
+                    creator_name: row.try_get("creator_name")?,
+                    last_due: row.try_get("last_due")?,
+                    create_time: row.try_get("create_time")?,
+                    update_time: row.try_get("update_time")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Forgets a set whose files were removed (retention). Restores made from it keep their
+    /// record.
+    pub async fn delete_backup_set(&self, id: i64) -> Result<()> {
+        let _w = self.writer().await;
+        sqlx::query(&self.sql("DELETE FROM ob_backup_set WHERE id = ?"))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Marks a set written and verified, with its size in bytes.

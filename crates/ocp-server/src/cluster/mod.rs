@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod backup;
+pub mod backup_schedule;
 pub mod deploy;
 pub mod operation;
 pub mod status;

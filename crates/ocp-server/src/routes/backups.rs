@@ -1,20 +1,25 @@
 //! `/api/v2/ob/clusters/{id}/backup/...`: what a cluster's backups can be, "back up now",
 //! the data backup, log backup and restore tasks, and restore into a new cluster.
 //!
-//! Reads need CLUSTER read; a backup needs CLUSTER update. A restore makes a cluster, so it
+//! The strategy (`backup/config/backupStrategy`) schedules sets and their retention.
+//!
+//! Reads need CLUSTER read; a backup or a strategy needs CLUSTER update. A restore makes a cluster, so it
 //! needs CLUSTER create as well.
 
 use axum::extract::State;
 use ocp_api::backup::{
-    BackupAbility, BackupCommonResponse, BackupMode, BackupTaskStatus, DataBackupSupportAbility,
-    DataBackupTask, RestoreCluster, RestoreStatus, RestoreTask, StartDataBackup,
+    BackupAbility, BackupCommonResponse, BackupMode, BackupStrategy, BackupStrategyView,
+    BackupTaskStatus, DataBackupSupportAbility, DataBackupTask, RestoreCluster, RestoreStatus,
+    RestoreTask, StartDataBackup,
 };
+use ocp_api::ob::ServerKind;
 use ocp_api::{ErrorCode, PageData, PageQuery, Timestamp};
 use ocp_store::{BackupSetRecord, RestoreRecord};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{perm, Authz, Permission};
 use crate::cluster::backup::{self, NO_INCREMENTAL, NO_LOG_ARCHIVE};
+use crate::cluster::backup_schedule as schedule;
 use crate::cluster::{deploy, steps};
 use crate::http::{page_of, ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, Paging};
 use crate::state::AppState;
@@ -26,6 +31,118 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(log_backup_tasks))
         .routes(routes!(restore_tasks))
         .routes(routes!(restore))
+        .routes(routes!(
+            get_strategy,
+            create_strategy,
+            modify_strategy,
+            delete_strategy
+        ))
+}
+
+const STRATEGY: &str = "/api/v2/ob/clusters/{id}/backup/config/backupStrategy";
+
+/// Checks a strategy and the cluster it is for, and keeps it.
+async fn put_strategy(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    id: i64,
+    strategy: &BackupStrategy,
+    create: bool,
+) -> Result<(), Failure> {
+    let cluster = state.store.cluster(id).await?;
+    if cluster.kind != ServerKind::Seekdb || cluster.package_id.is_none() {
+        return Err(Failure::new(
+            ErrorCode::UnsupportedByServerKind,
+            format!(
+                "cluster {} was not deployed by this platform from a seekdb package; its sets \
+                 are taken by stopping and starting its server",
+                cluster.name
+            ),
+        ));
+    }
+    schedule::check_strategy(strategy)?;
+    let body = serde_json::to_string(strategy).map_err(Failure::internal)?;
+    state
+        .store
+        .put_backup_strategy(id, &body, (caller.user_id, &caller.username), create)
+        .await?;
+    Ok(())
+}
+
+/// The cluster's backup strategy.
+#[utoipa::path(get, path = STRATEGY, tag = "backup", params(("id" = i64, Path)),
+    responses((status = 200, body = BackupStrategyView)))]
+async fn get_strategy(
+    _: Authz<perm::ClusterRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<BackupStrategyView> {
+    state.store.cluster(id).await?;
+    let record = state
+        .store
+        .backup_strategies(Some(id))
+        .await?
+        .pop()
+        .ok_or_else(|| Failure::not_found("backup strategy of cluster", id))?;
+    let strategy = serde_json::from_str(&record.body).map_err(Failure::internal)?;
+    Ok(Data(BackupStrategyView {
+        cluster_id: id,
+        strategy,
+        creator: record.creator_name,
+        create_time: Timestamp::from_millis(record.create_time),
+        update_time: Timestamp::from_millis(record.update_time),
+        last_scheduled_time: (record.last_due > record.update_time)
+            .then(|| Timestamp::from_millis(record.last_due)),
+    }))
+}
+
+/// Create the cluster's backup strategy: full sets on the days and at the time it names,
+/// and sets past its retention deleted (never the newest finished one).
+#[utoipa::path(post, path = STRATEGY, tag = "backup", params(("id" = i64, Path)),
+    request_body = BackupStrategy, responses((status = 200, body = BackupCommonResponse)))]
+async fn create_strategy(
+    Authz(caller, _): Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(strategy): ApiJson<BackupStrategy>,
+) -> ApiResult<BackupCommonResponse> {
+    put_strategy(&state, &caller, id, &strategy, true).await?;
+    Ok(Data(BackupCommonResponse::none(
+        "CREATE_BACKUP_STRATEGY",
+        id,
+    )))
+}
+
+/// Change the cluster's backup strategy; it fires next at its first due time from now.
+#[utoipa::path(patch, path = STRATEGY, tag = "backup", params(("id" = i64, Path)),
+    request_body = BackupStrategy, responses((status = 200, body = BackupCommonResponse)))]
+async fn modify_strategy(
+    Authz(caller, _): Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(strategy): ApiJson<BackupStrategy>,
+) -> ApiResult<BackupCommonResponse> {
+    put_strategy(&state, &caller, id, &strategy, false).await?;
+    Ok(Data(BackupCommonResponse::none(
+        "UPDATE_BACKUP_STRATEGY",
+        id,
+    )))
+}
+
+/// Delete the cluster's backup strategy; its sets stay.
+#[utoipa::path(delete, path = STRATEGY, tag = "backup", params(("id" = i64, Path)),
+    responses((status = 200, body = BackupCommonResponse)))]
+async fn delete_strategy(
+    _: Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<BackupCommonResponse> {
+    state.store.cluster(id).await?;
+    state.store.delete_backup_strategy(id).await?;
+    Ok(Data(BackupCommonResponse::none(
+        "DELETE_BACKUP_STRATEGY",
+        id,
+    )))
 }
 
 /// What the cluster's backups can be: full physical sets; no incremental sets and no log

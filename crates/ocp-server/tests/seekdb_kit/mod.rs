@@ -14,11 +14,19 @@ pub const DEPLOY: Duration = Duration::from_secs(240);
 pub const WAIT: Duration = Duration::from_secs(120);
 
 pub async fn sandbox() -> Sandbox {
+    sandbox_with(&[]).await
+}
+
+/// A sandbox whose server takes `args` as well.
+pub async fn sandbox_with(args: &[&str]) -> Sandbox {
     // One test's webhook receiver listens on loopback.
     let mut options = common::options_with_local_webhooks();
     options
         .extra_args
         .extend(["--ob-status-interval-ms".to_string(), "500".to_string()]);
+    options
+        .extra_args
+        .extend(args.iter().map(|a| a.to_string()));
     Sandbox::start(options, 1, 300)
         .await
         .expect("sandbox starts")

@@ -1,5 +1,6 @@
 -- Backup sets the platform made, one a "back up now" task, and the restores made from them.
 -- A set outlives its cluster (so no foreign key): a deleted cluster can still be restored.
+-- A restore keeps its record when its set is deleted (no foreign key either).
 -- The status of a set or restore whose task failed is read through the task: a set is DONE
 -- only once its task's last step verified its manifest.
 CREATE TABLE ob_backup_set (
@@ -25,7 +26,7 @@ CREATE INDEX ob_backup_set_cluster ON ob_backup_set (cluster_id);
 CREATE TABLE ob_restore (
     id                   INTEGER PRIMARY KEY AUTOINCREMENT,
     task_id              INTEGER NOT NULL,
-    backup_set_id        INTEGER NOT NULL REFERENCES ob_backup_set(id),
+    backup_set_id        INTEGER NOT NULL,
     backup_cluster_id    INTEGER NOT NULL,
     backup_cluster_name  TEXT NOT NULL,
     restore_cluster_id   INTEGER NOT NULL,

@@ -60,6 +60,48 @@ async fn backup_sets_and_restores_are_written_with_their_tasks(store: Store) {
     assert_eq!(task_count(&store).await, before);
 
     store.finish_backup_set(set_id, 1234).await.unwrap();
+
+    // A strategy's due time fires once, with its set and task, and never for a time before
+    // the strategy was written.
+    store
+        .put_backup_strategy(cluster_id, "{}", (1, "admin"), true)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .put_backup_strategy(cluster_id, "{}", (1, "admin"), true)
+            .await,
+        Err(StoreError::AlreadyExists { .. })
+    ));
+    let written = store.backup_strategies(Some(cluster_id)).await.unwrap();
+    let due = written[0].last_due + 1000;
+    let before = task_count(&store).await;
+    let old = written[0].last_due - 1;
+    assert!(store
+        .fire_scheduled_backup(old, &set, |_| task_for(cluster_id))
+        .await
+        .unwrap()
+        .is_none());
+    let fired = store
+        .fire_scheduled_backup(due, &set, |_| task_for(cluster_id))
+        .await
+        .unwrap();
+    assert!(fired.is_some());
+    assert!(store
+        .fire_scheduled_backup(due, &set, |_| task_for(cluster_id))
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(task_count(&store).await, before + 1);
+    let (fired_set, _) = fired.unwrap();
+    store.delete_backup_set(fired_set).await.unwrap();
+    store.delete_backup_strategy(cluster_id).await.unwrap();
+    assert!(matches!(
+        store
+            .put_backup_strategy(cluster_id, "{}", (1, "admin"), false)
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
     let done = store.backup_set(set_id).await.unwrap();
     assert_eq!(
         (done.status, done.size),

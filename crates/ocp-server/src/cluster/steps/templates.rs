@@ -229,7 +229,8 @@ fn install_cluster(
 }
 
 /// Back up now: a full physical set of the cluster's one server, taken while it is stopped
-/// for the copy, then checked against its manifest.
+/// for the copy, then checked against its manifest. The server is RESTARTING meanwhile, so
+/// no start, stop or restart runs beside the copy.
 pub fn back_up_now(
     cluster_id: i64,
     server_id: i64,
@@ -244,6 +245,12 @@ pub fn back_up_now(
     template.chain(
         [
             spec("Prepare data backup", "PrepareDataBackupTask", 120, None),
+            spec(
+                "Prepare restart observer",
+                "PrepareRestartObserverTask",
+                60,
+                None,
+            ),
             spec("Backup data", "BackupDataTask", 6 * 3600, None),
             spec("Wait observer active", "WaitObserverActiveTask", 600, None),
             spec(

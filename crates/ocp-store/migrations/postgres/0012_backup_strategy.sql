@@ -1,0 +1,13 @@
+-- A cluster's backup strategy (the API's shape, as JSON). `last_due` is the last scheduled
+-- time a set was started for: a server starts a scheduled set only by moving it forward, in
+-- the transaction that writes the set and its task, so each due time fires once whatever
+-- number of servers share the metadb.
+CREATE TABLE ob_backup_strategy (
+    cluster_id   BIGINT PRIMARY KEY REFERENCES ob_cluster(id) ON DELETE CASCADE,
+    body         TEXT NOT NULL,
+    creator_id   BIGINT NOT NULL,
+    creator_name TEXT NOT NULL,
+    last_due     BIGINT NOT NULL,
+    create_time  BIGINT NOT NULL,
+    update_time  BIGINT NOT NULL
+);
