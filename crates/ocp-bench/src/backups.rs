@@ -186,6 +186,15 @@ pub async fn physical(mb: usize) -> anyhow::Result<()> {
         by_hand.display(),
         by_hand.display()
     ))?;
+    // The unpack by hand, while the server is still stopped and the disk quiet.
+    let set_file = storage.join(format!("backup_set_{set_id}/data.tar.zst"));
+    let target = scratch.path().join("unpacked");
+    std::fs::create_dir_all(&target)?;
+    let untar_took = shell(&format!(
+        "sha256sum {f} > /dev/null && zstd -d -q -c {f} | tar -x -C {t} && sync -f {t}",
+        f = set_file.display(),
+        t = target.display()
+    ))?;
     let start = admin
         .post_empty(&format!(
             "/api/v2/ob/clusters/{id}/servers/{server_id}/start"
@@ -214,14 +223,6 @@ pub async fn physical(mb: usize) -> anyhow::Result<()> {
         backup_call(&admin, &format!("{base}/restore"), &restore).await?;
     let log = step_log(&admin, restore_task, "Restore backup data").await?;
     let unpack_ms = logged_ms(&log, "unpacked ").unwrap_or(0);
-    let set_file = storage.join(format!("backup_set_{set_id}/data.tar.zst"));
-    let target = scratch.path().join("unpacked");
-    std::fs::create_dir_all(&target)?;
-    let untar_took = shell(&format!(
-        "sha256sum {f} > /dev/null && zstd -d -q -c {f} | tar -x -C {t} && sync -f {t}",
-        f = set_file.display(),
-        t = target.display()
-    ))?;
     report(format!(
         "physical restore into a new cluster: check and unpack {unpack_ms} ms ({:.0} MB/s), \
          task {:.1} s; by hand, sha256sum then zstd -d | tar -x, sync -f: {:.0} ms ({:.0} MB/s): {:.2}x",

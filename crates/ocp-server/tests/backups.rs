@@ -434,6 +434,28 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
     admin.delete(&strategy_path).await.ok();
     assert_eq!(admin.get(&strategy_path).await.error_code(), 10002);
 
+    // A backup that fails alerts base_backup_fail, and the cluster keeps serving.
+    evaluate_every_second(&admin, "base_backup_fail").await;
+    let failing = admin
+        .post(&tasks, &back_up(Path::new("/dev/null/sets")))
+        .await
+        .ok();
+    let failed = admin.wait_task(task_of(failing.data()), WAIT).await;
+    assert_eq!(failed["status"], "FAILED", "{failed:#}");
+    let failed_sets = admin.get(&tasks).await.ok();
+    assert_eq!(failed_sets.data()["contents"][0]["status"], "FAILED");
+    let deadline = std::time::Instant::now() + WAIT;
+    while open_alarms(&admin, "base_backup_fail").await.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "base_backup_fail never fired"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let alarms = open_alarms(&admin, "base_backup_fail").await;
+    assert!(alarms[0].0.contains("source"), "{alarms:?}");
+    assert_eq!(cluster(&admin, id).await["status"], "RUNNING");
+
     for cluster in [copy_id, id] {
         let delete = admin
             .delete(&format!("/api/v2/ob/clusters/{cluster}"))

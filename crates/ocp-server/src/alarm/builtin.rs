@@ -8,6 +8,11 @@ use ocp_store::RuleRecord;
 /// Metrics the engine computes from the metadb itself rather than from collected samples.
 pub const HOST_HEARTBEAT_AGE: &str = "host_agent_heartbeat_age_ms";
 pub const INACTIVE_SERVER_COUNT: &str = "ob_cluster_inactive_server_count";
+/// Per cluster: its backup sets that failed in the last 5 minutes, or run past their timeout.
+pub const BACKUP_FAILED_COUNT: &str = "ob_backup_failed_count";
+/// Per cluster with a strategy: days since its last finished set (or since the strategy was
+/// written) beyond the strategy's `noSuccessfulDataBackupAlarmDays`.
+pub const BACKUP_DAYS_WITHOUT_SUCCESS: &str = "ob_backup_days_without_success_over_threshold";
 
 struct Builtin {
     name: &'static str,
@@ -172,6 +177,38 @@ const BUILTINS: &[Builtin] = &[
         interval: 10,
         description: "Servers of the cluster that should run do not answer.",
         details: "${alarm_target} ${alarm_name} The number of inactive OBServers is ${value}. IP addresses of the inactive OBServers are ${servers}.",
+    },
+    Builtin {
+        name: "base_backup_fail",
+        alarm_name: "The data backup failed.",
+        app_type: "OCP",
+        scope: "ObCluster",
+        level: 1,
+        metric: BACKUP_FAILED_COUNT,
+        aggregation: Aggregation::Max,
+        comparator: Comparator::Greater,
+        threshold: 0.0,
+        divisor: None,
+        duration: 0,
+        interval: 60,
+        description: "A data backup of the cluster failed in the last 5 minutes, or runs longer than its strategy's dataBackupTimeoutMinutes.",
+        details: "${alarm_target} ${alarm_name} ${error_message}",
+    },
+    Builtin {
+        name: "base_backup_too_long_time_no_one_success_task",
+        alarm_name: "No data backup succeeded for a long time.",
+        app_type: "OCP",
+        scope: "ObCluster",
+        level: 1,
+        metric: BACKUP_DAYS_WITHOUT_SUCCESS,
+        aggregation: Aggregation::Max,
+        comparator: Comparator::Greater,
+        threshold: 0.0,
+        divisor: None,
+        duration: 0,
+        interval: 60,
+        description: "A cluster with a backup strategy has had no finished set for longer than the strategy's noSuccessfulDataBackupAlarmDays (the value is the days beyond it).",
+        details: "Cluster:${ob_cluster_name}[${ob_cluster_id}], Alert: no successful data backup in ${no_success_days_threshold} days, last successful time: ${last_success_time}, current time: ${current_time}, error message: ${error_message}.",
     },
     Builtin {
         name: "ob_host_active_session_count_over_threshold",

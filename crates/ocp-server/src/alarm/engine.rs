@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ocp_api::alarm::{level_name, AlarmStatus, RuleExpression};
+use ocp_api::backup::BackupTaskStatus;
 use ocp_api::ob::ServerStatus;
 use ocp_api::Timestamp;
 use ocp_store::{
@@ -20,7 +21,10 @@ use ocp_store::{
 };
 use tokio::sync::Notify;
 
-use super::builtin::{self, HOST_HEARTBEAT_AGE, INACTIVE_SERVER_COUNT};
+use super::builtin::{
+    self, BACKUP_DAYS_WITHOUT_SUCCESS, BACKUP_FAILED_COUNT, HOST_HEARTBEAT_AGE,
+    INACTIVE_SERVER_COUNT,
+};
 use super::evaluate::{aggregate, compare, show_number, silences, target_keys, worst_of};
 use super::template::render;
 
@@ -419,6 +423,9 @@ impl AlarmEngine {
                     });
                 }
             }
+            BACKUP_FAILED_COUNT | BACKUP_DAYS_WITHOUT_SUCCESS => {
+                out = self.backup_series(&expr.metric, now_ms).await?;
+            }
             metric => {
                 let since = now - rule.duration_secs.max(0) - STALE_SECS;
                 let stored = self.store.metric_series(&[metric.to_string()]).await?;
@@ -613,4 +620,99 @@ pub fn event_vars(event: &EventRecord, base_url: &str) -> BTreeMap<String, Strin
         vars.insert("value".into(), show_number(value));
     }
     vars
+}
+
+/// How recent a failed set must be to alert, as OCP's `base_backup_fail` looks.
+const BACKUP_FAILURE_WINDOW_MS: i64 = 5 * 60 * 1000;
+const DAY_MS: i64 = 86_400_000;
+
+impl AlarmEngine {
+    /// The backup items' values per cluster, read from the metadb: failed (or overdue) sets,
+    /// and days without a finished set beyond the strategy's allowance.
+    async fn backup_series(&self, metric: &str, now_ms: i64) -> Result<Vec<Series>, StoreError> {
+        let strategies: HashMap<i64, (ocp_api::backup::BackupStrategy, i64)> = self
+            .store
+            .backup_strategies(None)
+            .await?
+            .into_iter()
+            .filter_map(|r| {
+                Some((
+                    r.cluster_id,
+                    (serde_json::from_str(&r.body).ok()?, r.update_time),
+                ))
+            })
+            .collect();
+        let now = now_ms / 1000;
+        let mut out = Vec::new();
+        for cluster in self.store.clusters().await? {
+            let strategy = strategies.get(&cluster.id);
+            if metric == BACKUP_DAYS_WITHOUT_SUCCESS && strategy.is_none() {
+                continue;
+            }
+            let sets = self.store.backup_sets(cluster.id).await?;
+            if metric == BACKUP_FAILED_COUNT && sets.is_empty() {
+                continue;
+            }
+            let mut labels = BTreeMap::from([
+                ("ob_cluster".to_string(), cluster.name.clone()),
+                ("ob_cluster_name".to_string(), cluster.name.clone()),
+                ("ob_cluster_id".to_string(), cluster.id.to_string()),
+            ]);
+            let value = if metric == BACKUP_FAILED_COUNT {
+                let timeout_ms = strategy
+                    .map(|(s, _)| s.ob_backup_threshold_config.data_backup_timeout_minutes)
+                    .unwrap_or(120)
+                    * 60_000;
+                let failed: Vec<String> = sets
+                    .iter()
+                    .filter_map(|s| match s.status {
+                        BackupTaskStatus::Failed
+                            if s.start_time > now_ms - BACKUP_FAILURE_WINDOW_MS =>
+                        {
+                            Some(format!("backup set {} failed (task {})", s.id, s.task_id))
+                        }
+                        BackupTaskStatus::Doing if s.start_time < now_ms - timeout_ms => {
+                            Some(format!(
+                                "backup set {} runs past its timeout (task {})",
+                                s.id, s.task_id
+                            ))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                labels.insert("error_message".into(), failed.join("; "));
+                failed.len() as f64
+            } else {
+                let (strategy, written) = strategy.expect("checked above");
+                let allowed = strategy
+                    .ob_backup_threshold_config
+                    .no_successful_data_backup_alarm_days;
+                let last = sets
+                    .iter()
+                    .filter(|s| s.status == BackupTaskStatus::Done)
+                    .filter_map(|s| s.finish_time)
+                    .max();
+                // Never finished: counted from when the strategy was written.
+                let since = last.unwrap_or(*written);
+                let days = (now_ms - since) as f64 / DAY_MS as f64;
+                let shown = |ms: i64| Timestamp::from_millis(ms).to_string();
+                labels.insert("no_success_days_threshold".into(), allowed.to_string());
+                labels.insert(
+                    "last_success_time".into(),
+                    last.map(shown).unwrap_or_else(|| "never".into()),
+                );
+                labels.insert("current_time".into(), shown(now_ms));
+                labels.insert(
+                    "error_message".into(),
+                    format!("no successful data backup in {allowed} days"),
+                );
+                days - allowed as f64
+            };
+            out.push(Series {
+                labels,
+                points: vec![(now, value)],
+            });
+        }
+        Ok(out)
+    }
 }

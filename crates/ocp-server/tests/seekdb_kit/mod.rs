@@ -125,3 +125,44 @@ pub async fn wait_status(admin: &Api, id: i64, status: &str) -> Value {
         .await
         .unwrap_or_else(|last| panic!("cluster never {status}: {last:#}"))
 }
+
+/// Sets an alert item's evaluation interval to one second; answers its id.
+pub async fn evaluate_every_second(admin: &Api, item: &str) -> i64 {
+    let rules = admin.get("/api/v2/alarm/rules?size=200").await.ok();
+    let id = rules.data()["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == item)
+        .expect("a built-in item")["id"]
+        .as_i64()
+        .unwrap();
+    admin
+        .put(
+            &format!("/api/v2/alarm/rules/{id}"),
+            &json!({"evaluationIntervalSeconds": 1}),
+        )
+        .await
+        .ok();
+    id
+}
+
+/// The open events of an item, as `(target, status)`.
+pub async fn open_alarms(admin: &Api, item: &str) -> Vec<(String, String)> {
+    let reply = admin
+        .get(&format!("/api/v2/alarm/alarms?alarmType={item}"))
+        .await
+        .ok();
+    reply.data()["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["resolvedAt"].is_null())
+        .map(|a| {
+            (
+                a["target"].as_str().unwrap().to_string(),
+                a["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
