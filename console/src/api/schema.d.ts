@@ -1023,6 +1023,43 @@ export interface paths {
         patch: operations["modify_strategy"];
         trace?: never;
     };
+    "/api/v2/ob/clusters/{id}/backup/info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What of the cluster can be restored: each finished set in the window (by default the
+         *     last seven days) as a FULL_DATA_BACKUP point; seekdb has no log backup, so no intervals.
+         */
+        get: operations["info"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/backup/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The cluster's backups at a glance: its strategy's state, its last set, their size. */
+        get: operations["overview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/ob/clusters/{id}/backup/restore": {
         parameters: {
             query?: never;
@@ -1987,6 +2024,39 @@ export interface components {
             obBackupObjectList: components["schemas"]["BackupObject"][];
             taskIdList: number[];
         };
+        /** @description `ClusterBackupInfoDetail`: a cluster's backups at a glance. */
+        BackupOverview: {
+            backupDimension: string;
+            /**
+             * @description `NONE` (no strategy), `NORMAL`, `PAUSED` (its schedule is off) or `ABNORMAL` (the last
+             *     set failed).
+             */
+            backupScheduleStatus: string;
+            /**
+             * Format: double
+             * @description The finished sets' bytes.
+             */
+            backupSize: number;
+            /** Format: int64 */
+            clusterId: number;
+            clusterName: string;
+            /** @description The server's major compaction status, when it answers. */
+            compactionStatus?: string | null;
+            lastDataBackupTime?: null | components["schemas"]["Timestamp"];
+            latestLogBackupCheckpoint?: null | components["schemas"]["Timestamp"];
+            /** Format: int64 */
+            logBackupDelaySeconds?: number | null;
+            obBackupAbility: components["schemas"]["BackupAbility"];
+            /** @description `HAS_BACKUP_STRATEGY` or `NO_BACKUP_STRATEGY`. */
+            obClusterBackupStatus: string;
+            /** Format: int64 */
+            obClusterId: number;
+            obClusterStatus: string;
+            obClusterType: string;
+            obStorageVolumeUnit: string;
+            obVersion: string;
+            primaryAndStandbyMode: boolean;
+        };
         /**
          * @description `obBackupScheduleConfig`: on which days (`WEEK`: 1 Monday to 7 Sunday; `MONTH`: 1 to 31)
          *     a full set is taken, at what time of day, and how long sets are kept.
@@ -2161,6 +2231,16 @@ export interface components {
             type: components["schemas"]["ClusterType"];
             updateTime: components["schemas"]["Timestamp"];
             zones: components["schemas"]["Zone"][];
+        };
+        /** @description `ObClusterBackupInfo`: what of the cluster can be restored, set by set. */
+        ClusterBackupInfo: {
+            /** Format: int64 */
+            clusterId: number;
+            clusterName: string;
+            /** Format: int64 */
+            obClusterId: number;
+            obRecoverableInfoAggregation: components["schemas"]["RecoverableAggregation"];
+            online: boolean;
         };
         /** @description `GET .../parameters`: a parameter as the server reports it. */
         ClusterParameter: {
@@ -2488,6 +2568,14 @@ export interface components {
             /** Format: int64 */
             id: number;
             name: string;
+        };
+        /** @description `dataBackupRecoverableInfo`: a set one can restore. */
+        DataBackupRecoverableInfo: {
+            /** @description When the copy began: the server was stopped from then, so this is the data's time. */
+            freezeTime: components["schemas"]["Timestamp"];
+            /** Format: int64 */
+            fullBackupSetId: number;
+            recoverableTime: components["schemas"]["Timestamp"];
         };
         /** @description `ObDataBackupSupportAbility`. */
         DataBackupSupportAbility: {
@@ -3360,6 +3448,22 @@ export interface components {
             limit: number;
             /** Format: int32 */
             windowSeconds: number;
+        };
+        RecoverableAggregation: {
+            latestSevenDaysAggregation: components["schemas"]["RecoverableSections"];
+            obQueryTimeScopeType: string;
+        };
+        RecoverableSectionItem: {
+            backupMode: components["schemas"]["BackupMode"];
+            dataBackupRecoverableInfo: components["schemas"]["DataBackupRecoverableInfo"];
+            /**
+             * @description `FULL_DATA_BACKUP`: seekdb has no log backup, so no `LOG_BACKUP` or `RECOVERABLE`
+             *     intervals.
+             */
+            obRecoverableSectionItemType: string;
+        };
+        RecoverableSections: {
+            obRecoverableSectionItems: components["schemas"]["RecoverableSectionItem"][];
         };
         Region: {
             createTime: components["schemas"]["Timestamp"];
@@ -5996,6 +6100,54 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Envelope"] & {
                         data: components["schemas"]["BackupCommonResponse"];
+                    };
+                };
+            };
+        };
+    };
+    info: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                startTime: string | null;
+                endTime: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["ClusterBackupInfo"];
+                    };
+                };
+            };
+        };
+    };
+    overview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["BackupOverview"];
                     };
                 };
             };

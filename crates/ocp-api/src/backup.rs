@@ -396,3 +396,93 @@ pub struct BackupStrategyView {
     /// The last scheduled time a set was started for, if any.
     pub last_scheduled_time: Option<Timestamp>,
 }
+
+/// `ClusterBackupInfoDetail`: a cluster's backups at a glance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct BackupOverview {
+    pub cluster_id: i64,
+    pub ob_cluster_id: i64,
+    pub cluster_name: String,
+    pub ob_cluster_type: String,
+    pub ob_cluster_status: String,
+    /// The server's major compaction status, when it answers.
+    pub compaction_status: Option<String>,
+    pub primary_and_standby_mode: bool,
+    pub ob_version: String,
+    /// `HAS_BACKUP_STRATEGY` or `NO_BACKUP_STRATEGY`.
+    pub ob_cluster_backup_status: String,
+    pub ob_backup_ability: BackupAbility,
+    pub backup_dimension: String,
+    /// `NONE` (no strategy), `NORMAL`, `PAUSED` (its schedule is off) or `ABNORMAL` (the last
+    /// set failed).
+    pub backup_schedule_status: String,
+    pub last_data_backup_time: Option<Timestamp>,
+    /// Always none: seekdb archives no log.
+    pub latest_log_backup_checkpoint: Option<Timestamp>,
+    pub log_backup_delay_seconds: Option<i64>,
+    /// The finished sets' bytes.
+    pub backup_size: f64,
+    pub ob_storage_volume_unit: String,
+}
+
+/// `dataBackupRecoverableInfo`: a set one can restore.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DataBackupRecoverableInfo {
+    pub full_backup_set_id: i64,
+    /// When the copy began: the server was stopped from then, so this is the data's time.
+    pub freeze_time: Timestamp,
+    pub recoverable_time: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RecoverableSectionItem {
+    /// `FULL_DATA_BACKUP`: seekdb has no log backup, so no `LOG_BACKUP` or `RECOVERABLE`
+    /// intervals.
+    pub ob_recoverable_section_item_type: String,
+    pub backup_mode: BackupMode,
+    pub data_backup_recoverable_info: DataBackupRecoverableInfo,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RecoverableSections {
+    pub ob_recoverable_section_items: Vec<RecoverableSectionItem>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RecoverableAggregation {
+    pub ob_query_time_scope_type: String,
+    pub latest_seven_days_aggregation: RecoverableSections,
+}
+
+/// `ObClusterBackupInfo`: what of the cluster can be restored, set by set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterBackupInfo {
+    pub cluster_id: i64,
+    pub ob_cluster_id: i64,
+    pub cluster_name: String,
+    pub online: bool,
+    pub ob_recoverable_info_aggregation: RecoverableAggregation,
+}
+
+/// `GET .../backup/info`: the window of sets to show (default the last seven days).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(rename_all = "camelCase")]
+pub struct BackupInfoQuery {
+    #[serde(default)]
+    pub start_time: Option<String>,
+    #[serde(default)]
+    pub end_time: Option<String>,
+}

@@ -347,6 +347,12 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
     let strategy_path = format!("{base}/config/backupStrategy");
     let missing = admin.get(&strategy_path).await;
     assert_eq!(missing.error_code(), 10002, "{}", missing.text);
+    let overview = admin.get(&format!("{base}/overview")).await.ok();
+    assert_eq!(
+        overview.data()["obClusterBackupStatus"],
+        "NO_BACKUP_STRATEGY"
+    );
+    assert_eq!(overview.data()["backupScheduleStatus"], "NONE");
     let soon = chrono::Utc::now() + chrono::Duration::seconds(4);
     let mut strategy = json!({
         "backupMode": "PHYSICAL_BACKUP",
@@ -413,6 +419,25 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
         !set_dir.exists(),
         "set {set_id} is removed from the storage"
     );
+    let overview = admin.get(&format!("{base}/overview")).await.ok();
+    let overview = overview.data();
+    assert_eq!(overview["obClusterBackupStatus"], "HAS_BACKUP_STRATEGY");
+    assert_eq!(overview["backupScheduleStatus"], "NORMAL");
+    assert!(
+        overview["backupSize"].as_f64().unwrap() > 1000.0,
+        "{overview:#}"
+    );
+    assert!(overview["lastDataBackupTime"].is_string(), "{overview:#}");
+    let info = admin.get(&format!("{base}/info")).await.ok();
+    let items = &info.data()["obRecoverableInfoAggregation"]["latestSevenDaysAggregation"]
+        ["obRecoverableSectionItems"];
+    assert_eq!(
+        items[0]["dataBackupRecoverableInfo"]["fullBackupSetId"], scheduled_set,
+        "{}",
+        info.text
+    );
+    let bad = admin.get(&format!("{base}/info?startTime=yesterday")).await;
+    assert_eq!(bad.error_code(), 10001, "{}", bad.text);
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     let still = admin.get(&tasks).await.ok();
     assert_eq!(still.data()["page"]["totalElements"], 1, "it fired once");

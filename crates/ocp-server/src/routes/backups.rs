@@ -8,9 +8,11 @@
 
 use axum::extract::State;
 use ocp_api::backup::{
-    BackupAbility, BackupCommonResponse, BackupMode, BackupStrategy, BackupStrategyView,
-    BackupTaskStatus, DataBackupSupportAbility, DataBackupTask, RestoreCluster, RestoreStatus,
-    RestoreTask, StartDataBackup,
+    BackupAbility, BackupCommonResponse, BackupInfoQuery, BackupMode, BackupOverview,
+    BackupStrategy, BackupStrategyView, BackupTaskStatus, ClusterBackupInfo,
+    DataBackupRecoverableInfo, DataBackupSupportAbility, DataBackupTask, RecoverableAggregation,
+    RecoverableSectionItem, RecoverableSections, RestoreCluster, RestoreStatus, RestoreTask,
+    StartDataBackup,
 };
 use ocp_api::ob::ServerKind;
 use ocp_api::{ErrorCode, PageData, PageQuery, Timestamp};
@@ -27,6 +29,8 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(ability))
+        .routes(routes!(overview))
+        .routes(routes!(info))
         .routes(routes!(data_backup_tasks, back_up_now))
         .routes(routes!(log_backup_tasks))
         .routes(routes!(restore_tasks))
@@ -155,7 +159,11 @@ async fn ability(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<BackupAbility> {
     state.store.cluster(id).await?;
-    Ok(Data(BackupAbility {
+    Ok(Data(ability_of()))
+}
+
+fn ability_of() -> BackupAbility {
+    BackupAbility {
         backup_ability: BackupMode::PhysicalBackup.as_str().into(),
         backup_mode: BackupMode::PhysicalBackup,
         ob_data_backup_support_ability: DataBackupSupportAbility {
@@ -169,6 +177,131 @@ async fn ability(
         },
         log_backup_enabled: false,
         log_backup_hint: NO_LOG_ARCHIVE.into(),
+    }
+}
+
+/// The cluster's backups at a glance: its strategy's state, its last set, their size.
+#[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/backup/overview", tag = "backup",
+    params(("id" = i64, Path)), responses((status = 200, body = BackupOverview)))]
+async fn overview(
+    _: Authz<perm::ClusterRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<BackupOverview> {
+    let cluster = state.store.cluster(id).await?;
+    let sets = state.store.backup_sets(id).await?;
+    let strategy = state.store.backup_strategies(Some(id)).await?.pop();
+    let strategy: Option<BackupStrategy> =
+        strategy.and_then(|r| serde_json::from_str(&r.body).ok());
+    let done: Vec<&BackupSetRecord> = sets
+        .iter()
+        .filter(|s| s.status == BackupTaskStatus::Done)
+        .collect();
+    let schedule_status = match (&strategy, sets.first()) {
+        (None, _) => "NONE",
+        (Some(_), Some(last)) if last.status == BackupTaskStatus::Failed => "ABNORMAL",
+        (Some(s), _) if !s.ob_backup_schedule_config.backup_schedule_enabled => "PAUSED",
+        (Some(_), _) => "NORMAL",
+    };
+    let compaction_status = match state.ob.connect(id).await {
+        Ok(mut client) => {
+            let row = client.compaction().await.ok();
+            client.close().await;
+            row.map(|r| r.status)
+        }
+        Err(_) => None,
+    };
+    Ok(Data(BackupOverview {
+        cluster_id: id,
+        ob_cluster_id: id,
+        cluster_name: cluster.name.clone(),
+        ob_cluster_type: cluster.cluster_type.as_str().into(),
+        ob_cluster_status: cluster.status.as_str().into(),
+        compaction_status,
+        primary_and_standby_mode: false,
+        ob_version: cluster.ob_version.clone(),
+        ob_cluster_backup_status: if strategy.is_some() {
+            "HAS_BACKUP_STRATEGY"
+        } else {
+            "NO_BACKUP_STRATEGY"
+        }
+        .into(),
+        ob_backup_ability: ability_of(),
+        backup_dimension: "CLUSTER".into(),
+        backup_schedule_status: schedule_status.into(),
+        last_data_backup_time: done.first().map(|s| Timestamp::from_millis(s.start_time)),
+        latest_log_backup_checkpoint: None,
+        log_backup_delay_seconds: None,
+        backup_size: done.iter().filter_map(|s| s.size).sum::<i64>() as f64,
+        ob_storage_volume_unit: "B".into(),
+    }))
+}
+
+/// An ISO-8601 time with its offset, as `+08:00` or OCP's `+0800`; in ms.
+fn millis_of(field: &str, text: &str) -> Result<i64, Failure> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .or_else(|_| chrono::DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| {
+            Failure::field(
+                field,
+                format!("{text:?} is not an ISO-8601 time with offset"),
+            )
+        })
+}
+
+/// What of the cluster can be restored: each finished set in the window (by default the
+/// last seven days) as a FULL_DATA_BACKUP point; seekdb has no log backup, so no intervals.
+#[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/backup/info", tag = "backup",
+    params(("id" = i64, Path), BackupInfoQuery),
+    responses((status = 200, body = ClusterBackupInfo)))]
+async fn info(
+    _: Authz<perm::ClusterRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(query): ApiQuery<BackupInfoQuery>,
+) -> ApiResult<ClusterBackupInfo> {
+    let cluster = state.store.cluster(id).await?;
+    let now = ocp_api::time::now_millis();
+    let end = match &query.end_time {
+        Some(t) => millis_of("endTime", t)?,
+        None => now,
+    };
+    let start = match &query.start_time {
+        Some(t) => millis_of("startTime", t)?,
+        None => end - 7 * 86_400_000,
+    };
+    if end < start {
+        return Err(Failure::field("endTime", "is before startTime"));
+    }
+    let items = state
+        .store
+        .backup_sets(id)
+        .await?
+        .into_iter()
+        .filter(|s| s.status == BackupTaskStatus::Done)
+        .filter(|s| (start..=end).contains(&s.start_time))
+        .map(|s| RecoverableSectionItem {
+            ob_recoverable_section_item_type: "FULL_DATA_BACKUP".into(),
+            backup_mode: s.mode,
+            data_backup_recoverable_info: DataBackupRecoverableInfo {
+                full_backup_set_id: s.id,
+                freeze_time: Timestamp::from_millis(s.start_time),
+                recoverable_time: Timestamp::from_millis(s.start_time),
+            },
+        })
+        .collect();
+    Ok(Data(ClusterBackupInfo {
+        cluster_id: id,
+        ob_cluster_id: id,
+        cluster_name: cluster.name,
+        online: cluster.status == ocp_api::ob::ClusterStatus::Running,
+        ob_recoverable_info_aggregation: RecoverableAggregation {
+            ob_query_time_scope_type: "LATEST_SEVEN_DAYS".into(),
+            latest_seven_days_aggregation: RecoverableSections {
+                ob_recoverable_section_items: items,
+            },
+        },
     }))
 }
 
