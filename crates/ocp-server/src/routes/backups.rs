@@ -335,7 +335,8 @@ fn data_backup_view(s: BackupSetRecord) -> DataBackupTask {
     }
 }
 
-/// The cluster's data backups and the sets they made, newest first.
+/// The cluster's data backups and the sets they made, newest first; also those of a deleted
+/// cluster, which can still be restored.
 #[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/backup/task/dataBackupTasks",
     tag = "backup", params(("id" = i64, Path), PageQuery),
     responses((status = 200, body = PageData<DataBackupTask>)))]
@@ -346,8 +347,12 @@ async fn data_backup_tasks(
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> ApiResult<PageData<DataBackupTask>> {
     let paging = Paging::parse(&page, &[])?;
-    state.store.cluster(id).await?;
     let sets = state.store.backup_sets(id).await?;
+    if sets.is_empty() {
+        // No set: the cluster must exist. Sets of a deleted cluster stay listed (and
+        // restorable).
+        state.store.cluster(id).await?;
+    }
     let all = sets.into_iter().map(data_backup_view).collect();
     Ok(Data(page_of(all, &paging)))
 }

@@ -61,6 +61,21 @@ impl ObAccess {
         Ok(checked.manifest)
     }
 
+    /// The task's set, checked by the agent of its server's host: its manifest once every
+    /// file matched it; an error when it is unfinished, absent or damaged.
+    async fn finished_set(&self, ctx: &StepContext) -> Result<BackupManifest, StepError> {
+        let (server, _) = self.server_and_cluster(ctx).await?;
+        let location = location(ctx)?;
+        self.check_set(server.host_id, &location)
+            .await?
+            .ok_or_else(|| {
+                StepError::new(format!(
+                    "{}/{} is not a finished backup set (it has no manifest)",
+                    location.storage_dir, location.set_name
+                ))
+            })
+    }
+
     /// Starts the server if its process does not run, and waits until it accepts SQL.
     async fn ensure_serving(
         &self,
@@ -188,18 +203,7 @@ pub(super) struct VerifyBackupSet(pub(super) ObAccess);
 #[async_trait]
 impl Step for VerifyBackupSet {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
-        let (server, _) = self.0.server_and_cluster(ctx).await?;
-        let location = location(ctx)?;
-        let manifest = self
-            .0
-            .check_set(server.host_id, &location)
-            .await?
-            .ok_or_else(|| {
-                StepError::new(format!(
-                    "{}/{} has no manifest: the set was not finished",
-                    location.storage_dir, location.set_name
-                ))
-            })?;
+        let manifest = self.0.finished_set(ctx).await?;
         let size = set_size(&manifest);
         for f in &manifest.files {
             ctx.log(format!("{}: {} bytes, sha256 {}", f.name, f.size, f.sha256));
@@ -274,18 +278,7 @@ pub(super) struct CheckBackupSet(pub(super) ObAccess);
 #[async_trait]
 impl Step for CheckBackupSet {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
-        let (server, _) = self.0.server_and_cluster(ctx).await?;
-        let location = location(ctx)?;
-        let manifest = self
-            .0
-            .check_set(server.host_id, &location)
-            .await?
-            .ok_or_else(|| {
-                StepError::new(format!(
-                    "{}/{} is not a finished backup set",
-                    location.storage_dir, location.set_name
-                ))
-            })?;
+        let manifest = self.0.finished_set(ctx).await?;
         ctx.log(format!(
             "backup set {} of cluster {} ({} bytes) matches its manifest",
             manifest.backup_set_id,
