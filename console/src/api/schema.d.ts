@@ -1089,7 +1089,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The cluster's data backups and the sets they made, newest first. */
+        /**
+         * The cluster's data backups and the sets they made, newest first; also those of a deleted
+         *     cluster, which can still be restored.
+         */
         get: operations["data_backup_tasks"];
         put?: never;
         /**
