@@ -167,11 +167,12 @@ pub fn write_set(data_dir: &Path, request: &WriteBackupSet) -> anyhow::Result<Ba
 /// Checks a set that may be absent or unfinished: its manifest once every file matched it.
 pub fn check_set(location: &BackupSetLocation) -> anyhow::Result<VerifiedSet> {
     let dir = set_dir(&location.storage_dir, &location.set_name)?;
-    if read_manifest(&dir)?.is_none() {
+    let Some(manifest) = read_manifest(&dir)? else {
         return Ok(VerifiedSet { manifest: None });
-    }
+    };
+    verify_files(&dir, &manifest)?;
     Ok(VerifiedSet {
-        manifest: Some(verify_set(&dir)?),
+        manifest: Some(manifest),
     })
 }
 
@@ -200,6 +201,12 @@ pub fn verify_set(dir: &Path) -> anyhow::Result<BackupManifest> {
             dir.display()
         )
     })?;
+    verify_files(dir, &manifest)?;
+    Ok(manifest)
+}
+
+/// Checks every file a manifest lists: its size and SHA-256.
+fn verify_files(dir: &Path, manifest: &BackupManifest) -> anyhow::Result<()> {
     for f in &manifest.files {
         anyhow::ensure!(
             !f.name.contains('/') && f.name != MANIFEST,
@@ -223,7 +230,7 @@ pub fn verify_set(dir: &Path) -> anyhow::Result<BackupManifest> {
             f.sha256
         );
     }
-    Ok(manifest)
+    Ok(())
 }
 
 /// Unpacks a verified set into a server's base directory. Nothing is written before every

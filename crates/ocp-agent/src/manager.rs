@@ -391,17 +391,26 @@ async fn remove_dir(State(m): State<Shared>, Json(request): Json<DirRequest>) ->
     answer(blocking(move || install::remove_dir(&data_dir, &request.path)).await)
 }
 
-/// Writes a backup set of a stopped server (see [`backup::write_set`]).
-async fn write_backup(State(m): State<Shared>, Json(request): Json<WriteBackupSet>) -> Response {
+/// Runs backup work on a blocking thread under the backup lock. The guard moves into the
+/// work, so a caller that goes away does not free the lock while the work still runs.
+async fn backup_work<T: Serialize + Send + 'static>(
+    m: &Manager,
+    work: impl FnOnce(&Path) -> anyhow::Result<T> + Send + 'static,
+) -> Response {
     let guard = m.backup_lock.clone().lock_owned().await;
     let data_dir = m.data_dir.clone();
     answer(
         blocking(move || {
             let _guard = guard;
-            backup::write_set(&data_dir, &request)
+            work(&data_dir)
         })
         .await,
     )
+}
+
+/// Writes a backup set of a stopped server (see [`backup::write_set`]).
+async fn write_backup(State(m): State<Shared>, Json(request): Json<WriteBackupSet>) -> Response {
+    backup_work(&m, move |data_dir| backup::write_set(data_dir, &request)).await
 }
 
 /// Verifies a backup set and unpacks it into a base directory (see [`backup::restore_set`]).
@@ -409,15 +418,7 @@ async fn restore_backup(
     State(m): State<Shared>,
     Json(request): Json<RestoreBackupSet>,
 ) -> Response {
-    let guard = m.backup_lock.clone().lock_owned().await;
-    let data_dir = m.data_dir.clone();
-    answer(
-        blocking(move || {
-            let _guard = guard;
-            backup::restore_set(&data_dir, &request)
-        })
-        .await,
-    )
+    backup_work(&m, move |data_dir| backup::restore_set(data_dir, &request)).await
 }
 
 /// Checks a backup set against its manifest (see [`backup::check_set`]).
@@ -425,14 +426,7 @@ async fn verify_backup(
     State(m): State<Shared>,
     Json(request): Json<BackupSetLocation>,
 ) -> Response {
-    let guard = m.backup_lock.clone().lock_owned().await;
-    answer(
-        blocking(move || {
-            let _guard = guard;
-            backup::check_set(&request)
-        })
-        .await,
-    )
+    backup_work(&m, move |_| backup::check_set(&request)).await
 }
 
 /// Removes a backup set (see [`backup::delete_set`]).
@@ -440,14 +434,7 @@ async fn delete_backup(
     State(m): State<Shared>,
     Json(request): Json<BackupSetLocation>,
 ) -> Response {
-    let guard = m.backup_lock.clone().lock_owned().await;
-    answer(
-        blocking(move || {
-            let _guard = guard;
-            backup::delete_set(&request)
-        })
-        .await,
-    )
+    backup_work(&m, move |_| backup::delete_set(&request)).await
 }
 
 /// Runs disk work (walking or removing a tree) off the runtime's threads.

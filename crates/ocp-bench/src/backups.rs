@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ocp_ob::{ObClient, Target};
-use ocp_testkit::{free_port, host_ip, seekdb_wheel, Api, Sandbox, ServerOptions};
+use ocp_testkit::{free_port, host_ip, Api};
 use serde_json::{json, Value};
 
 use crate::report;
@@ -131,16 +131,9 @@ async fn load(port: u16, mb: usize) -> anyhow::Result<()> {
 }
 
 pub async fn physical(mb: usize) -> anyhow::Result<()> {
-    let wheel = seekdb_wheel()?;
-    let mut options = ServerOptions::default();
-    options.extra_args.extend(["--log".into(), "warn".into()]);
-    let sandbox = Sandbox::start(options, 1, 1000).await?;
+    let (sandbox, rpm) = crate::clusters::seekdb_sandbox().await?;
     let admin = sandbox.server.admin();
     let host = sandbox.host_id(0);
-    let rpm = admin.upload_package(&wheel).await.ok().data()["fileName"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
     let port = free_port("0.0.0.0")?;
     let deploy = json!({"name": "bsrc", "rpmName": rpm, "type": "PRIMARY",
         "password": "Bench-Pw-1", "zones": [{"name": "zone1", "servers": [host]}],

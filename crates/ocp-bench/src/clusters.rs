@@ -216,6 +216,21 @@ fn summary(times: &[Duration]) -> String {
     )
 }
 
+/// A server (logging warnings only) with one agent, and the seekdb wheel uploaded: answers
+/// them and the package's file name.
+pub(crate) async fn seekdb_sandbox() -> anyhow::Result<(Sandbox, String)> {
+    let wheel = seekdb_wheel()?;
+    let mut options = ServerOptions::default();
+    options.extra_args.extend(["--log".into(), "warn".into()]);
+    let sandbox = Sandbox::start(options, 1, 1000).await?;
+    let uploaded = sandbox.server.admin().upload_package(&wheel).await.ok();
+    let rpm = uploaded.data()["fileName"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    Ok((sandbox, rpm))
+}
+
 /// seekdb's own restart takes either about 1.7 s or about 2.7 s on this machine: some
 /// restarts wait about a second more on log replay. Which one a restart gets depends on
 /// how long the server ran before the stop, not on who starts it. A bare server kept up
@@ -224,16 +239,9 @@ fn summary(times: &[Duration]) -> String {
 /// way. The overhead that counts is measured per task: the task's time less the time
 /// seekdb took to accept SQL in that very task.
 pub async fn deploy_and_start(runs: usize) -> anyhow::Result<()> {
-    let wheel = seekdb_wheel()?;
-    let mut options = ServerOptions::default();
-    options.extra_args.extend(["--log".into(), "warn".into()]);
-    let sandbox = Sandbox::start(options, 1, 1000).await?;
+    let (sandbox, rpm) = seekdb_sandbox().await?;
     let admin = sandbox.server.admin();
     let host = sandbox.host_id(0);
-    let rpm = admin.upload_package(&wheel).await.ok().data()["fileName"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
 
     // The first deploy also fetches and unpacks the 54 MB package on the host.
     let (first, _) = platform_round(&admin, &rpm, host, "bench0").await?;

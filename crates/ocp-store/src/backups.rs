@@ -4,7 +4,7 @@
 //! status is read through its task, so a task that failed (or was rolled back) shows its set
 //! FAILED without any step having to write that.
 
-use ocp_api::backup::{BackupMode, BackupStorageType, BackupTaskStatus};
+use ocp_api::backup::{BackupMode, BackupStorageType, BackupStrategy, BackupTaskStatus};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -42,12 +42,12 @@ pub struct BackupSetRecord {
     pub finish_time: Option<i64>,
 }
 
-/// A cluster's backup strategy: the API's shape as JSON, who made it, and the last due time
-/// a set was started for.
+/// A cluster's backup strategy (kept in the API's shape, as JSON), who made it, and the last
+/// due time a set was started for.
 #[derive(Debug, Clone)]
 pub struct BackupStrategyRecord {
     pub cluster_id: i64,
-    pub body: String,
+    pub strategy: BackupStrategy,
     pub creator_id: i64,
     pub creator_name: String,
     pub last_due: i64,
@@ -226,10 +226,11 @@ impl Store {
     pub async fn put_backup_strategy(
         &self,
         cluster_id: i64,
-        body: &str,
+        strategy: &BackupStrategy,
         creator: (i64, &str),
         create: bool,
     ) -> Result<()> {
+        let body = serde_json::to_string(strategy).expect("a strategy serializes");
         let _w = self.writer().await;
         let now = now_millis();
         let written = if create {
@@ -238,7 +239,7 @@ impl Store {
                  last_due, create_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?)",
             ))
             .bind(cluster_id)
-            .bind(body)
+            .bind(&body)
             .bind(creator.0)
             .bind(creator.1)
             .bind(now)
@@ -254,7 +255,7 @@ impl Store {
                 "UPDATE ob_backup_strategy SET body = ?, last_due = ?, update_time = ? \
                  WHERE cluster_id = ?",
             ))
-            .bind(body)
+            .bind(&body)
             .bind(now)
             .bind(now)
             .bind(cluster_id)
@@ -307,7 +308,11 @@ impl Store {
             .map(|row| {
                 Ok(BackupStrategyRecord {
                     cluster_id: row.try_get("cluster_id")?,
-                    body: row.try_get("body")?,
+                    strategy: {
+                        let body: String = row.try_get("body")?;
+                        serde_json::from_str(&body)
+                            .map_err(|e| StoreError::Corrupt(format!("backup strategy: {e}")))?
+                    },
                     creator_id: row.try_get("creator_id")?,
                     creator_name: row.try_get("creator_name")?,
                     last_due: row.try_get("last_due")?,

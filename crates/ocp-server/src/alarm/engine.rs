@@ -635,12 +635,7 @@ impl AlarmEngine {
             .backup_strategies(None)
             .await?
             .into_iter()
-            .filter_map(|r| {
-                Some((
-                    r.cluster_id,
-                    (serde_json::from_str(&r.body).ok()?, r.update_time),
-                ))
-            })
+            .map(|r| (r.cluster_id, (r.strategy, r.update_time)))
             .collect();
         let now = now_ms / 1000;
         let mut out = Vec::new();
@@ -659,10 +654,11 @@ impl AlarmEngine {
                 ("ob_cluster_id".to_string(), cluster.id.to_string()),
             ]);
             let value = if metric == BACKUP_FAILED_COUNT {
-                let timeout_ms = strategy
-                    .map(|(s, _)| s.ob_backup_threshold_config.data_backup_timeout_minutes)
-                    .unwrap_or(120)
-                    * 60_000;
+                // Without a strategy, the timeout a strategy has by default.
+                let thresholds = strategy
+                    .map(|(s, _)| s.ob_backup_threshold_config.clone())
+                    .unwrap_or_default();
+                let timeout_ms = thresholds.data_backup_timeout_minutes * 60_000;
                 let failed: Vec<String> = sets
                     .iter()
                     .filter_map(|s| match s.status {

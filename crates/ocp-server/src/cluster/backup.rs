@@ -48,6 +48,38 @@ pub fn storage_uri(dir: &str) -> String {
     format!("file://{dir}/")
 }
 
+/// Whether the platform can take sets of the cluster: it stops and starts the server from
+/// its package, so only a seekdb deployed (or taken over with a package) by the platform.
+pub fn check_backupable(cluster: &ClusterRecord) -> Result<(), Failure> {
+    if cluster.kind != ServerKind::Seekdb || cluster.package_id.is_none() {
+        return Err(Failure::new(
+            ErrorCode::UnsupportedByServerKind,
+            format!(
+                "cluster {} was not deployed by this platform from a seekdb package; a \
+                 physical set is taken by stopping and starting its server",
+                cluster.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The cluster's one server: a set is the copy of one seekdb.
+async fn only_server(store: &Store, cluster: &ClusterRecord) -> Result<ServerRecord, Failure> {
+    let mut servers = store.servers(cluster.id).await?;
+    if servers.len() != 1 {
+        return Err(Failure::new(
+            ErrorCode::UnsupportedByServerKind,
+            format!(
+                "cluster {} has {} servers, not one",
+                cluster.name,
+                servers.len()
+            ),
+        ));
+    }
+    Ok(servers.remove(0))
+}
+
 /// Checks a "back up now" request against the cluster; answers the set to register.
 pub async fn plan_backup(
     store: &Store,
@@ -74,27 +106,8 @@ pub async fn plan_backup(
         &request.ob_backup_storage_base_info,
         "obBackupStorageBaseInfo",
     )?;
-    if cluster.kind != ServerKind::Seekdb || cluster.package_id.is_none() {
-        return Err(Failure::new(
-            ErrorCode::UnsupportedByServerKind,
-            format!(
-                "cluster {} was not deployed by this platform from a seekdb package; a \
-                 physical set is taken by stopping and starting its server",
-                cluster.name
-            ),
-        ));
-    }
-    let servers = store.servers(cluster_id).await?;
-    let [server] = servers.as_slice() else {
-        return Err(Failure::new(
-            ErrorCode::UnsupportedByServerKind,
-            format!(
-                "cluster {} has {} servers, not one",
-                cluster.name,
-                servers.len()
-            ),
-        ));
-    };
+    check_backupable(&cluster)?;
+    let server = only_server(store, &cluster).await?;
     if cluster.status != ClusterStatus::Running || server.status != ServerStatus::Running {
         return Err(Failure::new(
             ErrorCode::StateConflict,
@@ -216,31 +229,23 @@ pub async fn plan_in_place(
     if let Some((field, _)) = given.iter().find(|(_, given)| *given) {
         return Err(Failure::field(
             field,
-            "a restore in place keeps the cluster's server, package and password: name              restoreClusterId alone",
+            "a restore in place keeps the cluster's server, package and password: name \
+             restoreClusterId alone",
         ));
     }
     if request.restore_cluster_id != Some(set.cluster_id) {
         return Err(Failure::new(
             ErrorCode::UnsupportedByServerKind,
             format!(
-                "backup set {} is of cluster {}; a set is restored in place only into its own                  cluster, or into a new one",
+                "backup set {} is of cluster {}; a set is restored in place only into its own \
+                 cluster, or into a new one",
                 set.id, set.cluster_name
             ),
         )
         .with_field("restoreClusterId"));
     }
     let cluster = store.cluster(set.cluster_id).await?;
-    let servers = store.servers(cluster.id).await?;
-    let [server] = servers.as_slice() else {
-        return Err(Failure::new(
-            ErrorCode::UnsupportedByServerKind,
-            format!(
-                "cluster {} has {} servers, not one",
-                cluster.name,
-                servers.len()
-            ),
-        ));
-    };
+    let server = only_server(store, &cluster).await?;
     if server.id != set.server_id {
         return Err(Failure::new(
             ErrorCode::StateConflict,
@@ -265,7 +270,7 @@ pub async fn plan_in_place(
             ),
         ));
     }
-    Ok((restore_of(set), server.clone(), cluster))
+    Ok((restore_of(set), server, cluster))
 }
 
 /// A deploy's field names, as the restore request spells them.

@@ -16,7 +16,9 @@ use ocp_api::ErrorCode;
 use ocp_store::BackupStrategyRecord;
 
 use crate::cluster::access::ObAccess;
-use crate::cluster::backup::{plan_backup, storage_dir, NO_INCREMENTAL, NO_LOG_ARCHIVE};
+use crate::cluster::backup::{
+    check_backupable, plan_backup, storage_dir, NO_INCREMENTAL, NO_LOG_ARCHIVE,
+};
 use crate::cluster::steps;
 use crate::error::Failure;
 
@@ -39,6 +41,23 @@ pub fn parse_time_of_day(text: &str) -> Option<(NaiveTime, FixedOffset)> {
         .iter()
         .find_map(|f| NaiveTime::parse_from_str(time, f).ok())
         .map(|t| (t, offset))
+}
+
+/// Checks a strategy and the cluster it is for, and keeps it: a new one (`create`) or a
+/// change of the one there.
+pub async fn keep_strategy(
+    store: &ocp_store::Store,
+    cluster_id: i64,
+    strategy: &BackupStrategy,
+    creator: (i64, &str),
+    create: bool,
+) -> Result<(), Failure> {
+    check_backupable(&store.cluster(cluster_id).await?)?;
+    check_strategy(strategy)?;
+    store
+        .put_backup_strategy(cluster_id, strategy, creator, create)
+        .await?;
+    Ok(())
 }
 
 /// Checks a strategy as a request states it.
@@ -173,12 +192,8 @@ pub async fn run(access: ObAccess, address: String, interval: Duration, day: Dur
             }
         };
         for record in strategies {
-            let Ok(strategy) = serde_json::from_str::<BackupStrategy>(&record.body) else {
-                tracing::warn!(cluster = record.cluster_id, "unreadable backup strategy");
-                continue;
-            };
-            fire(&access, &address, &record, &strategy).await;
-            if let Err(e) = expire(&access, &record, &strategy, day).await {
+            fire(&access, &address, &record).await;
+            if let Err(e) = expire(&access, &record, day).await {
                 tracing::warn!(
                     cluster = record.cluster_id,
                     "backup retention: {}",
@@ -190,7 +205,8 @@ pub async fn run(access: ObAccess, address: String, interval: Duration, day: Dur
 }
 
 /// Starts the strategy's latest due set unless it was started.
-async fn fire(access: &ObAccess, address: &str, record: &BackupStrategyRecord, s: &BackupStrategy) {
+async fn fire(access: &ObAccess, address: &str, record: &BackupStrategyRecord) {
+    let s = &record.strategy;
     let Some(due) = latest_due(s, Utc::now()) else {
         return;
     };
@@ -242,10 +258,9 @@ async fn fire(access: &ObAccess, address: &str, record: &BackupStrategyRecord, s
 async fn expire(
     access: &ObAccess,
     record: &BackupStrategyRecord,
-    s: &BackupStrategy,
     day: Duration,
 ) -> Result<(), Failure> {
-    let schedule = &s.ob_backup_schedule_config;
+    let schedule = &record.strategy.ob_backup_schedule_config;
     let Some(days) = schedule
         .backup_data_retention_days
         .filter(|_| schedule.clean_enabled)

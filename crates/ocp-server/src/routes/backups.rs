@@ -3,8 +3,8 @@
 //!
 //! The strategy (`backup/config/backupStrategy`) schedules sets and their retention.
 //!
-//! Reads need CLUSTER read; a backup or a strategy needs CLUSTER update. A restore makes a cluster, so it
-//! needs CLUSTER create as well.
+//! Reads need CLUSTER read; a backup or a strategy needs CLUSTER update. A restore needs
+//! CLUSTER create as well, since one into a new cluster makes a cluster.
 
 use axum::extract::State;
 use ocp_api::backup::{
@@ -14,7 +14,6 @@ use ocp_api::backup::{
     RecoverableSectionItem, RecoverableSections, RestoreCluster, RestoreStatus, RestoreTask,
     StartDataBackup,
 };
-use ocp_api::ob::ServerKind;
 use ocp_api::{ErrorCode, PageData, PageQuery, Timestamp};
 use ocp_store::{BackupSetRecord, RestoreRecord};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -45,34 +44,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 const STRATEGY: &str = "/api/v2/ob/clusters/{id}/backup/config/backupStrategy";
 
-/// Checks a strategy and the cluster it is for, and keeps it.
-async fn put_strategy(
-    state: &AppState,
-    caller: &crate::auth::Caller,
-    id: i64,
-    strategy: &BackupStrategy,
-    create: bool,
-) -> Result<(), Failure> {
-    let cluster = state.store.cluster(id).await?;
-    if cluster.kind != ServerKind::Seekdb || cluster.package_id.is_none() {
-        return Err(Failure::new(
-            ErrorCode::UnsupportedByServerKind,
-            format!(
-                "cluster {} was not deployed by this platform from a seekdb package; its sets \
-                 are taken by stopping and starting its server",
-                cluster.name
-            ),
-        ));
-    }
-    schedule::check_strategy(strategy)?;
-    let body = serde_json::to_string(strategy).map_err(Failure::internal)?;
-    state
-        .store
-        .put_backup_strategy(id, &body, (caller.user_id, &caller.username), create)
-        .await?;
-    Ok(())
-}
-
 /// The cluster's backup strategy.
 #[utoipa::path(get, path = STRATEGY, tag = "backup", params(("id" = i64, Path)),
     responses((status = 200, body = BackupStrategyView)))]
@@ -88,10 +59,9 @@ async fn get_strategy(
         .await?
         .pop()
         .ok_or_else(|| Failure::not_found("backup strategy of cluster", id))?;
-    let strategy = serde_json::from_str(&record.body).map_err(Failure::internal)?;
     Ok(Data(BackupStrategyView {
         cluster_id: id,
-        strategy,
+        strategy: record.strategy,
         creator: record.creator_name,
         create_time: Timestamp::from_millis(record.create_time),
         update_time: Timestamp::from_millis(record.update_time),
@@ -110,7 +80,8 @@ async fn create_strategy(
     ApiPath(id): ApiPath<i64>,
     ApiJson(strategy): ApiJson<BackupStrategy>,
 ) -> ApiResult<BackupCommonResponse> {
-    put_strategy(&state, &caller, id, &strategy, true).await?;
+    let creator = (caller.user_id, caller.username.as_str());
+    schedule::keep_strategy(&state.store, id, &strategy, creator, true).await?;
     Ok(Data(BackupCommonResponse::none(
         "CREATE_BACKUP_STRATEGY",
         id,
@@ -126,7 +97,8 @@ async fn modify_strategy(
     ApiPath(id): ApiPath<i64>,
     ApiJson(strategy): ApiJson<BackupStrategy>,
 ) -> ApiResult<BackupCommonResponse> {
-    put_strategy(&state, &caller, id, &strategy, false).await?;
+    let creator = (caller.user_id, caller.username.as_str());
+    schedule::keep_strategy(&state.store, id, &strategy, creator, false).await?;
     Ok(Data(BackupCommonResponse::none(
         "UPDATE_BACKUP_STRATEGY",
         id,
@@ -190,9 +162,12 @@ async fn overview(
 ) -> ApiResult<BackupOverview> {
     let cluster = state.store.cluster(id).await?;
     let sets = state.store.backup_sets(id).await?;
-    let strategy = state.store.backup_strategies(Some(id)).await?.pop();
-    let strategy: Option<BackupStrategy> =
-        strategy.and_then(|r| serde_json::from_str(&r.body).ok());
+    let strategy = state
+        .store
+        .backup_strategies(Some(id))
+        .await?
+        .pop()
+        .map(|r| r.strategy);
     let done: Vec<&BackupSetRecord> = sets
         .iter()
         .filter(|s| s.status == BackupTaskStatus::Done)

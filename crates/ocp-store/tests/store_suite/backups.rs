@@ -2,7 +2,7 @@
 //! is written at a time; a set is DONE only when told, and a restored cluster, its restore
 //! and its task come together.
 
-use ocp_api::backup::{BackupMode, BackupStorageType, BackupTaskStatus};
+use ocp_api::backup::{BackupMode, BackupStorageType, BackupStrategy, BackupTaskStatus};
 use ocp_store::{NewBackupSet, NewRestore, Store, StoreError, TaskListFilter};
 
 use crate::clusters::{cluster_place, task_for};
@@ -63,17 +63,27 @@ async fn backup_sets_and_restores_are_written_with_their_tasks(store: Store) {
 
     // A strategy's due time fires once, with its set and task, and never for a time before
     // the strategy was written.
+    let strategy: BackupStrategy = serde_json::from_value(serde_json::json!({
+        "obBackupScheduleConfig": {"backupScheduleMode": "WEEK",
+            "backupScheduleTime": "02:00+08:00",
+            "dayAndDataBackupModelMap": {"1": "FULL_BACKUP"}},
+        "obBackupServiceStorageConfig": {"configName": "nfs",
+            "obBackupStorageBaseInfo": {"backupStorageType": "BACKUP_STORAGE_FILE",
+                                        "storageUrl": "/backup"}}
+    }))
+    .unwrap();
     store
-        .put_backup_strategy(cluster_id, "{}", (1, "admin"), true)
+        .put_backup_strategy(cluster_id, &strategy, (1, "admin"), true)
         .await
         .unwrap();
     assert!(matches!(
         store
-            .put_backup_strategy(cluster_id, "{}", (1, "admin"), true)
+            .put_backup_strategy(cluster_id, &strategy, (1, "admin"), true)
             .await,
         Err(StoreError::AlreadyExists { .. })
     ));
     let written = store.backup_strategies(Some(cluster_id)).await.unwrap();
+    assert_eq!(written[0].strategy, strategy, "read back as written");
     let due = written[0].last_due + 1000;
     let before = task_count(&store).await;
     let old = written[0].last_due - 1;
@@ -98,7 +108,7 @@ async fn backup_sets_and_restores_are_written_with_their_tasks(store: Store) {
     store.delete_backup_strategy(cluster_id).await.unwrap();
     assert!(matches!(
         store
-            .put_backup_strategy(cluster_id, "{}", (1, "admin"), false)
+            .put_backup_strategy(cluster_id, &strategy, (1, "admin"), false)
             .await,
         Err(StoreError::NotFound { .. })
     ));

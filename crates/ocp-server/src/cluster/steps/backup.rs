@@ -22,12 +22,6 @@ use super::*;
 /// How long an agent may take to write, check or unpack one set.
 const COPY_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
 
-fn context_id(ctx: &StepContext, key: &str) -> Result<i64, StepError> {
-    let text = ctx.require(key)?;
-    text.parse()
-        .map_err(|_| StepError::new(format!("bad {key} {text}")))
-}
-
 fn location(ctx: &StepContext) -> Result<BackupSetLocation, StepError> {
     Ok(BackupSetLocation {
         storage_dir: ctx.require("storage_dir")?.to_string(),

@@ -52,9 +52,14 @@ pub(super) fn target_server(ctx: &StepContext) -> Result<i64, StepError> {
 }
 
 pub(super) fn cluster_id(ctx: &StepContext) -> Result<i64, StepError> {
-    let text = ctx.require("cluster_id")?;
+    context_id(ctx, "cluster_id")
+}
+
+/// An id the task context holds under `key`.
+pub(super) fn context_id(ctx: &StepContext, key: &str) -> Result<i64, StepError> {
+    let text = ctx.require(key)?;
     text.parse()
-        .map_err(|_| StepError::new(format!("bad cluster id {text}")))
+        .map_err(|_| StepError::new(format!("bad {key} {text}")))
 }
 
 impl ObAccess {
