@@ -988,8 +988,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * What the cluster's backups can be: full physical sets; no incremental sets and no log
-         *     archiving, each with the reason.
+         * What the cluster's backups can be: full sets, physical (of a seekdb the platform deployed
+         *     from a package) and logical; no incremental sets and no log archiving, each with the
+         *     reason.
          */
         get: operations["ability"];
         put?: never;

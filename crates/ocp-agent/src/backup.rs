@@ -33,7 +33,7 @@ const PREVIOUS: &str = ".ocp-restore-previous";
 const STAGING: &str = ".ocp-restore-staging";
 
 /// A writer that hashes and counts what passes through it.
-struct Hashing<W> {
+pub(crate) struct Hashing<W> {
     inner: W,
     hasher: Sha256,
     bytes: u64,
@@ -64,7 +64,7 @@ fn storage_dir(path: &str) -> anyhow::Result<PathBuf> {
     Ok(dir.to_path_buf())
 }
 
-fn set_dir(storage: &str, set_name: &str) -> anyhow::Result<PathBuf> {
+pub(crate) fn set_dir(storage: &str, set_name: &str) -> anyhow::Result<PathBuf> {
     let ok = (1..=128).contains(&set_name.len())
         && set_name
             .chars()
@@ -86,14 +86,19 @@ pub fn read_manifest(dir: &Path) -> anyhow::Result<Option<BackupManifest>> {
     }
 }
 
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// Writes a physical backup set of a stopped server. A finished set of the same id is
-/// answered as it is; an unfinished one is removed and written again.
-pub fn write_set(data_dir: &Path, request: &WriteBackupSet) -> anyhow::Result<BackupManifest> {
-    let home = resolve(data_dir, &request.home_path)?;
+/// Where a set is to be written: finished already (its manifest), or a fresh directory.
+pub(crate) enum Begun {
+    Finished(BackupManifest),
+    Fresh(PathBuf),
+}
+
+/// Opens a set for writing. A finished set of the same id is answered as it is; an
+/// unfinished one is removed.
+pub(crate) fn begin_set(request: &WriteBackupSet) -> anyhow::Result<Begun> {
     let dir = set_dir(&request.storage_dir, &request.set_name)?;
     if let Some(manifest) = read_manifest(&dir)? {
         anyhow::ensure!(
@@ -102,14 +107,7 @@ pub fn write_set(data_dir: &Path, request: &WriteBackupSet) -> anyhow::Result<Ba
             dir.display(),
             manifest.backup_set_id
         );
-        return Ok(manifest);
-    }
-    for part in PARTS {
-        anyhow::ensure!(
-            home.join(part).is_dir(),
-            "{} has no {part}/: it is not a server's base directory",
-            home.display()
-        );
+        return Ok(Begun::Finished(manifest));
     }
     if dir.exists() {
         std::fs::remove_dir_all(&dir)
@@ -117,22 +115,27 @@ pub fn write_set(data_dir: &Path, request: &WriteBackupSet) -> anyhow::Result<Ba
     }
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("making the backup set directory {}", dir.display()))?;
-    let start_time_ms = ocp_api::time::now_millis();
-    let file = File::create(dir.join(DATA))?;
-    let hashing = Hashing {
-        inner: BufWriter::with_capacity(1 << 20, file),
-        hasher: Sha256::new(),
-        bytes: 0,
-    };
-    let mut builder = tar::Builder::new(zstd::Encoder::new(hashing, 1)?);
-    builder.follow_symlinks(false);
-    builder.sparse(true);
-    for part in PARTS {
-        builder
-            .append_dir_all(part, home.join(part))
-            .with_context(|| format!("reading {}", home.join(part).display()))?;
-    }
-    let mut hashing = builder.into_inner()?.finish()?;
+    Ok(Begun::Fresh(dir))
+}
+
+/// A set's file being written: zstd level 1 over a hashing, counting writer.
+pub(crate) type Compressed = zstd::Encoder<'static, Hashing<BufWriter<File>>>;
+
+pub(crate) fn create_compressed(path: &Path) -> anyhow::Result<Compressed> {
+    let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    Ok(zstd::Encoder::new(
+        Hashing {
+            inner: BufWriter::with_capacity(1 << 20, file),
+            hasher: Sha256::new(),
+            bytes: 0,
+        },
+        1,
+    )?)
+}
+
+/// Ends a compressed file, syncs it and answers it as the manifest lists it.
+pub(crate) fn finish_compressed(encoder: Compressed, name: &str) -> anyhow::Result<BackupFile> {
+    let mut hashing = encoder.finish()?;
     hashing.flush()?;
     let (sha256, size) = (hex::encode(hashing.hasher.finalize()), hashing.bytes);
     hashing
@@ -140,28 +143,92 @@ pub fn write_set(data_dir: &Path, request: &WriteBackupSet) -> anyhow::Result<Ba
         .into_inner()
         .map_err(|e| e.into_error())?
         .sync_all()?;
+    Ok(BackupFile {
+        name: name.into(),
+        size,
+        sha256,
+    })
+}
+
+/// Writes a small file of a set, synced, and answers it as the manifest lists it.
+pub(crate) fn write_plain(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<BackupFile> {
+    let mut file = File::create(dir.join(name))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(BackupFile {
+        name: name.into(),
+        size: bytes.len() as u64,
+        sha256: hex::encode(Sha256::digest(bytes)),
+    })
+}
+
+/// Writes the manifest last: `.partial`, synced, renamed, the directory synced. Only then
+/// is the set finished.
+pub(crate) fn write_manifest(dir: &Path, manifest: &BackupManifest) -> anyhow::Result<()> {
+    let partial = dir.join(format!("{MANIFEST}.partial"));
+    std::fs::write(&partial, serde_json::to_vec_pretty(manifest)?)?;
+    File::open(&partial)?.sync_all()?;
+    std::fs::rename(&partial, dir.join(MANIFEST))?;
+    sync_dir(dir)?;
+    Ok(())
+}
+
+/// Writes a physical backup set of a stopped server. A finished set of the same id is
+/// answered as it is; an unfinished one is removed and written again.
+pub fn write_set(data_dir: &Path, request: &WriteBackupSet) -> anyhow::Result<BackupManifest> {
+    anyhow::ensure!(
+        request.mode == BackupMode::PhysicalBackup,
+        "a {} set is dumped, not copied",
+        request.mode
+    );
+    let home = resolve(data_dir, &request.home_path)?;
+    let dir = match begin_set(request)? {
+        Begun::Finished(manifest) => return Ok(manifest),
+        Begun::Fresh(dir) => dir,
+    };
+    for part in PARTS {
+        anyhow::ensure!(
+            home.join(part).is_dir(),
+            "{} has no {part}/: it is not a server's base directory",
+            home.display()
+        );
+    }
+    let start_time_ms = ocp_api::time::now_millis();
+    let mut builder = tar::Builder::new(create_compressed(&dir.join(DATA))?);
+    builder.follow_symlinks(false);
+    builder.sparse(true);
+    for part in PARTS {
+        builder
+            .append_dir_all(part, home.join(part))
+            .with_context(|| format!("reading {}", home.join(part).display()))?;
+    }
+    let data = finish_compressed(builder.into_inner()?, DATA)?;
     let manifest = BackupManifest {
+        files: vec![data],
+        start_time_ms,
+        ..manifest_of(request, BackupMode::PhysicalBackup)
+    };
+    write_manifest(&dir, &manifest)?;
+    Ok(manifest)
+}
+
+/// A manifest of the request's set, its times now and without files yet.
+pub(crate) fn manifest_of(request: &WriteBackupSet, mode: BackupMode) -> BackupManifest {
+    let now = ocp_api::time::now_millis();
+    BackupManifest {
         format: 1,
         backup_set_id: request.backup_set_id,
         cluster_id: request.cluster_id,
         cluster_name: request.cluster_name.clone(),
         server_id: request.server_id,
         ob_version: request.ob_version.clone(),
-        mode: BackupMode::PhysicalBackup,
-        start_time_ms,
-        end_time_ms: ocp_api::time::now_millis(),
-        files: vec![BackupFile {
-            name: DATA.into(),
-            size,
-            sha256,
-        }],
-    };
-    let partial = dir.join(format!("{MANIFEST}.partial"));
-    std::fs::write(&partial, serde_json::to_vec_pretty(&manifest)?)?;
-    File::open(&partial)?.sync_all()?;
-    std::fs::rename(&partial, dir.join(MANIFEST))?;
-    sync_dir(&dir)?;
-    Ok(manifest)
+        mode,
+        start_time_ms: now,
+        end_time_ms: now,
+        files: Vec::new(),
+        databases: Vec::new(),
+        users: Vec::new(),
+    }
 }
 
 /// Checks a set that may be absent or unfinished: its manifest once every file matched it.
@@ -194,7 +261,7 @@ pub fn delete_set(location: &BackupSetLocation) -> anyhow::Result<bool> {
 }
 
 /// Checks every file of a finished set against its manifest.
-pub fn verify_set(dir: &Path) -> anyhow::Result<BackupManifest> {
+pub(crate) fn verify_set(dir: &Path) -> anyhow::Result<BackupManifest> {
     let manifest = read_manifest(dir)?.with_context(|| {
         format!(
             "{} is not a finished backup set (it has no {MANIFEST})",
@@ -358,7 +425,9 @@ mod tests {
 
     fn request(home: &Path, storage: &Path) -> WriteBackupSet {
         WriteBackupSet {
+            mode: BackupMode::PhysicalBackup,
             home_path: home.display().to_string(),
+            sql_port: 0,
             storage_dir: storage.display().to_string(),
             set_name: "backup_set_7".into(),
             backup_set_id: 7,

@@ -12,6 +12,7 @@ mod db_monitor;
 mod facts;
 mod http;
 mod install;
+mod logical;
 mod manager;
 mod monitor;
 mod procinfo;

@@ -19,12 +19,14 @@ use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 use ocp_api::agent::{AdoptProcess, ManagedProcess, StartProcess, MANAGER_ALIAS};
 use ocp_api::agent_path::manager as m;
-use ocp_api::backup::{BackupSetLocation, RestoreBackupSet, WriteBackupSet};
+use ocp_api::backup::{
+    BackupMode, BackupSetLocation, LoadBackupSet, RestoreBackupSet, WriteBackupSet,
+};
 use ocp_api::obdb::{DirRequest, InstallPackage};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::{backup, facts, install, procinfo, worker};
+use crate::{backup, facts, install, logical, procinfo, worker};
 
 /// What a pidfile holds.
 #[derive(Debug, Serialize, Deserialize)]
@@ -87,6 +89,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         .route(m::BACKUP_RESTORE_ROUTE, post(restore_backup))
         .route(m::BACKUP_VERIFY_ROUTE, post(verify_backup))
         .route(m::BACKUP_DELETE_ROUTE, post(delete_backup))
+        .route(m::BACKUP_LOAD_ROUTE, post(load_backup))
         .route(
             m::PORT_ROUTE,
             get(|UrlPath(port): UrlPath<u16>| async move { Json(install::port_in_use(port)) }),
@@ -408,9 +411,20 @@ async fn backup_work<T: Serialize + Send + 'static>(
     )
 }
 
-/// Writes a backup set of a stopped server (see [`backup::write_set`]).
+/// Writes a backup set: a copy of a stopped server (see [`backup::write_set`]) or a dump of
+/// a running one (see [`logical::dump_set`]).
 async fn write_backup(State(m): State<Shared>, Json(request): Json<WriteBackupSet>) -> Response {
-    backup_work(&m, move |data_dir| backup::write_set(data_dir, &request)).await
+    let runtime = tokio::runtime::Handle::current();
+    backup_work(&m, move |data_dir| match request.mode {
+        BackupMode::PhysicalBackup => backup::write_set(data_dir, &request),
+        BackupMode::LogicalBackup => logical::dump_set(data_dir, &request, &runtime),
+    })
+    .await
+}
+
+/// Verifies a logical set and loads it into a running server (see [`logical::load_set`]).
+async fn load_backup(State(m): State<Shared>, Json(request): Json<LoadBackupSet>) -> Response {
+    backup_work(&m, move |data_dir| logical::load_set(data_dir, &request)).await
 }
 
 /// Verifies a backup set and unpacks it into a base directory (see [`backup::restore_set`]).

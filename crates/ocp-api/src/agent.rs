@@ -63,9 +63,33 @@ pub fn monitor_user(host_id: i64) -> String {
 /// That user's password, derived from the host's secret: the server (which sets it) and
 /// the agent (which logs in with it) both know the secret, so the password never travels.
 pub fn monitor_password(secret: &str) -> String {
+    derived_password(secret, b"ocp database monitor password")
+}
+
+/// The database user an agent dumps and loads logical backup sets as, on the servers of
+/// its host. It holds every privilege (a load makes databases, users and grants).
+pub fn backup_user(host_id: i64) -> String {
+    format!("ocp_backup_{host_id}")
+}
+
+/// That user's password, derived from the host's secret as [`monitor_password`] is.
+pub fn backup_password(secret: &str) -> String {
+    derived_password(secret, b"ocp database backup password")
+}
+
+/// Whether a database user is one the platform makes for itself (its monitor or backup
+/// user): never part of a logical set.
+pub fn is_platform_user(name: &str) -> bool {
+    ["ocp_monitor_", "ocp_backup_"].iter().any(|prefix| {
+        name.strip_prefix(prefix)
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
+fn derived_password(secret: &str, purpose: &[u8]) -> String {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(b"ocp database monitor password");
+    mac.update(purpose);
     hex::encode(mac.finalize().into_bytes())[..32].to_string()
 }
 

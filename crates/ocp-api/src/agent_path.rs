@@ -43,6 +43,7 @@ pub mod manager {
     pub const BACKUP_RESTORE_ROUTE: &str = "/backups/restore";
     pub const BACKUP_VERIFY_ROUTE: &str = "/backups/verify";
     pub const BACKUP_DELETE_ROUTE: &str = "/backups/delete";
+    pub const BACKUP_LOAD_ROUTE: &str = "/backups/load";
 
     pub fn facts() -> String {
         format!("{MANAGER_PREFIX}/facts")
@@ -87,6 +88,10 @@ pub mod manager {
     /// Removes a backup set, its manifest first.
     pub fn backup_delete() -> String {
         format!("{MANAGER_PREFIX}/backups/delete")
+    }
+    /// Verifies a logical backup set and loads it into a running server.
+    pub fn backup_load() -> String {
+        format!("{MANAGER_PREFIX}/backups/load")
     }
     /// Whether something listens on `port` of the host.
     pub fn port(port: u16) -> String {
@@ -164,6 +169,7 @@ mod tests {
             ),
             (mgr(manager::BACKUP_VERIFY_ROUTE), manager::backup_verify()),
             (mgr(manager::BACKUP_DELETE_ROUTE), manager::backup_delete()),
+            (mgr(manager::BACKUP_LOAD_ROUTE), manager::backup_load()),
             (
                 monitor::SAMPLES_ROUTE.to_string(),
                 monitor::samples_after(5),

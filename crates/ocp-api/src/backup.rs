@@ -3,7 +3,9 @@
 //!
 //! seekdb has no backup SQL, so the platform makes backup sets itself: a physical set is a
 //! copy of the server's `etc/` and `store/` taken while it is stopped, packed as one
-//! `tar` stream compressed with zstd, and a manifest written last.
+//! `tar` stream compressed with zstd; a logical set is a `mariadb-dump` of the user
+//! databases taken while it runs, compressed with zstd, with the users and grants beside it.
+//! Either has a manifest written last.
 
 use serde::{Deserialize, Serialize};
 
@@ -186,14 +188,25 @@ pub struct BackupManifest {
     pub start_time_ms: i64,
     pub end_time_ms: i64,
     pub files: Vec<BackupFile>,
+    /// A logical set's databases.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub databases: Vec<String>,
+    /// A logical set's users and roles (their definitions and grants are in `users.sql`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<String>,
 }
 
-/// What a server asks an agent to back up: the stopped server's base directory into
-/// `storage_dir/set_name`.
+/// What a server asks an agent to back up into `storage_dir/set_name`: for a physical set
+/// the stopped server's base directory, for a logical one a dump of the running server on
+/// `sql_port`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WriteBackupSet {
+    #[serde(default = "physical")]
+    pub mode: BackupMode,
     pub home_path: String,
+    #[serde(default)]
+    pub sql_port: u16,
     pub storage_dir: String,
     pub set_name: String,
     pub backup_set_id: i64,
@@ -216,6 +229,16 @@ pub struct RestoreBackupSet {
     pub restore_id: i64,
     #[serde(default)]
     pub replace: bool,
+}
+
+/// What a server asks an agent to load: a verified logical set into the running server on
+/// `sql_port`, whose databases of the set hold no table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadBackupSet {
+    pub storage_dir: String,
+    pub set_name: String,
+    pub sql_port: u16,
 }
 
 /// The name of a backup set's directory in its storage.

@@ -7,6 +7,7 @@
 //! privileges by [`sql_privilege`]; text values are quoted by [`quote`].
 
 mod grants;
+mod logical;
 
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use sqlx::{ConnectOptions, Connection, Executor, Row};
 pub use grants::{
     check_name, check_password, quote, sql_privilege, DB_PRIVILEGES, GLOBAL_PRIVILEGES,
 };
+pub use logical::{quote_ident, Definitions};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ObError {

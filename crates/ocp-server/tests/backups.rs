@@ -1,6 +1,6 @@
-//! Backup and restore on real seekdb, through the HTTP API: a physical set written to a
-//! directory, restored into a new cluster with exactly the rows, users and grants of the
-//! backup; a damaged set refused before anything is unpacked.
+//! Backup and restore on real seekdb, through the HTTP API: physical and logical sets
+//! written to a directory, restored into a new cluster with exactly the rows, users and
+//! grants of the backup; a damaged set refused before anything is unpacked or loaded.
 
 mod common;
 mod seekdb_kit;
@@ -28,7 +28,11 @@ async fn items(port: u16) -> (i64, i64) {
 }
 
 fn back_up(storage: &Path) -> Value {
-    json!({"backupMode": "PHYSICAL_BACKUP", "dataBackupTaskType": "FULL_BACKUP",
+    back_up_as("PHYSICAL_BACKUP", storage)
+}
+
+fn back_up_as(mode: &str, storage: &Path) -> Value {
+    json!({"backupMode": mode, "dataBackupTaskType": "FULL_BACKUP",
            "obBackupStorageBaseInfo": {"backupStorageType": "BACKUP_STORAGE_FILE",
                                        "storageUrl": format!("file://{}", storage.display())}})
 }
@@ -480,6 +484,239 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
     let alarms = open_alarms(&admin, "base_backup_fail").await;
     assert!(alarms[0].0.contains("source"), "{alarms:?}");
     assert_eq!(cluster(&admin, id).await["status"], "RUNNING");
+
+    for cluster in [copy_id, id] {
+        let delete = admin
+            .delete(&format!("/api/v2/ob/clusters/{cluster}"))
+            .await;
+        run_task(&admin, delete, WAIT).await;
+    }
+}
+
+/// The log of a task's step named `name`.
+async fn step_log(admin: &Api, task: &Value, name: &str) -> String {
+    let step = task["subtasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("a step {name} in {task:#}"));
+    admin
+        .get(&format!(
+            "/api/v2/tasks/instances/{}/subtasks/{}/log",
+            task["id"], step["id"]
+        ))
+        .await
+        .text
+}
+
+async fn succeeded(admin: &Api, reply: &Value, what: &str) -> Value {
+    let task = admin.wait_task(task_of(reply), DEPLOY).await;
+    if task["status"] != "SUCCESSFUL" {
+        panic!("{what} failed: {:?}", failed_log(admin, &task).await);
+    }
+    task
+}
+
+/// What a logical restore must bring back: the rows, the view, the user with its password
+/// and grant, and the role granted to another user.
+async fn check_logical_copy(port: u16) {
+    assert_eq!(items(port).await, (2, 3));
+    let mut clerk = connect(port, "clerk", "Clerk-Pw-1").await;
+    assert_eq!(
+        count(&mut clerk, "SELECT COUNT(*) FROM shop.cheap").await,
+        1
+    );
+    assert!(clerk
+        .execute("INSERT INTO shop.items VALUES (9, 'fig')")
+        .await
+        .is_err());
+    clerk.close().await;
+    let mut auditor = connect(port, "auditor", "Auditor-Pw-1").await;
+    auditor.execute("SET ROLE reader").await.unwrap();
+    assert_eq!(
+        count(&mut auditor, "SELECT COUNT(*) FROM shop.items").await,
+        2
+    );
+    auditor.close().await;
+}
+
+#[tokio::test]
+async fn a_logical_set_is_loaded_into_a_new_and_a_running_cluster_with_users_and_grants() {
+    let sb = sandbox().await;
+    let admin = sb.server.admin();
+    let rpm = seekdb_rpm(&admin).await;
+    let request = deploy_request(&sb, &rpm, "shop", json!([]));
+    let port = request["sqlPort"].as_u64().unwrap() as u16;
+    let deploy = admin.post("/api/v2/ob/clusters", &request).await;
+    let id = run_task(&admin, deploy, DEPLOY).await["clusterId"]
+        .as_i64()
+        .unwrap();
+    let base = format!("/api/v2/ob/clusters/{id}/backup");
+    let mut root = connect(port, "root", "Root-Pw-1").await;
+    for sql in [
+        "CREATE DATABASE shop",
+        "CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(20))",
+        "INSERT INTO shop.items VALUES (1, 'apple'), (2, 'pear')",
+        "CREATE VIEW shop.cheap AS SELECT * FROM shop.items WHERE id < 2",
+        "CREATE USER clerk IDENTIFIED BY 'Clerk-Pw-1'",
+        "GRANT SELECT ON shop.* TO clerk",
+        "CREATE ROLE reader",
+        "GRANT SELECT ON shop.* TO reader",
+        "CREATE USER auditor IDENTIFIED BY 'Auditor-Pw-1'",
+        "GRANT reader TO auditor",
+    ] {
+        root.execute(sql).await.expect(sql);
+    }
+    root.close().await;
+    let ability = admin.get(&format!("{base}/ability")).await.ok();
+    assert_eq!(ability.data()["backupAbility"], "LOGICAL_AND_PHYSICAL");
+
+    // Back up now, logical: a dump of the running server, with its users and grants.
+    let scratch = ocp_testkit::temp_dir().unwrap();
+    let storage = scratch.path().join("dumps");
+    let tasks = format!("{base}/task/dataBackupTasks");
+    let started = admin
+        .post(&tasks, &back_up_as("LOGICAL_BACKUP", &storage))
+        .await
+        .ok();
+    let done = succeeded(&admin, started.data(), "the logical backup").await;
+    let log = step_log(&admin, &done, "Backup data").await;
+    assert!(log.contains("served throughout"), "{log}");
+    assert!(
+        !done["subtasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "Prepare restart observer"),
+        "a logical backup stops nothing"
+    );
+    let sets = admin.get(&tasks).await.ok();
+    let set = &sets.data()["contents"][0];
+    assert_eq!(
+        (&set["status"], &set["backupMode"]),
+        (&json!("DONE"), &json!("LOGICAL_BACKUP")),
+        "{set:#}"
+    );
+    let set_id = set["backupSetId"].as_i64().unwrap();
+    let set_dir = storage.join(format!("backup_set_{set_id}"));
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(set_dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["mode"], "LOGICAL_BACKUP");
+    assert_eq!(manifest["databases"], json!(["shop"]));
+    let users = std::fs::read_to_string(set_dir.join("users.sql")).unwrap();
+    assert!(users.contains("`clerk`"), "{users}");
+    assert!(
+        users.contains("CREATE ROLE IF NOT EXISTS 'reader'"),
+        "{users}"
+    );
+    assert!(!users.contains("ocp_"), "platform users stay out: {users}");
+    assert!(
+        !users.contains("Clerk-Pw-1"),
+        "only password hashes: {users}"
+    );
+
+    // Rows written after the backup are not in it.
+    let mut root = connect(port, "root", "Root-Pw-1").await;
+    root.execute("INSERT INTO shop.items VALUES (3, 'plum')")
+        .await
+        .unwrap();
+    root.close().await;
+
+    // Into a new cluster: deployed, then loaded.
+    let copy_port = free_port("0.0.0.0").unwrap();
+    let restoring = admin
+        .post(
+            &format!("{base}/restore"),
+            &json!({"backupSetId": set_id, "restoreClusterName": "shop_copy",
+                    "hostId": sb.host_id(0), "sqlPort": copy_port}),
+        )
+        .await
+        .ok();
+    let copy_id = restoring.data()["backupObjectOpsResultList"][0]["obBackupObjectList"][0]
+        ["clusterId"]
+        .as_i64()
+        .unwrap();
+    let restored = succeeded(&admin, restoring.data(), "the restore into a new cluster").await;
+    assert!(step_log(&admin, &restored, "Restore backup data")
+        .await
+        .contains("loaded databases [shop]"));
+    wait_status(&admin, copy_id, "RUNNING").await;
+    check_logical_copy(copy_port).await;
+
+    // Into a running cluster whose databases of the set hold tables: refused, unchanged.
+    let into_copy = json!({"backupSetId": set_id, "restoreClusterId": copy_id});
+    let refusing = admin
+        .post(&format!("{base}/restore"), &into_copy)
+        .await
+        .ok();
+    let failed = admin.wait_task(task_of(refusing.data()), DEPLOY).await;
+    assert_eq!(failed["status"], "FAILED", "{failed:#}");
+    let (step, log) = failed_log(&admin, &failed).await;
+    assert_eq!(step, "Check restore target");
+    assert!(log.contains("shop (2 tables)"), "{log}");
+    check_logical_copy(copy_port).await;
+    let mut bad = into_copy.clone();
+    bad["sqlPort"] = json!(copy_port);
+    let refused = admin.post(&format!("{base}/restore"), &bad).await;
+    assert_eq!(refused.error_code(), 10001, "{}", refused.text);
+
+    // Into the backed-up cluster once its database is gone: the rows of the backup again.
+    let mut root = connect(port, "root", "Root-Pw-1").await;
+    root.execute("DROP DATABASE shop").await.unwrap();
+    root.execute("DROP USER clerk").await.unwrap();
+    root.close().await;
+    let into_source = json!({"backupSetId": set_id, "restoreClusterId": id});
+    let loading = admin
+        .post(&format!("{base}/restore"), &into_source)
+        .await
+        .ok();
+    succeeded(&admin, loading.data(), "the load into the source").await;
+    check_logical_copy(port).await;
+    let restores = admin.get(&format!("{base}/task/restoreTasks")).await.ok();
+    let listed = &restores.data()["contents"][0];
+    assert_eq!(
+        (
+            &listed["status"],
+            &listed["backupMode"],
+            &listed["restoreClusterId"]
+        ),
+        (
+            &json!("RESTORE_SUCCESS"),
+            &json!("LOGICAL_BACKUP"),
+            &json!(id)
+        ),
+        "{listed:#}"
+    );
+
+    // One flipped byte in the dump: refused on its checksum before anything is loaded.
+    let mut root = connect(port, "root", "Root-Pw-1").await;
+    root.execute("DROP DATABASE shop").await.unwrap();
+    root.close().await;
+    let dump = set_dir.join("dump.sql.zst");
+    let mut bytes = std::fs::read(&dump).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&dump, &bytes).unwrap();
+    let refusing = admin
+        .post(&format!("{base}/restore"), &into_source)
+        .await
+        .ok();
+    let failed = admin.wait_task(task_of(refusing.data()), DEPLOY).await;
+    assert_eq!(failed["status"], "FAILED", "{failed:#}");
+    let (step, log) = failed_log(&admin, &failed).await;
+    assert_eq!(step, "Check restore target");
+    assert!(log.contains("checksum mismatch"), "{log}");
+    let mut root = connect(port, "root", "Root-Pw-1").await;
+    assert_eq!(
+        count(
+            &mut root,
+            "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'shop'"
+        )
+        .await,
+        0
+    );
+    root.close().await;
 
     for cluster in [copy_id, id] {
         let delete = admin

@@ -419,6 +419,50 @@ async fn clusters_databases_and_users_on_seekdb() {
     let copy = restores[0]["restoreClusterId"].to_string();
     let deleted = run(&["cluster", "delete", &copy, "--wait"]);
     assert!(stderr(expect(&deleted, 0)).contains("SUCCESSFUL"));
+    // A logical set, one set shown, and a strategy set, shown and deleted.
+    let dumped = run(&[
+        "backup",
+        "now",
+        &id,
+        "--storage",
+        storage_dir,
+        "--logical",
+        "--wait",
+    ]);
+    assert!(stderr(expect(&dumped, 0)).contains("Verify backup set: SUCCESSFUL"));
+    let sets = json_of(&run(&["-o", "json", "backup", "list", &id]));
+    assert_eq!(sets[0]["backupMode"], "LOGICAL_BACKUP", "{sets:#}");
+    let shown = json_of(&run(&["-o", "json", "backup", "show", &id, &set]));
+    assert_eq!(shown["backupMode"], "PHYSICAL_BACKUP", "{shown:#}");
+    expect(&run(&["backup", "show", &id, "999999"]), 4);
+    let strategy = json_of(&run(&[
+        "-o",
+        "json",
+        "backup",
+        "strategy",
+        "set",
+        &id,
+        "--storage",
+        storage_dir,
+        "--days",
+        "1,4",
+        "--time",
+        "03:30:00.000+08:00",
+        "--retention-days",
+        "7",
+        "--paused",
+    ]));
+    assert_eq!(
+        strategy["obBackupScheduleConfig"]["backupDataRetentionDays"], 7,
+        "{strategy:#}"
+    );
+    let shown = json_of(&run(&["-o", "json", "backup", "strategy", "show", &id]));
+    assert_eq!(
+        shown["obBackupScheduleConfig"]["dayAndDataBackupModelMap"],
+        serde_json::json!({"1": "FULL_BACKUP", "4": "FULL_BACKUP"})
+    );
+    expect(&run(&["backup", "strategy", "delete", &id]), 0);
+    expect(&run(&["backup", "strategy", "show", &id]), 4);
 
     // A server stopped and started, then the cluster deleted, each waited for.
     let stopped = run(&["server", "stop", &id, &server, "--wait"]);

@@ -1,8 +1,9 @@
 //! The rules of a backup and a restore, below the HTTP layer: what a storage location may be,
 //! when a cluster can be backed up, and the cluster a restore registers.
 //!
-//! seekdb has no backup SQL: a set is a full physical copy of the server's data, taken while
-//! it is stopped (see `steps/backup.rs`). Incremental sets, log archiving and so
+//! seekdb has no backup SQL: a physical set is a full copy of the server's data, taken while
+//! it is stopped; a logical set is a dump of its user databases, users and grants, taken
+//! while it runs (see `steps/backup.rs`). Incremental sets, log archiving and so
 //! point-in-time restore need OceanBase's own backup, and answer 10011.
 
 use ocp_api::backup::{
@@ -19,8 +20,9 @@ use crate::error::Failure;
 use crate::vault::Vault;
 
 /// Why seekdb takes only full physical sets, as answers say it.
-pub const NO_INCREMENTAL: &str = "seekdb has no backup SQL: the platform takes full physical \
-     sets of the stopped server; incremental sets need OceanBase's own data backup";
+pub const NO_INCREMENTAL: &str = "seekdb has no backup SQL: the platform takes full sets, \
+     physical of the stopped server or logical of the running one; incremental sets need \
+     OceanBase's own data backup";
 pub const NO_LOG_ARCHIVE: &str = "seekdb has no log archiving, so there is no log backup and no \
      restore to a point in time: a restore brings back a set as it was taken";
 
@@ -48,18 +50,30 @@ pub fn storage_uri(dir: &str) -> String {
     format!("file://{dir}/")
 }
 
-/// Whether the platform can take sets of the cluster: it stops and starts the server from
-/// its package, so only a seekdb deployed (or taken over with a package) by the platform.
-pub fn check_backupable(cluster: &ClusterRecord) -> Result<(), Failure> {
-    if cluster.kind != ServerKind::Seekdb || cluster.package_id.is_none() {
+/// Whether the platform can take sets of the cluster in `mode`. A physical set stops and
+/// starts the server from its package, so only of a seekdb deployed (or taken over with a
+/// package) by the platform; a logical set of any seekdb it manages.
+pub fn check_backupable(cluster: &ClusterRecord, mode: BackupMode) -> Result<(), Failure> {
+    if cluster.kind != ServerKind::Seekdb {
+        return Err(Failure::new(
+            ErrorCode::UnsupportedByServerKind,
+            format!(
+                "cluster {} is not a seekdb; the platform backs up seekdb only",
+                cluster.name
+            ),
+        ));
+    }
+    if mode == BackupMode::PhysicalBackup && cluster.package_id.is_none() {
         return Err(Failure::new(
             ErrorCode::UnsupportedByServerKind,
             format!(
                 "cluster {} was not deployed by this platform from a seekdb package; a \
-                 physical set is taken by stopping and starting its server",
+                 physical set is taken by stopping and starting its server (take a \
+                 LOGICAL_BACKUP instead)",
                 cluster.name
             ),
-        ));
+        )
+        .with_field("backupMode"));
     }
     Ok(())
 }
@@ -95,18 +109,11 @@ pub async fn plan_backup(
             );
         }
     }
-    if request.backup_mode != BackupMode::PhysicalBackup {
-        return Err(Failure::new(
-            ErrorCode::UnsupportedByServerKind,
-            "logical backup sets are not available yet: take a PHYSICAL_BACKUP",
-        )
-        .with_field("backupMode"));
-    }
     let dir = storage_dir(
         &request.ob_backup_storage_base_info,
         "obBackupStorageBaseInfo",
     )?;
-    check_backupable(&cluster)?;
+    check_backupable(&cluster, request.backup_mode)?;
     let server = only_server(store, &cluster).await?;
     if cluster.status != ClusterStatus::Running || server.status != ServerStatus::Running {
         return Err(Failure::new(
@@ -121,7 +128,7 @@ pub async fn plan_backup(
         cluster_id,
         cluster_name: cluster.name.clone(),
         server_id: server.id,
-        mode: BackupMode::PhysicalBackup,
+        mode: request.backup_mode,
         storage_type: request.ob_backup_storage_base_info.backup_storage_type,
         storage_url: dir.clone(),
         ob_version: cluster.ob_version.clone(),
@@ -210,14 +217,8 @@ pub async fn plan_restore(
     Ok((plan.cluster, restore_of(set)))
 }
 
-/// Checks a restore of `set` in place, into the cluster it was taken of; answers the restore
-/// and the cluster's one server.
-pub async fn plan_in_place(
-    store: &Store,
-    set: &BackupSetRecord,
-    request: &RestoreCluster,
-) -> Result<(NewRestore, ServerRecord, ClusterRecord), Failure> {
-    check_restorable(set)?;
+/// A restore into a cluster that exists names `restoreClusterId` alone.
+fn check_existing_target(request: &RestoreCluster) -> Result<(), Failure> {
     let given = [
         ("restoreClusterName", request.restore_cluster_name.is_some()),
         ("hostId", request.host_id.is_some()),
@@ -229,10 +230,58 @@ pub async fn plan_in_place(
     if let Some((field, _)) = given.iter().find(|(_, given)| *given) {
         return Err(Failure::field(
             field,
-            "a restore in place keeps the cluster's server, package and password: name \
-             restoreClusterId alone",
+            "a restore into a cluster that exists keeps its server, package and password: \
+             name restoreClusterId alone",
         ));
     }
+    Ok(())
+}
+
+/// Checks a load of the logical `set` into a running cluster (any the platform manages, the
+/// backed-up one too); answers the restore, the cluster's one server and the cluster.
+/// Whether the set's databases are free there is checked by the task's first step.
+pub async fn plan_logical_into(
+    store: &Store,
+    set: &BackupSetRecord,
+    request: &RestoreCluster,
+) -> Result<(NewRestore, ServerRecord, ClusterRecord), Failure> {
+    check_restorable(set)?;
+    check_existing_target(request)?;
+    let target_id = request.restore_cluster_id.unwrap_or(set.cluster_id);
+    let cluster = match store.cluster(target_id).await {
+        Ok(cluster) => cluster,
+        Err(ocp_store::StoreError::NotFound { .. }) => {
+            return Err(Failure::field(
+                "restoreClusterId",
+                format!("there is no cluster {target_id}"),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    check_backupable(&cluster, BackupMode::LogicalBackup)?;
+    let server = only_server(store, &cluster).await?;
+    if cluster.status != ClusterStatus::Running || server.status != ServerStatus::Running {
+        return Err(Failure::new(
+            ErrorCode::StateConflict,
+            format!(
+                "cluster {} is {} (its server {}); a logical set is loaded into a RUNNING \
+                 cluster",
+                cluster.name, cluster.status, server.status
+            ),
+        ));
+    }
+    Ok((restore_of(set), server, cluster))
+}
+
+/// Checks a restore of `set` in place, into the cluster it was taken of; answers the restore
+/// and the cluster's one server.
+pub async fn plan_in_place(
+    store: &Store,
+    set: &BackupSetRecord,
+    request: &RestoreCluster,
+) -> Result<(NewRestore, ServerRecord, ClusterRecord), Failure> {
+    check_restorable(set)?;
+    check_existing_target(request)?;
     if request.restore_cluster_id != Some(set.cluster_id) {
         return Err(Failure::new(
             ErrorCode::UnsupportedByServerKind,

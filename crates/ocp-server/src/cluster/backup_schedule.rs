@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveTime, TimeZone, Utc};
-use ocp_api::backup::{BackupMode, BackupStrategy, BackupTaskStatus, StartDataBackup};
+use ocp_api::backup::{BackupStrategy, BackupTaskStatus, StartDataBackup};
 use ocp_api::task::TaskType;
 use ocp_api::ErrorCode;
 use ocp_store::BackupStrategyRecord;
@@ -52,8 +52,8 @@ pub async fn keep_strategy(
     creator: (i64, &str),
     create: bool,
 ) -> Result<(), Failure> {
-    check_backupable(&store.cluster(cluster_id).await?)?;
     check_strategy(strategy)?;
+    check_backupable(&store.cluster(cluster_id).await?, strategy.backup_mode)?;
     store
         .put_backup_strategy(cluster_id, strategy, creator, create)
         .await?;
@@ -64,13 +64,6 @@ pub async fn keep_strategy(
 pub fn check_strategy(strategy: &BackupStrategy) -> Result<(), Failure> {
     let schedule = &strategy.ob_backup_schedule_config;
     let field = |name: &str| format!("obBackupScheduleConfig.{name}");
-    if strategy.backup_mode != BackupMode::PhysicalBackup {
-        return Err(Failure::new(
-            ErrorCode::UnsupportedByServerKind,
-            "logical backup sets are not available yet: schedule PHYSICAL_BACKUP",
-        )
-        .with_field("backupMode"));
-    }
     if strategy.secondary_backup_enabled {
         return Err(Failure::new(
             ErrorCode::UnsupportedByServerKind,
@@ -235,7 +228,7 @@ async fn fire(access: &ObAccess, address: &str, record: &BackupStrategyRecord) {
         }
     };
     let task = |set_id| {
-        steps::back_up_now(record.cluster_id, set.server_id, set_id, &dir)
+        steps::back_up_now(record.cluster_id, set.server_id, set_id, &dir, set.mode)
             .task_type(TaskType::Scheduled)
             .value("cluster_name", set.cluster_name.clone())
             .build(record.creator_id, &record.creator_name, address)

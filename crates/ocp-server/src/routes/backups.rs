@@ -15,7 +15,7 @@ use ocp_api::backup::{
     StartDataBackup,
 };
 use ocp_api::{ErrorCode, PageData, PageQuery, Timestamp};
-use ocp_store::{BackupSetRecord, RestoreRecord};
+use ocp_store::{BackupSetRecord, ClusterRecord, RestoreRecord};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{perm, Authz, Permission};
@@ -121,8 +121,9 @@ async fn delete_strategy(
     )))
 }
 
-/// What the cluster's backups can be: full physical sets; no incremental sets and no log
-/// archiving, each with the reason.
+/// What the cluster's backups can be: full sets, physical (of a seekdb the platform deployed
+/// from a package) and logical; no incremental sets and no log archiving, each with the
+/// reason.
 #[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/backup/ability", tag = "backup",
     params(("id" = i64, Path)), responses((status = 200, body = BackupAbility)))]
 async fn ability(
@@ -130,22 +131,37 @@ async fn ability(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<BackupAbility> {
-    state.store.cluster(id).await?;
-    Ok(Data(ability_of()))
+    let cluster = state.store.cluster(id).await?;
+    Ok(Data(ability_of(&cluster)))
 }
 
-fn ability_of() -> BackupAbility {
+fn ability_of(cluster: &ClusterRecord) -> BackupAbility {
+    let physical = backup::check_backupable(cluster, BackupMode::PhysicalBackup).is_ok();
+    let (ability, mode, how) = if physical {
+        (
+            "LOGICAL_AND_PHYSICAL",
+            BackupMode::PhysicalBackup,
+            "A physical set stops the server for the copy (seconds for a small server); a \
+             logical set is a dump of the user databases, users and grants, taken while it \
+             serves (it needs Debian's mariadb-client on the server's host).",
+        )
+    } else {
+        (
+            "LOGICAL_BACKUP",
+            BackupMode::LogicalBackup,
+            "A logical set is a dump of the user databases, users and grants, taken while the \
+             server serves (it needs Debian's mariadb-client on the server's host); a \
+             physical set needs a cluster the platform deployed from a package.",
+        )
+    };
     BackupAbility {
-        backup_ability: BackupMode::PhysicalBackup.as_str().into(),
-        backup_mode: BackupMode::PhysicalBackup,
+        backup_ability: ability.into(),
+        backup_mode: mode,
         ob_data_backup_support_ability: DataBackupSupportAbility {
             full_backup_enabled: true,
             increment_backup_enabled: false,
             can_do_incremental_backup: false,
-            hint: format!(
-                "A full set stops the server for the copy (seconds for a small server). \
-                 {NO_INCREMENTAL}."
-            ),
+            hint: format!("{how} {NO_INCREMENTAL}."),
         },
         log_backup_enabled: false,
         log_backup_hint: NO_LOG_ARCHIVE.into(),
@@ -201,7 +217,7 @@ async fn overview(
             "NO_BACKUP_STRATEGY"
         }
         .into(),
-        ob_backup_ability: ability_of(),
+        ob_backup_ability: ability_of(&cluster),
         backup_dimension: "CLUSTER".into(),
         backup_schedule_status: schedule_status.into(),
         last_data_backup_time: done.first().map(|s| Timestamp::from_millis(s.start_time)),
@@ -345,7 +361,7 @@ async fn back_up_now(
 ) -> ApiResult<BackupCommonResponse> {
     let (set, dir) = backup::plan_backup(&state.store, id, &request).await?;
     let task = |set_id| {
-        let template = steps::back_up_now(id, set.server_id, set_id, &dir)
+        let template = steps::back_up_now(id, set.server_id, set_id, &dir, set.mode)
             .value("cluster_name", set.cluster_name.clone());
         state.task_of(template, &caller)
     };
@@ -448,27 +464,43 @@ async fn restore(
         }
         Err(e) => return Err(e.into()),
     };
+    let logical = set.mode == BackupMode::LogicalBackup;
     if request.restore_cluster_id.is_some() {
-        let (restore, server, cluster) =
-            backup::plan_in_place(&state.store, &set, &request).await?;
+        let (restore, server, cluster) = if logical {
+            backup::plan_logical_into(&state.store, &set, &request).await?
+        } else {
+            backup::plan_in_place(&state.store, &set, &request).await?
+        };
         let task = |restore_id| {
-            let template = steps::restore_in_place(id, server.id, restore_id, set.id)
+            let template = if logical {
+                steps::restore_logical(cluster.id, server.id, restore_id, set.id)
+            } else {
+                steps::restore_in_place(cluster.id, server.id, restore_id, set.id)
+            };
+            let template = template
                 .value("cluster_name", cluster.name.clone())
                 .value("storage_dir", set.storage_url.clone());
             state.task_of(template, &caller)
         };
         let task_id = state
             .store
-            .create_restore(&restore, id, &cluster.name, task)
+            .create_restore(&restore, cluster.id, &cluster.name, task)
             .await?;
         state.submitted(task_id).await?;
-        return Ok(Data(BackupCommonResponse::one("RESTORE", id, task_id)));
+        return Ok(Data(BackupCommonResponse::one(
+            "RESTORE", cluster.id, task_id,
+        )));
     }
     let (cluster, restore) =
         backup::plan_restore(&state.store, &state.vault, &set, &request, &caller.username).await?;
     let dir = set.storage_url.clone();
     let task = |cluster_id, servers: &[i64], restore_id| {
-        let template = steps::restore_cluster(cluster_id, servers, restore_id)
+        let template = if logical {
+            steps::restore_logical_cluster(cluster_id, servers, restore_id)
+        } else {
+            steps::restore_cluster(cluster_id, servers, restore_id)
+        };
+        let template = template
             .value("cluster_name", cluster.name.clone())
             .value("backup_set_id", set.id.to_string())
             .value("storage_dir", dir.clone());

@@ -1,8 +1,9 @@
 //! `ocpctl backup`: a cluster's backup sets and restores.
 
 use ocp_api::backup::{
-    BackupAbility, BackupCommonResponse, BackupMode, BackupStorage, BackupStorageType,
-    DataBackupTask, RestoreCluster, RestoreTask, StartDataBackup,
+    BackupAbility, BackupCommonResponse, BackupMode, BackupScheduleConfig,
+    BackupServiceStorageConfig, BackupStorage, BackupStorageType, BackupStrategy,
+    BackupStrategyView, DataBackupTask, RestoreCluster, RestoreTask, StartDataBackup,
 };
 
 use super::*;
@@ -14,34 +15,51 @@ pub enum BackupCmd {
         /// The cluster's id.
         cluster: i64,
     },
-    /// Takes a full physical set of a cluster now; its server stops for the copy.
+    /// Takes a full set of a cluster now: physical (its server stops for the copy) or, with
+    /// --logical, a dump of its user databases, users and grants while it serves.
     Now {
         /// The cluster's id.
         cluster: i64,
         /// An absolute directory on the server's host (or file:///path) to write the set in.
         #[arg(long)]
         storage: String,
+        /// Take a logical set (mariadb-dump) instead of a physical one.
+        #[arg(long)]
+        logical: bool,
     },
     /// Lists a cluster's backup sets, newest first.
     List {
         /// The cluster's id.
         cluster: i64,
     },
-    /// Restores a set of a cluster into a new cluster on a host, or in place.
+    /// Shows one backup set of a cluster.
+    Show {
+        /// The id of the cluster the set was taken of.
+        cluster: i64,
+        /// The set's id (see `backup list`).
+        set: i64,
+    },
+    /// Restores a set of a cluster into a new cluster on a host, in place, or (a logical
+    /// set) into a running cluster.
     Restore {
         /// The id of the cluster the set was taken of.
         cluster: i64,
         /// The set's id (see `backup list`).
         #[arg(long)]
         set: i64,
-        /// Replace the cluster's own data with the set's (put back if the restore fails).
-        #[arg(long, conflicts_with_all = ["name", "host", "sql_port", "home_path", "package"])]
+        /// Into the backed-up cluster itself: a physical set replaces its data (put back if
+        /// the restore fails); a logical set is loaded into it.
+        #[arg(long, conflicts_with_all = ["into", "name", "host", "sql_port", "home_path", "package"])]
         in_place: bool,
+        /// Load a logical set into this running cluster (the set's databases must hold no
+        /// table there).
+        #[arg(long, conflicts_with_all = ["name", "host", "sql_port", "home_path", "package"])]
+        into: Option<i64>,
         /// The new cluster's name.
-        #[arg(long, required_unless_present = "in_place")]
+        #[arg(long, required_unless_present_any = ["in_place", "into"])]
         name: Option<String>,
         /// The host the new cluster's server goes on.
-        #[arg(long, required_unless_present = "in_place")]
+        #[arg(long, required_unless_present_any = ["in_place", "into"])]
         host: Option<i64>,
         #[arg(long)]
         sql_port: Option<u16>,
@@ -57,6 +75,129 @@ pub enum BackupCmd {
         /// The cluster's id.
         cluster: i64,
     },
+    /// A cluster's backup strategy: scheduled full sets and their retention.
+    #[command(subcommand)]
+    Strategy(StrategyCmd),
+}
+
+#[derive(Subcommand)]
+pub enum StrategyCmd {
+    /// Shows the cluster's strategy.
+    Show {
+        /// The cluster's id.
+        cluster: i64,
+    },
+    /// Creates the cluster's strategy, or replaces the one it has.
+    Set {
+        /// The cluster's id.
+        cluster: i64,
+        /// An absolute directory on the server's host (or file:///path) to write sets in.
+        #[arg(long)]
+        storage: String,
+        /// Days of the week a set is taken, 1 (Monday) to 7 (Sunday), comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5,6,7")]
+        days: Vec<u8>,
+        /// The time of day, with its offset: 02:00:00.000+08:00.
+        #[arg(long, default_value = "02:00:00.000+00:00")]
+        time: String,
+        /// Delete sets older than this many days (never the newest finished one).
+        #[arg(long)]
+        retention_days: Option<i64>,
+        /// Take logical sets instead of physical ones.
+        #[arg(long)]
+        logical: bool,
+        /// Keep the strategy but take no set until it is set again without --paused.
+        #[arg(long)]
+        paused: bool,
+    },
+    /// Deletes the cluster's strategy (its sets stay).
+    Delete {
+        /// The cluster's id.
+        cluster: i64,
+    },
+}
+
+fn mode(logical: bool) -> BackupMode {
+    if logical {
+        BackupMode::LogicalBackup
+    } else {
+        BackupMode::PhysicalBackup
+    }
+}
+
+fn file_storage(storage: String) -> BackupStorage {
+    BackupStorage {
+        backup_storage_type: BackupStorageType::BackupStorageFile,
+        storage_url: storage,
+    }
+}
+
+async fn strategy(ctx: &mut Ctx, cmd: StrategyCmd) -> Result<()> {
+    let format = ctx.format();
+    let client = ctx.client()?.clone();
+    let path = |cluster: i64| format!("/api/v2/ob/clusters/{cluster}/backup/config/backupStrategy");
+    match cmd {
+        StrategyCmd::Show { cluster } => {
+            let view: BackupStrategyView = client.get(&path(cluster)).await?;
+            output::one(format, &view)
+        }
+        StrategyCmd::Set {
+            cluster,
+            storage,
+            days,
+            time,
+            retention_days,
+            logical,
+            paused,
+        } => {
+            let strategy = BackupStrategy {
+                backup_mode: mode(logical),
+                ob_backup_schedule_config: BackupScheduleConfig {
+                    backup_schedule_mode: "WEEK".into(),
+                    backup_schedule_enabled: !paused,
+                    backup_schedule_time: time,
+                    day_and_data_backup_model_map: days
+                        .iter()
+                        .map(|d| (d.to_string(), "FULL_BACKUP".to_string()))
+                        .collect(),
+                    start_log_backup: false,
+                    clean_enabled: retention_days.is_some(),
+                    backup_data_retention_days: retention_days,
+                    clean_schedule_time: None,
+                },
+                ob_backup_threshold_config: Default::default(),
+                ob_backup_service_storage_config: BackupServiceStorageConfig {
+                    config_name: "ocpctl".into(),
+                    ob_backup_storage_base_info: file_storage(storage),
+                    alarm_storage_percentage_threshold: None,
+                },
+                secondary_backup_enabled: false,
+            };
+            let exists = client
+                .get::<BackupStrategyView>(&path(cluster))
+                .await
+                .is_ok();
+            let method = if exists {
+                reqwest::Method::PATCH
+            } else {
+                reqwest::Method::POST
+            };
+            let _: BackupCommonResponse = client
+                .call(method, &path(cluster), Some(&body(&strategy)))
+                .await?;
+            let view: BackupStrategyView = client.get(&path(cluster)).await?;
+            output::one(format, &view)
+        }
+        StrategyCmd::Delete { cluster } => {
+            delete(
+                ctx,
+                &client,
+                &path(cluster),
+                format!("the backup strategy of cluster {cluster} is deleted"),
+            )
+            .await
+        }
+    }
 }
 
 /// Follows (or prints) the task a backup call started.
@@ -83,14 +224,15 @@ pub async fn backup(ctx: &mut Ctx, cmd: BackupCmd) -> Result<()> {
             let ability: BackupAbility = client.get(&format!("{}/ability", base(cluster))).await?;
             output::one(format, &ability)
         }
-        BackupCmd::Now { cluster, storage } => {
+        BackupCmd::Now {
+            cluster,
+            storage,
+            logical,
+        } => {
             let request = StartDataBackup {
-                backup_mode: BackupMode::PhysicalBackup,
+                backup_mode: mode(logical),
                 data_backup_task_type: Some("FULL_BACKUP".into()),
-                ob_backup_storage_base_info: BackupStorage {
-                    backup_storage_type: BackupStorageType::BackupStorageFile,
-                    storage_url: storage,
-                },
+                ob_backup_storage_base_info: file_storage(storage),
             };
             let answer: BackupCommonResponse = client
                 .post(
@@ -99,6 +241,26 @@ pub async fn backup(ctx: &mut Ctx, cmd: BackupCmd) -> Result<()> {
                 )
                 .await?;
             backup_started(ctx, answer).await
+        }
+        BackupCmd::Show { cluster, set } => {
+            let sets: PageData<DataBackupTask> = client
+                .get(&format!(
+                    "{}/task/dataBackupTasks?{}",
+                    base(cluster),
+                    page_query(1, 2000)
+                ))
+                .await?;
+            let found = sets
+                .contents
+                .iter()
+                .find(|s| s.backup_set_id == set)
+                .ok_or_else(|| {
+                    CliError::new(
+                        crate::client::Exit::NotFound,
+                        format!("cluster {cluster} has no backup set {set}"),
+                    )
+                })?;
+            output::one(format, found)
         }
         BackupCmd::List { cluster } => {
             let sets: PageData<DataBackupTask> = client
@@ -127,6 +289,7 @@ pub async fn backup(ctx: &mut Ctx, cmd: BackupCmd) -> Result<()> {
             cluster,
             set,
             in_place,
+            into,
             name,
             host,
             sql_port,
@@ -135,7 +298,7 @@ pub async fn backup(ctx: &mut Ctx, cmd: BackupCmd) -> Result<()> {
         } => {
             let request = RestoreCluster {
                 backup_set_id: set,
-                restore_cluster_id: in_place.then_some(cluster),
+                restore_cluster_id: into.or(in_place.then_some(cluster)),
                 restore_cluster_name: name,
                 host_id: host,
                 sql_port,
@@ -171,5 +334,6 @@ pub async fn backup(ctx: &mut Ctx, cmd: BackupCmd) -> Result<()> {
                 ],
             )
         }
+        BackupCmd::Strategy(cmd) => strategy(ctx, cmd).await,
     }
 }

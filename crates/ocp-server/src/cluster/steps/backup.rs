@@ -1,6 +1,7 @@
 //! Backup and restore steps. seekdb has no backup SQL, so a physical backup set is a copy of
 //! the stopped server's data, written by its host's agent straight into the storage; a
-//! restore is the reverse, into a new server's empty base directory.
+//! restore is the reverse, into a new server's empty base directory. A logical set is a dump
+//! the agent takes of the running server, and loads into a running one.
 //!
 //! The task context names the set: `backup_set_id` and `storage_dir`; a restore also has
 //! `restore_id`.
@@ -10,8 +11,10 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use ocp_api::agent_path;
 use ocp_api::backup::{
-    set_name, BackupManifest, BackupSetLocation, RestoreBackupSet, VerifiedSet, WriteBackupSet,
+    set_name, BackupManifest, BackupMode, BackupSetLocation, LoadBackupSet, RestoreBackupSet,
+    VerifiedSet, WriteBackupSet,
 };
+use ocp_ob::ObClient;
 use ocp_store::{ClusterRecord, ServerRecord};
 use ocp_task::{Step, StepContext, StepError};
 
@@ -85,8 +88,38 @@ impl ObAccess {
     }
 }
 
+/// The task's kind of set: `backup_mode` in its context, physical unless it says otherwise.
+fn backup_mode(ctx: &StepContext) -> BackupMode {
+    match ctx.get("backup_mode") {
+        Some(m) if m == BackupMode::LogicalBackup.as_str() => BackupMode::LogicalBackup,
+        _ => BackupMode::PhysicalBackup,
+    }
+}
+
+/// Makes (or mends) the user the agent of `host_id` dumps and loads as, through root's
+/// connection; its password derives from the host's secret.
+async fn ensure_backup_user(
+    access: &ObAccess,
+    root: &mut ObClient,
+    host_id: i64,
+) -> Result<String, StepError> {
+    let secret = host_secret(access, host_id).await.map_err(StepError::new)?;
+    let user = ocp_api::agent::backup_user(host_id);
+    root.ensure_backup_user(&user, &ocp_api::agent::backup_password(&secret))
+        .await
+        .map_err(sql_failed)?;
+    Ok(user)
+}
+
+/// The server's SQL port, as the agent reaches it on loopback.
+fn sql_port(server: &ServerRecord) -> Result<u16, StepError> {
+    u16::try_from(server.sql_port)
+        .map_err(|_| StepError::new(format!("server {} has no SQL port", server.id)))
+}
+
 /// Prepare data backup: the server answers SQL now (a set is never taken of a server that
-/// was already down), and its version goes into the set's manifest.
+/// was already down), and its version goes into the set's manifest. For a logical set, the
+/// host's backup user is made.
 pub(super) struct PrepareBackup(pub(super) ObAccess);
 
 #[async_trait]
@@ -106,6 +139,10 @@ impl Step for PrepareBackup {
         let target = self.0.target(&cluster, &server).map_err(failed)?;
         let mut client = connect_root(&target, false).await.map_err(sql_failed)?;
         let version = client.version().await.map_err(sql_failed)?;
+        if backup_mode(ctx) == BackupMode::LogicalBackup {
+            let user = ensure_backup_user(&self.0, &mut client, server.host_id).await?;
+            ctx.log(format!("the host's agent dumps as {user}"));
+        }
         client.close().await;
         ctx.set("ob_version", &version).await?;
         ctx.log(format!(
@@ -136,7 +173,9 @@ impl Step for BackupData {
             return self.0.ensure_serving(ctx, &server, &cluster).await;
         }
         let request = WriteBackupSet {
+            mode: BackupMode::PhysicalBackup,
             home_path: server.home_path.clone(),
+            sql_port: 0,
             storage_dir: location.storage_dir.clone(),
             set_name: location.set_name.clone(),
             backup_set_id: context_id(ctx, "backup_set_id")?,
@@ -187,6 +226,151 @@ impl Step for BackupData {
     async fn rollback(&self, ctx: &StepContext) -> Result<(), StepError> {
         let (server, cluster) = self.0.server_and_cluster(ctx).await?;
         self.0.ensure_serving(ctx, &server, &cluster).await
+    }
+}
+
+/// Backup data, logical: the agent dumps the running server's user databases in one
+/// consistent snapshot, with its users and grants. The server serves throughout. A set
+/// written by an earlier run of this step is not written again.
+pub(super) struct DumpData(pub(super) ObAccess);
+
+#[async_trait]
+impl Step for DumpData {
+    async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
+        let (server, cluster) = self.0.server_and_cluster(ctx).await?;
+        let location = location(ctx)?;
+        if self.0.check_set(server.host_id, &location).await?.is_some() {
+            ctx.log("the set is written already");
+            return Ok(());
+        }
+        let request = WriteBackupSet {
+            mode: BackupMode::LogicalBackup,
+            home_path: server.home_path.clone(),
+            sql_port: sql_port(&server)?,
+            storage_dir: location.storage_dir.clone(),
+            set_name: location.set_name.clone(),
+            backup_set_id: context_id(ctx, "backup_set_id")?,
+            cluster_id: cluster.id,
+            cluster_name: cluster.name.clone(),
+            server_id: server.id,
+            ob_version: ctx
+                .get("ob_version")
+                .unwrap_or(&cluster.ob_version)
+                .to_string(),
+        };
+        let started = Instant::now();
+        let manifest: BackupManifest = self
+            .0
+            .agents
+            .call_long(
+                server.host_id,
+                reqwest::Method::POST,
+                &agent_path::manager::backup_write(),
+                Some(&request),
+                COPY_TIMEOUT,
+            )
+            .await?;
+        ctx.log(format!(
+            "dumped databases [{}] and {} users and roles: {} bytes into {}/{} in {} ms; the \
+             server served throughout",
+            manifest.databases.join(", "),
+            manifest.users.len(),
+            set_size(&manifest),
+            location.storage_dir,
+            location.set_name,
+            started.elapsed().as_millis()
+        ));
+        Ok(())
+    }
+}
+
+/// Check restore target: every file of the logical set matches its manifest, none of the
+/// set's databases holds a table on the target server, and the target host's backup user
+/// is made.
+pub(super) struct CheckRestoreTarget(pub(super) ObAccess);
+
+#[async_trait]
+impl Step for CheckRestoreTarget {
+    async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
+        let manifest = self.0.finished_set(ctx).await?;
+        if manifest.mode != BackupMode::LogicalBackup {
+            return Err(StepError::new(format!(
+                "backup set {} is {}, not a logical set",
+                manifest.backup_set_id, manifest.mode
+            )));
+        }
+        let (server, cluster) = self.0.server_and_cluster(ctx).await?;
+        let target = self.0.target(&cluster, &server).map_err(failed)?;
+        let mut client = connect_root(&target, false).await.map_err(sql_failed)?;
+        let held = client
+            .tables_in(&manifest.databases)
+            .await
+            .map_err(sql_failed)?;
+        if !held.is_empty() {
+            client.close().await;
+            let list: Vec<String> = held
+                .iter()
+                .map(|(db, n)| format!("{db} ({n} tables)"))
+                .collect();
+            return Err(StepError::new(format!(
+                "cluster {} holds databases of the set already: {}; a logical restore loads \
+                 only into databases that do not exist or are empty (drop them, or restore \
+                 into a new cluster)",
+                cluster.name,
+                list.join(", ")
+            )));
+        }
+        let user = ensure_backup_user(&self.0, &mut client, server.host_id).await?;
+        client.close().await;
+        ctx.log(format!(
+            "backup set {} of cluster {} matches its manifest; databases [{}] are free on \
+             cluster {}; the host's agent loads as {user}",
+            manifest.backup_set_id,
+            manifest.cluster_name,
+            manifest.databases.join(", "),
+            cluster.name
+        ));
+        Ok(())
+    }
+}
+
+/// Restore backup data, logical: the agent checks every file of the set again and loads the
+/// dump, then the users and grants, into the running server.
+pub(super) struct LoadData(pub(super) ObAccess);
+
+#[async_trait]
+impl Step for LoadData {
+    async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
+        let (server, _) = self.0.server_and_cluster(ctx).await?;
+        let location = location(ctx)?;
+        let request = LoadBackupSet {
+            storage_dir: location.storage_dir.clone(),
+            set_name: location.set_name.clone(),
+            sql_port: sql_port(&server)?,
+        };
+        let started = Instant::now();
+        let manifest: BackupManifest = self
+            .0
+            .agents
+            .call_long(
+                server.host_id,
+                reqwest::Method::POST,
+                &agent_path::manager::backup_load(),
+                Some(&request),
+                COPY_TIMEOUT,
+            )
+            .await?;
+        ctx.log(format!(
+            "loaded databases [{}] and users [{}] of backup set {} ({} bytes) into server {} \
+             in {} ms",
+            manifest.databases.join(", "),
+            manifest.users.join(", "),
+            manifest.backup_set_id,
+            set_size(&manifest),
+            server.id,
+            started.elapsed().as_millis()
+        ));
+        Ok(())
     }
 }
 

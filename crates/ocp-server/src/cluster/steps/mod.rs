@@ -29,7 +29,7 @@ use process::*;
 use state::*;
 pub use templates::{
     back_up_now, create_cluster, delete_cluster, major_compaction, restore_cluster,
-    restore_in_place, server_operation, take_over,
+    restore_in_place, restore_logical, restore_logical_cluster, server_operation, take_over,
 };
 
 const PKG: &str = "com.alipay.ocp.service.task.business";
@@ -258,6 +258,9 @@ pub fn register(registry: &mut Registry, access: &ObAccess) {
         .register(class("RestoreBackupDataTask"), RestoreData(a()))
         .register(class("CheckBackupSetTask"), CheckBackupSet(a()))
         .register(class("RestoreBackupDataInPlaceTask"), RestoreInPlace(a()))
+        .register(class("BackupLogicalDataTask"), DumpData(a()))
+        .register(class("CheckRestoreTargetTask"), CheckRestoreTarget(a()))
+        .register(class("RestoreLogicalBackupDataTask"), LoadData(a()))
         .register(class("UpdateRestoreStatusTask"), FinishRestore(a()))
         .register(class("TriggerCompactionTask"), TriggerCompaction(a()))
         .register(class("WaitCompactionTask"), WaitCompaction(a()));

@@ -48,6 +48,23 @@ impl Step for SyncInfo {
     }
 }
 
+/// The secret a host's agent shares with the server, from which the passwords of the
+/// host's monitor and backup users derive.
+pub(super) async fn host_secret(access: &ObAccess, host_id: i64) -> Result<String, String> {
+    let host = access
+        .store
+        .host(host_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(agent) = host.agent else {
+        return Err("the host has no agent".into());
+    };
+    access
+        .vault
+        .unseal(&agent.secret_sealed)
+        .map_err(|e| e.to_string())
+}
+
 /// Makes the monitor user of a host unless it already logs in and reads the monitor views;
 /// answers its name if made.
 pub(super) async fn ensure_monitor_user(
@@ -57,18 +74,7 @@ pub(super) async fn ensure_monitor_user(
     ip: &str,
     port: u16,
 ) -> Result<Option<String>, String> {
-    let host = access
-        .store
-        .host(host_id)
-        .await
-        .map_err(|e| e.to_string())?;
-    let Some(agent) = host.agent else {
-        return Err("the host has no agent".into());
-    };
-    let secret = access
-        .vault
-        .unseal(&agent.secret_sealed)
-        .map_err(|e| e.to_string())?;
+    let secret = host_secret(access, host_id).await?;
     let user = ocp_api::agent::monitor_user(host_id);
     let password = ocp_api::agent::monitor_password(&secret);
     let target = Target {

@@ -1,5 +1,6 @@
 //! The task templates: which steps each cluster operation runs, in OCP's names.
 
+use ocp_api::backup::BackupMode;
 use ocp_task::{NodeId, StepSpec, TaskTemplate};
 
 use super::*;
@@ -100,21 +101,25 @@ pub fn server_operation(
     template
 }
 
+/// How a new server starts: bootstrapped on an empty directory.
+const BOOTSTRAP: [(&str, &str, i64); 2] = [
+    ("Bootstrap ob", "BootstrapObTask", 600),
+    (
+        "Wait observer accessible",
+        "WaitObserverAccessibleTask",
+        600,
+    ),
+];
+const SET_PASSWORD: [(&str, &str, i64); 1] = [("Set sys password", "SetSysPasswordTask", 120)];
+
 /// Deploys a cluster registered as CREATING (the create-cluster sample's steps that apply).
 pub fn create_cluster(cluster_id: i64, server_ids: &[i64]) -> TaskTemplate {
     install_cluster(
         "Create primary OB cluster",
         cluster_id,
         server_ids,
-        &[
-            ("Bootstrap ob", "BootstrapObTask", 600),
-            (
-                "Wait observer accessible",
-                "WaitObserverAccessibleTask",
-                600,
-            ),
-        ],
-        &[("Set sys password", "SetSysPasswordTask", 120)],
+        &BOOTSTRAP,
+        &SET_PASSWORD,
         &[],
     )
 }
@@ -135,6 +140,51 @@ pub fn restore_cluster(cluster_id: i64, server_ids: &[i64], restore_id: i64) -> 
         &[("Update restore status", "UpdateRestoreStatusTask", 60)],
     )
     .value("restore_id", restore_id.to_string())
+}
+
+/// The steps that load a logical set into a running server.
+const LOAD_LOGICAL: [(&str, &str, i64); 3] = [
+    ("Check restore target", "CheckRestoreTargetTask", 6 * 3600),
+    (
+        "Restore backup data",
+        "RestoreLogicalBackupDataTask",
+        6 * 3600,
+    ),
+    ("Update restore status", "UpdateRestoreStatusTask", 60),
+];
+
+/// Restores a logical set into a new cluster registered as CREATING: deployed as a new
+/// cluster is, then loaded.
+pub fn restore_logical_cluster(
+    cluster_id: i64,
+    server_ids: &[i64],
+    restore_id: i64,
+) -> TaskTemplate {
+    install_cluster(
+        "Restore OB cluster",
+        cluster_id,
+        server_ids,
+        &BOOTSTRAP,
+        &SET_PASSWORD,
+        &LOAD_LOGICAL,
+    )
+    .value("restore_id", restore_id.to_string())
+}
+
+/// Loads a logical set into a running cluster whose databases of the set hold no table.
+pub fn restore_logical(
+    cluster_id: i64,
+    server_id: i64,
+    restore_id: i64,
+    backup_set_id: i64,
+) -> TaskTemplate {
+    let mut template = TaskTemplate::new("Restore OB cluster from logical backup")
+        .cluster(cluster_id)
+        .value("server_id", server_id.to_string())
+        .value("restore_id", restore_id.to_string())
+        .value("backup_set_id", backup_set_id.to_string());
+    template.chain(LOAD_LOGICAL.map(|(n, c, t)| spec(n, c, t, None)), &[]);
+    template
 }
 
 /// Restores a set into the cluster it was taken of: the set is checked before the server
@@ -228,20 +278,32 @@ fn install_cluster(
     template
 }
 
-/// Back up now: a full physical set of the cluster's one server, taken while it is stopped
-/// for the copy, then checked against its manifest. The server is RESTARTING meanwhile, so
-/// no start, stop or restart runs beside the copy.
+/// Back up now: a full set of the cluster's one server, then checked against its manifest.
+/// A physical set is taken while the server is stopped for the copy; it is RESTARTING
+/// meanwhile, so no start, stop or restart runs beside the copy. A logical set is a dump
+/// of the running server.
 pub fn back_up_now(
     cluster_id: i64,
     server_id: i64,
     backup_set_id: i64,
     storage_dir: &str,
+    mode: BackupMode,
 ) -> TaskTemplate {
     let mut template = TaskTemplate::new("Back up OB cluster")
         .cluster(cluster_id)
         .value("server_id", server_id.to_string())
         .value("backup_set_id", backup_set_id.to_string())
-        .value("storage_dir", storage_dir);
+        .value("storage_dir", storage_dir)
+        .value("backup_mode", mode.as_str());
+    if mode == BackupMode::LogicalBackup {
+        let steps = [
+            ("Prepare data backup", "PrepareDataBackupTask", 120),
+            ("Backup data", "BackupLogicalDataTask", 6 * 3600),
+            ("Verify backup set", "VerifyBackupSetTask", 6 * 3600),
+        ];
+        template.chain(steps.map(|(n, c, t)| spec(n, c, t, None)), &[]);
+        return template;
+    }
     template.chain(
         [
             spec("Prepare data backup", "PrepareDataBackupTask", 120, None),
@@ -386,7 +448,10 @@ mod tests {
         }
         assert!(build(create_cluster(1, &[2])).unwrap() > 3);
         assert!(build(restore_cluster(1, &[2], 3)).unwrap() > 3);
-        assert!(build(back_up_now(1, 2, 3, "/backup")).unwrap() > 3);
+        assert!(build(back_up_now(1, 2, 3, "/backup", BackupMode::PhysicalBackup)).unwrap() > 3);
+        assert!(build(back_up_now(1, 2, 3, "/backup", BackupMode::LogicalBackup)).unwrap() > 2);
+        assert!(build(restore_logical(1, 2, 3, 4)).unwrap() > 2);
+        assert!(build(restore_logical_cluster(1, &[2], 3)).unwrap() > 5);
         assert!(build(restore_in_place(1, 2, 3, 4)).unwrap() > 3);
         assert!(build(take_over(1, 2)).unwrap() > 1);
         assert!(build(delete_cluster(1, &[2, 3], true)).unwrap() > 1);
