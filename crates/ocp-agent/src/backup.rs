@@ -121,16 +121,20 @@ pub(crate) fn begin_set(request: &WriteBackupSet) -> anyhow::Result<Begun> {
 /// A set's file being written: zstd level 1 over a hashing, counting writer.
 pub(crate) type Compressed = zstd::Encoder<'static, Hashing<BufWriter<File>>>;
 
+/// Compression runs on a worker thread of zstd's own, so reading what is compressed overlaps
+/// with compressing it, as it does in `tar | zstd` or `mariadb-dump | zstd`.
 pub(crate) fn create_compressed(path: &Path) -> anyhow::Result<Compressed> {
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    Ok(zstd::Encoder::new(
+    let mut encoder = zstd::Encoder::new(
         Hashing {
             inner: BufWriter::with_capacity(1 << 20, file),
             hasher: Sha256::new(),
             bytes: 0,
         },
         1,
-    )?)
+    )?;
+    encoder.multithread(1)?;
+    Ok(encoder)
 }
 
 /// Ends a compressed file, syncs it and answers it as the manifest lists it.

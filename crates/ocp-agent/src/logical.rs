@@ -152,7 +152,13 @@ pub fn dump_set(
             Stdio::null(),
             Stdio::piped(),
         )?;
-        let mut out = child.stdout.take().expect("stdout is piped");
+        let out = child.stdout.take().expect("stdout is piped");
+        // A pipe of 1 MiB instead of 64 KiB: the dump rarely waits for the compressor.
+        let _ = nix::fcntl::fcntl(
+            std::os::fd::AsRawFd::as_raw_fd(&out),
+            nix::fcntl::FcntlArg::F_SETPIPE_SZ(1 << 20),
+        );
+        let mut out = std::io::BufReader::with_capacity(1 << 20, out);
         let copied = std::io::copy(&mut out, &mut dump);
         drop(out);
         finish_tool("mariadb-dump", child, errors)?;

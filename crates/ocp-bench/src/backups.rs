@@ -1,6 +1,8 @@
 //! Backup and restore on real seekdb: a physical set written and restored through the
 //! platform, beside `tar | zstd -1` and `zstd -d | tar -x` of the same stopped server run by
-//! hand in the same run, and the backup's downtime (the time seekdb refused SQL).
+//! hand in the same run, and the backup's downtime (the time seekdb refused SQL); a logical
+//! set dumped and loaded through the platform, beside `mariadb-dump | zstd -1` and
+//! `zstd -d | mariadb` run by hand.
 
 use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
@@ -130,7 +132,7 @@ async fn load(port: u16, mb: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn physical(mb: usize) -> anyhow::Result<()> {
+pub async fn run(mb: usize) -> anyhow::Result<()> {
     let (sandbox, rpm) = crate::clusters::seekdb_sandbox().await?;
     let admin = sandbox.server.admin();
     let host = sandbox.host_id(0);
@@ -224,6 +226,138 @@ pub async fn physical(mb: usize) -> anyhow::Result<()> {
         untar_took.as_secs_f64() * 1e3,
         mb_per_s(data, untar_took),
         unpack_ms as f64 / (untar_took.as_secs_f64() * 1e3)
+    ));
+    logical(&admin, &storage, &rpm, (id, host, port)).await
+}
+
+fn median_ms(runs: &mut [Duration]) -> f64 {
+    runs.sort();
+    runs[runs.len() / 2].as_secs_f64() * 1e3
+}
+
+/// Runs a major compaction on the server on `port` and waits until it is idle again.
+async fn settle(port: u16) -> anyhow::Result<()> {
+    let target = Target {
+        host: host_ip(0),
+        port,
+        user: "root".into(),
+        password: "Bench-Pw-1".into(),
+    };
+    let mut client = ObClient::connect(&target, Duration::from_secs(5))
+        .await?
+        .with_statement_timeout(Duration::from_secs(120));
+    let before = client.compaction().await?.frozen_scn;
+    client.major_freeze().await?;
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let now = client.compaction().await?;
+        if now.frozen_scn != before && now.status == "IDLE" {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the compaction never ended");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    client.close().await;
+    Ok(())
+}
+
+/// A logical set of the cluster on `port` through the platform, then loaded into a new
+/// cluster; and the same dump and load by hand.
+async fn logical(
+    admin: &Api,
+    storage: &Path,
+    rpm: &str,
+    (id, host, port): (i64, i64, u16),
+) -> anyhow::Result<()> {
+    let base = format!("/api/v2/ob/clusters/{id}/backup");
+    let body = json!({"backupMode": "LOGICAL_BACKUP",
+        "obBackupStorageBaseInfo": {"backupStorageType": "BACKUP_STORAGE_FILE",
+                                    "storageUrl": storage.display().to_string()}});
+    let scratch = ocp_testkit::temp_dir()?;
+    let by_hand = scratch.path().join("by-hand.sql.zst");
+    let client = |port: u16| format!("-h {} -P {port} -uroot -pBench-Pw-1", host_ip(0));
+    // seekdb's background work after the load (freezes, compactions) slows whichever run
+    // meets it: settle a major compaction first, then take turns, three runs each.
+    settle(port).await?;
+    let (mut platform, mut hand) = (Vec::new(), Vec::new());
+    let (mut set_id, mut set_bytes, mut backup_took) = (0, 0, Duration::ZERO);
+    for _ in 0..3 {
+        hand.push(shell(&format!(
+            "mariadb-dump {} --single-transaction --routines --triggers --hex-blob \
+             --databases bench | zstd -1 -q -f -o {f} && sync {f}",
+            client(port),
+            f = by_hand.display()
+        ))?);
+        let (task, took) =
+            backup_call(admin, &format!("{base}/task/dataBackupTasks"), &body).await?;
+        let log = step_log(admin, task, "Backup data").await?;
+        platform.push(Duration::from_millis(
+            logged_ms(&log, "dumped ").unwrap_or(0),
+        ));
+        let sets = admin.get(&format!("{base}/task/dataBackupTasks")).await;
+        let set = sets.data()["contents"][0].clone();
+        set_id = set["backupSetId"].as_i64().unwrap_or(0);
+        set_bytes = set["size"].as_u64().unwrap_or(0);
+        backup_took = took;
+    }
+    let (dump_ms, hand_ms) = (median_ms(&mut platform), median_ms(&mut hand));
+    report(format!(
+        "logical backup to a {:.1} MB set: dump {dump_ms:.0} ms, task {:.1} s, no downtime; by \
+         hand, mariadb-dump | zstd -1: {hand_ms:.0} ms ({:.1} MB): {:.2}x (medians of three \
+         runs each, taking turns)",
+        set_bytes as f64 / 1e6,
+        backup_took.as_secs_f64(),
+        std::fs::metadata(&by_hand)?.len() as f64 / 1e6,
+        dump_ms / hand_ms
+    ));
+
+    // Each load goes into a fresh cluster: by hand into one deployed for it, then the
+    // platform's into the one its restore deploys.
+    let hand_port = free_port("0.0.0.0")?;
+    let fresh = json!({"name": "bhand", "rpmName": rpm, "type": "PRIMARY",
+        "password": "Bench-Pw-1", "zones": [{"name": "zone1", "servers": [host]}],
+        "sqlPort": hand_port});
+    run_task(admin, admin.post("/api/v2/ob/clusters", &fresh).await).await?;
+    let load_took = shell(&format!(
+        "zstd -d -q -c {f} | mariadb {c} --init-command='SET SESSION ob_query_timeout = \
+         3600000000'",
+        c = client(hand_port),
+        f = by_hand.display()
+    ))?;
+    let copy_port = free_port("0.0.0.0")?;
+    let restore = json!({"backupSetId": set_id, "restoreClusterName": "blogical",
+        "hostId": host, "sqlPort": copy_port});
+    let (restore_task, restore_took) =
+        backup_call(admin, &format!("{base}/restore"), &restore).await?;
+    let log = step_log(admin, restore_task, "Restore backup data").await?;
+    let load_ms = logged_ms(&log, "loaded ").unwrap_or(0);
+    let rows = |port: u16| {
+        let target = Target {
+            host: host_ip(0),
+            port,
+            user: "root".into(),
+            password: "Bench-Pw-1".into(),
+        };
+        async move {
+            let mut c = ObClient::connect(&target, Duration::from_secs(5)).await?;
+            let n = c.fetch_i64("SELECT COUNT(*) FROM bench.t").await?;
+            c.close().await;
+            Ok::<_, anyhow::Error>(n)
+        }
+    };
+    let source_rows = rows(port).await?;
+    for loaded in [rows(copy_port).await?, rows(hand_port).await?] {
+        anyhow::ensure!(
+            loaded == source_rows,
+            "a load brought {loaded} rows of {source_rows}"
+        );
+    }
+    report(format!(
+        "logical restore of {source_rows} rows into a new cluster: check and load {load_ms} ms, \
+         task {:.1} s; by hand into a fresh cluster, zstd -d | mariadb: {:.0} ms: {:.2}x",
+        restore_took.as_secs_f64(),
+        load_took.as_secs_f64() * 1e3,
+        load_ms as f64 / (load_took.as_secs_f64() * 1e3)
     ));
     Ok(())
 }

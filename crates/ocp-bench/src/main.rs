@@ -84,7 +84,7 @@ async fn main() -> anyhow::Result<()> {
         clusters::deploy_and_start(if quick { 3 } else { 9 }).await?;
     }
     if runs("backups") {
-        backups::physical(if quick { 20 } else { 200 }).await?;
+        backups::run(if quick { 20 } else { 200 }).await?;
     }
     Ok(())
 }

@@ -14,11 +14,11 @@ use ocp_api::backup::{
     set_name, BackupManifest, BackupMode, BackupSetLocation, LoadBackupSet, RestoreBackupSet,
     VerifiedSet, WriteBackupSet,
 };
-use ocp_ob::ObClient;
+use ocp_ob::{ObClient, Target};
 use ocp_store::{ClusterRecord, ServerRecord};
 use ocp_task::{Step, StepContext, StepError};
 
-use crate::cluster::access::ObAccess;
+use crate::cluster::access::{ObAccess, CONNECT_TIMEOUT};
 
 use super::*;
 
@@ -96,18 +96,39 @@ fn backup_mode(ctx: &StepContext) -> BackupMode {
     }
 }
 
-/// Makes (or mends) the user the agent of `host_id` dumps and loads as, through root's
-/// connection; its password derives from the host's secret.
+/// How long the statements that make the backup user may take: a server that has just
+/// started can hold DDL for a while.
+const BACKUP_USER_DDL_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Makes (or mends) the user the agent of the server's host dumps and loads as, unless it
+/// logs in already; its password derives from the host's secret. Answers its name.
 async fn ensure_backup_user(
     access: &ObAccess,
-    root: &mut ObClient,
-    host_id: i64,
+    server: &ServerRecord,
+    cluster: &ClusterRecord,
 ) -> Result<String, StepError> {
-    let secret = host_secret(access, host_id).await.map_err(StepError::new)?;
-    let user = ocp_api::agent::backup_user(host_id);
-    root.ensure_backup_user(&user, &ocp_api::agent::backup_password(&secret))
+    let secret = host_secret(access, server.host_id)
         .await
-        .map_err(sql_failed)?;
+        .map_err(StepError::new)?;
+    let user = ocp_api::agent::backup_user(server.host_id);
+    let password = ocp_api::agent::backup_password(&secret);
+    let root = access.target(cluster, server).map_err(failed)?;
+    let own = Target {
+        user: user.clone(),
+        password: password.clone(),
+        ..root.clone()
+    };
+    if let Ok(client) = ObClient::connect(&own, CONNECT_TIMEOUT).await {
+        client.close().await;
+        return Ok(user);
+    }
+    let mut client = connect_root(&root, false)
+        .await
+        .map_err(sql_failed)?
+        .with_statement_timeout(BACKUP_USER_DDL_TIMEOUT);
+    let made = client.ensure_backup_user(&user, &password).await;
+    client.close().await;
+    made.map_err(sql_failed)?;
     Ok(user)
 }
 
@@ -139,11 +160,11 @@ impl Step for PrepareBackup {
         let target = self.0.target(&cluster, &server).map_err(failed)?;
         let mut client = connect_root(&target, false).await.map_err(sql_failed)?;
         let version = client.version().await.map_err(sql_failed)?;
+        client.close().await;
         if backup_mode(ctx) == BackupMode::LogicalBackup {
-            let user = ensure_backup_user(&self.0, &mut client, server.host_id).await?;
+            let user = ensure_backup_user(&self.0, &server, &cluster).await?;
             ctx.log(format!("the host's agent dumps as {user}"));
         }
-        client.close().await;
         ctx.set("ob_version", &version).await?;
         ctx.log(format!(
             "backing up server {} at {}:{} ({version}), home {}, into {}/{}",
@@ -320,8 +341,8 @@ impl Step for CheckRestoreTarget {
                 list.join(", ")
             )));
         }
-        let user = ensure_backup_user(&self.0, &mut client, server.host_id).await?;
         client.close().await;
+        let user = ensure_backup_user(&self.0, &server, &cluster).await?;
         ctx.log(format!(
             "backup set {} of cluster {} matches its manifest; databases [{}] are free on \
              cluster {}; the host's agent loads as {user}",
