@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use ocp_api::backup::{
-    BackupFile, BackupManifest, BackupMode, BackupSetLocation, RestoreBackupSet, VerifiedSet,
-    WriteBackupSet,
+    BackupFile, BackupManifest, BackupMode, BackupSetLocation, BackupStorageDir, RestoreBackupSet,
+    StorageSpace, VerifiedSet, WriteBackupSet,
 };
 use sha2::{Digest, Sha256};
 
@@ -244,6 +244,26 @@ pub fn check_set(location: &BackupSetLocation) -> anyhow::Result<VerifiedSet> {
     verify_files(&dir, &manifest)?;
     Ok(VerifiedSet {
         manifest: Some(manifest),
+    })
+}
+
+/// The space of the filesystem the storage directory is on, or of its nearest existing
+/// parent while no set has made it.
+pub fn storage_space(request: &BackupStorageDir) -> anyhow::Result<StorageSpace> {
+    let mut dir = storage_dir(&request.storage_dir)?;
+    while !dir.exists() {
+        if !dir.pop() {
+            anyhow::bail!("{} has no existing parent", request.storage_dir);
+        }
+    }
+    let stat = nix::sys::statvfs::statvfs(&dir)
+        .with_context(|| format!("reading the filesystem of {}", dir.display()))?;
+    let block = stat.fragment_size() as u64;
+    let total = stat.blocks() as u64 * block;
+    let free = stat.blocks_free() as u64 * block;
+    Ok(StorageSpace {
+        total_bytes: total,
+        used_bytes: total.saturating_sub(free),
     })
 }
 

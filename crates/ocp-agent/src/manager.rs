@@ -20,7 +20,8 @@ use nix::unistd::Pid;
 use ocp_api::agent::{AdoptProcess, ManagedProcess, StartProcess, MANAGER_ALIAS};
 use ocp_api::agent_path::manager as m;
 use ocp_api::backup::{
-    BackupMode, BackupSetLocation, LoadBackupSet, RestoreBackupSet, WriteBackupSet,
+    BackupMode, BackupSetLocation, BackupStorageDir, LoadBackupSet, RestoreBackupSet,
+    WriteBackupSet,
 };
 use ocp_api::obdb::{DirRequest, InstallPackage};
 use serde::{Deserialize, Serialize};
@@ -90,6 +91,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         .route(m::BACKUP_VERIFY_ROUTE, post(verify_backup))
         .route(m::BACKUP_DELETE_ROUTE, post(delete_backup))
         .route(m::BACKUP_LOAD_ROUTE, post(load_backup))
+        .route(m::BACKUP_SPACE_ROUTE, post(storage_space))
         .route(
             m::PORT_ROUTE,
             get(|UrlPath(port): UrlPath<u16>| async move { Json(install::port_in_use(port)) }),
@@ -449,6 +451,12 @@ async fn delete_backup(
     Json(request): Json<BackupSetLocation>,
 ) -> Response {
     backup_work(&m, move |_| backup::delete_set(&request)).await
+}
+
+/// The space of a backup storage's filesystem (see [`backup::storage_space`]). It takes no
+/// backup lock: a look at the space never waits for a copy.
+async fn storage_space(Json(request): Json<BackupStorageDir>) -> Response {
+    answer(blocking(move || backup::storage_space(&request)).await)
 }
 
 /// Runs disk work (walking or removing a tree) off the runtime's threads.

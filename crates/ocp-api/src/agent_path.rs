@@ -44,6 +44,7 @@ pub mod manager {
     pub const BACKUP_VERIFY_ROUTE: &str = "/backups/verify";
     pub const BACKUP_DELETE_ROUTE: &str = "/backups/delete";
     pub const BACKUP_LOAD_ROUTE: &str = "/backups/load";
+    pub const BACKUP_SPACE_ROUTE: &str = "/backups/space";
 
     pub fn facts() -> String {
         format!("{MANAGER_PREFIX}/facts")
@@ -92,6 +93,10 @@ pub mod manager {
     /// Verifies a logical backup set and loads it into a running server.
     pub fn backup_load() -> String {
         format!("{MANAGER_PREFIX}/backups/load")
+    }
+    /// The space of the filesystem a backup storage directory is on.
+    pub fn backup_space() -> String {
+        format!("{MANAGER_PREFIX}/backups/space")
     }
     /// Whether something listens on `port` of the host.
     pub fn port(port: u16) -> String {
@@ -170,6 +175,7 @@ mod tests {
             (mgr(manager::BACKUP_VERIFY_ROUTE), manager::backup_verify()),
             (mgr(manager::BACKUP_DELETE_ROUTE), manager::backup_delete()),
             (mgr(manager::BACKUP_LOAD_ROUTE), manager::backup_load()),
+            (mgr(manager::BACKUP_SPACE_ROUTE), manager::backup_space()),
             (
                 monitor::SAMPLES_ROUTE.to_string(),
                 monitor::samples_after(5),

@@ -254,6 +254,22 @@ pub struct BackupSetLocation {
     pub set_name: String,
 }
 
+/// A storage directory an agent should look at.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupStorageDir {
+    pub storage_dir: String,
+}
+
+/// The space of the filesystem a storage directory is on (of its nearest existing parent,
+/// before the first set makes it).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageSpace {
+    pub total_bytes: u64,
+    pub used_bytes: u64,
+}
+
 /// What an agent found checking a set: its manifest if the set is finished, every file having
 /// matched it; none if the set is absent or unfinished. A damaged set is an error.
 #[derive(Debug, Clone, Serialize, Deserialize)]

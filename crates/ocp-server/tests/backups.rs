@@ -371,7 +371,8 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
                                     "noSuccessfulDataBackupAlarmDays": 2},
         "obBackupServiceStorageConfig": {"configName": "local",
             "obBackupStorageBaseInfo": {"backupStorageType": "BACKUP_STORAGE_FILE",
-                                        "storageUrl": storage.display().to_string()}}
+                                        "storageUrl": storage.display().to_string()},
+            "alarmStoragePercentageThreshold": 0}
     });
     let mut logs = strategy.clone();
     logs["obBackupScheduleConfig"]["startLogBackup"] = json!(true);
@@ -451,6 +452,13 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
         "{}",
         kept.text
     );
+    // Its storage is fuller than its threshold of 0 %: the capacity alert fires, and
+    // resolves once the threshold is 100 %.
+    let capacity = "backup_storage_capacity_over_threshold";
+    evaluate_every_second(&admin, capacity).await;
+    let firing = wait_alarms(&admin, capacity, true).await;
+    assert!(firing[0].0.contains("source"), "{firing:?}");
+    strategy["obBackupServiceStorageConfig"]["alarmStoragePercentageThreshold"] = json!(100);
     strategy["obBackupScheduleConfig"]["backupScheduleEnabled"] = json!(false);
     let modified = admin
         .send(reqwest::Method::PATCH, &strategy_path, Some(&strategy), &[])
@@ -460,6 +468,7 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
         modified.data()["obBackupTaskType"],
         "UPDATE_BACKUP_STRATEGY"
     );
+    wait_alarms(&admin, capacity, false).await;
     admin.delete(&strategy_path).await.ok();
     assert_eq!(admin.get(&strategy_path).await.error_code(), 10002);
 
@@ -490,6 +499,23 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
             .delete(&format!("/api/v2/ob/clusters/{cluster}"))
             .await;
         run_task(&admin, delete, WAIT).await;
+    }
+}
+
+/// Waits until an item has open alerts (`open`) or none; answers them.
+async fn wait_alarms(admin: &Api, item: &str, open: bool) -> Vec<(String, String)> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let alarms = open_alarms(admin, item).await;
+        if alarms.is_empty() != open {
+            return alarms;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{item} never {}: {alarms:?}",
+            if open { "fired" } else { "resolved" }
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }
 

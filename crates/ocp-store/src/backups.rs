@@ -42,8 +42,8 @@ pub struct BackupSetRecord {
     pub finish_time: Option<i64>,
 }
 
-/// A cluster's backup strategy (kept in the API's shape, as JSON), who made it, and the last
-/// due time a set was started for.
+/// A cluster's backup strategy (kept in the API's shape, as JSON), who made it, the last
+/// due time a set was started for, and what its storage held when last looked at.
 #[derive(Debug, Clone)]
 pub struct BackupStrategyRecord {
     pub cluster_id: i64,
@@ -53,6 +53,16 @@ pub struct BackupStrategyRecord {
     pub last_due: i64,
     pub create_time: i64,
     pub update_time: i64,
+    pub storage_usage: Option<StorageUsage>,
+}
+
+/// The filesystem (or bucket) a strategy's sets go to, as its agent saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorageUsage {
+    pub total_bytes: i64,
+    pub used_bytes: i64,
+    /// When it was looked at, in ms.
+    pub checked_at: i64,
 }
 
 /// A restore into a new cluster, registered with that cluster and its task.
@@ -318,9 +328,43 @@ impl Store {
                     last_due: row.try_get("last_due")?,
                     create_time: row.try_get("create_time")?,
                     update_time: row.try_get("update_time")?,
+                    storage_usage: match (
+                        row.try_get::<Option<i64>, _>("storage_total_bytes")?,
+                        row.try_get::<Option<i64>, _>("storage_used_bytes")?,
+                        row.try_get::<Option<i64>, _>("storage_checked_at")?,
+                    ) {
+                        (Some(total_bytes), Some(used_bytes), Some(checked_at)) => {
+                            Some(StorageUsage {
+                                total_bytes,
+                                used_bytes,
+                                checked_at,
+                            })
+                        }
+                        _ => None,
+                    },
                 })
             })
             .collect()
+    }
+
+    /// Records what a strategy's storage holds now (no row changes if it has none).
+    pub async fn set_backup_storage_usage(
+        &self,
+        cluster_id: i64,
+        usage: StorageUsage,
+    ) -> Result<()> {
+        let _w = self.writer().await;
+        sqlx::query(&self.sql(
+            "UPDATE ob_backup_strategy SET storage_total_bytes = ?, storage_used_bytes = ?, \
+             storage_checked_at = ? WHERE cluster_id = ?",
+        ))
+        .bind(usage.total_bytes)
+        .bind(usage.used_bytes)
+        .bind(usage.checked_at)
+        .bind(cluster_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Forgets a set whose files were removed (retention). Restores made from it keep their

@@ -34,7 +34,9 @@ pub use alarms::{
     NewNotification, NotificationListFilter, NotificationRecord, RuleRecord, SilencerRecord,
     SubscriptionRecord,
 };
-pub use backups::{BackupSetRecord, BackupStrategyRecord, NewBackupSet, NewRestore, RestoreRecord};
+pub use backups::{
+    BackupSetRecord, BackupStrategyRecord, NewBackupSet, NewRestore, RestoreRecord, StorageUsage,
+};
 pub use catalog::{Catalog, CatalogRecord};
 pub use events::TaskEventRecord;
 pub use hosts::{

@@ -13,6 +13,9 @@ pub const BACKUP_FAILED_COUNT: &str = "ob_backup_failed_count";
 /// Per cluster with a strategy: days since its last finished set (or since the strategy was
 /// written) beyond the strategy's `noSuccessfulDataBackupAlarmDays`.
 pub const BACKUP_DAYS_WITHOUT_SUCCESS: &str = "ob_backup_days_without_success_over_threshold";
+/// Per cluster with a strategy: the percent of its storage's filesystem in use beyond the
+/// strategy's `alarmStoragePercentageThreshold` (70 when it names none).
+pub const BACKUP_STORAGE_OVER_THRESHOLD: &str = "ob_backup_storage_used_percent_over_threshold";
 
 struct Builtin {
     name: &'static str,
@@ -209,6 +212,22 @@ const BUILTINS: &[Builtin] = &[
         interval: 60,
         description: "A cluster with a backup strategy has had no finished set for longer than the strategy's noSuccessfulDataBackupAlarmDays (the value is the days beyond it).",
         details: "Cluster:${ob_cluster_name}[${ob_cluster_id}], Alert: no successful data backup in ${no_success_days_threshold} days, last successful time: ${last_success_time}, current time: ${current_time}, error message: ${error_message}.",
+    },
+    Builtin {
+        name: "backup_storage_capacity_over_threshold",
+        alarm_name: "The backup storage capacity exceeds the threshold.",
+        app_type: "OCP",
+        scope: "ObCluster",
+        level: 2,
+        metric: BACKUP_STORAGE_OVER_THRESHOLD,
+        aggregation: Aggregation::Max,
+        comparator: Comparator::Greater,
+        threshold: 0.0,
+        divisor: None,
+        duration: 0,
+        interval: 60,
+        description: "The filesystem a cluster's backup strategy writes its sets to is fuller than the strategy's alarmStoragePercentageThreshold (70 % when it names none); the value is the percent beyond it.",
+        details: "Storage url `${storage_url}` The storage size exceeds a threshold. The used storage exceeds: ${used_percent}%, exceeding the threshold of ${storage_threshold}%.",
     },
     Builtin {
         name: "ob_host_active_session_count_over_threshold",

@@ -22,8 +22,8 @@ use ocp_store::{
 use tokio::sync::Notify;
 
 use super::builtin::{
-    self, BACKUP_DAYS_WITHOUT_SUCCESS, BACKUP_FAILED_COUNT, HOST_HEARTBEAT_AGE,
-    INACTIVE_SERVER_COUNT,
+    self, BACKUP_DAYS_WITHOUT_SUCCESS, BACKUP_FAILED_COUNT, BACKUP_STORAGE_OVER_THRESHOLD,
+    HOST_HEARTBEAT_AGE, INACTIVE_SERVER_COUNT,
 };
 use super::evaluate::{aggregate, compare, show_number, silences, target_keys, worst_of};
 use super::template::render;
@@ -423,7 +423,7 @@ impl AlarmEngine {
                     });
                 }
             }
-            BACKUP_FAILED_COUNT | BACKUP_DAYS_WITHOUT_SUCCESS => {
+            BACKUP_FAILED_COUNT | BACKUP_DAYS_WITHOUT_SUCCESS | BACKUP_STORAGE_OVER_THRESHOLD => {
                 out = self.backup_series(&expr.metric, now_ms).await?;
             }
             metric => {
@@ -622,22 +622,68 @@ pub fn event_vars(event: &EventRecord, base_url: &str) -> BTreeMap<String, Strin
     vars
 }
 
+/// The storage threshold of a strategy that names none, as OCP's alarm reference has it.
+const DEFAULT_STORAGE_THRESHOLD: i64 = 70;
+/// A storage looked at longer ago than this says nothing about now.
+const STORAGE_USAGE_STALE_MS: i64 = 30 * 60 * 1000;
+
 /// How recent a failed set must be to alert, as OCP's `base_backup_fail` looks.
 const BACKUP_FAILURE_WINDOW_MS: i64 = 5 * 60 * 1000;
 const DAY_MS: i64 = 86_400_000;
 
 impl AlarmEngine {
+    /// Per cluster with a strategy whose storage was looked at lately: the percent of the
+    /// storage's filesystem in use beyond the strategy's threshold.
+    async fn storage_series(
+        &self,
+        records: Vec<ocp_store::BackupStrategyRecord>,
+        now: i64,
+    ) -> Result<Vec<Series>, StoreError> {
+        let mut out = Vec::new();
+        for record in records {
+            let Some(usage) = record.storage_usage else {
+                continue;
+            };
+            if usage.total_bytes <= 0 || usage.checked_at < now * 1000 - STORAGE_USAGE_STALE_MS {
+                continue;
+            }
+            let config = &record.strategy.ob_backup_service_storage_config;
+            let threshold = config
+                .alarm_storage_percentage_threshold
+                .unwrap_or(DEFAULT_STORAGE_THRESHOLD);
+            let used = usage.used_bytes as f64 * 100.0 / usage.total_bytes as f64;
+            let Ok(cluster) = self.store.cluster(record.cluster_id).await else {
+                continue;
+            };
+            let url = &config.ob_backup_storage_base_info.storage_url;
+            let url = format!("file://{}", url.trim_start_matches("file://"));
+            let labels = BTreeMap::from([
+                ("ob_cluster".to_string(), cluster.name.clone()),
+                ("ob_cluster_id".to_string(), cluster.id.to_string()),
+                ("storage_url".to_string(), url),
+                ("used_percent".to_string(), format!("{used:.0}")),
+                ("storage_threshold".to_string(), threshold.to_string()),
+            ]);
+            out.push(Series {
+                labels,
+                points: vec![(now, used - threshold as f64)],
+            });
+        }
+        Ok(out)
+    }
+
     /// The backup items' values per cluster, read from the metadb: failed (or overdue) sets,
     /// and days without a finished set beyond the strategy's allowance.
     async fn backup_series(&self, metric: &str, now_ms: i64) -> Result<Vec<Series>, StoreError> {
-        let strategies: HashMap<i64, (ocp_api::backup::BackupStrategy, i64)> = self
-            .store
-            .backup_strategies(None)
-            .await?
+        let records = self.store.backup_strategies(None).await?;
+        let now = now_ms / 1000;
+        if metric == BACKUP_STORAGE_OVER_THRESHOLD {
+            return self.storage_series(records, now).await;
+        }
+        let strategies: HashMap<i64, (ocp_api::backup::BackupStrategy, i64)> = records
             .into_iter()
             .map(|r| (r.cluster_id, (r.strategy, r.update_time)))
             .collect();
-        let now = now_ms / 1000;
         let mut out = Vec::new();
         for cluster in self.store.clusters().await? {
             let strategy = strategies.get(&cluster.id);

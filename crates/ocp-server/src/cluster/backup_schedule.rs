@@ -193,8 +193,58 @@ pub async fn run(access: ObAccess, address: String, interval: Duration, day: Dur
                     e.message
                 );
             }
+            if let Err(e) = measure(&access, &record).await {
+                tracing::debug!(
+                    cluster = record.cluster_id,
+                    "backup storage space: {}",
+                    e.message
+                );
+            }
         }
     }
+}
+
+/// Records the space of the strategy's storage, as the agent of the cluster's host sees it,
+/// for the backup_storage_capacity_over_threshold alert item.
+async fn measure(access: &ObAccess, record: &BackupStrategyRecord) -> Result<(), Failure> {
+    let storage = &record
+        .strategy
+        .ob_backup_service_storage_config
+        .ob_backup_storage_base_info;
+    let request = ocp_api::backup::BackupStorageDir {
+        storage_dir: storage_dir(storage, "obBackupStorageBaseInfo")?,
+    };
+    let Some(server) = access
+        .store
+        .servers(record.cluster_id)
+        .await?
+        .into_iter()
+        .next()
+    else {
+        return Ok(());
+    };
+    let space: ocp_api::backup::StorageSpace = access
+        .agents
+        .call(
+            server.host_id,
+            reqwest::Method::POST,
+            &ocp_api::agent_path::manager::backup_space(),
+            Some(&request),
+        )
+        .await?;
+    let bytes = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    access
+        .store
+        .set_backup_storage_usage(
+            record.cluster_id,
+            ocp_store::StorageUsage {
+                total_bytes: bytes(space.total_bytes),
+                used_bytes: bytes(space.used_bytes),
+                checked_at: ocp_api::time::now_millis(),
+            },
+        )
+        .await?;
+    Ok(())
 }
 
 /// Starts the strategy's latest due set unless it was started.

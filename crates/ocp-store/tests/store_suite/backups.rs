@@ -84,6 +84,18 @@ async fn backup_sets_and_restores_are_written_with_their_tasks(store: Store) {
     ));
     let written = store.backup_strategies(Some(cluster_id)).await.unwrap();
     assert_eq!(written[0].strategy, strategy, "read back as written");
+    assert_eq!(written[0].storage_usage, None, "not looked at yet");
+    let usage = ocp_store::StorageUsage {
+        total_bytes: 1 << 40,
+        used_bytes: 1 << 39,
+        checked_at: 1_700_000_000_000,
+    };
+    store
+        .set_backup_storage_usage(cluster_id, usage)
+        .await
+        .unwrap();
+    let looked = store.backup_strategies(Some(cluster_id)).await.unwrap();
+    assert_eq!(looked[0].storage_usage, Some(usage));
     let due = written[0].last_due + 1000;
     let before = task_count(&store).await;
     let old = written[0].last_due - 1;
