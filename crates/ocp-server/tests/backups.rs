@@ -434,10 +434,10 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
     );
     assert!(overview["lastDataBackupTime"].is_string(), "{overview:#}");
     let info = admin.get(&format!("{base}/info")).await.ok();
-    let items = &info.data()["obRecoverableInfoAggregation"]["latestSevenDaysAggregation"]
+    let sections = &info.data()["obRecoverableInfoAggregation"]["latestSevenDaysAggregation"]
         ["obRecoverableSectionItems"];
     assert_eq!(
-        items[0]["dataBackupRecoverableInfo"]["fullBackupSetId"], scheduled_set,
+        sections[0]["dataBackupRecoverableInfo"]["fullBackupSetId"], scheduled_set,
         "{}",
         info.text
     );
@@ -493,6 +493,35 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
     let alarms = open_alarms(&admin, "base_backup_fail").await;
     assert!(alarms[0].0.contains("source"), "{alarms:?}");
     assert_eq!(cluster(&admin, id).await["status"], "RUNNING");
+
+    // SIGKILL the agent while the server is stopped for a copy: the task ends (or its
+    // rollback does) with seekdb serving again, and a backup after it succeeds.
+    let started = admin.post(&tasks, &back_up(&storage)).await.ok();
+    let killed_task = task_of(started.data());
+    let path = format!("/api/v2/tasks/instances/{killed_task}");
+    admin
+        .poll(&path, DEPLOY, |t| {
+            t["subtasks"].as_array().is_some_and(|s| {
+                s.iter()
+                    .any(|s| s["name"] == "Backup data" && s["status"] == "RUNNING")
+            })
+        })
+        .await
+        .unwrap_or_else(|last| panic!("the copy never ran: {last:#}"));
+    sb.agents[0].restart().expect("the agent starts again");
+    let ended = admin.wait_task(killed_task, DEPLOY).await;
+    if ended["status"] == "FAILED" {
+        admin.post_empty(&format!("{path}/rollback")).await.ok();
+        let rolled = admin.wait_task(killed_task, DEPLOY).await;
+        assert_eq!(rolled["status"], "SUCCESSFUL", "{rolled:#}");
+    } else {
+        assert_eq!(ended["status"], "SUCCESSFUL", "{ended:#}");
+    }
+    let source = wait_status(&admin, id, "RUNNING").await;
+    assert_eq!(seekdb_processes(&home_of(&source)).len(), 1);
+    assert_eq!(items(port).await, (2, 3));
+    let again = admin.post(&tasks, &back_up(&storage)).await.ok();
+    succeeded(&admin, again.data(), "the backup after the agent's crash").await;
 
     for cluster in [copy_id, id] {
         let delete = admin
