@@ -295,9 +295,8 @@ impl ObClient {
         let _ = self.conn.close().await;
     }
 
-    /// Makes (or brings up to date) the read-only user the host's monitor logs in as: it may
-    /// read the `oceanbase` views and see every session, and nothing else.
-    pub async fn ensure_monitor_user(&mut self, name: &str, password: &str) -> Result<()> {
+    /// Makes a user, or gives the one there `password`; answers its quoted name.
+    async fn ensure_user(&mut self, name: &str, password: &str) -> Result<String> {
         check_name("username", name)?;
         check_password("password", password)?;
         let user = quote(name);
@@ -311,6 +310,13 @@ impl ObClient {
             quote(password)
         ))
         .await?;
+        Ok(user)
+    }
+
+    /// Makes (or brings up to date) the read-only user the host's monitor logs in as: it may
+    /// read the `oceanbase` views and see every session, and nothing else.
+    pub async fn ensure_monitor_user(&mut self, name: &str, password: &str) -> Result<()> {
+        let user = self.ensure_user(name, password).await?;
         self.execute_idempotent(&format!("GRANT SELECT ON oceanbase.* TO {user}"))
             .await?;
         self.execute_idempotent(&format!("GRANT PROCESS ON *.* TO {user}"))

@@ -2,7 +2,7 @@
 //! the users, roles and grants as statements that make them again. `mariadb-dump` writes
 //! neither (seekdb refuses `--all-databases`, and users live in its own schema).
 
-use crate::{check_name, check_password, quote, text, ObClient, Result};
+use crate::{quote, text, ObClient, Result};
 
 /// The server's own databases, never part of a logical set.
 const SYSTEM_DATABASES: [&str; 4] = ["information_schema", "mysql", "oceanbase", "__recyclebin"];
@@ -112,19 +112,7 @@ impl ObClient {
     /// Makes (or brings up to date) the user a host's agent dumps and loads logical sets as:
     /// every privilege, with the grant option, since a load makes users and grants.
     pub async fn ensure_backup_user(&mut self, name: &str, password: &str) -> Result<()> {
-        check_name("username", name)?;
-        check_password("password", password)?;
-        let user = quote(name);
-        self.execute(&format!(
-            "CREATE USER IF NOT EXISTS {user} IDENTIFIED BY {}",
-            quote(password)
-        ))
-        .await?;
-        self.execute_idempotent(&format!(
-            "ALTER USER {user} IDENTIFIED BY {}",
-            quote(password)
-        ))
-        .await?;
+        let user = self.ensure_user(name, password).await?;
         self.execute_idempotent(&format!(
             "GRANT ALL PRIVILEGES ON *.* TO {user} WITH GRANT OPTION"
         ))

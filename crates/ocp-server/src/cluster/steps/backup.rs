@@ -37,7 +37,55 @@ fn set_size(manifest: &BackupManifest) -> u64 {
     manifest.files.iter().map(|f| f.size).sum()
 }
 
+/// What the agent is asked to write: the task's set of `server`, in `mode`.
+fn write_request(
+    ctx: &StepContext,
+    server: &ServerRecord,
+    cluster: &ClusterRecord,
+    mode: BackupMode,
+) -> Result<WriteBackupSet, StepError> {
+    let location = location(ctx)?;
+    Ok(WriteBackupSet {
+        mode,
+        home_path: server.home_path.clone(),
+        sql_port: match mode {
+            BackupMode::LogicalBackup => sql_port(server)?,
+            BackupMode::PhysicalBackup => 0,
+        },
+        storage_dir: location.storage_dir,
+        set_name: location.set_name,
+        backup_set_id: context_id(ctx, "backup_set_id")?,
+        cluster_id: cluster.id,
+        cluster_name: cluster.name.clone(),
+        server_id: server.id,
+        ob_version: ctx
+            .get("ob_version")
+            .unwrap_or(&cluster.ob_version)
+            .to_string(),
+    })
+}
+
 impl ObAccess {
+    /// Has the agent of `host_id` do a copy, check or load of a set (`path`, POST), with
+    /// the time a large set takes.
+    async fn set_work<T: serde::de::DeserializeOwned, B: serde::Serialize>(
+        &self,
+        host_id: i64,
+        path: &str,
+        body: &B,
+    ) -> Result<T, StepError> {
+        Ok(self
+            .agents
+            .call_long(
+                host_id,
+                reqwest::Method::POST,
+                path,
+                Some(body),
+                COPY_TIMEOUT,
+            )
+            .await?)
+    }
+
     /// Has the agent of `host_id` check a set: its manifest once every file matched it, none
     /// while the set is absent or unfinished.
     async fn check_set(
@@ -46,14 +94,7 @@ impl ObAccess {
         location: &BackupSetLocation,
     ) -> Result<Option<BackupManifest>, StepError> {
         let checked: VerifiedSet = self
-            .agents
-            .call_long(
-                host_id,
-                reqwest::Method::POST,
-                &agent_path::manager::backup_verify(),
-                Some(location),
-                COPY_TIMEOUT,
-            )
+            .set_work(host_id, &agent_path::manager::backup_verify(), location)
             .await?;
         Ok(checked.manifest)
     }
@@ -193,35 +234,17 @@ impl Step for BackupData {
             ctx.log("the set is written already; making sure the server serves");
             return self.0.ensure_serving(ctx, &server, &cluster).await;
         }
-        let request = WriteBackupSet {
-            mode: BackupMode::PhysicalBackup,
-            home_path: server.home_path.clone(),
-            sql_port: 0,
-            storage_dir: location.storage_dir.clone(),
-            set_name: location.set_name.clone(),
-            backup_set_id: context_id(ctx, "backup_set_id")?,
-            cluster_id: cluster.id,
-            cluster_name: cluster.name.clone(),
-            server_id: server.id,
-            ob_version: ctx
-                .get("ob_version")
-                .unwrap_or(&cluster.ob_version)
-                .to_string(),
-        };
+        let request = write_request(ctx, &server, &cluster, BackupMode::PhysicalBackup)?;
         let stopped = Instant::now();
         stop_process(&self.0, ctx, &server).await?;
         let written: Result<BackupManifest, StepError> = self
             .0
-            .agents
-            .call_long(
+            .set_work(
                 server.host_id,
-                reqwest::Method::POST,
                 &agent_path::manager::backup_write(),
-                Some(&request),
-                COPY_TIMEOUT,
+                &request,
             )
-            .await
-            .map_err(StepError::from);
+            .await;
         let copied = stopped.elapsed();
         match &written {
             Ok(m) => ctx.log(format!(
@@ -264,31 +287,14 @@ impl Step for DumpData {
             ctx.log("the set is written already");
             return Ok(());
         }
-        let request = WriteBackupSet {
-            mode: BackupMode::LogicalBackup,
-            home_path: server.home_path.clone(),
-            sql_port: sql_port(&server)?,
-            storage_dir: location.storage_dir.clone(),
-            set_name: location.set_name.clone(),
-            backup_set_id: context_id(ctx, "backup_set_id")?,
-            cluster_id: cluster.id,
-            cluster_name: cluster.name.clone(),
-            server_id: server.id,
-            ob_version: ctx
-                .get("ob_version")
-                .unwrap_or(&cluster.ob_version)
-                .to_string(),
-        };
+        let request = write_request(ctx, &server, &cluster, BackupMode::LogicalBackup)?;
         let started = Instant::now();
         let manifest: BackupManifest = self
             .0
-            .agents
-            .call_long(
+            .set_work(
                 server.host_id,
-                reqwest::Method::POST,
                 &agent_path::manager::backup_write(),
-                Some(&request),
-                COPY_TIMEOUT,
+                &request,
             )
             .await?;
         ctx.log(format!(
@@ -372,13 +378,10 @@ impl Step for LoadData {
         let started = Instant::now();
         let manifest: BackupManifest = self
             .0
-            .agents
-            .call_long(
+            .set_work(
                 server.host_id,
-                reqwest::Method::POST,
                 &agent_path::manager::backup_load(),
-                Some(&request),
-                COPY_TIMEOUT,
+                &request,
             )
             .await?;
         ctx.log(format!(
@@ -449,13 +452,10 @@ async fn unpack_set(
     };
     let started = Instant::now();
     let manifest: BackupManifest = access
-        .agents
-        .call_long(
+        .set_work(
             server.host_id,
-            reqwest::Method::POST,
             &agent_path::manager::backup_restore(),
-            Some(&request),
-            COPY_TIMEOUT,
+            &request,
         )
         .await?;
     ctx.log(format!(
