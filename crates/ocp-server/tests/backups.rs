@@ -520,6 +520,21 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
     let source = wait_status(&admin, id, "RUNNING").await;
     assert_eq!(seekdb_processes(&home_of(&source)).len(), 1);
     assert_eq!(items(port).await, (2, 3));
+    // Its set is finished, or what the killed copy left of it is gone.
+    let sets = admin.get(&tasks).await.ok();
+    let killed_set = sets.data()["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["taskId"] == killed_task)
+        .expect("the killed backup's set")
+        .clone();
+    let killed_dir = storage.join(format!("backup_set_{}", killed_set["backupSetId"]));
+    if killed_set["status"] == "DONE" {
+        assert!(killed_dir.join("manifest.json").exists());
+    } else {
+        assert!(!killed_dir.exists(), "{killed_set:#}");
+    }
     let again = admin.post(&tasks, &back_up(&storage)).await.ok();
     succeeded(&admin, again.data(), "the backup after the agent's crash").await;
 

@@ -114,6 +114,36 @@ impl ObAccess {
             })
     }
 
+    /// Removes what a failed write left of the task's set: never a finished set (one the
+    /// agent completed after its caller gave up stays). A failure here is logged: the next
+    /// write of the set removes the rest anyway.
+    async fn discard_unfinished(&self, ctx: &StepContext, host_id: i64) {
+        let Ok(location) = location(ctx) else { return };
+        match self.check_set(host_id, &location).await {
+            Ok(None) => {
+                let removed: Result<bool, _> = self
+                    .agents
+                    .call(
+                        host_id,
+                        reqwest::Method::POST,
+                        &agent_path::manager::backup_delete(),
+                        Some(&location),
+                    )
+                    .await;
+                match removed {
+                    Ok(true) => ctx.log(format!(
+                        "removed what the failed write left of {}/{}",
+                        location.storage_dir, location.set_name
+                    )),
+                    Ok(false) => {}
+                    Err(e) => ctx.log(format!("WARN the unfinished set stays: {e}")),
+                }
+            }
+            Ok(Some(_)) => {}
+            Err(e) => ctx.log(format!("WARN the set was not checked, so it stays: {e}")),
+        }
+    }
+
     /// Starts the server if its process does not run, and waits until it accepts SQL.
     async fn ensure_serving(
         &self,
@@ -222,7 +252,8 @@ impl Step for PrepareBackup {
 
 /// Backup data: stops the server, has its agent write the set, starts the server again
 /// whatever the copy's outcome, and waits until it accepts SQL. A set written by an earlier
-/// run of this step is not written again. Rollback starts the server if it is down.
+/// run of this step is not written again; what a failed write left is removed. Rollback
+/// starts the server if it is down, and removes an unfinished set.
 pub(super) struct BackupData(pub(super) ObAccess);
 
 #[async_trait]
@@ -264,12 +295,17 @@ impl Step for BackupData {
             "downtime: the server refused SQL for {} ms",
             stopped.elapsed().as_millis()
         ));
+        if written.is_err() {
+            self.0.discard_unfinished(ctx, server.host_id).await;
+        }
         written.map(|_| ())
     }
 
     async fn rollback(&self, ctx: &StepContext) -> Result<(), StepError> {
         let (server, cluster) = self.0.server_and_cluster(ctx).await?;
-        self.0.ensure_serving(ctx, &server, &cluster).await
+        self.0.ensure_serving(ctx, &server, &cluster).await?;
+        self.0.discard_unfinished(ctx, server.host_id).await;
+        Ok(())
     }
 }
 
@@ -289,14 +325,22 @@ impl Step for DumpData {
         }
         let request = write_request(ctx, &server, &cluster, BackupMode::LogicalBackup)?;
         let started = Instant::now();
-        let manifest: BackupManifest = self
+        let dumped: Result<BackupManifest, StepError> = self
             .0
             .set_work(
                 server.host_id,
                 &agent_path::manager::backup_write(),
                 &request,
             )
-            .await?;
+            .await;
+        let manifest = match dumped {
+            Ok(manifest) => manifest,
+            Err(e) => {
+                ctx.log(format!("ERROR the dump failed: {e}"));
+                self.0.discard_unfinished(ctx, server.host_id).await;
+                return Err(e);
+            }
+        };
         ctx.log(format!(
             "dumped databases [{}] and {} users and roles: {} bytes into {}/{} in {} ms; the \
              server served throughout",
@@ -307,6 +351,12 @@ impl Step for DumpData {
             location.set_name,
             started.elapsed().as_millis()
         ));
+        Ok(())
+    }
+
+    async fn rollback(&self, ctx: &StepContext) -> Result<(), StepError> {
+        let (server, _) = self.0.server_and_cluster(ctx).await?;
+        self.0.discard_unfinished(ctx, server.host_id).await;
         Ok(())
     }
 }
