@@ -1034,6 +1034,8 @@ export interface paths {
         /**
          * What of the cluster can be restored: each finished set in the window (by default the
          *     last seven days) as a FULL_DATA_BACKUP point; seekdb has no log backup, so no intervals.
+         *     With `storageUrl`, the sets the agent of the cluster's host finds in that directory
+         *     instead, whoever wrote them (every one unless a window is given).
          */
         get: operations["info"];
         put?: never;
@@ -3458,6 +3460,8 @@ export interface components {
             obQueryTimeScopeType: string;
         };
         RecoverableSectionItem: {
+            /** @description For a set parsed from a storage: the cluster it was taken of, as its manifest says. */
+            backupClusterName?: string | null;
             backupMode: components["schemas"]["BackupMode"];
             dataBackupRecoverableInfo: components["schemas"]["DataBackupRecoverableInfo"];
             /**
@@ -3465,6 +3469,8 @@ export interface components {
              *     intervals.
              */
             obRecoverableSectionItemType: string;
+            /** @description For a set parsed from a storage: the version its server reported. */
+            obVersion?: string | null;
         };
         RecoverableSections: {
             obRecoverableSectionItems: components["schemas"]["RecoverableSectionItem"][];
@@ -6117,6 +6123,12 @@ export interface operations {
                 id: number;
                 startTime: string | null;
                 endTime: string | null;
+                /**
+                 * @description A storage directory to parse instead of the platform's records: the finished sets
+                 *     in it, whoever wrote them (read by the agent of the cluster's host; every set unless
+                 *     a window is given).
+                 */
+                storageUrl: string | null;
             };
             cookie?: never;
         };

@@ -267,6 +267,31 @@ pub fn storage_space(request: &BackupStorageDir) -> anyhow::Result<StorageSpace>
     })
 }
 
+/// The manifests of the finished sets in a storage directory, newest first: every
+/// `backup_set_*` directory holding one, whoever wrote it. Unfinished sets are left out.
+pub fn list_sets(request: &BackupStorageDir) -> anyhow::Result<Vec<BackupManifest>> {
+    let dir = storage_dir(&request.storage_dir)?;
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("reading {}", dir.display()))),
+    };
+    let mut sets = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if !name.starts_with("backup_set_") || !entry.path().is_dir() {
+            continue;
+        }
+        match read_manifest(&entry.path()) {
+            Ok(Some(manifest)) => sets.push(manifest),
+            Ok(None) => {}
+            Err(e) => tracing::warn!("{name}: {e:#}"),
+        }
+    }
+    sets.sort_by_key(|m| std::cmp::Reverse((m.start_time_ms, m.backup_set_id)));
+    Ok(sets)
+}
+
 /// Removes a set: its manifest first, so a set half removed is unfinished and never restored.
 /// Answers whether there was one.
 pub fn delete_set(location: &BackupSetLocation) -> anyhow::Result<bool> {

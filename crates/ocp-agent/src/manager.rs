@@ -92,6 +92,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         .route(m::BACKUP_DELETE_ROUTE, post(delete_backup))
         .route(m::BACKUP_LOAD_ROUTE, post(load_backup))
         .route(m::BACKUP_SPACE_ROUTE, post(storage_space))
+        .route(m::BACKUP_LIST_ROUTE, post(list_sets))
         .route(
             m::PORT_ROUTE,
             get(|UrlPath(port): UrlPath<u16>| async move { Json(install::port_in_use(port)) }),
@@ -457,6 +458,12 @@ async fn delete_backup(
 /// backup lock: a look at the space never waits for a copy.
 async fn storage_space(Json(request): Json<BackupStorageDir>) -> Response {
     answer(blocking(move || backup::storage_space(&request)).await)
+}
+
+/// The finished sets of a backup storage (see [`backup::list_sets`]); no backup lock, since
+/// a set being written has no manifest yet.
+async fn list_sets(Json(request): Json<BackupStorageDir>) -> Response {
+    answer(blocking(move || backup::list_sets(&request)).await)
 }
 
 /// Runs disk work (walking or removing a tree) off the runtime's threads.

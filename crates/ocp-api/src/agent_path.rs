@@ -45,6 +45,7 @@ pub mod manager {
     pub const BACKUP_DELETE_ROUTE: &str = "/backups/delete";
     pub const BACKUP_LOAD_ROUTE: &str = "/backups/load";
     pub const BACKUP_SPACE_ROUTE: &str = "/backups/space";
+    pub const BACKUP_LIST_ROUTE: &str = "/backups/list";
 
     pub fn facts() -> String {
         format!("{MANAGER_PREFIX}/facts")
@@ -97,6 +98,10 @@ pub mod manager {
     /// The space of the filesystem a backup storage directory is on.
     pub fn backup_space() -> String {
         format!("{MANAGER_PREFIX}/backups/space")
+    }
+    /// The manifests of the finished sets in a backup storage directory.
+    pub fn backup_list() -> String {
+        format!("{MANAGER_PREFIX}/backups/list")
     }
     /// Whether something listens on `port` of the host.
     pub fn port(port: u16) -> String {
@@ -176,6 +181,7 @@ mod tests {
             (mgr(manager::BACKUP_DELETE_ROUTE), manager::backup_delete()),
             (mgr(manager::BACKUP_LOAD_ROUTE), manager::backup_load()),
             (mgr(manager::BACKUP_SPACE_ROUTE), manager::backup_space()),
+            (mgr(manager::BACKUP_LIST_ROUTE), manager::backup_list()),
             (
                 monitor::SAMPLES_ROUTE.to_string(),
                 monitor::samples_after(5),

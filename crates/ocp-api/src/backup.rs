@@ -486,6 +486,12 @@ pub struct RecoverableSectionItem {
     pub ob_recoverable_section_item_type: String,
     pub backup_mode: BackupMode,
     pub data_backup_recoverable_info: DataBackupRecoverableInfo,
+    /// For a set parsed from a storage: the cluster it was taken of, as its manifest says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_cluster_name: Option<String>,
+    /// For a set parsed from a storage: the version its server reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ob_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -524,4 +530,9 @@ pub struct BackupInfoQuery {
     pub start_time: Option<String>,
     #[serde(default)]
     pub end_time: Option<String>,
+    /// A storage directory to parse instead of the platform's records: the finished sets
+    /// in it, whoever wrote them (read by the agent of the cluster's host; every set unless
+    /// a window is given).
+    #[serde(default)]
+    pub storage_url: Option<String>,
 }

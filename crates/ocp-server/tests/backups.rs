@@ -443,6 +443,39 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
     );
     let bad = admin.get(&format!("{base}/info?startTime=yesterday")).await;
     assert_eq!(bad.error_code(), 10001, "{}", bad.text);
+    // A storage parsed as another platform would find it: its finished sets, not the
+    // unfinished one beside them.
+    let elsewhere = scratch.path().join("elsewhere");
+    let copied = elsewhere.join(format!("backup_set_{scheduled_set}"));
+    std::fs::create_dir_all(&copied).unwrap();
+    let from = storage.join(format!("backup_set_{scheduled_set}"));
+    for f in ["manifest.json", "data.tar.zst"] {
+        std::fs::copy(from.join(f), copied.join(f)).unwrap();
+    }
+    std::fs::create_dir_all(elsewhere.join("backup_set_999")).unwrap();
+    let parsed = admin
+        .get(&format!(
+            "{base}/info?storageUrl=file://{}",
+            elsewhere.display()
+        ))
+        .await
+        .ok();
+    let found = parsed.data()["obRecoverableInfoAggregation"]["latestSevenDaysAggregation"]
+        ["obRecoverableSectionItems"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(found.len(), 1, "{}", parsed.text);
+    assert_eq!(
+        found[0]["dataBackupRecoverableInfo"]["fullBackupSetId"],
+        scheduled_set
+    );
+    assert_eq!(found[0]["backupClusterName"], "source");
+    let bad = admin
+        .get(&format!("{base}/info?storageUrl=relative/dir"))
+        .await;
+    assert_eq!(bad.error_code(), 10001, "{}", bad.text);
+    assert!(bad.text.contains("storageUrl"), "{}", bad.text);
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     let still = admin.get(&tasks).await.ok();
     assert_eq!(still.data()["page"]["totalElements"], 1, "it fired once");

@@ -137,6 +137,34 @@ pub async fn plan_backup(
     Ok((set, dir))
 }
 
+/// The finished sets in a storage directory, whoever wrote them, as the agent of the
+/// cluster's host reads their manifests.
+pub async fn sets_in_storage(
+    store: &Store,
+    agents: &crate::host::agent_client::AgentClient,
+    cluster_id: i64,
+    storage_url: &str,
+) -> Result<Vec<ocp_api::backup::BackupManifest>, Failure> {
+    let storage = BackupStorage {
+        backup_storage_type: ocp_api::backup::BackupStorageType::BackupStorageFile,
+        storage_url: storage_url.to_string(),
+    };
+    let dir = storage_dir(&storage, "query").map_err(|f| {
+        let why = f.sub_errors.first().map(|s| s.message.clone());
+        Failure::field("storageUrl", why.unwrap_or(f.message))
+    })?;
+    let cluster = store.cluster(cluster_id).await?;
+    let server = only_server(store, &cluster).await?;
+    Ok(agents
+        .call(
+            server.host_id,
+            reqwest::Method::POST,
+            &ocp_api::agent_path::manager::backup_list(),
+            Some(&ocp_api::backup::BackupStorageDir { storage_dir: dir }),
+        )
+        .await?)
+}
+
 /// A set may be restored only once it is finished and verified.
 fn check_restorable(set: &BackupSetRecord) -> Result<(), Failure> {
     if set.status != BackupTaskStatus::Done {

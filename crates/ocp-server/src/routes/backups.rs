@@ -243,6 +243,8 @@ fn millis_of(field: &str, text: &str) -> Result<i64, Failure> {
 
 /// What of the cluster can be restored: each finished set in the window (by default the
 /// last seven days) as a FULL_DATA_BACKUP point; seekdb has no log backup, so no intervals.
+/// With `storageUrl`, the sets the agent of the cluster's host finds in that directory
+/// instead, whoever wrote them (every one unless a window is given).
 #[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/backup/info", tag = "backup",
     params(("id" = i64, Path), BackupInfoQuery),
     responses((status = 200, body = ClusterBackupInfo)))]
@@ -265,23 +267,28 @@ async fn info(
     if end < start {
         return Err(Failure::field("endTime", "is before startTime"));
     }
-    let items = state
-        .store
-        .backup_sets(id)
-        .await?
-        .into_iter()
-        .filter(|s| s.status == BackupTaskStatus::Done)
-        .filter(|s| (start..=end).contains(&s.start_time))
-        .map(|s| RecoverableSectionItem {
-            ob_recoverable_section_item_type: "FULL_DATA_BACKUP".into(),
-            backup_mode: s.mode,
-            data_backup_recoverable_info: DataBackupRecoverableInfo {
-                full_backup_set_id: s.id,
-                freeze_time: Timestamp::from_millis(s.start_time),
-                recoverable_time: Timestamp::from_millis(s.start_time),
-            },
-        })
-        .collect();
+    let items = match &query.storage_url {
+        Some(url) => {
+            let window = query.start_time.is_some() || query.end_time.is_some();
+            backup::sets_in_storage(&state.store, &state.agents, id, url)
+                .await?
+                .into_iter()
+                .filter(|m| !window || (start..=end).contains(&m.start_time_ms))
+                .map(|m| RecoverableSectionItem {
+                    ob_recoverable_section_item_type: "FULL_DATA_BACKUP".into(),
+                    backup_mode: m.mode,
+                    data_backup_recoverable_info: DataBackupRecoverableInfo {
+                        full_backup_set_id: m.backup_set_id,
+                        freeze_time: Timestamp::from_millis(m.start_time_ms),
+                        recoverable_time: Timestamp::from_millis(m.start_time_ms),
+                    },
+                    backup_cluster_name: Some(m.cluster_name),
+                    ob_version: Some(m.ob_version),
+                })
+                .collect()
+        }
+        None => recorded_sets(&state, id, start..=end).await?,
+    };
     Ok(Data(ClusterBackupInfo {
         cluster_id: id,
         ob_cluster_id: id,
@@ -294,6 +301,34 @@ async fn info(
             },
         },
     }))
+}
+
+/// The cluster's finished sets that began in `window`, as the metadb records them.
+async fn recorded_sets(
+    state: &AppState,
+    id: i64,
+    window: std::ops::RangeInclusive<i64>,
+) -> Result<Vec<RecoverableSectionItem>, Failure> {
+    let items = state
+        .store
+        .backup_sets(id)
+        .await?
+        .into_iter()
+        .filter(|s| s.status == BackupTaskStatus::Done)
+        .filter(|s| window.contains(&s.start_time))
+        .map(|s| RecoverableSectionItem {
+            ob_recoverable_section_item_type: "FULL_DATA_BACKUP".into(),
+            backup_mode: s.mode,
+            data_backup_recoverable_info: DataBackupRecoverableInfo {
+                full_backup_set_id: s.id,
+                freeze_time: Timestamp::from_millis(s.start_time),
+                recoverable_time: Timestamp::from_millis(s.start_time),
+            },
+            backup_cluster_name: None,
+            ob_version: None,
+        })
+        .collect();
+    Ok(items)
 }
 
 /// Where a failed backup's or restore's reason is: its task's log.
