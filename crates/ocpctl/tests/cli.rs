@@ -432,6 +432,17 @@ async fn clusters_databases_and_users_on_seekdb() {
     assert!(stderr(expect(&dumped, 0)).contains("Verify backup set: SUCCESSFUL"));
     let sets = json_of(&run(&["-o", "json", "backup", "list", &id]));
     assert_eq!(sets[0]["backupMode"], "LOGICAL_BACKUP", "{sets:#}");
+    let parsed = json_of(&run(&[
+        "-o",
+        "json",
+        "backup",
+        "info",
+        &id,
+        "--storage",
+        storage_dir,
+    ]));
+    assert_eq!(parsed.as_array().unwrap().len(), 2, "{parsed:#}");
+    assert!(stdout(expect(&run(&["backup", "info", &id]), 0)).contains("LOGICAL_BACKUP"));
     let shown = json_of(&run(&["-o", "json", "backup", "show", &id, &set]));
     assert_eq!(shown["backupMode"], "PHYSICAL_BACKUP", "{shown:#}");
     expect(&run(&["backup", "show", &id, "999999"]), 4);

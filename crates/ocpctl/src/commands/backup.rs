@@ -3,7 +3,8 @@
 use ocp_api::backup::{
     BackupAbility, BackupCommonResponse, BackupMode, BackupScheduleConfig,
     BackupServiceStorageConfig, BackupStorage, BackupStorageType, BackupStrategy,
-    BackupStrategyView, DataBackupTask, RestoreCluster, RestoreTask, StartDataBackup,
+    BackupStrategyView, ClusterBackupInfo, DataBackupTask, RestoreCluster, RestoreTask,
+    StartDataBackup,
 };
 
 use super::*;
@@ -31,6 +32,15 @@ pub enum BackupCmd {
     List {
         /// The cluster's id.
         cluster: i64,
+    },
+    /// What of a cluster can be restored: its finished sets of the last seven days or, with
+    /// --storage, every finished set found in that directory, whoever wrote it.
+    Info {
+        /// The cluster's id (with --storage, the one whose host's agent reads the directory).
+        cluster: i64,
+        /// A storage directory on the cluster's host to parse instead of the records.
+        #[arg(long)]
+        storage: Option<String>,
     },
     /// Shows one backup set of a cluster.
     Show {
@@ -241,6 +251,41 @@ pub async fn backup(ctx: &mut Ctx, cmd: BackupCmd) -> Result<()> {
                 )
                 .await?;
             backup_started(ctx, answer).await
+        }
+        BackupCmd::Info { cluster, storage } => {
+            let mut path = format!("{}/info", base(cluster));
+            if let Some(dir) = storage {
+                let dir: String = form_urlencoded::byte_serialize(dir.as_bytes()).collect();
+                path.push_str(&format!("?storageUrl={dir}"));
+            }
+            let info: ClusterBackupInfo = client.get(&path).await?;
+            let sets: Vec<serde_json::Value> = info
+                .ob_recoverable_info_aggregation
+                .latest_seven_days_aggregation
+                .ob_recoverable_section_items
+                .iter()
+                .map(|item| {
+                    let set = &item.data_backup_recoverable_info;
+                    serde_json::json!({
+                        "backupSetId": set.full_backup_set_id,
+                        "backupMode": item.backup_mode,
+                        "freezeTime": set.freeze_time,
+                        "backupClusterName": item.backup_cluster_name,
+                        "obVersion": item.ob_version,
+                    })
+                })
+                .collect();
+            output::list(
+                format,
+                &sets,
+                &[
+                    "backupSetId",
+                    "backupMode",
+                    "freezeTime",
+                    "backupClusterName",
+                    "obVersion",
+                ],
+            )
         }
         BackupCmd::Show { cluster, set } => {
             let sets: PageData<DataBackupTask> = client
