@@ -86,15 +86,20 @@ fn shell(script: &str) -> anyhow::Result<Duration> {
     Ok(started.elapsed())
 }
 
-/// Fills a table with `mb` MB of rows that compress about as well as real text does.
-async fn load(port: u16, mb: usize) -> anyhow::Result<()> {
+/// root's connection to the benchmark's server on `port`.
+async fn root(port: u16) -> anyhow::Result<ObClient> {
     let target = Target {
         host: host_ip(0),
         port,
         user: "root".into(),
         password: "Bench-Pw-1".into(),
     };
-    let mut client = ObClient::connect(&target, Duration::from_secs(5))
+    Ok(ObClient::connect(&target, Duration::from_secs(5)).await?)
+}
+
+/// Fills a table with `mb` MB of rows that compress about as well as real text does.
+async fn load(port: u16, mb: usize) -> anyhow::Result<()> {
+    let mut client = root(port)
         .await?
         .with_statement_timeout(Duration::from_secs(300));
     client.execute("CREATE DATABASE bench").await?;
@@ -237,13 +242,7 @@ fn median_ms(runs: &mut [Duration]) -> f64 {
 
 /// Runs a major compaction on the server on `port` and waits until it is idle again.
 async fn settle(port: u16) -> anyhow::Result<()> {
-    let target = Target {
-        host: host_ip(0),
-        port,
-        user: "root".into(),
-        password: "Bench-Pw-1".into(),
-    };
-    let mut client = ObClient::connect(&target, Duration::from_secs(5))
+    let mut client = root(port)
         .await?
         .with_statement_timeout(Duration::from_secs(120));
     let before = client.compaction().await?.frozen_scn;
@@ -331,19 +330,11 @@ async fn logical(
         backup_call(admin, &format!("{base}/restore"), &restore).await?;
     let log = step_log(admin, restore_task, "Restore backup data").await?;
     let load_ms = logged_ms(&log, "loaded ").unwrap_or(0);
-    let rows = |port: u16| {
-        let target = Target {
-            host: host_ip(0),
-            port,
-            user: "root".into(),
-            password: "Bench-Pw-1".into(),
-        };
-        async move {
-            let mut c = ObClient::connect(&target, Duration::from_secs(5)).await?;
-            let n = c.fetch_i64("SELECT COUNT(*) FROM bench.t").await?;
-            c.close().await;
-            Ok::<_, anyhow::Error>(n)
-        }
+    let rows = |port: u16| async move {
+        let mut c = root(port).await?;
+        let n = c.fetch_i64("SELECT COUNT(*) FROM bench.t").await?;
+        c.close().await;
+        Ok::<_, anyhow::Error>(n)
     };
     let source_rows = rows(port).await?;
     for loaded in [rows(copy_port).await?, rows(hand_port).await?] {

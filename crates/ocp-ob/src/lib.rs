@@ -17,7 +17,7 @@ use sqlx::{ConnectOptions, Connection, Executor, Row};
 pub use grants::{
     check_name, check_password, quote, sql_privilege, DB_PRIVILEGES, GLOBAL_PRIVILEGES,
 };
-pub use logical::{quote_ident, Definitions};
+pub use logical::Definitions;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ObError {

@@ -7,11 +7,6 @@ use crate::{quote, text, ObClient, Result};
 /// The server's own databases, never part of a logical set.
 const SYSTEM_DATABASES: [&str; 4] = ["information_schema", "mysql", "oceanbase", "__recyclebin"];
 
-/// A name inside backquotes.
-pub fn quote_ident(name: &str) -> String {
-    format!("`{}`", name.replace('`', "``"))
-}
-
 /// The users' databases and roles of a server, and the statements that make them again.
 #[derive(Debug, Clone, Default)]
 pub struct Definitions {
@@ -21,9 +16,8 @@ pub struct Definitions {
 }
 
 impl ObClient {
-    /// The databases a logical set holds: every database but the server's own, and `test`
-    /// (which every seekdb has) only when it holds a table.
-    pub async fn user_databases(&mut self) -> Result<Vec<String>> {
+    /// Every database with the number of tables and views it holds.
+    async fn table_counts(&mut self) -> Result<Vec<(String, i64)>> {
         let rows = self
             .rows(
                 "SELECT s.SCHEMA_NAME, CAST(COUNT(t.TABLE_NAME) AS CHAR) \
@@ -32,34 +26,36 @@ impl ObClient {
                  GROUP BY s.SCHEMA_NAME ORDER BY s.SCHEMA_NAME",
             )
             .await?;
-        let mut names = Vec::new();
-        for row in &rows {
-            let (name, tables) = (text(row, 0)?, text(row, 1)?);
-            let system = SYSTEM_DATABASES.contains(&name.to_ascii_lowercase().as_str());
-            let empty_test = name == "test" && tables == "0";
-            if !(system || empty_test) {
-                names.push(name);
-            }
-        }
-        Ok(names)
+        rows.iter()
+            .map(|row| Ok((text(row, 0)?, text(row, 1)?.parse().unwrap_or(0))))
+            .collect()
+    }
+
+    /// The databases a logical set holds: every database but the server's own, and `test`
+    /// (which every seekdb has) only when it holds a table.
+    pub async fn user_databases(&mut self) -> Result<Vec<String>> {
+        Ok(self
+            .table_counts()
+            .await?
+            .into_iter()
+            .filter(|(name, tables)| {
+                let system = SYSTEM_DATABASES.contains(&name.to_ascii_lowercase().as_str());
+                let empty_test = name == "test" && *tables == 0;
+                !(system || empty_test)
+            })
+            .map(|(name, _)| name)
+            .collect())
     }
 
     /// How many tables and views each of `databases` holds on this server, for those that
     /// hold any.
     pub async fn tables_in(&mut self, databases: &[String]) -> Result<Vec<(String, i64)>> {
-        let mut held = Vec::new();
-        for db in databases {
-            let count = self
-                .fetch_i64(&format!(
-                    "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = {}",
-                    quote(db)
-                ))
-                .await?;
-            if count > 0 {
-                held.push((db.clone(), count));
-            }
-        }
-        Ok(held)
+        Ok(self
+            .table_counts()
+            .await?
+            .into_iter()
+            .filter(|(name, tables)| *tables > 0 && databases.contains(name))
+            .collect())
     }
 
     /// Every role and user but root and those `skip` names, as statements that make them

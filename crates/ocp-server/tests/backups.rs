@@ -70,27 +70,9 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
     ])
     .await;
     let admin = sb.server.admin();
-    let rpm = seekdb_rpm(&admin).await;
-    let request = deploy_request(&sb, &rpm, "source", json!([]));
-    let port = request["sqlPort"].as_u64().unwrap() as u16;
-    let deploy = admin.post("/api/v2/ob/clusters", &request).await;
-    let id = run_task(&admin, deploy, DEPLOY).await["clusterId"]
-        .as_i64()
-        .unwrap();
-    let base = format!("/api/v2/ob/clusters/{id}/backup");
-
     // Rows, a user and its grant, as the backup will hold them.
-    let mut root = connect(port, "root", "Root-Pw-1").await;
-    for sql in [
-        "CREATE DATABASE shop",
-        "CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(20))",
-        "INSERT INTO shop.items VALUES (1, 'apple'), (2, 'pear')",
-        "CREATE USER clerk IDENTIFIED BY 'Clerk-Pw-1'",
-        "GRANT SELECT ON shop.* TO clerk",
-    ] {
-        root.execute(sql).await.expect(sql);
-    }
-    root.close().await;
+    let (id, port) = deploy_shop(&sb, &admin, "source", &[]).await;
+    let base = format!("/api/v2/ob/clusters/{id}/backup");
 
     let ability = admin.get(&format!("{base}/ability")).await.ok();
     let ability = ability.data();
@@ -272,15 +254,7 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
     let started = admin.post(&tasks, &back_up(&storage)).await.ok();
     let crash_task = task_of(started.data());
     let path = format!("/api/v2/tasks/instances/{crash_task}");
-    admin
-        .poll(&path, DEPLOY, |t| {
-            t["subtasks"].as_array().is_some_and(|s| {
-                s.iter()
-                    .any(|s| s["name"] == "Backup data" && s["status"] == "RUNNING")
-            })
-        })
-        .await
-        .unwrap_or_else(|last| panic!("the copy never ran: {last:#}"));
+    copy_running(&admin, &path).await;
     sb.server.restart().expect("the server starts again");
     let admin = sb.server.admin();
     let done = admin.wait_task(crash_task, DEPLOY).await;
@@ -532,15 +506,7 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
     let started = admin.post(&tasks, &back_up(&storage)).await.ok();
     let killed_task = task_of(started.data());
     let path = format!("/api/v2/tasks/instances/{killed_task}");
-    admin
-        .poll(&path, DEPLOY, |t| {
-            t["subtasks"].as_array().is_some_and(|s| {
-                s.iter()
-                    .any(|s| s["name"] == "Backup data" && s["status"] == "RUNNING")
-            })
-        })
-        .await
-        .unwrap_or_else(|last| panic!("the copy never ran: {last:#}"));
+    copy_running(&admin, &path).await;
     sb.agents[0].restart().expect("the agent starts again");
     let ended = admin.wait_task(killed_task, DEPLOY).await;
     if ended["status"] == "FAILED" {
@@ -577,6 +543,49 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
             .await;
         run_task(&admin, delete, WAIT).await;
     }
+}
+
+/// Waits until the task at `path` runs its "Backup data" step.
+async fn copy_running(admin: &Api, path: &str) {
+    admin
+        .poll(path, DEPLOY, |t| {
+            t["subtasks"].as_array().is_some_and(|s| {
+                s.iter()
+                    .any(|s| s["name"] == "Backup data" && s["status"] == "RUNNING")
+            })
+        })
+        .await
+        .unwrap_or_else(|last| panic!("the copy never ran: {last:#}"));
+}
+
+/// Deploys a cluster named `name` and fills it: `shop.items` with two rows, the user clerk
+/// who may read them, then `more`. Answers the cluster's id and SQL port.
+async fn deploy_shop(
+    sb: &ocp_testkit::Sandbox,
+    admin: &Api,
+    name: &str,
+    more: &[&str],
+) -> (i64, u16) {
+    let rpm = seekdb_rpm(admin).await;
+    let request = deploy_request(sb, &rpm, name, json!([]));
+    let port = request["sqlPort"].as_u64().unwrap() as u16;
+    let deploy = admin.post("/api/v2/ob/clusters", &request).await;
+    let id = run_task(admin, deploy, DEPLOY).await["clusterId"]
+        .as_i64()
+        .unwrap();
+    let mut root = connect(port, "root", "Root-Pw-1").await;
+    let shop = [
+        "CREATE DATABASE shop",
+        "CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(20))",
+        "INSERT INTO shop.items VALUES (1, 'apple'), (2, 'pear')",
+        "CREATE USER clerk IDENTIFIED BY 'Clerk-Pw-1'",
+        "GRANT SELECT ON shop.* TO clerk",
+    ];
+    for sql in shop.iter().chain(more) {
+        root.execute(sql).await.expect(sql);
+    }
+    root.close().await;
+    (id, port)
 }
 
 /// Waits until an item has open alerts (`open`) or none; answers them.
@@ -648,30 +657,20 @@ async fn check_logical_copy(port: u16) {
 async fn a_logical_set_is_loaded_into_a_new_and_a_running_cluster_with_users_and_grants() {
     let sb = sandbox().await;
     let admin = sb.server.admin();
-    let rpm = seekdb_rpm(&admin).await;
-    let request = deploy_request(&sb, &rpm, "shop", json!([]));
-    let port = request["sqlPort"].as_u64().unwrap() as u16;
-    let deploy = admin.post("/api/v2/ob/clusters", &request).await;
-    let id = run_task(&admin, deploy, DEPLOY).await["clusterId"]
-        .as_i64()
-        .unwrap();
+    let (id, port) = deploy_shop(
+        &sb,
+        &admin,
+        "shop",
+        &[
+            "CREATE VIEW shop.cheap AS SELECT * FROM shop.items WHERE id < 2",
+            "CREATE ROLE reader",
+            "GRANT SELECT ON shop.* TO reader",
+            "CREATE USER auditor IDENTIFIED BY 'Auditor-Pw-1'",
+            "GRANT reader TO auditor",
+        ],
+    )
+    .await;
     let base = format!("/api/v2/ob/clusters/{id}/backup");
-    let mut root = connect(port, "root", "Root-Pw-1").await;
-    for sql in [
-        "CREATE DATABASE shop",
-        "CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(20))",
-        "INSERT INTO shop.items VALUES (1, 'apple'), (2, 'pear')",
-        "CREATE VIEW shop.cheap AS SELECT * FROM shop.items WHERE id < 2",
-        "CREATE USER clerk IDENTIFIED BY 'Clerk-Pw-1'",
-        "GRANT SELECT ON shop.* TO clerk",
-        "CREATE ROLE reader",
-        "GRANT SELECT ON shop.* TO reader",
-        "CREATE USER auditor IDENTIFIED BY 'Auditor-Pw-1'",
-        "GRANT reader TO auditor",
-    ] {
-        root.execute(sql).await.expect(sql);
-    }
-    root.close().await;
     let ability = admin.get(&format!("{base}/ability")).await.ok();
     assert_eq!(ability.data()["backupAbility"], "LOGICAL_AND_PHYSICAL");
 

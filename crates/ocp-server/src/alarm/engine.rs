@@ -21,6 +21,8 @@ use ocp_store::{
 };
 use tokio::sync::Notify;
 
+use crate::cluster::backup;
+
 use super::builtin::{
     self, BACKUP_DAYS_WITHOUT_SUCCESS, BACKUP_FAILED_COUNT, BACKUP_STORAGE_OVER_THRESHOLD,
     HOST_HEARTBEAT_AGE, INACTIVE_SERVER_COUNT,
@@ -423,8 +425,11 @@ impl AlarmEngine {
                     });
                 }
             }
-            BACKUP_FAILED_COUNT | BACKUP_DAYS_WITHOUT_SUCCESS | BACKUP_STORAGE_OVER_THRESHOLD => {
+            BACKUP_FAILED_COUNT | BACKUP_DAYS_WITHOUT_SUCCESS => {
                 out = self.backup_series(&expr.metric, now_ms).await?;
+            }
+            BACKUP_STORAGE_OVER_THRESHOLD => {
+                out = self.storage_series(now_ms).await?;
             }
             metric => {
                 let since = now - rule.duration_secs.max(0) - STALE_SECS;
@@ -634,17 +639,22 @@ const DAY_MS: i64 = 86_400_000;
 impl AlarmEngine {
     /// Per cluster with a strategy whose storage was looked at lately: the percent of the
     /// storage's filesystem in use beyond the strategy's threshold.
-    async fn storage_series(
-        &self,
-        records: Vec<ocp_store::BackupStrategyRecord>,
-        now: i64,
-    ) -> Result<Vec<Series>, StoreError> {
+    async fn storage_series(&self, now_ms: i64) -> Result<Vec<Series>, StoreError> {
+        let clusters: HashMap<i64, String> = self
+            .store
+            .clusters()
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.name))
+            .collect();
         let mut out = Vec::new();
-        for record in records {
-            let Some(usage) = record.storage_usage else {
+        for record in self.store.backup_strategies(None).await? {
+            let (Some(usage), Some(name)) =
+                (record.storage_usage, clusters.get(&record.cluster_id))
+            else {
                 continue;
             };
-            if usage.total_bytes <= 0 || usage.checked_at < now * 1000 - STORAGE_USAGE_STALE_MS {
+            if usage.total_bytes <= 0 || usage.checked_at < now_ms - STORAGE_USAGE_STALE_MS {
                 continue;
             }
             let config = &record.strategy.ob_backup_service_storage_config;
@@ -652,21 +662,19 @@ impl AlarmEngine {
                 .alarm_storage_percentage_threshold
                 .unwrap_or(DEFAULT_STORAGE_THRESHOLD);
             let used = usage.used_bytes as f64 * 100.0 / usage.total_bytes as f64;
-            let Ok(cluster) = self.store.cluster(record.cluster_id).await else {
+            let Ok(dir) = backup::storage_dir(&config.ob_backup_storage_base_info, "") else {
                 continue;
             };
-            let url = &config.ob_backup_storage_base_info.storage_url;
-            let url = format!("file://{}", url.trim_start_matches("file://"));
             let labels = BTreeMap::from([
-                ("ob_cluster".to_string(), cluster.name.clone()),
-                ("ob_cluster_id".to_string(), cluster.id.to_string()),
-                ("storage_url".to_string(), url),
+                ("ob_cluster".to_string(), name.clone()),
+                ("ob_cluster_id".to_string(), record.cluster_id.to_string()),
+                ("storage_url".to_string(), backup::storage_uri(&dir)),
                 ("used_percent".to_string(), format!("{used:.0}")),
                 ("storage_threshold".to_string(), threshold.to_string()),
             ]);
             out.push(Series {
                 labels,
-                points: vec![(now, used - threshold as f64)],
+                points: vec![(now_ms / 1000, used - threshold as f64)],
             });
         }
         Ok(out)
@@ -675,15 +683,14 @@ impl AlarmEngine {
     /// The backup items' values per cluster, read from the metadb: failed (or overdue) sets,
     /// and days without a finished set beyond the strategy's allowance.
     async fn backup_series(&self, metric: &str, now_ms: i64) -> Result<Vec<Series>, StoreError> {
-        let records = self.store.backup_strategies(None).await?;
-        let now = now_ms / 1000;
-        if metric == BACKUP_STORAGE_OVER_THRESHOLD {
-            return self.storage_series(records, now).await;
-        }
-        let strategies: HashMap<i64, (ocp_api::backup::BackupStrategy, i64)> = records
+        let strategies: HashMap<i64, (ocp_api::backup::BackupStrategy, i64)> = self
+            .store
+            .backup_strategies(None)
+            .await?
             .into_iter()
             .map(|r| (r.cluster_id, (r.strategy, r.update_time)))
             .collect();
+        let now = now_ms / 1000;
         let mut out = Vec::new();
         for cluster in self.store.clusters().await? {
             let strategy = strategies.get(&cluster.id);

@@ -94,6 +94,24 @@ async fn only_server(store: &Store, cluster: &ClusterRecord) -> Result<ServerRec
     Ok(servers.remove(0))
 }
 
+/// The cluster and its one server both RUNNING, or a state conflict saying `why` they must.
+fn require_running(
+    cluster: &ClusterRecord,
+    server: &ServerRecord,
+    why: &str,
+) -> Result<(), Failure> {
+    if cluster.status != ClusterStatus::Running || server.status != ServerStatus::Running {
+        return Err(Failure::new(
+            ErrorCode::StateConflict,
+            format!(
+                "cluster {} is {} (its server {}); {why}",
+                cluster.name, cluster.status, server.status
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a "back up now" request against the cluster; answers the set to register.
 pub async fn plan_backup(
     store: &Store,
@@ -115,15 +133,7 @@ pub async fn plan_backup(
     )?;
     check_backupable(&cluster, request.backup_mode)?;
     let server = only_server(store, &cluster).await?;
-    if cluster.status != ClusterStatus::Running || server.status != ServerStatus::Running {
-        return Err(Failure::new(
-            ErrorCode::StateConflict,
-            format!(
-                "cluster {} is {} (its server {}); a backup is taken of a RUNNING cluster",
-                cluster.name, cluster.status, server.status
-            ),
-        ));
-    }
+    require_running(&cluster, &server, "a backup is taken of a RUNNING cluster")?;
     let set = NewBackupSet {
         cluster_id,
         cluster_name: cluster.name.clone(),
@@ -288,16 +298,11 @@ pub async fn plan_logical_into(
     };
     check_backupable(&cluster, BackupMode::LogicalBackup)?;
     let server = only_server(store, &cluster).await?;
-    if cluster.status != ClusterStatus::Running || server.status != ServerStatus::Running {
-        return Err(Failure::new(
-            ErrorCode::StateConflict,
-            format!(
-                "cluster {} is {} (its server {}); a logical set is loaded into a RUNNING \
-                 cluster",
-                cluster.name, cluster.status, server.status
-            ),
-        ));
-    }
+    require_running(
+        &cluster,
+        &server,
+        "a logical set is loaded into a RUNNING cluster",
+    )?;
     Ok((restore_of(set), server, cluster))
 }
 

@@ -99,19 +99,20 @@ impl ObAccess {
         Ok(checked.manifest)
     }
 
-    /// The task's set, checked by the agent of its server's host: its manifest once every
-    /// file matched it; an error when it is unfinished, absent or damaged.
-    async fn finished_set(&self, ctx: &StepContext) -> Result<BackupManifest, StepError> {
-        let (server, _) = self.server_and_cluster(ctx).await?;
+    /// The task's set, checked by the agent of `host_id`: its manifest once every file
+    /// matched it; an error when it is unfinished, absent or damaged.
+    async fn finished_set(
+        &self,
+        ctx: &StepContext,
+        host_id: i64,
+    ) -> Result<BackupManifest, StepError> {
         let location = location(ctx)?;
-        self.check_set(server.host_id, &location)
-            .await?
-            .ok_or_else(|| {
-                StepError::new(format!(
-                    "{}/{} is not a finished backup set (it has no manifest)",
-                    location.storage_dir, location.set_name
-                ))
-            })
+        self.check_set(host_id, &location).await?.ok_or_else(|| {
+            StepError::new(format!(
+                "{}/{} is not a finished backup set (it has no manifest)",
+                location.storage_dir, location.set_name
+            ))
+        })
     }
 
     /// Removes what a failed write left of the task's set: never a finished set (one the
@@ -369,22 +370,20 @@ pub(super) struct CheckRestoreTarget(pub(super) ObAccess);
 #[async_trait]
 impl Step for CheckRestoreTarget {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
-        let manifest = self.0.finished_set(ctx).await?;
+        let (server, cluster) = self.0.server_and_cluster(ctx).await?;
+        let manifest = self.0.finished_set(ctx, server.host_id).await?;
         if manifest.mode != BackupMode::LogicalBackup {
             return Err(StepError::new(format!(
                 "backup set {} is {}, not a logical set",
                 manifest.backup_set_id, manifest.mode
             )));
         }
-        let (server, cluster) = self.0.server_and_cluster(ctx).await?;
         let target = self.0.target(&cluster, &server).map_err(failed)?;
         let mut client = connect_root(&target, false).await.map_err(sql_failed)?;
-        let held = client
-            .tables_in(&manifest.databases)
-            .await
-            .map_err(sql_failed)?;
+        let held = client.tables_in(&manifest.databases).await;
+        client.close().await;
+        let held = held.map_err(sql_failed)?;
         if !held.is_empty() {
-            client.close().await;
             let list: Vec<String> = held
                 .iter()
                 .map(|(db, n)| format!("{db} ({n} tables)"))
@@ -397,7 +396,6 @@ impl Step for CheckRestoreTarget {
                 list.join(", ")
             )));
         }
-        client.close().await;
         let user = ensure_backup_user(&self.0, &server, &cluster).await?;
         ctx.log(format!(
             "backup set {} of cluster {} matches its manifest; databases [{}] are free on \
@@ -455,7 +453,8 @@ pub(super) struct VerifyBackupSet(pub(super) ObAccess);
 #[async_trait]
 impl Step for VerifyBackupSet {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
-        let manifest = self.0.finished_set(ctx).await?;
+        let (server, _) = self.0.server_and_cluster(ctx).await?;
+        let manifest = self.0.finished_set(ctx, server.host_id).await?;
         let size = set_size(&manifest);
         for f in &manifest.files {
             ctx.log(format!("{}: {} bytes, sha256 {}", f.name, f.size, f.sha256));
@@ -527,7 +526,8 @@ pub(super) struct CheckBackupSet(pub(super) ObAccess);
 #[async_trait]
 impl Step for CheckBackupSet {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
-        let manifest = self.0.finished_set(ctx).await?;
+        let (server, _) = self.0.server_and_cluster(ctx).await?;
+        let manifest = self.0.finished_set(ctx, server.host_id).await?;
         ctx.log(format!(
             "backup set {} of cluster {} ({} bytes) matches its manifest",
             manifest.backup_set_id,
