@@ -2095,15 +2095,21 @@ export interface components {
         /** @description `obBackupStorageBaseInfo`: a storage location. */
         BackupStorage: {
             backupStorageType: components["schemas"]["BackupStorageType"];
-            /** @description For `BACKUP_STORAGE_FILE`, an absolute directory without a protocol. */
+            s3AccessKey?: null | components["schemas"]["S3AccessKey"];
+            /**
+             * @description For `BACKUP_STORAGE_FILE`, an absolute directory without a protocol; for
+             *     `BACKUP_STORAGE_S3`, the bucket and an optional prefix (`bucket/some/prefix`).
+             */
             storageUrl: string;
         };
         /**
          * @description Where backup sets are kept. `BACKUP_STORAGE_FILE` is a directory on the host of the
-         *     server (for a restore on another host, one both reach, such as an NFS mount).
+         *     server (for a restore on another host, one both reach, such as an NFS mount);
+         *     `BACKUP_STORAGE_S3` a bucket of an S3-compatible object storage. OSS and COS, which
+         *     OCP names too, are refused with 10011: both speak S3, so name their S3 endpoint.
          * @enum {string}
          */
-        BackupStorageType: "BACKUP_STORAGE_FILE";
+        BackupStorageType: "BACKUP_STORAGE_FILE" | "BACKUP_STORAGE_S3" | "BACKUP_STORAGE_OSS" | "BACKUP_STORAGE_COS";
         /** @description `POST|PATCH .../backup/config/backupStrategy`: a cluster's backup strategy. */
         BackupStrategy: {
             backupMode?: components["schemas"]["BackupMode"];
@@ -3580,6 +3586,22 @@ export interface components {
             metric: string;
             /** Format: double */
             threshold: number;
+        };
+        /**
+         * @description The endpoint and keys of an S3-compatible storage. The secret is only ever written: the
+         *     server seals it apart from the rest and never answers (nor logs) it.
+         */
+        S3AccessKey: {
+            accessKeyId: string;
+            /**
+             * @description Required when a storage is first given; a strategy changed without it keeps the
+             *     secret it had for the same endpoint and key id. Never answered.
+             */
+            accessKeySecret?: string;
+            /** @description `http://host:port` or `https://host`; requests address the bucket in the path. */
+            endpoint: string;
+            /** @description The signing region, `us-east-1` unless given. */
+            region?: string | null;
         };
         Server: {
             /** Format: int64 */

@@ -7,19 +7,20 @@
 //! it, and a restore refuses it.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 
 use anyhow::Context as _;
 use ocp_api::backup::{
-    BackupFile, BackupManifest, BackupMode, BackupSetLocation, BackupStorageDir, RestoreBackupSet,
-    StorageSpace, VerifiedSet, WriteBackupSet,
+    BackupFile, BackupManifest, BackupMode, BackupSetLocation, BackupStorageDir, ListBackupSets,
+    RestoreBackupSet, StorageSpace, VerifiedSet, WriteBackupSet,
 };
 use sha2::{Digest, Sha256};
 
 use crate::install::resolve;
+use crate::storage::{sync_dir, SetFile, Storage};
 
-pub const MANIFEST: &str = "manifest.json";
+pub use crate::storage::MANIFEST;
 pub const DATA: &str = "data.tar.zst";
 /// What a physical set holds of a server's base directory.
 const PARTS: [&str; 2] = ["etc", "store"];
@@ -52,82 +53,47 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-fn storage_dir(path: &str) -> anyhow::Result<PathBuf> {
-    let dir = Path::new(path);
-    if !dir.is_absolute()
-        || dir
-            .components()
-            .any(|c| c == std::path::Component::ParentDir)
-    {
-        anyhow::bail!("the backup storage {path:?} must be an absolute path without ..");
-    }
-    Ok(dir.to_path_buf())
-}
-
-pub(crate) fn set_dir(storage: &str, set_name: &str) -> anyhow::Result<PathBuf> {
-    let ok = (1..=128).contains(&set_name.len())
-        && set_name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
-    if !ok {
-        anyhow::bail!("{set_name:?} is not a backup set name");
-    }
-    Ok(storage_dir(storage)?.join(set_name))
-}
-
-/// The set's manifest, if the set was finished.
-pub fn read_manifest(dir: &Path) -> anyhow::Result<Option<BackupManifest>> {
-    match std::fs::read(dir.join(MANIFEST)) {
-        Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).with_context(|| {
-            format!("{} is not a backup manifest", dir.join(MANIFEST).display())
-        })?)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
-pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-/// Where a set is to be written: finished already (its manifest), or a fresh directory.
+/// Whether a set is to be written: finished already (its manifest), or fresh.
 pub(crate) enum Begun {
     Finished(BackupManifest),
-    Fresh(PathBuf),
+    Fresh,
 }
 
 /// Opens a set for writing. A finished set of the same id is answered as it is; an
 /// unfinished one is removed.
-pub(crate) fn begin_set(request: &WriteBackupSet) -> anyhow::Result<Begun> {
-    let dir = set_dir(&request.storage_dir, &request.set_name)?;
-    if let Some(manifest) = read_manifest(&dir)? {
+pub(crate) fn begin_set(storage: &Storage, request: &WriteBackupSet) -> anyhow::Result<Begun> {
+    let set = &request.set_name;
+    if let Some(manifest) = storage.read_manifest(set)? {
         anyhow::ensure!(
             manifest.backup_set_id == request.backup_set_id,
             "{} holds backup set {} already",
-            dir.display(),
+            storage.show(set),
             manifest.backup_set_id
         );
         return Ok(Begun::Finished(manifest));
     }
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir)
-            .with_context(|| format!("removing the unfinished set {}", dir.display()))?;
+    if storage.holds(set)? {
+        storage
+            .remove(set)
+            .with_context(|| format!("removing the unfinished set {}", storage.show(set)))?;
     }
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("making the backup set directory {}", dir.display()))?;
-    Ok(Begun::Fresh(dir))
+    storage.prepare(set)?;
+    Ok(Begun::Fresh)
 }
 
 /// A set's file being written: zstd level 1 over a hashing, counting writer.
-pub(crate) type Compressed = zstd::Encoder<'static, Hashing<BufWriter<File>>>;
+pub(crate) type Compressed = zstd::Encoder<'static, Hashing<SetFile>>;
 
 /// Compression runs on a worker thread of zstd's own, so reading what is compressed overlaps
 /// with compressing it, as it does in `tar | zstd` or `mariadb-dump | zstd`.
-pub(crate) fn create_compressed(path: &Path) -> anyhow::Result<Compressed> {
-    let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+pub(crate) fn create_compressed(
+    storage: &Storage,
+    set: &str,
+    name: &str,
+) -> anyhow::Result<Compressed> {
     let mut encoder = zstd::Encoder::new(
         Hashing {
-            inner: BufWriter::with_capacity(1 << 20, file),
+            inner: storage.create(set, name)?,
             hasher: Sha256::new(),
             bytes: 0,
         },
@@ -137,16 +103,12 @@ pub(crate) fn create_compressed(path: &Path) -> anyhow::Result<Compressed> {
     Ok(encoder)
 }
 
-/// Ends a compressed file, syncs it and answers it as the manifest lists it.
+/// Ends a compressed file, makes it durable and answers it as the manifest lists it.
 pub(crate) fn finish_compressed(encoder: Compressed, name: &str) -> anyhow::Result<BackupFile> {
     let mut hashing = encoder.finish()?;
     hashing.flush()?;
     let (sha256, size) = (hex::encode(hashing.hasher.finalize()), hashing.bytes);
-    hashing
-        .inner
-        .into_inner()
-        .map_err(|e| e.into_error())?
-        .sync_all()?;
+    hashing.inner.finish()?;
     Ok(BackupFile {
         name: name.into(),
         size,
@@ -154,27 +116,19 @@ pub(crate) fn finish_compressed(encoder: Compressed, name: &str) -> anyhow::Resu
     })
 }
 
-/// Writes a small file of a set, synced, and answers it as the manifest lists it.
-pub(crate) fn write_plain(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<BackupFile> {
-    let mut file = File::create(dir.join(name))?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
+/// Writes a small file of a set, durably, and answers it as the manifest lists it.
+pub(crate) fn write_plain(
+    storage: &Storage,
+    set: &str,
+    name: &str,
+    bytes: &[u8],
+) -> anyhow::Result<BackupFile> {
+    storage.put(set, name, bytes)?;
     Ok(BackupFile {
         name: name.into(),
         size: bytes.len() as u64,
         sha256: hex::encode(Sha256::digest(bytes)),
     })
-}
-
-/// Writes the manifest last: `.partial`, synced, renamed, the directory synced. Only then
-/// is the set finished.
-pub(crate) fn write_manifest(dir: &Path, manifest: &BackupManifest) -> anyhow::Result<()> {
-    let partial = dir.join(format!("{MANIFEST}.partial"));
-    std::fs::write(&partial, serde_json::to_vec_pretty(manifest)?)?;
-    File::open(&partial)?.sync_all()?;
-    std::fs::rename(&partial, dir.join(MANIFEST))?;
-    sync_dir(dir)?;
-    Ok(())
 }
 
 /// Writes a physical backup set of a stopped server. A finished set of the same id is
@@ -186,10 +140,11 @@ pub fn write_set(data_dir: &Path, request: &WriteBackupSet) -> anyhow::Result<Ba
         request.mode
     );
     let home = resolve(data_dir, &request.home_path)?;
-    let dir = match begin_set(request)? {
-        Begun::Finished(manifest) => return Ok(manifest),
-        Begun::Fresh(dir) => dir,
-    };
+    let storage = Storage::open(&request.storage, data_dir)?;
+    let set = &request.set_name;
+    if let Begun::Finished(manifest) = begin_set(&storage, request)? {
+        return Ok(manifest);
+    }
     for part in PARTS {
         anyhow::ensure!(
             home.join(part).is_dir(),
@@ -198,7 +153,7 @@ pub fn write_set(data_dir: &Path, request: &WriteBackupSet) -> anyhow::Result<Ba
         );
     }
     let start_time_ms = ocp_api::time::now_millis();
-    let mut builder = tar::Builder::new(create_compressed(&dir.join(DATA))?);
+    let mut builder = tar::Builder::new(create_compressed(&storage, set, DATA)?);
     builder.follow_symlinks(false);
     builder.sparse(true);
     for part in PARTS {
@@ -212,7 +167,7 @@ pub fn write_set(data_dir: &Path, request: &WriteBackupSet) -> anyhow::Result<Ba
         start_time_ms,
         ..manifest_of(request, BackupMode::PhysicalBackup)
     };
-    write_manifest(&dir, &manifest)?;
+    storage.write_manifest(set, &manifest)?;
     Ok(manifest)
 }
 
@@ -236,12 +191,12 @@ pub(crate) fn manifest_of(request: &WriteBackupSet, mode: BackupMode) -> BackupM
 }
 
 /// Checks a set that may be absent or unfinished: its manifest once every file matched it.
-pub fn check_set(location: &BackupSetLocation) -> anyhow::Result<VerifiedSet> {
-    let dir = set_dir(&location.storage_dir, &location.set_name)?;
-    let Some(manifest) = read_manifest(&dir)? else {
+pub fn check_set(data_dir: &Path, location: &BackupSetLocation) -> anyhow::Result<VerifiedSet> {
+    let storage = Storage::open(&location.storage, data_dir)?;
+    let Some(manifest) = storage.read_manifest(&location.set_name)? else {
         return Ok(VerifiedSet { manifest: None });
     };
-    verify_files(&dir, &manifest)?;
+    verify_files(&storage, &location.set_name, &manifest)?;
     Ok(VerifiedSet {
         manifest: Some(manifest),
     })
@@ -250,7 +205,7 @@ pub fn check_set(location: &BackupSetLocation) -> anyhow::Result<VerifiedSet> {
 /// The space of the filesystem the storage directory is on, or of its nearest existing
 /// parent while no set has made it.
 pub fn storage_space(request: &BackupStorageDir) -> anyhow::Result<StorageSpace> {
-    let mut dir = storage_dir(&request.storage_dir)?;
+    let mut dir = crate::storage::storage_dir(&request.storage_dir)?;
     while !dir.exists() {
         if !dir.pop() {
             anyhow::bail!("{} has no existing parent", request.storage_dir);
@@ -267,22 +222,13 @@ pub fn storage_space(request: &BackupStorageDir) -> anyhow::Result<StorageSpace>
     })
 }
 
-/// The manifests of the finished sets in a storage directory, newest first: every
-/// `backup_set_*` directory holding one, whoever wrote it. Unfinished sets are left out.
-pub fn list_sets(request: &BackupStorageDir) -> anyhow::Result<Vec<BackupManifest>> {
-    let dir = storage_dir(&request.storage_dir)?;
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(anyhow::Error::new(e).context(format!("reading {}", dir.display()))),
-    };
+/// The manifests of the finished sets in a storage, newest first: every `backup_set_*` set
+/// holding one, whoever wrote it. Unfinished sets are left out.
+pub fn list_sets(data_dir: &Path, request: &ListBackupSets) -> anyhow::Result<Vec<BackupManifest>> {
+    let storage = Storage::open(&request.storage, data_dir)?;
     let mut sets = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().to_string();
-        if !name.starts_with("backup_set_") || !entry.path().is_dir() {
-            continue;
-        }
-        match read_manifest(&entry.path()) {
+    for name in storage.set_names()? {
+        match storage.read_manifest(&name) {
             Ok(Some(manifest)) => sets.push(manifest),
             Ok(None) => {}
             Err(e) => tracing::warn!("{name}: {e:#}"),
@@ -294,54 +240,41 @@ pub fn list_sets(request: &BackupStorageDir) -> anyhow::Result<Vec<BackupManifes
 
 /// Removes a set: its manifest first, so a set half removed is unfinished and never restored.
 /// Answers whether there was one.
-pub fn delete_set(location: &BackupSetLocation) -> anyhow::Result<bool> {
-    let dir = set_dir(&location.storage_dir, &location.set_name)?;
-    if !dir.exists() {
-        return Ok(false);
-    }
-    match std::fs::remove_file(dir.join(MANIFEST)) {
-        Ok(()) => sync_dir(&dir)?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e.into()),
-    }
-    std::fs::remove_dir_all(&dir)
-        .with_context(|| format!("removing the backup set {}", dir.display()))?;
-    Ok(true)
+pub fn delete_set(data_dir: &Path, location: &BackupSetLocation) -> anyhow::Result<bool> {
+    Storage::open(&location.storage, data_dir)?.remove(&location.set_name)
 }
 
 /// Checks every file of a finished set against its manifest.
-pub(crate) fn verify_set(dir: &Path) -> anyhow::Result<BackupManifest> {
-    let manifest = read_manifest(dir)?.with_context(|| {
+pub(crate) fn verify_set(storage: &Storage, set: &str) -> anyhow::Result<BackupManifest> {
+    let manifest = storage.read_manifest(set)?.with_context(|| {
         format!(
             "{} is not a finished backup set (it has no {MANIFEST})",
-            dir.display()
+            storage.show(set)
         )
     })?;
-    verify_files(dir, &manifest)?;
+    verify_files(storage, set, &manifest)?;
     Ok(manifest)
 }
 
 /// Checks every file a manifest lists: its size and SHA-256.
-fn verify_files(dir: &Path, manifest: &BackupManifest) -> anyhow::Result<()> {
+fn verify_files(storage: &Storage, set: &str, manifest: &BackupManifest) -> anyhow::Result<()> {
     for f in &manifest.files {
         anyhow::ensure!(
             !f.name.contains('/') && f.name != MANIFEST,
             "the manifest names {:?}, which is not a file of the set",
             f.name
         );
-        let path = dir.join(&f.name);
-        let mut file = BufReader::with_capacity(
-            1 << 20,
-            File::open(&path).with_context(|| format!("opening {}", path.display()))?,
-        );
+        let mut file = storage.read(set, &f.name)?;
         let mut hasher = Sha256::new();
-        let size = std::io::copy(&mut file, &mut hasher)?;
+        let size = std::io::copy(&mut file, &mut hasher)
+            .with_context(|| format!("reading {}/{}", storage.show(set), f.name))?;
         let sha256 = hex::encode(hasher.finalize());
         anyhow::ensure!(
             size == f.size && sha256 == f.sha256,
-            "checksum mismatch: {} has {size} bytes with sha256 {sha256}, the manifest says \
-             {} bytes with sha256 {}; the backup set is damaged",
-            path.display(),
+            "checksum mismatch: {}/{} has {size} bytes with sha256 {sha256}, the manifest \
+             says {} bytes with sha256 {}; the backup set is damaged",
+            storage.show(set),
+            f.name,
             f.size,
             f.sha256
         );
@@ -355,7 +288,8 @@ fn verify_files(dir: &Path, manifest: &BackupManifest) -> anyhow::Result<()> {
 /// set is in place. A call repeated after a crash goes on from where the first stopped; one
 /// repeated after it finished is answered as done.
 pub fn restore_set(data_dir: &Path, request: &RestoreBackupSet) -> anyhow::Result<BackupManifest> {
-    let dir = set_dir(&request.storage_dir, &request.set_name)?;
+    let storage = Storage::open(&request.storage, data_dir)?;
+    let set = &request.set_name;
     let home = resolve(data_dir, &request.home_path)?;
     let token = format!("{} {}", request.set_name, request.restore_id);
     let previous = home.join(PREVIOUS);
@@ -364,9 +298,11 @@ pub fn restore_set(data_dir: &Path, request: &RestoreBackupSet) -> anyhow::Resul
         if previous.exists() {
             std::fs::remove_dir_all(&previous)?;
         }
-        return read_manifest(&dir)?.context("the restored set has lost its manifest");
+        return storage
+            .read_manifest(set)?
+            .context("the restored set has lost its manifest");
     }
-    let manifest = verify_set(&dir)?;
+    let manifest = verify_set(&storage, set)?;
     anyhow::ensure!(
         manifest.mode == BackupMode::PhysicalBackup,
         "backup set {} is {}, not a physical set",
@@ -406,7 +342,7 @@ pub fn restore_set(data_dir: &Path, request: &RestoreBackupSet) -> anyhow::Resul
         let _ = std::fs::remove_file(home.join(RESTORED));
         std::fs::write(home.join(RESTORING), &token)?;
     }
-    if let Err(e) = unpack(&dir, &home) {
+    if let Err(e) = unpack(&storage, set, &home) {
         put_back(&home)?;
         return Err(e);
     }
@@ -425,19 +361,19 @@ pub fn restore_set(data_dir: &Path, request: &RestoreBackupSet) -> anyhow::Resul
 
 /// Unpacks a set's data into a staging directory inside `home`, then moves its parts into
 /// place.
-fn unpack(dir: &Path, home: &Path) -> anyhow::Result<()> {
+fn unpack(storage: &Storage, set: &str, home: &Path) -> anyhow::Result<()> {
     let staging = home.join(STAGING);
     if staging.exists() {
         std::fs::remove_dir_all(&staging)?;
     }
     std::fs::create_dir(&staging)?;
-    let data = File::open(dir.join(DATA))?;
+    let data = storage.read(set, DATA)?;
     let mut archive = tar::Archive::new(zstd::Decoder::new(data)?);
     archive.set_preserve_permissions(true);
     archive.set_overwrite(false);
     archive
         .unpack(&staging)
-        .with_context(|| format!("unpacking {} into {}", dir.display(), staging.display()))?;
+        .with_context(|| format!("unpacking {} into {}", storage.show(set), staging.display()))?;
     for part in PARTS {
         std::fs::rename(staging.join(part), home.join(part))?;
     }
@@ -470,14 +406,22 @@ fn put_back(home: &Path) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
+
+    fn file_storage(dir: &Path) -> ocp_api::backup::SetStorage {
+        ocp_api::backup::SetStorage::File {
+            dir: dir.display().to_string(),
+        }
+    }
 
     fn request(home: &Path, storage: &Path) -> WriteBackupSet {
         WriteBackupSet {
             mode: BackupMode::PhysicalBackup,
             home_path: home.display().to_string(),
             sql_port: 0,
-            storage_dir: storage.display().to_string(),
+            storage: file_storage(storage),
             set_name: "backup_set_7".into(),
             backup_set_id: 7,
             cluster_id: 1,
@@ -520,7 +464,7 @@ mod tests {
 
         let target = root.path().join("restored");
         let restore = RestoreBackupSet {
-            storage_dir: storage.display().to_string(),
+            storage: file_storage(&storage),
             set_name: "backup_set_7".into(),
             home_path: target.display().to_string(),
             restore_id: 1,
@@ -570,7 +514,7 @@ mod tests {
         std::fs::create_dir_all(&set).unwrap();
         std::fs::write(set.join(DATA), b"half").unwrap();
         let restore = RestoreBackupSet {
-            storage_dir: storage.display().to_string(),
+            storage: file_storage(&storage),
             set_name: "backup_set_7".into(),
             home_path: root.path().join("r").display().to_string(),
             restore_id: 1,
@@ -591,7 +535,7 @@ mod tests {
         let config = home.join("etc/observer.config.bin");
         std::fs::write(&config, b"changed").unwrap();
         let restore = RestoreBackupSet {
-            storage_dir: storage.display().to_string(),
+            storage: file_storage(&storage),
             set_name: "backup_set_7".into(),
             home_path: home.display().to_string(),
             restore_id: 1,

@@ -15,9 +15,9 @@ use ocp_api::backup::{BackupManifest, BackupMode, LoadBackupSet, WriteBackupSet}
 use ocp_ob::{ObClient, Target};
 
 use crate::backup::{
-    begin_set, create_compressed, finish_compressed, manifest_of, set_dir, verify_set,
-    write_manifest, write_plain, Begun,
+    begin_set, create_compressed, finish_compressed, manifest_of, verify_set, write_plain, Begun,
 };
+use crate::storage::Storage;
 
 pub const DUMP: &str = "dump.sql.zst";
 pub const USERS: &str = "users.sql";
@@ -114,10 +114,11 @@ pub fn dump_set(
         "a {} set is copied, not dumped",
         request.mode
     );
-    let dir = match begin_set(request)? {
-        Begun::Finished(manifest) => return Ok(manifest),
-        Begun::Fresh(dir) => dir,
-    };
+    let storage = Storage::open(&request.storage, data_dir)?;
+    let set = &request.set_name;
+    if let Begun::Finished(manifest) = begin_set(&storage, request)? {
+        return Ok(manifest);
+    }
     let start_time_ms = ocp_api::time::now_millis();
     let target = backup_target(data_dir, request.sql_port)?;
     let (databases, definitions) = runtime.block_on(async {
@@ -129,7 +130,7 @@ pub fn dump_set(
         client.close().await;
         Ok::<_, ocp_ob::ObError>((databases, definitions))
     })?;
-    let mut dump = create_compressed(&dir.join(DUMP))?;
+    let mut dump = create_compressed(&storage, set, DUMP)?;
     if databases.is_empty() {
         dump.write_all(b"-- the server held no user database\n")?;
     } else {
@@ -170,7 +171,7 @@ pub fn dump_set(
         users_sql.push_str(statement);
         users_sql.push_str(";\n");
     }
-    let users = write_plain(&dir, USERS, users_sql.as_bytes())?;
+    let users = write_plain(&storage, set, USERS, users_sql.as_bytes())?;
     let manifest = BackupManifest {
         start_time_ms,
         files: vec![dump, users],
@@ -178,7 +179,7 @@ pub fn dump_set(
         users: definitions.users,
         ..manifest_of(request, BackupMode::LogicalBackup)
     };
-    write_manifest(&dir, &manifest)?;
+    storage.write_manifest(set, &manifest)?;
     Ok(manifest)
 }
 
@@ -187,8 +188,9 @@ pub fn dump_set(
 /// the set's databases hold no table there. A load run again after a crash makes the same
 /// tables again (the dump drops each before it makes it).
 pub fn load_set(data_dir: &Path, request: &LoadBackupSet) -> anyhow::Result<BackupManifest> {
-    let dir = set_dir(&request.storage_dir, &request.set_name)?;
-    let manifest = verify_set(&dir)?;
+    let storage = Storage::open(&request.storage, data_dir)?;
+    let set = &request.set_name;
+    let manifest = verify_set(&storage, set)?;
     anyhow::ensure!(
         manifest.mode == BackupMode::LogicalBackup,
         "backup set {} is {}, not a logical set",
@@ -213,10 +215,10 @@ pub fn load_set(data_dir: &Path, request: &LoadBackupSet) -> anyhow::Result<Back
     )?;
     let mut input = child.stdin.take().expect("stdin is piped");
     let fed = (|| -> anyhow::Result<()> {
-        let mut dump = zstd::Decoder::new(std::fs::File::open(dir.join(DUMP))?)?;
+        let mut dump = zstd::Decoder::new(storage.read(set, DUMP)?)?;
         std::io::copy(&mut dump, &mut input)?;
         input.write_all(b"\n")?;
-        std::io::copy(&mut std::fs::File::open(dir.join(USERS))?, &mut input)?;
+        std::io::copy(&mut storage.read(set, USERS)?, &mut input)?;
         Ok(())
     })();
     drop(input);

@@ -17,6 +17,7 @@ mod manager;
 mod monitor;
 mod procinfo;
 mod server_link;
+mod storage;
 mod supervisor;
 mod worker;
 

@@ -20,8 +20,8 @@ use nix::unistd::Pid;
 use ocp_api::agent::{AdoptProcess, ManagedProcess, StartProcess, MANAGER_ALIAS};
 use ocp_api::agent_path::manager as m;
 use ocp_api::backup::{
-    BackupMode, BackupSetLocation, BackupStorageDir, LoadBackupSet, RestoreBackupSet,
-    WriteBackupSet,
+    BackupMode, BackupSetLocation, BackupStorageDir, ListBackupSets, LoadBackupSet,
+    RestoreBackupSet, WriteBackupSet,
 };
 use ocp_api::obdb::{DirRequest, InstallPackage};
 use serde::{Deserialize, Serialize};
@@ -443,7 +443,7 @@ async fn verify_backup(
     State(m): State<Shared>,
     Json(request): Json<BackupSetLocation>,
 ) -> Response {
-    backup_work(&m, move |_| backup::check_set(&request)).await
+    backup_work(&m, move |data_dir| backup::check_set(data_dir, &request)).await
 }
 
 /// Removes a backup set (see [`backup::delete_set`]).
@@ -451,7 +451,7 @@ async fn delete_backup(
     State(m): State<Shared>,
     Json(request): Json<BackupSetLocation>,
 ) -> Response {
-    backup_work(&m, move |_| backup::delete_set(&request)).await
+    backup_work(&m, move |data_dir| backup::delete_set(data_dir, &request)).await
 }
 
 /// The space of a backup storage's filesystem (see [`backup::storage_space`]). It takes no
@@ -462,8 +462,9 @@ async fn storage_space(Json(request): Json<BackupStorageDir>) -> Response {
 
 /// The finished sets of a backup storage (see [`backup::list_sets`]); no backup lock, since
 /// a set being written has no manifest yet.
-async fn list_sets(Json(request): Json<BackupStorageDir>) -> Response {
-    answer(blocking(move || backup::list_sets(&request)).await)
+async fn list_sets(State(m): State<Shared>, Json(request): Json<ListBackupSets>) -> Response {
+    let data_dir = m.data_dir.clone();
+    answer(blocking(move || backup::list_sets(&data_dir, &request)).await)
 }
 
 /// Runs disk work (walking or removing a tree) off the runtime's threads.

@@ -86,6 +86,50 @@ pub fn is_platform_user(name: &str) -> bool {
     })
 }
 
+/// The key a secret travels to an agent under: derived from the host's secret, so only that
+/// agent (and the server) can open it.
+fn travel_key(secret: &str) -> chacha20poly1305::Key {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(b"ocp secret for the agent");
+    mac.finalize().into_bytes()
+}
+
+/// Seals `plain` (a storage's access-key secret) for the agent that shares `secret`:
+/// ChaCha20-Poly1305 with a random nonce, in hex. Agent calls are signed, not encrypted, so
+/// a secret an agent needs crosses the network only this way.
+pub fn seal_for_agent(secret: &str, plain: &str) -> String {
+    use chacha20poly1305::aead::{Aead, KeyInit};
+    use rand::RngCore;
+    let cipher = chacha20poly1305::ChaCha20Poly1305::new(&travel_key(secret));
+    let mut nonce = [0u8; 12];
+    rand::thread_rng().fill_bytes(&mut nonce);
+    let sealed = cipher
+        .encrypt(
+            chacha20poly1305::Nonce::from_slice(&nonce),
+            plain.as_bytes(),
+        )
+        .expect("ChaCha20-Poly1305 seals any length a request carries");
+    format!("{}{}", hex::encode(nonce), hex::encode(sealed))
+}
+
+/// Opens what [`seal_for_agent`] sealed with the same host secret.
+pub fn open_from_server(secret: &str, sealed: &str) -> Result<String, &'static str> {
+    use chacha20poly1305::aead::{Aead, KeyInit};
+    let bytes = hex::decode(sealed).map_err(|_| "the sealed secret is not hex")?;
+    if bytes.len() < 12 {
+        return Err("the sealed secret is too short");
+    }
+    let cipher = chacha20poly1305::ChaCha20Poly1305::new(&travel_key(secret));
+    let plain = cipher
+        .decrypt(
+            chacha20poly1305::Nonce::from_slice(&bytes[..12]),
+            &bytes[12..],
+        )
+        .map_err(|_| "the sealed secret does not open with this agent's secret")?;
+    String::from_utf8(plain).map_err(|_| "the sealed secret is not UTF-8")
+}
+
 fn derived_password(secret: &str, purpose: &[u8]) -> String {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
@@ -474,6 +518,18 @@ pub fn remove_secret_env() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_sealed_for_an_agent_opens_with_its_secret_only() {
+        let sealed = seal_for_agent("host-secret", "s3 key secret");
+        assert!(!sealed.contains("s3 key secret"));
+        assert_eq!(
+            open_from_server("host-secret", &sealed).unwrap(),
+            "s3 key secret"
+        );
+        assert!(open_from_server("other", &sealed).is_err());
+        assert_ne!(sealed, seal_for_agent("host-secret", "s3 key secret"));
+    }
 
     fn signed(now: i64, nonce: &str) -> [(&'static str, String); 4] {
         signed_headers("s3cret", 7, "POST", "/v1/x?a=1", b"{}", now, nonce)

@@ -18,8 +18,15 @@ wire_enum!(
 
 wire_enum!(
     /// Where backup sets are kept. `BACKUP_STORAGE_FILE` is a directory on the host of the
-    /// server (for a restore on another host, one both reach, such as an NFS mount).
-    BackupStorageType { BackupStorageFile = "BACKUP_STORAGE_FILE" }
+    /// server (for a restore on another host, one both reach, such as an NFS mount);
+    /// `BACKUP_STORAGE_S3` a bucket of an S3-compatible object storage. OSS and COS, which
+    /// OCP names too, are refused with 10011: both speak S3, so name their S3 endpoint.
+    BackupStorageType {
+        BackupStorageFile = "BACKUP_STORAGE_FILE",
+        BackupStorageS3 = "BACKUP_STORAGE_S3",
+        BackupStorageOss = "BACKUP_STORAGE_OSS",
+        BackupStorageCos = "BACKUP_STORAGE_COS",
+    }
 );
 
 wire_enum!(
@@ -42,8 +49,30 @@ wire_enum!(
 #[serde(rename_all = "camelCase")]
 pub struct BackupStorage {
     pub backup_storage_type: BackupStorageType,
-    /// For `BACKUP_STORAGE_FILE`, an absolute directory without a protocol.
+    /// For `BACKUP_STORAGE_FILE`, an absolute directory without a protocol; for
+    /// `BACKUP_STORAGE_S3`, the bucket and an optional prefix (`bucket/some/prefix`).
     pub storage_url: String,
+    /// How to reach a `BACKUP_STORAGE_S3` bucket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_access_key: Option<S3AccessKey>,
+}
+
+/// The endpoint and keys of an S3-compatible storage. The secret is only ever written: the
+/// server seals it apart from the rest and never answers (nor logs) it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct S3AccessKey {
+    /// `http://host:port` or `https://host`; requests address the bucket in the path.
+    pub endpoint: String,
+    /// The signing region, `us-east-1` unless given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    pub access_key_id: String,
+    /// Required when a storage is first given; a strategy changed without it keeps the
+    /// secret it had for the same endpoint and key id. Never answered.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub access_key_secret: String,
 }
 
 /// "Back up now": a full backup of the cluster into a storage location.
@@ -196,7 +225,44 @@ pub struct BackupManifest {
     pub users: Vec<String>,
 }
 
-/// What a server asks an agent to back up into `storage_dir/set_name`: for a physical set
+/// A storage as the server hands it to an agent: a directory on the host, or an S3 bucket
+/// and prefix with the key's secret sealed for that agent alone (see
+/// [`crate::agent::seal_for_agent`]), since agent calls are signed but not encrypted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum SetStorage {
+    File {
+        dir: String,
+    },
+    S3 {
+        endpoint: String,
+        region: String,
+        bucket: String,
+        /// Without a leading or trailing slash; empty for the bucket's root.
+        prefix: String,
+        access_key_id: String,
+        sealed_secret: String,
+    },
+}
+
+impl std::fmt::Display for SetStorage {
+    /// `file:///dir/` or `s3://bucket/prefix/`: where the sets are, naming no secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SetStorage::File { dir } => write!(f, "file://{}/", dir.trim_end_matches('/')),
+            SetStorage::S3 { bucket, prefix, .. } if prefix.is_empty() => {
+                write!(f, "s3://{bucket}/")
+            }
+            SetStorage::S3 { bucket, prefix, .. } => write!(f, "s3://{bucket}/{prefix}/"),
+        }
+    }
+}
+
+/// What a server asks an agent to back up into `storage/set_name`: for a physical set
 /// the stopped server's base directory, for a logical one a dump of the running server on
 /// `sql_port`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -207,7 +273,7 @@ pub struct WriteBackupSet {
     pub home_path: String,
     #[serde(default)]
     pub sql_port: u16,
-    pub storage_dir: String,
+    pub storage: SetStorage,
     pub set_name: String,
     pub backup_set_id: i64,
     pub cluster_id: i64,
@@ -222,7 +288,7 @@ pub struct WriteBackupSet {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RestoreBackupSet {
-    pub storage_dir: String,
+    pub storage: SetStorage,
     pub set_name: String,
     pub home_path: String,
     /// The platform's restore: a repeated call of the same restore is answered as done.
@@ -236,7 +302,7 @@ pub struct RestoreBackupSet {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LoadBackupSet {
-    pub storage_dir: String,
+    pub storage: SetStorage,
     pub set_name: String,
     pub sql_port: u16,
 }
@@ -246,19 +312,26 @@ pub fn set_name(backup_set_id: i64) -> String {
     format!("backup_set_{backup_set_id}")
 }
 
-/// Which set an agent should check: `storage_dir/set_name`.
+/// Which set an agent should check: `storage/set_name`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BackupSetLocation {
-    pub storage_dir: String,
+    pub storage: SetStorage,
     pub set_name: String,
 }
 
-/// A storage directory an agent should look at.
+/// A storage directory an agent should look at (the space of its filesystem).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BackupStorageDir {
     pub storage_dir: String,
+}
+
+/// A storage whose sets an agent should list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListBackupSets {
+    pub storage: SetStorage,
 }
 
 /// The space of the filesystem a storage directory is on (of its nearest existing parent,

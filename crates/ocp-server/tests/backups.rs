@@ -146,11 +146,7 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
     wait_status(&admin, id, "RUNNING").await;
 
     // Rows written after the backup are not in it.
-    let mut root = connect(port, "root", "Root-Pw-1").await;
-    root.execute("INSERT INTO shop.items VALUES (3, 'plum')")
-        .await
-        .unwrap();
-    root.close().await;
+    as_root(port, &["INSERT INTO shop.items VALUES (3, 'plum')"]).await;
     assert_eq!(items(port).await, (3, 6));
 
     // Restore into a new cluster on another port: exactly the rows of the backup, with the
@@ -213,11 +209,7 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
     assert_eq!(listed["backupSetId"], set_id);
 
     // Restore in place: the cluster's rows become the set's again, its server RUNNING.
-    let mut root = connect(port, "root", "Root-Pw-1").await;
-    root.execute("INSERT INTO shop.items VALUES (4, 'fig')")
-        .await
-        .unwrap();
-    root.close().await;
+    as_root(port, &["INSERT INTO shop.items VALUES (4, 'fig')"]).await;
     let in_place = json!({"backupSetId": set_id, "restoreClusterId": id});
     let mut elsewhere = in_place.clone();
     elsewhere["restoreClusterId"] = json!(copy_id);
@@ -299,12 +291,7 @@ async fn a_physical_set_is_restored_into_a_new_cluster_and_a_damaged_one_is_refu
     let restores = admin.get(&format!("{base}/task/restoreTasks")).await.ok();
     assert_eq!(restores.data()["contents"][0]["status"], "RESTORE_FAIL");
     // In place, the damaged set is refused before the server stops: nothing changes.
-    let refusing = admin.post(&format!("{base}/restore"), &in_place).await.ok();
-    let failed = admin.wait_task(task_of(refusing.data()), DEPLOY).await;
-    assert_eq!(failed["status"], "FAILED", "{failed:#}");
-    let (step, log) = failed_log(&admin, &failed).await;
-    assert_eq!(step, "Check backup set");
-    assert!(log.contains("checksum mismatch"), "{log}");
+    refused_on_checksum(&admin, &base, &in_place).await;
     let source = cluster(&admin, id).await;
     assert_eq!(source["status"], "RUNNING", "{source:#}");
     assert_eq!(items(port).await, (2, 3));
@@ -622,6 +609,31 @@ async fn step_log(admin: &Api, task: &Value, name: &str) -> String {
         .text
 }
 
+/// Runs statements as the shop cluster's root.
+async fn as_root(port: u16, statements: &[&str]) {
+    let mut root = connect(port, "root", "Root-Pw-1").await;
+    for statement in statements {
+        root.execute(statement).await.unwrap();
+    }
+    root.close().await;
+}
+
+/// Posts a restore in place of a damaged set and waits for "Check backup set" to refuse it.
+async fn refused_on_checksum(admin: &Api, base: &str, in_place: &Value) {
+    let reply = admin.post(&format!("{base}/restore"), in_place).await.ok();
+    let failed = admin.wait_task(task_of(reply.data()), DEPLOY).await;
+    assert_eq!(failed["status"], "FAILED", "{failed:#}");
+    let (step, log) = failed_log(admin, &failed).await;
+    assert_eq!(step, "Check backup set");
+    assert!(log.contains("checksum mismatch"), "{log}");
+}
+
+/// Posts a restore of the cluster at `base` and waits for its task to succeed.
+async fn restore_task(admin: &Api, base: &str, body: &Value, what: &str) -> Value {
+    let reply = admin.post(&format!("{base}/restore"), body).await.ok();
+    succeeded(admin, reply.data(), what).await
+}
+
 async fn succeeded(admin: &Api, reply: &Value, what: &str) -> Value {
     let task = admin.wait_task(task_of(reply), DEPLOY).await;
     if task["status"] != "SUCCESSFUL" {
@@ -719,11 +731,7 @@ async fn a_logical_set_is_loaded_into_a_new_and_a_running_cluster_with_users_and
     );
 
     // Rows written after the backup are not in it.
-    let mut root = connect(port, "root", "Root-Pw-1").await;
-    root.execute("INSERT INTO shop.items VALUES (3, 'plum')")
-        .await
-        .unwrap();
-    root.close().await;
+    as_root(port, &["INSERT INTO shop.items VALUES (3, 'plum')"]).await;
 
     // Into a new cluster: deployed, then loaded.
     let copy_port = free_port("0.0.0.0").unwrap();
@@ -764,16 +772,9 @@ async fn a_logical_set_is_loaded_into_a_new_and_a_running_cluster_with_users_and
     assert_eq!(refused.error_code(), 10001, "{}", refused.text);
 
     // Into the backed-up cluster once its database is gone: the rows of the backup again.
-    let mut root = connect(port, "root", "Root-Pw-1").await;
-    root.execute("DROP DATABASE shop").await.unwrap();
-    root.execute("DROP USER clerk").await.unwrap();
-    root.close().await;
+    as_root(port, &["DROP DATABASE shop", "DROP USER clerk"]).await;
     let into_source = json!({"backupSetId": set_id, "restoreClusterId": id});
-    let loading = admin
-        .post(&format!("{base}/restore"), &into_source)
-        .await
-        .ok();
-    succeeded(&admin, loading.data(), "the load into the source").await;
+    restore_task(&admin, &base, &into_source, "the load into the source").await;
     check_logical_copy(port).await;
     let restores = admin.get(&format!("{base}/task/restoreTasks")).await.ok();
     let listed = &restores.data()["contents"][0];
@@ -792,9 +793,7 @@ async fn a_logical_set_is_loaded_into_a_new_and_a_running_cluster_with_users_and
     );
 
     // One flipped byte in the dump: refused on its checksum before anything is loaded.
-    let mut root = connect(port, "root", "Root-Pw-1").await;
-    root.execute("DROP DATABASE shop").await.unwrap();
-    root.close().await;
+    as_root(port, &["DROP DATABASE shop"]).await;
     let dump = set_dir.join("dump.sql.zst");
     let mut bytes = std::fs::read(&dump).unwrap();
     let middle = bytes.len() / 2;
@@ -826,4 +825,143 @@ async fn a_logical_set_is_loaded_into_a_new_and_a_running_cluster_with_users_and
             .await;
         run_task(&admin, delete, WAIT).await;
     }
+}
+
+/// Every step log of a task, one after the other.
+async fn task_logs(admin: &Api, task: &Value) -> String {
+    let mut all = String::new();
+    for step in task["subtasks"].as_array().unwrap() {
+        let name = step["name"].as_str().unwrap();
+        all.push_str(&step_log(admin, task, name).await);
+    }
+    all
+}
+
+#[tokio::test]
+async fn sets_in_an_s3_bucket_are_written_and_restored_and_its_secret_is_never_answered() {
+    let s3 = ocp_testkit::S3Server::start().await.unwrap();
+    s3.create_bucket("ocp-backups").await.unwrap();
+    let sb = sandbox().await;
+    let admin = sb.server.admin();
+    let (id, port) = deploy_shop(&sb, &admin, "s3shop", &[]).await;
+    let base = format!("/api/v2/ob/clusters/{id}/backup");
+    let tasks = format!("{base}/task/dataBackupTasks");
+    const SECRET: &str = "S3-Secret-Never-Shown";
+    let bucket = |secret: &str| {
+        json!({"backupStorageType": "BACKUP_STORAGE_S3", "storageUrl": "ocp-backups/prod/s3shop",
+               "s3AccessKey": {"endpoint": s3.endpoint(), "accessKeyId": "AKIDOCPTEST",
+                               "accessKeySecret": secret}})
+    };
+    let now = |mode: &str, storage: Value| {
+        json!({"backupMode": mode, "dataBackupTaskType": "FULL_BACKUP",
+               "obBackupStorageBaseInfo": storage})
+    };
+
+    // Bad storages are refused with the field, and start nothing.
+    let mut bad_bucket = bucket(SECRET);
+    bad_bucket["storageUrl"] = json!("Not_A_Bucket/x");
+    let mut no_keys = bucket(SECRET);
+    no_keys.as_object_mut().unwrap().remove("s3AccessKey");
+    let mut oss = bucket(SECRET);
+    oss["backupStorageType"] = json!("BACKUP_STORAGE_OSS");
+    for (storage, code, field) in [
+        (bad_bucket, 10001, "obBackupStorageBaseInfo.storageUrl"),
+        (no_keys, 10001, "obBackupStorageBaseInfo.s3AccessKey"),
+        (bucket(""), 10001, "accessKeySecret"),
+        (oss, 10011, "obBackupStorageBaseInfo.backupStorageType"),
+    ] {
+        let refused = admin.post(&tasks, &now("LOGICAL_BACKUP", storage)).await;
+        assert_eq!(refused.error_code(), code, "{}", refused.text);
+        assert!(refused.text.contains(field), "{field}: {}", refused.text);
+    }
+    let none = admin.get(&tasks).await.ok();
+    assert_eq!(none.data()["page"]["totalElements"], 0, "{:#}", none.data());
+
+    // A strategy keeps the key's secret sealed: it is never answered.
+    let strategy = json!({
+        "backupMode": "LOGICAL_BACKUP",
+        "obBackupScheduleConfig": {"backupScheduleMode": "WEEK", "backupScheduleEnabled": false,
+            "backupScheduleTime": "02:00:00.000+00:00",
+            "dayAndDataBackupModelMap": {"1": "FULL_BACKUP"}},
+        "obBackupServiceStorageConfig": {"configName": "s3",
+            "obBackupStorageBaseInfo": bucket(SECRET)}
+    });
+    let strategy_path = format!("{base}/config/backupStrategy");
+    admin.post(&strategy_path, &strategy).await.ok();
+    let shown = admin.get(&strategy_path).await.ok();
+    assert!(!shown.text.contains(SECRET), "{}", shown.text);
+    let key =
+        &shown.data()["obBackupServiceStorageConfig"]["obBackupStorageBaseInfo"]["s3AccessKey"];
+    assert_eq!(key["accessKeyId"], "AKIDOCPTEST", "{}", shown.text);
+    // Changed without the secret, it keeps the one it had.
+    let mut renamed = strategy.clone();
+    renamed["obBackupServiceStorageConfig"]["configName"] = json!("s3 prod");
+    renamed["obBackupServiceStorageConfig"]["obBackupStorageBaseInfo"] = bucket("");
+    admin
+        .send(reqwest::Method::PATCH, &strategy_path, Some(&renamed), &[])
+        .await
+        .ok();
+
+    // Back up now, logical, into the strategy's bucket without the secret: the kept one
+    // signs. The set is objects under the prefix, its manifest among them.
+    let started = admin
+        .post(&tasks, &now("LOGICAL_BACKUP", bucket("")))
+        .await
+        .ok();
+    let done = succeeded(&admin, started.data(), "the logical backup into S3").await;
+    let logs = task_logs(&admin, &done).await;
+    assert!(!logs.contains(SECRET), "{logs}");
+    let sets = admin.get(&tasks).await.ok();
+    let set = &sets.data()["contents"][0];
+    assert_eq!(set["backupUri"], "s3://ocp-backups/prod/s3shop/", "{set:#}");
+    let logical_id = set["backupSetId"].as_i64().unwrap();
+    let prefix = format!("prod/s3shop/backup_set_{logical_id}/");
+    let mut keys = s3.keys("ocp-backups", &prefix).await.unwrap();
+    keys.sort();
+    assert_eq!(
+        keys,
+        ["dump.sql.zst", "manifest.json", "users.sql"].map(|f| format!("{prefix}{f}")),
+    );
+    let manifest: Value = serde_json::from_slice(
+        &s3.object("ocp-backups", &format!("{prefix}manifest.json"))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["databases"], json!(["shop"]));
+
+    // Loaded from the bucket into the cluster once its database is gone: the rows again.
+    as_root(port, &["DROP DATABASE shop"]).await;
+    let into_source = json!({"backupSetId": logical_id, "restoreClusterId": id});
+    restore_task(&admin, &base, &into_source, "the load from S3").await;
+    assert_eq!(items(port).await, (2, 3));
+
+    // A physical set into the bucket (in parts: it is larger than one), restored in place.
+    let started = admin
+        .post(&tasks, &now("PHYSICAL_BACKUP", bucket(SECRET)))
+        .await
+        .ok();
+    let done = succeeded(&admin, started.data(), "the physical backup into S3").await;
+    assert!(!task_logs(&admin, &done).await.contains(SECRET));
+    let sets = admin.get(&tasks).await.ok();
+    let physical_id = sets.data()["contents"][0]["backupSetId"].as_i64().unwrap();
+    let data_key = format!("prod/s3shop/backup_set_{physical_id}/data.tar.zst");
+    as_root(port, &["INSERT INTO shop.items VALUES (3, 'plum')"]).await;
+    let in_place = json!({"backupSetId": physical_id, "restoreClusterId": id});
+    restore_task(&admin, &base, &in_place, "the restore in place from S3").await;
+    wait_status(&admin, id, "RUNNING").await;
+    assert_eq!(items(port).await, (2, 3));
+
+    // One flipped byte in the bucket: refused on its checksum before the server stops.
+    let mut bytes = s3.object("ocp-backups", &data_key).await.unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x10;
+    s3.put_object("ocp-backups", &data_key, bytes)
+        .await
+        .unwrap();
+    refused_on_checksum(&admin, &base, &in_place).await;
+    assert_eq!(items(port).await, (2, 3));
+
+    let delete = admin.delete(&format!("/api/v2/ob/clusters/{id}")).await;
+    run_task(&admin, delete, WAIT).await;
 }

@@ -11,6 +11,16 @@ use sqlx::Row;
 use crate::decode::enum_field;
 use crate::{now_millis, NewCluster, NewTask, Result, Store, StoreError};
 
+/// How an S3-compatible storage is reached, its key's secret sealed with the master key.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct S3Access {
+    pub endpoint: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_sealed: String,
+}
+
 /// A backup set to register as DOING, with the task that writes it.
 #[derive(Debug, Clone)]
 pub struct NewBackupSet {
@@ -20,6 +30,8 @@ pub struct NewBackupSet {
     pub mode: BackupMode,
     pub storage_type: BackupStorageType,
     pub storage_url: String,
+    /// For an S3 storage: how its bucket is reached.
+    pub s3: Option<S3Access>,
     pub ob_version: String,
     pub root_password_sealed: String,
 }
@@ -34,6 +46,7 @@ pub struct BackupSetRecord {
     pub mode: BackupMode,
     pub storage_type: BackupStorageType,
     pub storage_url: String,
+    pub s3: Option<S3Access>,
     pub status: BackupTaskStatus,
     pub size: Option<i64>,
     pub ob_version: String,
@@ -54,6 +67,8 @@ pub struct BackupStrategyRecord {
     pub create_time: i64,
     pub update_time: i64,
     pub storage_usage: Option<StorageUsage>,
+    /// The secret of the strategy's S3 key, sealed (the strategy itself never holds it).
+    pub s3_secret_sealed: Option<String>,
 }
 
 /// The filesystem (or bucket) a strategy's sets go to, as its agent saw it.
@@ -111,6 +126,13 @@ fn backup_set(row: &AnyRow) -> Result<BackupSetRecord> {
         mode: enum_field(row, "mode", BackupMode::parse)?,
         storage_type: enum_field(row, "storage_type", BackupStorageType::parse)?,
         storage_url: row.try_get("storage_url")?,
+        s3: match row.try_get::<Option<String>, _>("storage_access")? {
+            Some(json) => Some(
+                serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Corrupt(format!("backup storage access: {e}")))?,
+            ),
+            None => None,
+        },
         status: status_through_task(row)?,
         size: row.try_get("size")?,
         ob_version: row.try_get("ob_version")?,
@@ -179,8 +201,8 @@ impl Store {
         }
         let set_id: i64 = sqlx::query_scalar(&self.sql(
             "INSERT INTO ob_backup_set (cluster_id, cluster_name, server_id, task_id, mode, \
-             storage_type, storage_url, status, ob_version, root_password_sealed, start_time) \
-             VALUES (?, ?, ?, 0, ?, ?, ?, 'DOING', ?, ?, ?) RETURNING id",
+             storage_type, storage_url, storage_access, status, ob_version, root_password_sealed, \
+             start_time) VALUES (?, ?, ?, 0, ?, ?, ?, ?, 'DOING', ?, ?, ?) RETURNING id",
         ))
         .bind(set.cluster_id)
         .bind(&set.cluster_name)
@@ -188,6 +210,11 @@ impl Store {
         .bind(set.mode.as_str())
         .bind(set.storage_type.as_str())
         .bind(&set.storage_url)
+        .bind(
+            set.s3
+                .as_ref()
+                .map(|s3| serde_json::to_string(s3).expect("storage access serializes")),
+        )
         .bind(&set.ob_version)
         .bind(&set.root_password_sealed)
         .bind(now_millis())
@@ -237,6 +264,7 @@ impl Store {
         &self,
         cluster_id: i64,
         strategy: &BackupStrategy,
+        s3_secret_sealed: Option<&str>,
         creator: (i64, &str),
         create: bool,
     ) -> Result<()> {
@@ -245,11 +273,13 @@ impl Store {
         let now = now_millis();
         let written = if create {
             sqlx::query(&self.sql(
-                "INSERT INTO ob_backup_strategy (cluster_id, body, creator_id, creator_name, \
-                 last_due, create_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO ob_backup_strategy (cluster_id, body, storage_secret_sealed, \
+                 creator_id, creator_name, last_due, create_time, update_time) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             ))
             .bind(cluster_id)
             .bind(&body)
+            .bind(s3_secret_sealed)
             .bind(creator.0)
             .bind(creator.1)
             .bind(now)
@@ -262,10 +292,11 @@ impl Store {
             })?
         } else {
             sqlx::query(&self.sql(
-                "UPDATE ob_backup_strategy SET body = ?, last_due = ?, update_time = ? \
-                 WHERE cluster_id = ?",
+                "UPDATE ob_backup_strategy SET body = ?, storage_secret_sealed = ?, last_due = ?, \
+                 update_time = ? WHERE cluster_id = ?",
             ))
             .bind(&body)
+            .bind(s3_secret_sealed)
             .bind(now)
             .bind(now)
             .bind(cluster_id)
@@ -342,6 +373,7 @@ impl Store {
                         }
                         _ => None,
                     },
+                    s3_secret_sealed: row.try_get("storage_secret_sealed")?,
                 })
             })
             .collect()

@@ -8,6 +8,7 @@
 //! - [`AgentProcess`] and [`Sandbox`]: real agents, each a host on its own loopback address,
 //!   and a server with N of them joined; [`AgentApi`] signs (or forges) calls to an agent.
 //! - [`seekdb_wheel`]: the seekdb server package, fetched with pip once.
+//! - [`S3Server`]: an S3-compatible object storage (moto's server, installed with pip once).
 //! - [`WebhookReceiver`]: a local HTTP receiver that records alert webhooks.
 
 mod agent;
@@ -15,6 +16,7 @@ mod agent_api;
 mod api;
 mod postgres;
 mod process;
+mod s3;
 mod sandbox;
 mod seekdb;
 mod server;
@@ -25,6 +27,7 @@ pub use agent_api::{now_ms, AgentApi, AgentReply};
 pub use api::{Api, Reply, SseFrame};
 pub use postgres::Postgres;
 pub use process::ChildGroup;
+pub use s3::{moto_server, S3Server, MOTO_SPEC};
 pub use sandbox::{host_ip, Sandbox};
 pub use seekdb::{seekdb_wheel, SEEKDB_WHEEL_SPEC};
 pub use server::{server_binary, ServerOptions, ServerProcess};

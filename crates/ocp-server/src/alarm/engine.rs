@@ -668,7 +668,13 @@ impl AlarmEngine {
             let labels = BTreeMap::from([
                 ("ob_cluster".to_string(), name.clone()),
                 ("ob_cluster_id".to_string(), record.cluster_id.to_string()),
-                ("storage_url".to_string(), backup::storage_uri(&dir)),
+                (
+                    "storage_url".to_string(),
+                    backup::storage_uri(
+                        ocp_api::backup::BackupStorageType::BackupStorageFile,
+                        &dir,
+                    ),
+                ),
                 ("used_percent".to_string(), format!("{used:.0}")),
                 ("storage_threshold".to_string(), threshold.to_string()),
             ]);

@@ -7,16 +7,19 @@
 //! point-in-time restore need OceanBase's own backup, and answer 10011.
 
 use ocp_api::backup::{
-    BackupMode, BackupStorage, BackupTaskStatus, RestoreCluster, StartDataBackup,
+    BackupMode, BackupStorage, BackupStorageType, BackupTaskStatus, RestoreCluster, SetStorage,
+    StartDataBackup,
 };
 use ocp_api::ob::{ClusterStatus, CreateCluster, CreateZone, ServerKind, ServerStatus};
 use ocp_api::ErrorCode;
 use ocp_store::{
-    BackupSetRecord, ClusterRecord, NewBackupSet, NewCluster, NewRestore, ServerRecord, Store,
+    BackupSetRecord, ClusterRecord, NewBackupSet, NewCluster, NewRestore, S3Access, ServerRecord,
+    Store,
 };
 
 use crate::cluster::deploy;
 use crate::error::Failure;
+use crate::host::agent_client::{AgentClient, AgentError};
 use crate::vault::Vault;
 
 /// Why seekdb takes only full physical sets, as answers say it.
@@ -45,9 +48,188 @@ pub fn storage_dir(storage: &BackupStorage, field: &str) -> Result<String, Failu
     Ok(path.trim_end_matches('/').to_string())
 }
 
-/// A storage directory as the API shows it.
-pub fn storage_uri(dir: &str) -> String {
-    format!("file://{dir}/")
+/// The signing region of an S3 storage that names none.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// The bucket and prefix a `BACKUP_STORAGE_S3` location names (`bucket/some/prefix`, with or
+/// without `s3://`): a bucket name as S3 allows it, a prefix of plain path segments.
+fn s3_location(storage: &BackupStorage, field: &str) -> Result<(String, String), Failure> {
+    let url = storage.storage_url.trim();
+    let url = url.strip_prefix("s3://").unwrap_or(url).trim_matches('/');
+    let (bucket, prefix) = url.split_once('/').unwrap_or((url, ""));
+    let bucket_ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+    let prefix_ok = prefix.is_empty()
+        || prefix
+            .split('/')
+            .all(|p| !p.is_empty() && p != "." && p != ".." && !p.chars().any(char::is_control));
+    if !bucket_ok || !prefix_ok {
+        return Err(Failure::field(
+            &format!("{field}.storageUrl"),
+            "must be a bucket and an optional prefix, such as backups or backups/ocp/prod \
+             (a bucket of 3 to 63 lowercase letters, digits, dots and hyphens)",
+        ));
+    }
+    Ok((bucket.to_string(), prefix.to_string()))
+}
+
+/// Checks a storage location as a request states it, opening no secret; answers its URL as
+/// a set keeps it: a directory, or `bucket/prefix`.
+pub fn storage_url(storage: &BackupStorage, field: &str) -> Result<String, Failure> {
+    let s3_field = format!("{field}.s3AccessKey");
+    match storage.backup_storage_type {
+        BackupStorageType::BackupStorageFile => {
+            if storage.s3_access_key.is_some() {
+                return Err(Failure::field(
+                    &s3_field,
+                    "is for BACKUP_STORAGE_S3 only; a directory needs no keys",
+                ));
+            }
+            storage_dir(storage, field)
+        }
+        BackupStorageType::BackupStorageS3 => {
+            let (bucket, prefix) = s3_location(storage, field)?;
+            let Some(key) = &storage.s3_access_key else {
+                return Err(Failure::field(
+                    &s3_field,
+                    "is required for BACKUP_STORAGE_S3: endpoint, accessKeyId, accessKeySecret",
+                ));
+            };
+            let host = key
+                .endpoint
+                .strip_prefix("http://")
+                .or_else(|| key.endpoint.strip_prefix("https://"))
+                .unwrap_or("");
+            if host.is_empty() || host.contains(char::is_whitespace) {
+                return Err(Failure::field(
+                    &format!("{s3_field}.endpoint"),
+                    "must be an http:// or https:// URL, such as http://10.0.0.5:9000",
+                ));
+            }
+            if key.access_key_id.trim().is_empty() {
+                return Err(Failure::field(
+                    &format!("{s3_field}.accessKeyId"),
+                    "must not be empty",
+                ));
+            }
+            if let Some(region) = &key.region {
+                let ok = !region.is_empty()
+                    && region
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                if !ok {
+                    return Err(Failure::field(
+                        &format!("{s3_field}.region"),
+                        "must be a region name such as us-east-1",
+                    ));
+                }
+            }
+            Ok(if prefix.is_empty() {
+                bucket
+            } else {
+                format!("{bucket}/{prefix}")
+            })
+        }
+        kind => Err(Failure::new(
+            ErrorCode::UnsupportedByServerKind,
+            format!(
+                "{kind} is not supported; OSS and COS both speak the S3 protocol: give \
+                 BACKUP_STORAGE_S3 with their S3 endpoint and keys"
+            ),
+        )
+        .with_field(&format!("{field}.backupStorageType"))),
+    }
+}
+
+/// A storage location as a set keeps it: its kind, its URL and, for S3, how its bucket is
+/// reached with the key's secret sealed. A secret the request leaves out is `kept` (sealed,
+/// from the strategy being changed) if the endpoint and key id are the same.
+pub struct CheckedStorage {
+    pub kind: BackupStorageType,
+    pub url: String,
+    pub s3: Option<S3Access>,
+}
+
+pub fn check_storage(
+    storage: &BackupStorage,
+    field: &str,
+    vault: &Vault,
+    kept: Option<&S3Access>,
+) -> Result<CheckedStorage, Failure> {
+    let url = storage_url(storage, field)?;
+    let s3 = match &storage.s3_access_key {
+        None => None,
+        Some(key) => {
+            let secret_sealed = if !key.access_key_secret.is_empty() {
+                vault.seal(&key.access_key_secret)?
+            } else {
+                match kept {
+                    Some(k)
+                        if k.endpoint == key.endpoint && k.access_key_id == key.access_key_id =>
+                    {
+                        k.secret_sealed.clone()
+                    }
+                    _ => {
+                        return Err(Failure::field(
+                            &format!("{field}.s3AccessKey.accessKeySecret"),
+                            "is required for a new S3 endpoint or key id",
+                        ))
+                    }
+                }
+            };
+            Some(S3Access {
+                endpoint: key.endpoint.trim_end_matches('/').to_string(),
+                region: key.region.clone().unwrap_or_else(|| DEFAULT_REGION.into()),
+                access_key_id: key.access_key_id.clone(),
+                secret_sealed,
+            })
+        }
+    };
+    Ok(CheckedStorage {
+        kind: storage.backup_storage_type,
+        url,
+        s3,
+    })
+}
+
+/// A storage location as the API shows it: `file:///dir/` or `s3://bucket/prefix/`.
+pub fn storage_uri(kind: BackupStorageType, url: &str) -> String {
+    match kind {
+        BackupStorageType::BackupStorageS3 => format!("s3://{url}/"),
+        _ => format!("file://{url}/"),
+    }
+}
+
+/// The storage of `set` as the agent of `host_id` is handed it: an S3 key's secret is
+/// opened here and sealed again for that agent alone.
+pub async fn set_storage(
+    agents: &AgentClient,
+    vault: &Vault,
+    host_id: i64,
+    set: &BackupSetRecord,
+) -> Result<SetStorage, AgentError> {
+    let Some(s3) = &set.s3 else {
+        return Ok(SetStorage::File {
+            dir: set.storage_url.clone(),
+        });
+    };
+    let (bucket, prefix) = set
+        .storage_url
+        .split_once('/')
+        .unwrap_or((&set.storage_url, ""));
+    let secret = vault.unseal(&s3.secret_sealed)?;
+    Ok(SetStorage::S3 {
+        endpoint: s3.endpoint.clone(),
+        region: s3.region.clone(),
+        bucket: bucket.to_string(),
+        prefix: prefix.to_string(),
+        access_key_id: s3.access_key_id.clone(),
+        sealed_secret: agents.seal_for(host_id, &secret).await?,
+    })
 }
 
 /// Whether the platform can take sets of the cluster in `mode`. A physical set stops and
@@ -115,9 +297,11 @@ fn require_running(
 /// Checks a "back up now" request against the cluster; answers the set to register.
 pub async fn plan_backup(
     store: &Store,
+    vault: &Vault,
     cluster_id: i64,
     request: &StartDataBackup,
-) -> Result<(NewBackupSet, String), Failure> {
+    kept: Option<&S3Access>,
+) -> Result<NewBackupSet, Failure> {
     let cluster = store.cluster(cluster_id).await?;
     if let Some(kind) = request.data_backup_task_type.as_deref() {
         if kind != "FULL_BACKUP" {
@@ -127,9 +311,11 @@ pub async fn plan_backup(
             );
         }
     }
-    let dir = storage_dir(
+    let storage = check_storage(
         &request.ob_backup_storage_base_info,
         "obBackupStorageBaseInfo",
+        vault,
+        kept,
     )?;
     check_backupable(&cluster, request.backup_mode)?;
     let server = only_server(store, &cluster).await?;
@@ -139,25 +325,27 @@ pub async fn plan_backup(
         cluster_name: cluster.name.clone(),
         server_id: server.id,
         mode: request.backup_mode,
-        storage_type: request.ob_backup_storage_base_info.backup_storage_type,
-        storage_url: dir.clone(),
+        storage_type: storage.kind,
+        storage_url: storage.url,
+        s3: storage.s3,
         ob_version: cluster.ob_version.clone(),
         root_password_sealed: cluster.root_password_sealed.clone(),
     };
-    Ok((set, dir))
+    Ok(set)
 }
 
 /// The finished sets in a storage directory, whoever wrote them, as the agent of the
 /// cluster's host reads their manifests.
 pub async fn sets_in_storage(
     store: &Store,
-    agents: &crate::host::agent_client::AgentClient,
+    agents: &AgentClient,
     cluster_id: i64,
     storage_url: &str,
 ) -> Result<Vec<ocp_api::backup::BackupManifest>, Failure> {
     let storage = BackupStorage {
-        backup_storage_type: ocp_api::backup::BackupStorageType::BackupStorageFile,
+        backup_storage_type: BackupStorageType::BackupStorageFile,
         storage_url: storage_url.to_string(),
+        s3_access_key: None,
     };
     let dir = storage_dir(&storage, "query").map_err(|f| {
         let why = f.sub_errors.first().map(|s| s.message.clone());
@@ -170,7 +358,9 @@ pub async fn sets_in_storage(
             server.host_id,
             reqwest::Method::POST,
             &ocp_api::agent_path::manager::backup_list(),
-            Some(&ocp_api::backup::BackupStorageDir { storage_dir: dir }),
+            Some(&ocp_api::backup::ListBackupSets {
+                storage: SetStorage::File { dir },
+            }),
         )
         .await?)
 }
@@ -197,7 +387,7 @@ fn restore_of(set: &BackupSetRecord) -> NewRestore {
         backup_cluster_name: set.cluster_name.clone(),
         restore_uri: format!(
             "{}{}",
-            storage_uri(&set.storage_url),
+            storage_uri(set.storage_type, &set.storage_url),
             ocp_api::backup::set_name(set.id)
         ),
         mode: set.mode,

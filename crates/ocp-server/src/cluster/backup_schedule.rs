@@ -13,11 +13,12 @@ use chrono::{DateTime, Datelike, FixedOffset, NaiveTime, TimeZone, Utc};
 use ocp_api::backup::{BackupStrategy, BackupTaskStatus, StartDataBackup};
 use ocp_api::task::TaskType;
 use ocp_api::ErrorCode;
-use ocp_store::BackupStrategyRecord;
+use ocp_store::{BackupStrategyRecord, S3Access};
 
 use crate::cluster::access::ObAccess;
 use crate::cluster::backup::{
-    check_backupable, plan_backup, storage_dir, NO_INCREMENTAL, NO_LOG_ARCHIVE,
+    check_backupable, check_storage, plan_backup, set_storage, storage_dir, storage_url,
+    DEFAULT_REGION, NO_INCREMENTAL, NO_LOG_ARCHIVE,
 };
 use crate::cluster::steps;
 use crate::error::Failure;
@@ -45,8 +46,11 @@ pub fn parse_time_of_day(text: &str) -> Option<(NaiveTime, FixedOffset)> {
 
 /// Checks a strategy and the cluster it is for, and keeps it: a new one (`create`) or a
 /// change of the one there.
+/// An S3 key's secret given with the strategy is sealed; one left out of a change is kept
+/// from the strategy there, for the same endpoint and key id.
 pub async fn keep_strategy(
     store: &ocp_store::Store,
+    vault: &crate::vault::Vault,
     cluster_id: i64,
     strategy: &BackupStrategy,
     creator: (i64, &str),
@@ -54,10 +58,52 @@ pub async fn keep_strategy(
 ) -> Result<(), Failure> {
     check_strategy(strategy)?;
     check_backupable(&store.cluster(cluster_id).await?, strategy.backup_mode)?;
+    let kept = match create {
+        true => None,
+        false => store
+            .backup_strategies(Some(cluster_id))
+            .await?
+            .first()
+            .and_then(strategy_s3),
+    };
+    let storage = check_storage(
+        &strategy
+            .ob_backup_service_storage_config
+            .ob_backup_storage_base_info,
+        "obBackupServiceStorageConfig.obBackupStorageBaseInfo",
+        vault,
+        kept.as_ref(),
+    )?;
+    let sealed = storage.s3.as_ref().map(|s3| s3.secret_sealed.as_str());
+    let mut kept_plain = strategy.clone();
+    if let Some(key) = &mut kept_plain
+        .ob_backup_service_storage_config
+        .ob_backup_storage_base_info
+        .s3_access_key
+    {
+        // The strategy's body is answered as it is kept: never with the secret.
+        key.access_key_secret.clear();
+    }
     store
-        .put_backup_strategy(cluster_id, strategy, creator, create)
+        .put_backup_strategy(cluster_id, &kept_plain, sealed, creator, create)
         .await?;
     Ok(())
+}
+
+/// How a strategy's S3 storage is reached, its secret sealed; none for a directory.
+pub fn strategy_s3(record: &BackupStrategyRecord) -> Option<S3Access> {
+    let key = record
+        .strategy
+        .ob_backup_service_storage_config
+        .ob_backup_storage_base_info
+        .s3_access_key
+        .as_ref()?;
+    Some(S3Access {
+        endpoint: key.endpoint.trim_end_matches('/').to_string(),
+        region: key.region.clone().unwrap_or_else(|| DEFAULT_REGION.into()),
+        access_key_id: key.access_key_id.clone(),
+        secret_sealed: record.s3_secret_sealed.clone()?,
+    })
 }
 
 /// Checks a strategy as a request states it.
@@ -132,7 +178,7 @@ pub fn check_strategy(strategy: &BackupStrategy) -> Result<(), Failure> {
         ));
     }
     let storage = &strategy.ob_backup_service_storage_config;
-    storage_dir(
+    storage_url(
         &storage.ob_backup_storage_base_info,
         "obBackupServiceStorageConfig.obBackupStorageBaseInfo",
     )?;
@@ -205,12 +251,16 @@ pub async fn run(access: ObAccess, address: String, interval: Duration, day: Dur
 }
 
 /// Records the space of the strategy's storage, as the agent of the cluster's host sees it,
-/// for the backup_storage_capacity_over_threshold alert item.
+/// for the backup_storage_capacity_over_threshold alert item. An S3 bucket has no capacity
+/// to measure.
 async fn measure(access: &ObAccess, record: &BackupStrategyRecord) -> Result<(), Failure> {
     let storage = &record
         .strategy
         .ob_backup_service_storage_config
         .ob_backup_storage_base_info;
+    if storage.s3_access_key.is_some() {
+        return Ok(());
+    }
     let request = ocp_api::backup::BackupStorageDir {
         storage_dir: storage_dir(storage, "obBackupStorageBaseInfo")?,
     };
@@ -264,7 +314,16 @@ async fn fire(access: &ObAccess, address: &str, record: &BackupStrategyRecord) {
             .ob_backup_storage_base_info
             .clone(),
     };
-    let (set, dir) = match plan_backup(&access.store, record.cluster_id, &request).await {
+    let kept = strategy_s3(record);
+    let planned = plan_backup(
+        &access.store,
+        &access.vault,
+        record.cluster_id,
+        &request,
+        kept.as_ref(),
+    )
+    .await;
+    let set = match planned {
         Ok(planned) => planned,
         Err(e) => {
             // Not now (the cluster is stopped, say): the due time stays, and fires once the
@@ -278,7 +337,7 @@ async fn fire(access: &ObAccess, address: &str, record: &BackupStrategyRecord) {
         }
     };
     let task = |set_id| {
-        steps::back_up_now(record.cluster_id, set.server_id, set_id, &dir, set.mode)
+        steps::back_up_now(record.cluster_id, set.server_id, set_id, set.mode)
             .task_type(TaskType::Scheduled)
             .value("cluster_name", set.cluster_name.clone())
             .build(record.creator_id, &record.creator_name, address)
@@ -320,7 +379,7 @@ async fn expire(
     for set in expired {
         let server = access.store.server(set.server_id).await?;
         let location = ocp_api::backup::BackupSetLocation {
-            storage_dir: set.storage_url.clone(),
+            storage: set_storage(&access.agents, &access.vault, server.host_id, set).await?,
             set_name: ocp_api::backup::set_name(set.id),
         };
         let _: bool = access

@@ -112,6 +112,13 @@ impl AgentClient {
         Ok(secret)
     }
 
+    /// Seals a secret for the agent of `host_id` alone (see
+    /// [`ocp_api::agent::seal_for_agent`]): what a call to it may carry of a secret.
+    pub async fn seal_for(&self, host_id: i64, plain: &str) -> Result<String, AgentError> {
+        let secret = self.secret(host_id).await?;
+        Ok(ocp_api::agent::seal_for_agent(&secret, plain))
+    }
+
     /// Forgets a host's secret (the host was deleted).
     pub fn forget(&self, host_id: i64) {
         self.secrets.lock().expect("secrets lock").remove(&host_id);

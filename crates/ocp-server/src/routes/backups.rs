@@ -81,7 +81,7 @@ async fn create_strategy(
     ApiJson(strategy): ApiJson<BackupStrategy>,
 ) -> ApiResult<BackupCommonResponse> {
     let creator = (caller.user_id, caller.username.as_str());
-    schedule::keep_strategy(&state.store, id, &strategy, creator, true).await?;
+    schedule::keep_strategy(&state.store, &state.vault, id, &strategy, creator, true).await?;
     Ok(Data(BackupCommonResponse::none(
         "CREATE_BACKUP_STRATEGY",
         id,
@@ -98,7 +98,7 @@ async fn modify_strategy(
     ApiJson(strategy): ApiJson<BackupStrategy>,
 ) -> ApiResult<BackupCommonResponse> {
     let creator = (caller.user_id, caller.username.as_str());
-    schedule::keep_strategy(&state.store, id, &strategy, creator, false).await?;
+    schedule::keep_strategy(&state.store, &state.vault, id, &strategy, creator, false).await?;
     Ok(Data(BackupCommonResponse::none(
         "UPDATE_BACKUP_STRATEGY",
         id,
@@ -351,7 +351,7 @@ fn data_backup_view(s: BackupSetRecord) -> DataBackupTask {
         tenant_id: 0,
         backup_mode: s.mode,
         data_backup_task_type: "FULL_BACKUP".into(),
-        backup_uri: backup::storage_uri(&s.storage_url),
+        backup_uri: backup::storage_uri(s.storage_type, &s.storage_url),
         status: s.status,
         start_time: Timestamp::from_millis(s.start_time),
         finish_time: s.finish_time.map(Timestamp::from_millis),
@@ -394,9 +394,15 @@ async fn back_up_now(
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<StartDataBackup>,
 ) -> ApiResult<BackupCommonResponse> {
-    let (set, dir) = backup::plan_backup(&state.store, id, &request).await?;
+    let kept = state
+        .store
+        .backup_strategies(Some(id))
+        .await?
+        .first()
+        .and_then(schedule::strategy_s3);
+    let set = backup::plan_backup(&state.store, &state.vault, id, &request, kept.as_ref()).await?;
     let task = |set_id| {
-        let template = steps::back_up_now(id, set.server_id, set_id, &dir, set.mode)
+        let template = steps::back_up_now(id, set.server_id, set_id, set.mode)
             .value("cluster_name", set.cluster_name.clone());
         state.task_of(template, &caller)
     };
@@ -512,9 +518,7 @@ async fn restore(
             } else {
                 steps::restore_in_place(cluster.id, server.id, restore_id, set.id)
             };
-            let template = template
-                .value("cluster_name", cluster.name.clone())
-                .value("storage_dir", set.storage_url.clone());
+            let template = template.value("cluster_name", cluster.name.clone());
             state.task_of(template, &caller)
         };
         let task_id = state
@@ -528,7 +532,6 @@ async fn restore(
     }
     let (cluster, restore) =
         backup::plan_restore(&state.store, &state.vault, &set, &request, &caller.username).await?;
-    let dir = set.storage_url.clone();
     let task = |cluster_id, servers: &[i64], restore_id| {
         let template = if logical {
             steps::restore_logical_cluster(cluster_id, servers, restore_id)
@@ -537,8 +540,7 @@ async fn restore(
         };
         let template = template
             .value("cluster_name", cluster.name.clone())
-            .value("backup_set_id", set.id.to_string())
-            .value("storage_dir", dir.clone());
+            .value("backup_set_id", set.id.to_string());
         state.task_of(template, &caller)
     };
     let (cluster_id, task_id) = state

@@ -3,7 +3,7 @@
 //! and its task come together.
 
 use ocp_api::backup::{BackupMode, BackupStorageType, BackupStrategy, BackupTaskStatus};
-use ocp_store::{NewBackupSet, NewRestore, Store, StoreError, TaskListFilter};
+use ocp_store::{NewBackupSet, NewRestore, S3Access, Store, StoreError, TaskListFilter};
 
 use crate::clusters::{cluster_place, task_for};
 
@@ -29,8 +29,14 @@ async fn backup_sets_and_restores_are_written_with_their_tasks(store: Store) {
         cluster_name: "source".into(),
         server_id,
         mode: BackupMode::PhysicalBackup,
-        storage_type: BackupStorageType::BackupStorageFile,
-        storage_url: "/backup".into(),
+        storage_type: BackupStorageType::BackupStorageS3,
+        storage_url: "bucket/prefix".into(),
+        s3: Some(S3Access {
+            endpoint: "http://127.0.0.1:9000".into(),
+            region: "us-east-1".into(),
+            access_key_id: "key".into(),
+            secret_sealed: "sealed secret".into(),
+        }),
         ob_version: "1.4.0".into(),
         root_password_sealed: "sealed".into(),
     };
@@ -47,6 +53,10 @@ async fn backup_sets_and_restores_are_written_with_their_tasks(store: Store) {
     assert_eq!(
         (written.task_id, written.status, written.size),
         (task_id, BackupTaskStatus::Doing, None)
+    );
+    assert_eq!(
+        written.s3, set.s3,
+        "the storage's access is read back as written"
     );
 
     // While that set's task runs, another set of the cluster is refused, with no task.
@@ -73,18 +83,25 @@ async fn backup_sets_and_restores_are_written_with_their_tasks(store: Store) {
     }))
     .unwrap();
     store
-        .put_backup_strategy(cluster_id, &strategy, (1, "admin"), true)
+        .put_backup_strategy(cluster_id, &strategy, None, (1, "admin"), true)
         .await
         .unwrap();
     assert!(matches!(
         store
-            .put_backup_strategy(cluster_id, &strategy, (1, "admin"), true)
+            .put_backup_strategy(cluster_id, &strategy, None, (1, "admin"), true)
             .await,
         Err(StoreError::AlreadyExists { .. })
     ));
     let written = store.backup_strategies(Some(cluster_id)).await.unwrap();
     assert_eq!(written[0].strategy, strategy, "read back as written");
     assert_eq!(written[0].storage_usage, None, "not looked at yet");
+    assert_eq!(written[0].s3_secret_sealed, None);
+    store
+        .put_backup_strategy(cluster_id, &strategy, Some("sealed"), (1, "admin"), false)
+        .await
+        .unwrap();
+    let changed = store.backup_strategies(Some(cluster_id)).await.unwrap();
+    assert_eq!(changed[0].s3_secret_sealed.as_deref(), Some("sealed"));
     let usage = ocp_store::StorageUsage {
         total_bytes: 1 << 40,
         used_bytes: 1 << 39,
@@ -120,7 +137,7 @@ async fn backup_sets_and_restores_are_written_with_their_tasks(store: Store) {
     store.delete_backup_strategy(cluster_id).await.unwrap();
     assert!(matches!(
         store
-            .put_backup_strategy(cluster_id, &strategy, (1, "admin"), false)
+            .put_backup_strategy(cluster_id, &strategy, None, (1, "admin"), false)
             .await,
         Err(StoreError::NotFound { .. })
     ));

@@ -4,7 +4,7 @@ use ocp_api::backup::{
     BackupAbility, BackupCommonResponse, BackupMode, BackupScheduleConfig,
     BackupServiceStorageConfig, BackupStorage, BackupStorageType, BackupStrategy,
     BackupStrategyView, ClusterBackupInfo, DataBackupTask, RestoreCluster, RestoreTask,
-    StartDataBackup,
+    S3AccessKey, StartDataBackup,
 };
 
 use super::*;
@@ -21,9 +21,8 @@ pub enum BackupCmd {
     Now {
         /// The cluster's id.
         cluster: i64,
-        /// An absolute directory on the server's host (or file:///path) to write the set in.
-        #[arg(long)]
-        storage: String,
+        #[command(flatten)]
+        storage: StorageArgs,
         /// Take a logical set (mariadb-dump) instead of a physical one.
         #[arg(long)]
         logical: bool,
@@ -101,9 +100,8 @@ pub enum StrategyCmd {
     Set {
         /// The cluster's id.
         cluster: i64,
-        /// An absolute directory on the server's host (or file:///path) to write sets in.
-        #[arg(long)]
-        storage: String,
+        #[command(flatten)]
+        storage: StorageArgs,
         /// Days of the week a set is taken, 1 (Monday) to 7 (Sunday), comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5,6,7")]
         days: Vec<u8>,
@@ -135,10 +133,55 @@ fn mode(logical: bool) -> BackupMode {
     }
 }
 
-fn file_storage(storage: String) -> BackupStorage {
-    BackupStorage {
-        backup_storage_type: BackupStorageType::BackupStorageFile,
-        storage_url: storage,
+/// Where sets go: a directory on the server's host, or an S3 bucket.
+#[derive(clap::Args)]
+pub struct StorageArgs {
+    /// An absolute directory on the server's host (or file:///path), or s3://BUCKET/PREFIX
+    /// with --s3-endpoint and --s3-access-key-id; the key's secret is read from
+    /// $OCP_S3_SECRET_ACCESS_KEY (left out, a strategy keeps the one it has).
+    #[arg(long)]
+    storage: String,
+    /// The S3 endpoint, such as http://10.0.0.5:9000 or https://s3.amazonaws.com.
+    #[arg(long, requires = "s3_access_key_id")]
+    s3_endpoint: Option<String>,
+    /// The S3 access key's id.
+    #[arg(long, requires = "s3_endpoint")]
+    s3_access_key_id: Option<String>,
+    /// The S3 signing region (default us-east-1).
+    #[arg(long, requires = "s3_endpoint")]
+    s3_region: Option<String>,
+}
+
+impl StorageArgs {
+    fn storage(self) -> Result<BackupStorage> {
+        let Some(bucket) = self.storage.strip_prefix("s3://") else {
+            if self.s3_endpoint.is_some() {
+                return Err(CliError::usage(
+                    "--s3-endpoint is for an s3://BUCKET/PREFIX storage",
+                ));
+            }
+            return Ok(BackupStorage {
+                backup_storage_type: BackupStorageType::BackupStorageFile,
+                storage_url: self.storage,
+                s3_access_key: None,
+            });
+        };
+        let (Some(endpoint), Some(access_key_id)) = (self.s3_endpoint, self.s3_access_key_id)
+        else {
+            return Err(CliError::usage(
+                "an s3:// storage needs --s3-endpoint and --s3-access-key-id",
+            ));
+        };
+        Ok(BackupStorage {
+            backup_storage_type: BackupStorageType::BackupStorageS3,
+            storage_url: bucket.to_string(),
+            s3_access_key: Some(S3AccessKey {
+                endpoint,
+                region: self.s3_region,
+                access_key_id,
+                access_key_secret: std::env::var("OCP_S3_SECRET_ACCESS_KEY").unwrap_or_default(),
+            }),
+        })
     }
 }
 
@@ -178,7 +221,7 @@ async fn strategy(ctx: &mut Ctx, cmd: StrategyCmd) -> Result<()> {
                 ob_backup_threshold_config: Default::default(),
                 ob_backup_service_storage_config: BackupServiceStorageConfig {
                     config_name: "ocpctl".into(),
-                    ob_backup_storage_base_info: file_storage(storage),
+                    ob_backup_storage_base_info: storage.storage()?,
                     alarm_storage_percentage_threshold: None,
                 },
                 secondary_backup_enabled: false,
@@ -242,7 +285,7 @@ pub async fn backup(ctx: &mut Ctx, cmd: BackupCmd) -> Result<()> {
             let request = StartDataBackup {
                 backup_mode: mode(logical),
                 data_backup_task_type: Some("FULL_BACKUP".into()),
-                ob_backup_storage_base_info: file_storage(storage),
+                ob_backup_storage_base_info: storage.storage()?,
             };
             let answer: BackupCommonResponse = client
                 .post(

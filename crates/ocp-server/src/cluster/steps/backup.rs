@@ -3,8 +3,8 @@
 //! restore is the reverse, into a new server's empty base directory. A logical set is a dump
 //! the agent takes of the running server, and loads into a running one.
 //!
-//! The task context names the set: `backup_set_id` and `storage_dir`; a restore also has
-//! `restore_id`.
+//! The task context names the set, `backup_set_id`, whose row says where it is kept; a
+//! restore also has `restore_id`.
 
 use std::time::{Duration, Instant};
 
@@ -25,11 +25,9 @@ use super::*;
 /// How long an agent may take to write, check or unpack one set.
 const COPY_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
 
-fn location(ctx: &StepContext) -> Result<BackupSetLocation, StepError> {
-    Ok(BackupSetLocation {
-        storage_dir: ctx.require("storage_dir")?.to_string(),
-        set_name: set_name(context_id(ctx, "backup_set_id")?),
-    })
+/// Where a set is, for logs: `file:///dir/backup_set_7` or `s3://bucket/prefix/backup_set_7`.
+fn shown(location: &BackupSetLocation) -> String {
+    format!("{}{}", location.storage, location.set_name)
 }
 
 /// The set's bytes, as its manifest lists them.
@@ -40,11 +38,11 @@ fn set_size(manifest: &BackupManifest) -> u64 {
 /// What the agent is asked to write: the task's set of `server`, in `mode`.
 fn write_request(
     ctx: &StepContext,
+    location: BackupSetLocation,
     server: &ServerRecord,
     cluster: &ClusterRecord,
     mode: BackupMode,
 ) -> Result<WriteBackupSet, StepError> {
-    let location = location(ctx)?;
     Ok(WriteBackupSet {
         mode,
         home_path: server.home_path.clone(),
@@ -52,7 +50,7 @@ fn write_request(
             BackupMode::LogicalBackup => sql_port(server)?,
             BackupMode::PhysicalBackup => 0,
         },
-        storage_dir: location.storage_dir,
+        storage: location.storage,
         set_name: location.set_name,
         backup_set_id: context_id(ctx, "backup_set_id")?,
         cluster_id: cluster.id,
@@ -66,6 +64,23 @@ fn write_request(
 }
 
 impl ObAccess {
+    /// Where the task's set is, as the agent of `host_id` is to reach it.
+    async fn location(
+        &self,
+        ctx: &StepContext,
+        host_id: i64,
+    ) -> Result<BackupSetLocation, StepError> {
+        let set = self
+            .store
+            .backup_set(context_id(ctx, "backup_set_id")?)
+            .await?;
+        Ok(BackupSetLocation {
+            storage: crate::cluster::backup::set_storage(&self.agents, &self.vault, host_id, &set)
+                .await?,
+            set_name: set_name(set.id),
+        })
+    }
+
     /// Has the agent of `host_id` do a copy, check or load of a set (`path`, POST), with
     /// the time a large set takes.
     async fn set_work<T: serde::de::DeserializeOwned, B: serde::Serialize>(
@@ -106,11 +121,11 @@ impl ObAccess {
         ctx: &StepContext,
         host_id: i64,
     ) -> Result<BackupManifest, StepError> {
-        let location = location(ctx)?;
+        let location = self.location(ctx, host_id).await?;
         self.check_set(host_id, &location).await?.ok_or_else(|| {
             StepError::new(format!(
-                "{}/{} is not a finished backup set (it has no manifest)",
-                location.storage_dir, location.set_name
+                "{} is not a finished backup set (it has no manifest)",
+                shown(&location)
             ))
         })
     }
@@ -119,7 +134,9 @@ impl ObAccess {
     /// agent completed after its caller gave up stays). A failure here is logged: the next
     /// write of the set removes the rest anyway.
     async fn discard_unfinished(&self, ctx: &StepContext, host_id: i64) {
-        let Ok(location) = location(ctx) else { return };
+        let Ok(location) = self.location(ctx, host_id).await else {
+            return;
+        };
         match self.check_set(host_id, &location).await {
             Ok(None) => {
                 let removed: Result<bool, _> = self
@@ -133,8 +150,8 @@ impl ObAccess {
                     .await;
                 match removed {
                     Ok(true) => ctx.log(format!(
-                        "removed what the failed write left of {}/{}",
-                        location.storage_dir, location.set_name
+                        "removed what the failed write left of {}",
+                        shown(&location)
                     )),
                     Ok(false) => {}
                     Err(e) => ctx.log(format!("WARN the unfinished set stays: {e}")),
@@ -219,12 +236,11 @@ pub(super) struct PrepareBackup(pub(super) ObAccess);
 impl Step for PrepareBackup {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
         let (server, cluster) = self.0.server_and_cluster(ctx).await?;
-        let location = location(ctx)?;
+        let location = self.0.location(ctx, server.host_id).await?;
         if let Some(manifest) = self.0.check_set(server.host_id, &location).await? {
             ctx.log(format!(
-                "{}/{} is written already ({} bytes)",
-                location.storage_dir,
-                location.set_name,
+                "{} is written already ({} bytes)",
+                shown(&location),
                 set_size(&manifest)
             ));
             return Ok(());
@@ -239,13 +255,12 @@ impl Step for PrepareBackup {
         }
         ctx.set("ob_version", &version).await?;
         ctx.log(format!(
-            "backing up server {} at {}:{} ({version}), home {}, into {}/{}",
+            "backing up server {} at {}:{} ({version}), home {}, into {}",
             server.id,
             server.ip,
             server.sql_port,
             server.home_path,
-            location.storage_dir,
-            location.set_name
+            shown(&location)
         ));
         Ok(())
     }
@@ -261,12 +276,13 @@ pub(super) struct BackupData(pub(super) ObAccess);
 impl Step for BackupData {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
         let (server, cluster) = self.0.server_and_cluster(ctx).await?;
-        let location = location(ctx)?;
+        let location = self.0.location(ctx, server.host_id).await?;
         if self.0.check_set(server.host_id, &location).await?.is_some() {
             ctx.log("the set is written already; making sure the server serves");
             return self.0.ensure_serving(ctx, &server, &cluster).await;
         }
-        let request = write_request(ctx, &server, &cluster, BackupMode::PhysicalBackup)?;
+        let into = shown(&location);
+        let request = write_request(ctx, location, &server, &cluster, BackupMode::PhysicalBackup)?;
         let stopped = Instant::now();
         stop_process(&self.0, ctx, &server).await?;
         let written: Result<BackupManifest, StepError> = self
@@ -280,10 +296,8 @@ impl Step for BackupData {
         let copied = stopped.elapsed();
         match &written {
             Ok(m) => ctx.log(format!(
-                "wrote {} bytes into {}/{} in {} ms",
+                "wrote {} bytes into {into} in {} ms",
                 set_size(m),
-                location.storage_dir,
-                location.set_name,
                 copied.as_millis()
             )),
             Err(e) => ctx.log(format!(
@@ -319,12 +333,13 @@ pub(super) struct DumpData(pub(super) ObAccess);
 impl Step for DumpData {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
         let (server, cluster) = self.0.server_and_cluster(ctx).await?;
-        let location = location(ctx)?;
+        let location = self.0.location(ctx, server.host_id).await?;
         if self.0.check_set(server.host_id, &location).await?.is_some() {
             ctx.log("the set is written already");
             return Ok(());
         }
-        let request = write_request(ctx, &server, &cluster, BackupMode::LogicalBackup)?;
+        let into = shown(&location);
+        let request = write_request(ctx, location, &server, &cluster, BackupMode::LogicalBackup)?;
         let started = Instant::now();
         let dumped: Result<BackupManifest, StepError> = self
             .0
@@ -343,13 +358,11 @@ impl Step for DumpData {
             }
         };
         ctx.log(format!(
-            "dumped databases [{}] and {} users and roles: {} bytes into {}/{} in {} ms; the \
+            "dumped databases [{}] and {} users and roles: {} bytes into {into} in {} ms; the \
              server served throughout",
             manifest.databases.join(", "),
             manifest.users.len(),
             set_size(&manifest),
-            location.storage_dir,
-            location.set_name,
             started.elapsed().as_millis()
         ));
         Ok(())
@@ -417,10 +430,10 @@ pub(super) struct LoadData(pub(super) ObAccess);
 impl Step for LoadData {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
         let (server, _) = self.0.server_and_cluster(ctx).await?;
-        let location = location(ctx)?;
+        let location = self.0.location(ctx, server.host_id).await?;
         let request = LoadBackupSet {
-            storage_dir: location.storage_dir.clone(),
-            set_name: location.set_name.clone(),
+            storage: location.storage,
+            set_name: location.set_name,
             sql_port: sql_port(&server)?,
         };
         let started = Instant::now();
@@ -491,10 +504,10 @@ async fn unpack_set(
     server: &ServerRecord,
     replace: bool,
 ) -> Result<BackupManifest, StepError> {
-    let location = location(ctx)?;
+    let location = access.location(ctx, server.host_id).await?;
     let request = RestoreBackupSet {
-        storage_dir: location.storage_dir.clone(),
-        set_name: location.set_name.clone(),
+        storage: location.storage,
+        set_name: location.set_name,
         home_path: server.home_path.clone(),
         restore_id: context_id(ctx, "restore_id")?,
         replace,

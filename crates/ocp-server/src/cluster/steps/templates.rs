@@ -286,14 +286,12 @@ pub fn back_up_now(
     cluster_id: i64,
     server_id: i64,
     backup_set_id: i64,
-    storage_dir: &str,
     mode: BackupMode,
 ) -> TaskTemplate {
     let mut template = TaskTemplate::new("Back up OB cluster")
         .cluster(cluster_id)
         .value("server_id", server_id.to_string())
         .value("backup_set_id", backup_set_id.to_string())
-        .value("storage_dir", storage_dir)
         .value("backup_mode", mode.as_str());
     if mode == BackupMode::LogicalBackup {
         let steps = [
@@ -448,8 +446,8 @@ mod tests {
         }
         assert!(build(create_cluster(1, &[2])).unwrap() > 3);
         assert!(build(restore_cluster(1, &[2], 3)).unwrap() > 3);
-        assert!(build(back_up_now(1, 2, 3, "/backup", BackupMode::PhysicalBackup)).unwrap() > 3);
-        assert!(build(back_up_now(1, 2, 3, "/backup", BackupMode::LogicalBackup)).unwrap() > 2);
+        assert!(build(back_up_now(1, 2, 3, BackupMode::PhysicalBackup)).unwrap() > 3);
+        assert!(build(back_up_now(1, 2, 3, BackupMode::LogicalBackup)).unwrap() > 2);
         assert!(build(restore_logical(1, 2, 3, 4)).unwrap() > 2);
         assert!(build(restore_logical_cluster(1, &[2], 3)).unwrap() > 5);
         assert!(build(restore_in_place(1, 2, 3, 4)).unwrap() > 3);
