@@ -1034,8 +1034,9 @@ export interface paths {
         /**
          * What of the cluster can be restored: each finished set in the window (by default the
          *     last seven days) as a FULL_DATA_BACKUP point; seekdb has no log backup, so no intervals.
-         *     With `storageUrl`, the sets the agent of the cluster's host finds in that directory
-         *     instead, whoever wrote them (every one unless a window is given).
+         *     With `storageUrl`, the sets the agent of the cluster's host finds in that storage instead,
+         *     whoever wrote them (every one unless a window is given): a directory, or
+         *     `s3://bucket/prefix` read with the S3 key of the cluster's strategy.
          */
         get: operations["info"];
         put?: never;
@@ -3492,7 +3493,9 @@ export interface components {
         /**
          * @description Restore a backup set, either in place (`restoreClusterId`, the backed-up cluster: its
          *     data is replaced by the set's) or into a new cluster (`restoreClusterName` and `hostId`,
-         *     with the port and directory as a deploy takes them).
+         *     with the port and directory as a deploy takes them). With `obBackupStorageBaseInfo`, the
+         *     set is the one a storage holds as `backup_set_{backupSetId}` (as `backup/info` with
+         *     that storage lists it), whoever wrote it.
          */
         RestoreCluster: {
             /** Format: int64 */
@@ -3500,6 +3503,7 @@ export interface components {
             homePath?: string | null;
             /** Format: int64 */
             hostId?: number | null;
+            obBackupStorageBaseInfo?: null | components["schemas"]["BackupStorage"];
             /**
              * Format: int64
              * @description For a restore in place: the backed-up cluster.
@@ -6146,9 +6150,10 @@ export interface operations {
                 startTime: string | null;
                 endTime: string | null;
                 /**
-                 * @description A storage directory to parse instead of the platform's records: the finished sets
-                 *     in it, whoever wrote them (read by the agent of the cluster's host; every set unless
-                 *     a window is given).
+                 * @description A storage to parse instead of the platform's records: the finished sets in it,
+                 *     whoever wrote them (read by the agent of the cluster's host; every set unless a window
+                 *     is given). A directory, or `s3://bucket/prefix` read with the S3 key of the cluster's
+                 *     backup strategy.
                  */
                 storageUrl: string | null;
             };

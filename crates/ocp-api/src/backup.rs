@@ -143,12 +143,20 @@ pub struct DataBackupTask {
 
 /// Restore a backup set, either in place (`restoreClusterId`, the backed-up cluster: its
 /// data is replaced by the set's) or into a new cluster (`restoreClusterName` and `hostId`,
-/// with the port and directory as a deploy takes them).
+/// with the port and directory as a deploy takes them). With `obBackupStorageBaseInfo`, the
+/// set is the one a storage holds as `backup_set_{backupSetId}` (as `backup/info` with
+/// that storage lists it), whoever wrote it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RestoreCluster {
     pub backup_set_id: i64,
+    /// The storage holding the set, when the platform has no record of it (another platform
+    /// wrote it, or this one before its metadb was lost). Such a set restores into a new
+    /// cluster (with `rootPassword`, root's password in the set) or, logical, loads into a
+    /// running one.
+    #[serde(default)]
+    pub ob_backup_storage_base_info: Option<BackupStorage>,
     /// For a restore in place: the backed-up cluster.
     #[serde(default)]
     pub restore_cluster_id: Option<i64>,
@@ -603,9 +611,10 @@ pub struct BackupInfoQuery {
     pub start_time: Option<String>,
     #[serde(default)]
     pub end_time: Option<String>,
-    /// A storage directory to parse instead of the platform's records: the finished sets
-    /// in it, whoever wrote them (read by the agent of the cluster's host; every set unless
-    /// a window is given).
+    /// A storage to parse instead of the platform's records: the finished sets in it,
+    /// whoever wrote them (read by the agent of the cluster's host; every set unless a window
+    /// is given). A directory, or `s3://bucket/prefix` read with the S3 key of the cluster's
+    /// backup strategy.
     #[serde(default)]
     pub storage_url: Option<String>,
 }

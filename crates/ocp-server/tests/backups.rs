@@ -946,6 +946,15 @@ async fn sets_in_an_s3_bucket_are_written_and_restored_and_its_secret_is_never_a
     let sets = admin.get(&tasks).await.ok();
     let physical_id = sets.data()["contents"][0]["backupSetId"].as_i64().unwrap();
     let data_key = format!("prod/s3shop/backup_set_{physical_id}/data.tar.zst");
+    // Both sets copied under another prefix, as another platform would have left them.
+    for set in [logical_id, physical_id] {
+        let from = format!("prod/s3shop/backup_set_{set}/");
+        for key in s3.keys("ocp-backups", &from).await.unwrap() {
+            let bytes = s3.object("ocp-backups", &key).await.unwrap();
+            let to = key.replace("prod/s3shop/", "elsewhere/");
+            s3.put_object("ocp-backups", &to, bytes).await.unwrap();
+        }
+    }
     as_root(port, &["INSERT INTO shop.items VALUES (3, 'plum')"]).await;
     let in_place = json!({"backupSetId": physical_id, "restoreClusterId": id});
     restore_task(&admin, &base, &in_place, "the restore in place from S3").await;
@@ -962,6 +971,88 @@ async fn sets_in_an_s3_bucket_are_written_and_restored_and_its_secret_is_never_a
     refused_on_checksum(&admin, &base, &in_place).await;
     assert_eq!(items(port).await, (2, 3));
 
-    let delete = admin.delete(&format!("/api/v2/ob/clusters/{id}")).await;
-    run_task(&admin, delete, WAIT).await;
+    // The copies are found by parsing the bucket, read with the strategy's key.
+    let parsed = admin
+        .get(&format!(
+            "{base}/info?storageUrl=s3%3A%2F%2Focp-backups%2Felsewhere"
+        ))
+        .await
+        .ok();
+    let found = &parsed.data()["obRecoverableInfoAggregation"]["latestSevenDaysAggregation"]
+        ["obRecoverableSectionItems"];
+    let mut ids: Vec<i64> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            f["dataBackupRecoverableInfo"]["fullBackupSetId"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    ids.sort();
+    assert_eq!(ids, [logical_id, physical_id], "{}", parsed.text);
+    assert_eq!(found[0]["backupClusterName"], "s3shop");
+
+    // Restored from the storage alone: the logical copy loads into the running cluster...
+    let elsewhere = |secret: &str| {
+        let mut storage = bucket(secret);
+        storage["storageUrl"] = json!("ocp-backups/elsewhere");
+        storage
+    };
+    as_root(port, &["DROP DATABASE shop"]).await;
+    let mut found_logical = json!({"backupSetId": logical_id, "restoreClusterId": id,
+                                   "obBackupStorageBaseInfo": elsewhere(SECRET)});
+    found_logical["backupSetId"] = json!(logical_id + 1000);
+    let refused = admin.post(&format!("{base}/restore"), &found_logical).await;
+    assert_eq!(refused.error_code(), 10001, "{}", refused.text);
+    assert!(refused.text.contains("backupSetId"), "{}", refused.text);
+    found_logical["backupSetId"] = json!(logical_id);
+    let loaded = restore_task(&admin, &base, &found_logical, "the load of a found set").await;
+    assert!(!task_logs(&admin, &loaded).await.contains(SECRET));
+    assert_eq!(items(port).await, (2, 3));
+    let restores = admin.get(&format!("{base}/task/restoreTasks")).await.ok();
+    let listed = &restores.data()["contents"][0];
+    assert_eq!(
+        listed["restoreUri"],
+        format!("s3://ocp-backups/elsewhere/backup_set_{logical_id}"),
+        "{listed:#}"
+    );
+    // ...and the physical one restores into a new cluster, given root's password in it;
+    // never in place, and never listed among the cluster's own sets.
+    let foreign_port = free_port("0.0.0.0").unwrap();
+    let mut found_physical = json!({"backupSetId": physical_id, "restoreClusterName": "foreign",
+                                    "hostId": sb.host_id(0), "sqlPort": foreign_port,
+                                    "obBackupStorageBaseInfo": elsewhere(SECRET)});
+    let refused = admin
+        .post(&format!("{base}/restore"), &found_physical)
+        .await;
+    assert!(refused.text.contains("rootPassword"), "{}", refused.text);
+    let in_place_found = json!({"backupSetId": physical_id, "restoreClusterId": id,
+                                "obBackupStorageBaseInfo": elsewhere(SECRET)});
+    let refused = admin
+        .post(&format!("{base}/restore"), &in_place_found)
+        .await;
+    assert_eq!(refused.error_code(), 10011, "{}", refused.text);
+    found_physical["rootPassword"] = json!("Root-Pw-1");
+    let restoring = admin
+        .post(&format!("{base}/restore"), &found_physical)
+        .await
+        .ok();
+    let foreign_id = restoring.data()["backupObjectOpsResultList"][0]["obBackupObjectList"][0]
+        ["clusterId"]
+        .as_i64()
+        .unwrap();
+    succeeded(&admin, restoring.data(), "the restore of a found set").await;
+    wait_status(&admin, foreign_id, "RUNNING").await;
+    assert_eq!(items(foreign_port).await, (2, 3));
+    let sets = admin.get(&tasks).await.ok();
+    assert_eq!(sets.data()["page"]["totalElements"], 2, "{}", sets.text);
+
+    for cluster in [foreign_id, id] {
+        let delete = admin
+            .delete(&format!("/api/v2/ob/clusters/{cluster}"))
+            .await;
+        run_task(&admin, delete, WAIT).await;
+    }
 }

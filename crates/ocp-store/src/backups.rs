@@ -36,6 +36,18 @@ pub struct NewBackupSet {
     pub root_password_sealed: String,
 }
 
+/// A finished set found in a storage, as its manifest describes it, registered to restore
+/// it. `set.server_id` is 0: the server it was taken of is not one of the platform's.
+#[derive(Debug, Clone)]
+pub struct FoundBackupSet {
+    pub set: NewBackupSet,
+    /// Its name in the storage, such as `backup_set_7`.
+    pub name: String,
+    pub size: i64,
+    pub start_time: i64,
+    pub finish_time: i64,
+}
+
 #[derive(Debug, Clone)]
 pub struct BackupSetRecord {
     pub id: i64,
@@ -53,6 +65,10 @@ pub struct BackupSetRecord {
     pub root_password_sealed: String,
     pub start_time: i64,
     pub finish_time: Option<i64>,
+    /// Its name in the storage: `backup_set_{id}`, or the one it was found under.
+    pub name: String,
+    /// Found in a storage rather than taken by the platform.
+    pub found: bool,
 }
 
 /// A cluster's backup strategy (kept in the API's shape, as JSON), who made it, the last
@@ -117,8 +133,10 @@ fn status_through_task(row: &AnyRow) -> Result<BackupTaskStatus> {
 }
 
 fn backup_set(row: &AnyRow) -> Result<BackupSetRecord> {
+    let id: i64 = row.try_get("id")?;
+    let found_name: Option<String> = row.try_get("found_name")?;
     Ok(BackupSetRecord {
-        id: row.try_get("id")?,
+        id,
         cluster_id: row.try_get("cluster_id")?,
         cluster_name: row.try_get("cluster_name")?,
         server_id: row.try_get("server_id")?,
@@ -139,6 +157,10 @@ fn backup_set(row: &AnyRow) -> Result<BackupSetRecord> {
         root_password_sealed: row.try_get("root_password_sealed")?,
         start_time: row.try_get("start_time")?,
         finish_time: row.try_get("finish_time")?,
+        name: found_name
+            .clone()
+            .unwrap_or_else(|| ocp_api::backup::set_name(id)),
+        found: found_name.is_some(),
     })
 }
 
@@ -199,27 +221,7 @@ impl Store {
                 key: format!("(set {id}) of cluster {}", set.cluster_name),
             });
         }
-        let set_id: i64 = sqlx::query_scalar(&self.sql(
-            "INSERT INTO ob_backup_set (cluster_id, cluster_name, server_id, task_id, mode, \
-             storage_type, storage_url, storage_access, status, ob_version, root_password_sealed, \
-             start_time) VALUES (?, ?, ?, 0, ?, ?, ?, ?, 'DOING', ?, ?, ?) RETURNING id",
-        ))
-        .bind(set.cluster_id)
-        .bind(&set.cluster_name)
-        .bind(set.server_id)
-        .bind(set.mode.as_str())
-        .bind(set.storage_type.as_str())
-        .bind(&set.storage_url)
-        .bind(
-            set.s3
-                .as_ref()
-                .map(|s3| serde_json::to_string(s3).expect("storage access serializes")),
-        )
-        .bind(&set.ob_version)
-        .bind(&set.root_password_sealed)
-        .bind(now_millis())
-        .fetch_one(&mut **tx)
-        .await?;
+        let set_id = self.insert_set_row(tx, set, None).await?;
         let task_id = self.insert_task(tx, &task(set_id)).await?;
         sqlx::query(&self.sql("UPDATE ob_backup_set SET task_id = ? WHERE id = ?"))
             .bind(task_id)
@@ -227,6 +229,42 @@ impl Store {
             .execute(&mut **tx)
             .await?;
         Ok((set_id, task_id))
+    }
+
+    /// Writes a set's row: one the platform takes DOING (its task id set by the caller), one
+    /// it `found` DONE as its manifest describes it.
+    async fn insert_set_row(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        set: &NewBackupSet,
+        found: Option<&FoundBackupSet>,
+    ) -> Result<i64> {
+        let access = set
+            .s3
+            .as_ref()
+            .map(|s3| serde_json::to_string(s3).expect("storage access serializes"));
+        Ok(sqlx::query_scalar(&self.sql(
+            "INSERT INTO ob_backup_set (cluster_id, cluster_name, server_id, task_id, mode, \
+             storage_type, storage_url, storage_access, status, size, ob_version, \
+             root_password_sealed, start_time, finish_time, found_name) \
+             VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        ))
+        .bind(set.cluster_id)
+        .bind(&set.cluster_name)
+        .bind(set.server_id)
+        .bind(set.mode.as_str())
+        .bind(set.storage_type.as_str())
+        .bind(&set.storage_url)
+        .bind(access)
+        .bind(if found.is_some() { "DONE" } else { "DOING" })
+        .bind(found.map(|f| f.size))
+        .bind(&set.ob_version)
+        .bind(&set.root_password_sealed)
+        .bind(found.map_or_else(now_millis, |f| f.start_time))
+        .bind(found.map(|f| f.finish_time))
+        .bind(found.map(|f| f.name.as_str()))
+        .fetch_one(&mut **tx)
+        .await?)
     }
 
     /// Starts the scheduled set due at `due` (ms) unless a set was started for it, or a later
@@ -443,14 +481,55 @@ impl Store {
         backup_set(&row)
     }
 
-    /// The sets of a cluster, newest first.
+    /// The sets the platform took of a cluster, newest first (not the ones it found).
     pub async fn backup_sets(&self, cluster_id: i64) -> Result<Vec<BackupSetRecord>> {
-        let rows =
-            sqlx::query(&self.sql(&format!("{SETS} WHERE s.cluster_id = ? ORDER BY s.id DESC")))
-                .bind(cluster_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query(&self.sql(&format!(
+            "{SETS} WHERE s.cluster_id = ? AND s.found_name IS NULL ORDER BY s.id DESC"
+        )))
+        .bind(cluster_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(backup_set).collect()
+    }
+
+    /// Registers a finished set found in a storage (DONE, without a task), or answers the
+    /// one registered already for the same cluster, storage and name, its storage access
+    /// renewed (the key may have changed).
+    pub async fn register_found_backup_set(&self, found: &FoundBackupSet) -> Result<i64> {
+        let set = &found.set;
+        let access = set
+            .s3
+            .as_ref()
+            .map(|s3| serde_json::to_string(s3).expect("storage access serializes"));
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let known: Option<i64> = sqlx::query_scalar(&self.sql(
+            "SELECT id FROM ob_backup_set WHERE cluster_id = ? AND storage_type = ? \
+             AND storage_url = ? AND found_name = ?",
+        ))
+        .bind(set.cluster_id)
+        .bind(set.storage_type.as_str())
+        .bind(&set.storage_url)
+        .bind(&found.name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let id = match known {
+            Some(id) => {
+                sqlx::query(&self.sql(
+                    "UPDATE ob_backup_set SET storage_access = ?, root_password_sealed = ? \
+                     WHERE id = ?",
+                ))
+                .bind(access)
+                .bind(&set.root_password_sealed)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+            None => self.insert_set_row(&mut tx, set, Some(found)).await?,
+        };
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Registers a cluster to restore a set into, its restore and its task, in one

@@ -35,8 +35,8 @@ pub use alarms::{
     SubscriptionRecord,
 };
 pub use backups::{
-    BackupSetRecord, BackupStrategyRecord, NewBackupSet, NewRestore, RestoreRecord, S3Access,
-    StorageUsage,
+    BackupSetRecord, BackupStrategyRecord, FoundBackupSet, NewBackupSet, NewRestore, RestoreRecord,
+    S3Access, StorageUsage,
 };
 pub use catalog::{Catalog, CatalogRecord};
 pub use events::TaskEventRecord;

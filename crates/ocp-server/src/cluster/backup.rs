@@ -7,14 +7,14 @@
 //! point-in-time restore need OceanBase's own backup, and answer 10011.
 
 use ocp_api::backup::{
-    BackupMode, BackupStorage, BackupStorageType, BackupTaskStatus, RestoreCluster, SetStorage,
-    StartDataBackup,
+    BackupManifest, BackupMode, BackupStorage, BackupStorageType, BackupTaskStatus, RestoreCluster,
+    S3AccessKey, SetStorage, StartDataBackup,
 };
 use ocp_api::ob::{ClusterStatus, CreateCluster, CreateZone, ServerKind, ServerStatus};
 use ocp_api::ErrorCode;
 use ocp_store::{
-    BackupSetRecord, ClusterRecord, NewBackupSet, NewCluster, NewRestore, S3Access, ServerRecord,
-    Store,
+    BackupSetRecord, BackupStrategyRecord, ClusterRecord, FoundBackupSet, NewBackupSet, NewCluster,
+    NewRestore, S3Access, ServerRecord, Store,
 };
 
 use crate::cluster::deploy;
@@ -49,7 +49,7 @@ pub fn storage_dir(storage: &BackupStorage, field: &str) -> Result<String, Failu
 }
 
 /// The signing region of an S3 storage that names none.
-pub const DEFAULT_REGION: &str = "us-east-1";
+const DEFAULT_REGION: &str = "us-east-1";
 
 /// The bucket and prefix a `BACKUP_STORAGE_S3` location names (`bucket/some/prefix`, with or
 /// without `s3://`): a bucket name as S3 allows it, a prefix of plain path segments.
@@ -181,12 +181,7 @@ pub fn check_storage(
                     }
                 }
             };
-            Some(S3Access {
-                endpoint: key.endpoint.trim_end_matches('/').to_string(),
-                region: key.region.clone().unwrap_or_else(|| DEFAULT_REGION.into()),
-                access_key_id: key.access_key_id.clone(),
-                secret_sealed,
-            })
+            Some(s3_access(key, secret_sealed))
         }
     };
     Ok(CheckedStorage {
@@ -212,15 +207,24 @@ pub async fn set_storage(
     host_id: i64,
     set: &BackupSetRecord,
 ) -> Result<SetStorage, AgentError> {
-    let Some(s3) = &set.s3 else {
+    storage_for_agent(agents, vault, host_id, &set.storage_url, set.s3.as_ref()).await
+}
+
+/// A storage (its URL as a set keeps it, and for S3 how it is reached) as the agent of
+/// `host_id` is handed it.
+async fn storage_for_agent(
+    agents: &AgentClient,
+    vault: &Vault,
+    host_id: i64,
+    url: &str,
+    s3: Option<&S3Access>,
+) -> Result<SetStorage, AgentError> {
+    let Some(s3) = s3 else {
         return Ok(SetStorage::File {
-            dir: set.storage_url.clone(),
+            dir: url.to_string(),
         });
     };
-    let (bucket, prefix) = set
-        .storage_url
-        .split_once('/')
-        .unwrap_or((&set.storage_url, ""));
+    let (bucket, prefix) = url.split_once('/').unwrap_or((url, ""));
     let secret = vault.unseal(&s3.secret_sealed)?;
     Ok(SetStorage::S3 {
         endpoint: s3.endpoint.clone(),
@@ -334,35 +338,180 @@ pub async fn plan_backup(
     Ok(set)
 }
 
-/// The finished sets in a storage directory, whoever wrote them, as the agent of the
-/// cluster's host reads their manifests.
+/// The finished sets in a storage, whoever wrote them, as the agent of the cluster's host
+/// reads their manifests: a directory (`/dir` or `file:///dir`), or `s3://bucket/prefix`
+/// reached with the S3 key of the cluster's strategy (a query carries no secret).
 pub async fn sets_in_storage(
     store: &Store,
+    vault: &Vault,
     agents: &AgentClient,
     cluster_id: i64,
     storage_url: &str,
-) -> Result<Vec<ocp_api::backup::BackupManifest>, Failure> {
-    let storage = BackupStorage {
-        backup_storage_type: BackupStorageType::BackupStorageFile,
-        storage_url: storage_url.to_string(),
-        s3_access_key: None,
-    };
-    let dir = storage_dir(&storage, "query").map_err(|f| {
+) -> Result<Vec<BackupManifest>, Failure> {
+    let as_query = |f: Failure| {
         let why = f.sub_errors.first().map(|s| s.message.clone());
         Failure::field("storageUrl", why.unwrap_or(f.message))
-    })?;
+    };
+    let (url, s3) = match storage_url.strip_prefix("s3://") {
+        None => {
+            let storage = BackupStorage {
+                backup_storage_type: BackupStorageType::BackupStorageFile,
+                storage_url: storage_url.to_string(),
+                s3_access_key: None,
+            };
+            (storage_dir(&storage, "query").map_err(as_query)?, None)
+        }
+        Some(bucket) => {
+            let storage = BackupStorage {
+                backup_storage_type: BackupStorageType::BackupStorageS3,
+                storage_url: bucket.to_string(),
+                s3_access_key: None,
+            };
+            let (bucket, prefix) = s3_location(&storage, "query").map_err(as_query)?;
+            let strategies = store.backup_strategies(Some(cluster_id)).await?;
+            let Some(key) = strategies.first().and_then(strategy_s3) else {
+                return Err(Failure::field(
+                    "storageUrl",
+                    "an s3:// storage is read with the S3 key of the cluster's backup \
+                     strategy, and the cluster has none",
+                ));
+            };
+            let url = match prefix.is_empty() {
+                true => bucket,
+                false => format!("{bucket}/{prefix}"),
+            };
+            (url, Some(key))
+        }
+    };
     let cluster = store.cluster(cluster_id).await?;
     let server = only_server(store, &cluster).await?;
+    manifests_in(agents, vault, server.host_id, &url, s3.as_ref()).await
+}
+
+/// How a strategy's S3 storage is reached, its secret sealed; none for a directory.
+pub fn strategy_s3(record: &BackupStrategyRecord) -> Option<S3Access> {
+    let key = record
+        .strategy
+        .ob_backup_service_storage_config
+        .ob_backup_storage_base_info
+        .s3_access_key
+        .as_ref()?;
+    Some(s3_access(key, record.s3_secret_sealed.clone()?))
+}
+
+/// How a key reaches its storage, with its secret sealed.
+fn s3_access(key: &S3AccessKey, secret_sealed: String) -> S3Access {
+    S3Access {
+        endpoint: key.endpoint.trim_end_matches('/').to_string(),
+        region: key.region.clone().unwrap_or_else(|| DEFAULT_REGION.into()),
+        access_key_id: key.access_key_id.clone(),
+        secret_sealed,
+    }
+}
+
+/// The manifests of the finished sets in a storage, as the agent of `host_id` reads them.
+async fn manifests_in(
+    agents: &AgentClient,
+    vault: &Vault,
+    host_id: i64,
+    url: &str,
+    s3: Option<&S3Access>,
+) -> Result<Vec<BackupManifest>, Failure> {
+    let storage = storage_for_agent(agents, vault, host_id, url, s3).await?;
     Ok(agents
         .call(
-            server.host_id,
+            host_id,
             reqwest::Method::POST,
             &ocp_api::agent_path::manager::backup_list(),
-            Some(&ocp_api::backup::ListBackupSets {
-                storage: SetStorage::File { dir },
-            }),
+            Some(&ocp_api::backup::ListBackupSets { storage }),
         )
         .await?)
+}
+
+/// The set a restore names in a storage (`obBackupStorageBaseInfo`, `backupSetId`), as the
+/// agent of the host it goes to reads its manifest there; registered once as a set of
+/// `cluster_id` found in that storage, so the restore's steps read it as any other.
+pub async fn found_set(
+    store: &Store,
+    vault: &Vault,
+    agents: &AgentClient,
+    cluster_id: i64,
+    request: &RestoreCluster,
+    storage: &BackupStorage,
+) -> Result<BackupSetRecord, Failure> {
+    let checked = check_storage(storage, "obBackupStorageBaseInfo", vault, None)?;
+    store.cluster(cluster_id).await?;
+    let host_id = match (request.host_id, request.restore_cluster_id) {
+        (Some(host_id), _) => match store.host(host_id).await {
+            Ok(_) => host_id,
+            Err(ocp_store::StoreError::NotFound { .. }) => {
+                return Err(Failure::field(
+                    "hostId",
+                    format!("there is no host {host_id}"),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        },
+        (None, Some(target)) => {
+            let cluster = target_cluster(store, target).await?;
+            only_server(store, &cluster).await?.host_id
+        }
+        (None, None) => {
+            return Err(Failure::field(
+                "hostId",
+                "name the new cluster and its host, or the cluster to load a logical set into",
+            ))
+        }
+    };
+    let shown = storage_uri(checked.kind, &checked.url);
+    let manifests = manifests_in(agents, vault, host_id, &checked.url, checked.s3.as_ref()).await?;
+    let Some(manifest) = manifests
+        .into_iter()
+        .find(|m| m.backup_set_id == request.backup_set_id)
+    else {
+        return Err(Failure::field(
+            "backupSetId",
+            format!(
+                "{shown} holds no finished set {}",
+                ocp_api::backup::set_name(request.backup_set_id)
+            ),
+        ));
+    };
+    let root_password_sealed = match &request.root_password {
+        Some(password) => vault.seal(password)?,
+        None => String::new(),
+    };
+    let found = FoundBackupSet {
+        set: NewBackupSet {
+            cluster_id,
+            cluster_name: manifest.cluster_name.clone(),
+            server_id: 0,
+            mode: manifest.mode,
+            storage_type: checked.kind,
+            storage_url: checked.url,
+            s3: checked.s3,
+            ob_version: manifest.ob_version.clone(),
+            root_password_sealed,
+        },
+        name: ocp_api::backup::set_name(manifest.backup_set_id),
+        size: manifest.files.iter().map(|f| f.size as i64).sum(),
+        start_time: manifest.start_time_ms,
+        finish_time: manifest.end_time_ms,
+    };
+    let id = store.register_found_backup_set(&found).await?;
+    Ok(store.backup_set(id).await?)
+}
+
+/// The cluster a restore goes into, or a field error naming `restoreClusterId`.
+async fn target_cluster(store: &Store, id: i64) -> Result<ClusterRecord, Failure> {
+    match store.cluster(id).await {
+        Ok(cluster) => Ok(cluster),
+        Err(ocp_store::StoreError::NotFound { .. }) => Err(Failure::field(
+            "restoreClusterId",
+            format!("there is no cluster {id}"),
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A set may be restored only once it is finished and verified.
@@ -388,7 +537,7 @@ fn restore_of(set: &BackupSetRecord) -> NewRestore {
         restore_uri: format!(
             "{}{}",
             storage_uri(set.storage_type, &set.storage_url),
-            ocp_api::backup::set_name(set.id)
+            set.name
         ),
         mode: set.mode,
     }
@@ -404,6 +553,13 @@ pub async fn plan_restore(
     creator: &str,
 ) -> Result<(NewCluster, NewRestore), Failure> {
     check_restorable(set)?;
+    if set.found && request.root_password.is_none() {
+        return Err(Failure::field(
+            "rootPassword",
+            "is required for a set found in a storage: the platform does not know the \
+             password root had when it was taken",
+        ));
+    }
     let (Some(name), Some(host_id)) = (&request.restore_cluster_name, request.host_id) else {
         let missing = if request.restore_cluster_name.is_none() {
             "restoreClusterName"
@@ -476,16 +632,7 @@ pub async fn plan_logical_into(
     check_restorable(set)?;
     check_existing_target(request)?;
     let target_id = request.restore_cluster_id.unwrap_or(set.cluster_id);
-    let cluster = match store.cluster(target_id).await {
-        Ok(cluster) => cluster,
-        Err(ocp_store::StoreError::NotFound { .. }) => {
-            return Err(Failure::field(
-                "restoreClusterId",
-                format!("there is no cluster {target_id}"),
-            ))
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let cluster = target_cluster(store, target_id).await?;
     check_backupable(&cluster, BackupMode::LogicalBackup)?;
     let server = only_server(store, &cluster).await?;
     require_running(
@@ -505,6 +652,17 @@ pub async fn plan_in_place(
 ) -> Result<(NewRestore, ServerRecord, ClusterRecord), Failure> {
     check_restorable(set)?;
     check_existing_target(request)?;
+    if set.found {
+        return Err(Failure::new(
+            ErrorCode::UnsupportedByServerKind,
+            format!(
+                "{} was found in a storage, not taken of this cluster: it restores into a new \
+                 cluster",
+                set.name
+            ),
+        )
+        .with_field("restoreClusterId"));
+    }
     if request.restore_cluster_id != Some(set.cluster_id) {
         return Err(Failure::new(
             ErrorCode::UnsupportedByServerKind,
@@ -563,9 +721,32 @@ fn restore_fields(mut failure: Failure) -> Failure {
     failure
 }
 
+/// Whether a package's version (`1.4.0.post1`) is the release a server reported
+/// (`5.7.25-OceanBase seekdb-v1.4.0.0`): the same first three numbers.
+fn same_release(package_version: &str, server_version: &str) -> bool {
+    fn release(version: &str) -> Vec<&str> {
+        let version = version.rsplit_once("-v").map_or(version, |(_, v)| v);
+        version
+            .split('.')
+            .map(|part| {
+                let digits = part.bytes().take_while(u8::is_ascii_digit).count();
+                &part[..digits]
+            })
+            .take_while(|part| !part.is_empty())
+            .take(3)
+            .collect()
+    }
+    let wanted = release(server_version);
+    wanted.len() == 3 && release(package_version) == wanted
+}
+
 /// The backed-up cluster's package if it is still there, else one of the set's version.
 async fn default_package(store: &Store, set: &BackupSetRecord) -> Result<String, Failure> {
-    if let Ok(cluster) = store.cluster(set.cluster_id).await {
+    let own_cluster = match set.found {
+        true => None,
+        false => store.cluster(set.cluster_id).await.ok(),
+    };
+    if let Some(cluster) = own_cluster {
         if let Some(id) = cluster.package_id {
             if let Ok(package) = store.package(id).await {
                 return Ok(package.file_name);
@@ -575,7 +756,7 @@ async fn default_package(store: &Store, set: &BackupSetRecord) -> Result<String,
     let packages = store.packages().await?;
     packages
         .into_iter()
-        .find(|p| p.version == set.ob_version && p.binary_path.is_some())
+        .find(|p| same_release(&p.version, &set.ob_version) && p.binary_path.is_some())
         .map(|p| p.file_name)
         .ok_or_else(|| {
             Failure::field(
@@ -586,4 +767,17 @@ async fn default_package(store: &Store, set: &BackupSetRecord) -> Result<String,
                 ),
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_package_is_of_the_release_a_server_reports() {
+        let server = "5.7.25-OceanBase seekdb-v1.4.0.0";
+        assert!(super::same_release("1.4.0.post1", server));
+        assert!(super::same_release("1.4.0.0", server));
+        assert!(super::same_release("1.4.0", "1.4.0"));
+        assert!(!super::same_release("1.4.1.post1", server));
+        assert!(!super::same_release("1.4", "1.4"));
+    }
 }

@@ -13,12 +13,12 @@ use chrono::{DateTime, Datelike, FixedOffset, NaiveTime, TimeZone, Utc};
 use ocp_api::backup::{BackupStrategy, BackupTaskStatus, StartDataBackup};
 use ocp_api::task::TaskType;
 use ocp_api::ErrorCode;
-use ocp_store::{BackupStrategyRecord, S3Access};
+use ocp_store::BackupStrategyRecord;
 
 use crate::cluster::access::ObAccess;
 use crate::cluster::backup::{
     check_backupable, check_storage, plan_backup, set_storage, storage_dir, storage_url,
-    DEFAULT_REGION, NO_INCREMENTAL, NO_LOG_ARCHIVE,
+    strategy_s3, NO_INCREMENTAL, NO_LOG_ARCHIVE,
 };
 use crate::cluster::steps;
 use crate::error::Failure;
@@ -88,22 +88,6 @@ pub async fn keep_strategy(
         .put_backup_strategy(cluster_id, &kept_plain, sealed, creator, create)
         .await?;
     Ok(())
-}
-
-/// How a strategy's S3 storage is reached, its secret sealed; none for a directory.
-pub fn strategy_s3(record: &BackupStrategyRecord) -> Option<S3Access> {
-    let key = record
-        .strategy
-        .ob_backup_service_storage_config
-        .ob_backup_storage_base_info
-        .s3_access_key
-        .as_ref()?;
-    Some(S3Access {
-        endpoint: key.endpoint.trim_end_matches('/').to_string(),
-        region: key.region.clone().unwrap_or_else(|| DEFAULT_REGION.into()),
-        access_key_id: key.access_key_id.clone(),
-        secret_sealed: record.s3_secret_sealed.clone()?,
-    })
 }
 
 /// Checks a strategy as a request states it.
@@ -380,7 +364,7 @@ async fn expire(
         let server = access.store.server(set.server_id).await?;
         let location = ocp_api::backup::BackupSetLocation {
             storage: set_storage(&access.agents, &access.vault, server.host_id, set).await?,
-            set_name: ocp_api::backup::set_name(set.id),
+            set_name: set.name.clone(),
         };
         let _: bool = access
             .agents

@@ -243,8 +243,9 @@ fn millis_of(field: &str, text: &str) -> Result<i64, Failure> {
 
 /// What of the cluster can be restored: each finished set in the window (by default the
 /// last seven days) as a FULL_DATA_BACKUP point; seekdb has no log backup, so no intervals.
-/// With `storageUrl`, the sets the agent of the cluster's host finds in that directory
-/// instead, whoever wrote them (every one unless a window is given).
+/// With `storageUrl`, the sets the agent of the cluster's host finds in that storage instead,
+/// whoever wrote them (every one unless a window is given): a directory, or
+/// `s3://bucket/prefix` read with the S3 key of the cluster's strategy.
 #[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/backup/info", tag = "backup",
     params(("id" = i64, Path), BackupInfoQuery),
     responses((status = 200, body = ClusterBackupInfo)))]
@@ -270,7 +271,7 @@ async fn info(
     let items = match &query.storage_url {
         Some(url) => {
             let window = query.start_time.is_some() || query.end_time.is_some();
-            backup::sets_in_storage(&state.store, &state.agents, id, url)
+            backup::sets_in_storage(&state.store, &state.vault, &state.agents, id, url)
                 .await?
                 .into_iter()
                 .filter(|m| !window || (start..=end).contains(&m.start_time_ms))
@@ -399,7 +400,7 @@ async fn back_up_now(
         .backup_strategies(Some(id))
         .await?
         .first()
-        .and_then(schedule::strategy_s3);
+        .and_then(backup::strategy_s3);
     let set = backup::plan_backup(&state.store, &state.vault, id, &request, kept.as_ref()).await?;
     let task = |set_id| {
         let template = steps::back_up_now(id, set.server_id, set_id, set.mode)
@@ -495,15 +496,32 @@ async fn restore(
             ),
         ));
     }
-    let set = match state.store.backup_set(request.backup_set_id).await {
-        Ok(set) if set.cluster_id == id => set,
-        Ok(_) | Err(ocp_store::StoreError::NotFound { .. }) => {
-            return Err(Failure::field(
-                "backupSetId",
-                format!("cluster {id} has no backup set {}", request.backup_set_id),
-            ))
+    let known = match &request.ob_backup_storage_base_info {
+        Some(storage) => {
+            let found = backup::found_set(
+                &state.store,
+                &state.vault,
+                &state.agents,
+                id,
+                &request,
+                storage,
+            );
+            Some(found.await?)
         }
-        Err(e) => return Err(e.into()),
+        None => None,
+    };
+    let set = match known {
+        Some(set) => set,
+        None => match state.store.backup_set(request.backup_set_id).await {
+            Ok(set) if set.cluster_id == id && !set.found => set,
+            Ok(_) | Err(ocp_store::StoreError::NotFound { .. }) => {
+                return Err(Failure::field(
+                    "backupSetId",
+                    format!("cluster {id} has no backup set {}", request.backup_set_id),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        },
     };
     let logical = set.mode == BackupMode::LogicalBackup;
     if request.restore_cluster_id.is_some() {

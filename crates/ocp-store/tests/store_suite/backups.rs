@@ -3,7 +3,9 @@
 //! and its task come together.
 
 use ocp_api::backup::{BackupMode, BackupStorageType, BackupStrategy, BackupTaskStatus};
-use ocp_store::{NewBackupSet, NewRestore, S3Access, Store, StoreError, TaskListFilter};
+use ocp_store::{
+    FoundBackupSet, NewBackupSet, NewRestore, S3Access, Store, StoreError, TaskListFilter,
+};
 
 use crate::clusters::{cluster_place, task_for};
 
@@ -70,6 +72,43 @@ async fn backup_sets_and_restores_are_written_with_their_tasks(store: Store) {
     assert_eq!(task_count(&store).await, before);
 
     store.finish_backup_set(set_id, 1234).await.unwrap();
+    assert_eq!(written.name, format!("backup_set_{set_id}"));
+
+    // A set found in a storage is registered DONE without a task, once per cluster,
+    // storage and name (its access renewed), and is not among the cluster's own sets.
+    let before = task_count(&store).await;
+    let mut found = FoundBackupSet {
+        set: NewBackupSet {
+            server_id: 0,
+            storage_url: "bucket/elsewhere".into(),
+            ..set.clone()
+        },
+        name: "backup_set_7".into(),
+        size: 99,
+        start_time: 1_000,
+        finish_time: 2_000,
+    };
+    let found_id = store.register_found_backup_set(&found).await.unwrap();
+    found.set.root_password_sealed = "sealed again".into();
+    assert_eq!(
+        store.register_found_backup_set(&found).await.unwrap(),
+        found_id
+    );
+    let read = store.backup_set(found_id).await.unwrap();
+    assert_eq!(
+        (read.status, read.found, read.name.as_str(), read.size),
+        (BackupTaskStatus::Done, true, "backup_set_7", Some(99))
+    );
+    assert_eq!(read.root_password_sealed, "sealed again");
+    assert_eq!(task_count(&store).await, before);
+    let own: Vec<i64> = store
+        .backup_sets(cluster_id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(own, [set_id]);
 
     // A strategy's due time fires once, with its set and task, and never for a time before
     // the strategy was written.

@@ -33,11 +33,12 @@ pub enum BackupCmd {
         cluster: i64,
     },
     /// What of a cluster can be restored: its finished sets of the last seven days or, with
-    /// --storage, every finished set found in that directory, whoever wrote it.
+    /// --storage, every finished set found in that storage, whoever wrote it.
     Info {
-        /// The cluster's id (with --storage, the one whose host's agent reads the directory).
+        /// The cluster's id (with --storage, the one whose host's agent reads the storage).
         cluster: i64,
-        /// A storage directory on the cluster's host to parse instead of the records.
+        /// A storage to parse instead of the records: a directory on the cluster's host, or
+        /// s3://BUCKET/PREFIX read with the S3 key of the cluster's backup strategy.
         #[arg(long)]
         storage: Option<String>,
     },
@@ -78,6 +79,22 @@ pub enum BackupCmd {
         /// The server package to run (default: the backed-up cluster's).
         #[arg(long)]
         package: Option<String>,
+        /// The storage holding the set when the platform has no record of it (another
+        /// platform wrote it): a directory, or s3://BUCKET/PREFIX with the --s3-* flags and
+        /// $OCP_S3_SECRET_ACCESS_KEY. --set is then its id there (see `backup info
+        /// --storage`); a new cluster asks root's password in the set (or
+        /// $OCP_CLUSTER_PASSWORD).
+        #[arg(long, conflicts_with = "in_place")]
+        storage: Option<String>,
+        /// With an s3:// --storage: its endpoint.
+        #[arg(long, requires = "storage", requires = "s3_access_key_id")]
+        s3_endpoint: Option<String>,
+        /// With an s3:// --storage: the access key's id.
+        #[arg(long, requires = "s3_endpoint")]
+        s3_access_key_id: Option<String>,
+        /// With an s3:// --storage: the signing region (default us-east-1).
+        #[arg(long, requires = "s3_endpoint")]
+        s3_region: Option<String>,
     },
     /// Lists the restores from or into a cluster.
     Restores {
@@ -383,15 +400,40 @@ pub async fn backup(ctx: &mut Ctx, cmd: BackupCmd) -> Result<()> {
             sql_port,
             home_path,
             package,
+            storage,
+            s3_endpoint,
+            s3_access_key_id,
+            s3_region,
         } => {
+            let storage = match storage {
+                Some(storage) => Some(
+                    StorageArgs {
+                        storage,
+                        s3_endpoint,
+                        s3_access_key_id,
+                        s3_region,
+                    }
+                    .storage()?,
+                ),
+                None => None,
+            };
+            let root_password = match (&storage, &name) {
+                (Some(_), Some(_)) => Some(password_arg(
+                    None,
+                    "OCP_CLUSTER_PASSWORD",
+                    "root password in the set",
+                )?),
+                _ => None,
+            };
             let request = RestoreCluster {
                 backup_set_id: set,
+                ob_backup_storage_base_info: storage,
                 restore_cluster_id: into.or(in_place.then_some(cluster)),
                 restore_cluster_name: name,
                 host_id: host,
                 sql_port,
                 home_path,
-                root_password: None,
+                root_password,
                 rpm_name: package,
             };
             let answer: BackupCommonResponse = client

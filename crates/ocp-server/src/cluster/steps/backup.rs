@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use ocp_api::agent_path;
 use ocp_api::backup::{
-    set_name, BackupManifest, BackupMode, BackupSetLocation, LoadBackupSet, RestoreBackupSet,
-    VerifiedSet, WriteBackupSet,
+    BackupManifest, BackupMode, BackupSetLocation, LoadBackupSet, RestoreBackupSet, VerifiedSet,
+    WriteBackupSet,
 };
 use ocp_ob::{ObClient, Target};
 use ocp_store::{ClusterRecord, ServerRecord};
@@ -77,7 +77,7 @@ impl ObAccess {
         Ok(BackupSetLocation {
             storage: crate::cluster::backup::set_storage(&self.agents, &self.vault, host_id, &set)
                 .await?,
-            set_name: set_name(set.id),
+            set_name: set.name,
         })
     }
 
