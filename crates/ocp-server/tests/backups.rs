@@ -930,11 +930,45 @@ async fn sets_in_an_s3_bucket_are_written_and_restored_and_its_secret_is_never_a
     .unwrap();
     assert_eq!(manifest["databases"], json!(["shop"]));
 
-    // Loaded from the bucket into the cluster once its database is gone: the rows again.
-    as_root(port, &["DROP DATABASE shop"]).await;
-    let into_source = json!({"backupSetId": logical_id, "restoreClusterId": id});
-    restore_task(&admin, &base, &into_source, "the load from S3").await;
-    assert_eq!(items(port).await, (2, 3));
+    // A row written after the set is not in it: loaded from the bucket into a new cluster,
+    // exactly the set's rows, with the user and its grant.
+    as_root(port, &["INSERT INTO shop.items VALUES (3, 'plum')"]).await;
+    let logical_port = free_port("0.0.0.0").unwrap();
+    let into_new = json!({"backupSetId": logical_id, "restoreClusterName": "s3copy",
+                          "hostId": sb.host_id(0), "sqlPort": logical_port});
+    let loaded = restore_task(
+        &admin,
+        &base,
+        &into_new,
+        "the load from S3 into a new cluster",
+    )
+    .await;
+    assert!(!task_logs(&admin, &loaded).await.contains(SECRET));
+    assert_eq!(items(logical_port).await, (2, 3));
+    let mut clerk = connect(logical_port, "clerk", "Clerk-Pw-1").await;
+    assert_eq!(
+        count(&mut clerk, "SELECT COUNT(*) FROM shop.items").await,
+        2
+    );
+    assert!(clerk
+        .execute("INSERT INTO shop.items VALUES (9, 'fig')")
+        .await
+        .is_err());
+    clerk.close().await;
+    let copies = admin.get("/api/v2/ob/clusters").await.ok();
+    let copy_id = copies.data()["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "s3copy")
+        .expect("the new cluster")["id"]
+        .as_i64()
+        .unwrap();
+    let delete = admin
+        .delete(&format!("/api/v2/ob/clusters/{copy_id}"))
+        .await;
+    run_task(&admin, delete, WAIT).await;
+    as_root(port, &["DELETE FROM shop.items WHERE id = 3"]).await;
 
     // A physical set into the bucket (in parts: it is larger than one), restored in place.
     let started = admin
