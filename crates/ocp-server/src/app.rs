@@ -176,6 +176,10 @@ impl Server {
             ob: ob.clone(),
             data_dir: config.data_dir.clone(),
             address: address.clone(),
+            public_url: config
+                .public_url
+                .clone()
+                .unwrap_or_else(|| default_public_url(config.advertise_address.as_deref(), local)),
             build_time: Timestamp::now(),
             fresh: fresh.clone(),
             channel_policy: channel_policy.clone(),
@@ -366,6 +370,23 @@ fn store_config(config: &Config) -> StoreConfig {
     }
 }
 
+/// `http://` and where clients reach the server: the advertise address (with the listen
+/// port unless it names one), or the listen address (the host's name for 0.0.0.0).
+fn default_public_url(advertised: Option<&str>, local: SocketAddr) -> String {
+    let host = advertised.map_or_else(|| advertise(local), str::to_string);
+    let has_port = host.parse::<SocketAddr>().is_ok()
+        || host
+            .split_once(':')
+            .is_some_and(|(h, p)| !h.is_empty() && !p.contains(':') && p.parse::<u16>().is_ok());
+    if has_port {
+        return format!("http://{host}");
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(ip)) => format!("http://[{ip}]:{}", local.port()),
+        _ => format!("http://{host}:{}", local.port()),
+    }
+}
+
 fn advertise(local: SocketAddr) -> String {
     if local.ip().is_unspecified() {
         std::fs::read_to_string("/etc/hostname")
@@ -483,4 +504,21 @@ async fn seed_identity(store: &Store, auth: &Authenticator, config: &Config) -> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn links_use_the_address_and_port_clients_reach() {
+        let local: std::net::SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        assert_eq!(
+            super::default_public_url(None, local),
+            "http://127.0.0.1:8080"
+        );
+        let public = |a| super::default_public_url(Some(a), local);
+        assert_eq!(public("ocp.example.com"), "http://ocp.example.com:8080");
+        assert_eq!(public("ocp.example.com:80"), "http://ocp.example.com:80");
+        assert_eq!(public("10.0.0.5:9000"), "http://10.0.0.5:9000");
+        assert_eq!(public("fd00::5"), "http://[fd00::5]:8080");
+    }
 }

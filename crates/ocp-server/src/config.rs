@@ -84,6 +84,15 @@ pub struct Args {
     /// Log filter, e.g. `info` or `ocp_task=debug` [default: info].
     #[arg(long, env = "OCP_LOG")]
     pub log: Option<String>,
+    /// How log lines are written to stderr: text (coloured only on a terminal) or json, one
+    /// object per line [default: text].
+    #[arg(long, env = "OCP_LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
+    /// The URL clients reach this server at, for the links it answers (a package's
+    /// downloadUrl), such as https://ocp.example.com [default: http:// and the listen
+    /// address, or the advertise address with the listen port].
+    #[arg(long, env = "OCP_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Mount `POST /api/v2/debug/tasks` (test tasks for the test suite and benchmarks).
     #[arg(long, env = "OCP_ENABLE_TEST_TASKS")]
     pub enable_test_tasks: bool,
@@ -140,6 +149,8 @@ struct FileConfig {
     sqlite_max_size_mb: Option<u64>,
     rate_limit: Option<String>,
     log: Option<String>,
+    log_format: Option<LogFormat>,
+    public_url: Option<String>,
     enable_test_tasks: Option<bool>,
     agent_heartbeat_timeout_ms: Option<u64>,
     ob_status_interval_ms: Option<u64>,
@@ -147,6 +158,30 @@ struct FileConfig {
     metrics_raw_hours: Option<u64>,
     metrics_retention_days: Option<u64>,
     local_agent: Option<SocketAddr>,
+}
+
+/// How the server writes its log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// A public URL as links are built from it: http(s)://host[:port][/path], no trailing slash.
+fn check_public_url(url: &str) -> anyhow::Result<String> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .unwrap_or_default();
+    let host = rest.split('/').next().unwrap_or_default();
+    anyhow::ensure!(
+        !host.is_empty() && !url.contains(char::is_whitespace) && !url.contains(['?', '#']),
+        "public_url must be an http:// or https:// URL such as https://ocp.example.com, not \
+         {url:?}"
+    );
+    Ok(url.trim_end_matches('/').to_string())
 }
 
 /// The resolved options.
@@ -166,6 +201,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub channel_policy: crate::alarm::outbound::ChannelPolicy,
     pub log: String,
+    pub log_format: LogFormat,
+    pub public_url: Option<String>,
     pub enable_test_tasks: bool,
     pub agent_heartbeat_timeout: Duration,
     pub ob_status_interval: Duration,
@@ -279,6 +316,11 @@ impl Config {
                     .unwrap_or_else(|| "nobody".into()),
             },
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
+            log_format: args.log_format.or(file.log_format).unwrap_or_default(),
+            public_url: match args.public_url.or(file.public_url) {
+                None => None,
+                Some(url) => Some(check_public_url(&url)?),
+            },
             enable_test_tasks: args.enable_test_tasks || file.enable_test_tasks.unwrap_or(false),
             agent_heartbeat_timeout: Duration::from_millis(
                 args.agent_heartbeat_timeout_ms

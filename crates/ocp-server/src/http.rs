@@ -192,14 +192,22 @@ fn log_request(
     started: Instant,
     trace_id: &str,
 ) {
-    tracing::info!(
-        trace_id,
-        %method,
-        path,
-        status = status.as_u16(),
-        duration_us = started.elapsed().as_micros() as u64,
-        "request"
-    );
+    let duration_us = started.elapsed().as_micros() as u64;
+    let status = status.as_u16();
+    // Agents' heartbeats and metric batches, and clock checks, come every few seconds from
+    // every host: only their failures are worth a line at INFO.
+    if status < 400 && is_routine(path) {
+        tracing::debug!(trace_id, %method, path, status, duration_us, "request");
+    } else {
+        tracing::info!(trace_id, %method, path, status, duration_us, "request");
+    }
+}
+
+/// A path called on a timer rather than by someone.
+fn is_routine(path: &str) -> bool {
+    use ocp_api::agent_path::server;
+    let path = path.split('?').next().unwrap_or_default();
+    [server::HEARTBEAT, server::METRICS, "/api/v2/time"].contains(&path)
 }
 
 /// Marks a response that is not enveloped (the plain-text endpoints, the OpenAPI document).

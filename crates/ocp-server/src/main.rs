@@ -1,5 +1,5 @@
 use clap::Parser;
-use ocp_server::config::{Args, Config};
+use ocp_server::config::{Args, Config, LogFormat};
 use ocp_server::Server;
 use tracing_subscriber::EnvFilter;
 
@@ -31,12 +31,19 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    tracing_subscriber::fmt()
+    let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
         // A log that cannot be written (a full disk) must not take a request with it.
         .log_internal_errors(false)
-        .with_env_filter(EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_writer(std::io::stderr)
-        .init();
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => logs.json().init(),
+        // Colours only for a person at a terminal, never into a file.
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+    }
     let server = Server::build(config).await?;
     let addr = server.local_addr();
     #[allow(clippy::print_stdout)]

@@ -24,6 +24,8 @@ pub struct AppState {
     pub ob: ObAccess,
     pub data_dir: std::path::PathBuf,
     pub address: String,
+    /// Where clients reach this server (`--public-url`): the base of the links it answers.
+    pub public_url: String,
     pub build_time: Timestamp,
     /// Metrics that just arrived, for the alert engine.
     pub fresh: crate::alarm::Fresh,

@@ -35,6 +35,43 @@ fn assert_error(reply: &ocp_testkit::Reply, status: u16, code: i64) {
 }
 
 #[tokio::test]
+async fn with_log_format_json_each_log_line_is_an_object_and_links_use_the_public_url() {
+    let server = common::server_with(&[
+        "--log-format",
+        "json",
+        "--public-url",
+        "https://ocp.example.com/",
+    ]);
+    let admin = server.admin();
+    let info = admin.get("/api/v2/info").await.ok();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let log = std::fs::read_to_string(server.log_path()).unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    let trace = info.body["traceId"].as_str().unwrap();
+    assert!(
+        lines.iter().any(|l| l["fields"]["trace_id"] == trace),
+        "{log}"
+    );
+    // A package's link starts with the public URL.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tool-1.0.0-1.el7.x86_64.rpm");
+    std::fs::write(&file, b"not really an rpm").unwrap();
+    let uploaded = admin.upload_package(&file).await.ok();
+    let link = uploaded.data()["downloadUrl"].as_str().unwrap();
+    assert!(
+        link.starts_with("https://ocp.example.com/api/v2/software-packages/"),
+        "{link}"
+    );
+    // A public URL that is not one stops the server at start.
+    let mut bad = common::options();
+    bad.extra_args = vec!["--public-url".into(), "ftp://x".into()];
+    assert!(ocp_testkit::ServerProcess::start(bad).is_err());
+}
+
+#[tokio::test]
 async fn envelope_and_small_endpoints() {
     let server = common::server();
     let admin = server.admin();

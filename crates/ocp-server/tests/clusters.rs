@@ -48,6 +48,23 @@ async fn a_seekdb_cluster_is_deployed_operated_and_deleted() {
     assert_eq!(package["sha256"].as_str().unwrap().len(), 64);
     let again = admin.upload_package(&wheel).await;
     assert_eq!(again.error_code(), 10003);
+    // Its downloadUrl is where this server is reached, port and all.
+    let link = package["downloadUrl"].as_str().unwrap();
+    assert!(
+        link.starts_with(&format!("{}/api/v2/", sb.server.url())),
+        "{link}"
+    );
+    let downloaded = reqwest::Client::new()
+        .get(link)
+        .basic_auth("admin", Some(ocp_testkit::ADMIN_PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(downloaded.status(), 200);
+    assert_eq!(
+        downloaded.bytes().await.unwrap().len() as u64,
+        package["size"].as_u64().unwrap()
+    );
     let listed = admin
         .get("/api/v2/software-packages?type=OB_SERVER_INSTALL_PACKAGE")
         .await

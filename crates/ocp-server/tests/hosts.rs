@@ -472,5 +472,17 @@ async fn heartbeats_signatures_and_processes_that_outlive_the_agent() {
                 .unwrap()
                 .contains(") Z")
     );
+    // The server's log file is plain text, and the agents' heartbeats and metric batches,
+    // sent all along, are not in it at INFO (only the ones refused above).
+    let log = std::fs::read_to_string(sb.server.log_path()).unwrap();
+    assert!(!log.contains('\x1b'), "colour codes in the log file");
+    let answered = |l: &&str| l.contains("path=\"/api/v2/") && l.contains("status=200");
+    assert!(log.lines().any(|l| answered(&l)), "{log}");
+    for routine in ["/api/v2/agents/heartbeat", "/api/v2/agents/metrics"] {
+        let taken = log
+            .lines()
+            .find(|l| l.contains(&format!("path=\"{routine}\"")) && l.contains("status=200"));
+        assert!(taken.is_none(), "logged at INFO: {taken:?}");
+    }
     let _ = admin;
 }

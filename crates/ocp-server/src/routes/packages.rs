@@ -33,8 +33,8 @@ fn view(state: &AppState, p: PackageRecord) -> SoftwarePackage {
     SoftwarePackage {
         id: p.id,
         download_url: format!(
-            "http://{}/api/v2/software-packages/{}/download",
-            state.address, p.id
+            "{}/api/v2/software-packages/{}/download",
+            state.public_url, p.id
         ),
         name: p.name,
         file_name: p.file_name,
