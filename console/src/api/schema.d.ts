@@ -5772,12 +5772,18 @@ export interface operations {
     metric: {
         parameters: {
             query?: {
-                /** @description ISO-8601 with offset. */
+                /**
+                 * @description ISO-8601 with offset (`2026-12-03T10:00:00+08:00`, `2026-12-03T02:00:00.000Z`), or
+                 *     Unix seconds.
+                 */
                 startTime?: string;
                 endTime?: string;
-                /** @description Comma-separated metric keys. */
+                /** @description Comma-separated metric keys (as `metricGroups` lists them). */
                 metrics?: string;
-                /** @description Comma-separated label names to group by. */
+                /**
+                 * @description Comma-separated label names to group by: app, host_id, svr_ip, svr_port, ob_cluster,
+                 *     ob_cluster_id, ob_cluster_name, obregion, ob_server_id, device, mount, process.
+                 */
                 groupBy?: string;
                 /** @description Seconds per point. */
                 interval?: string;
@@ -5836,12 +5842,18 @@ export interface operations {
     metrics_with_label: {
         parameters: {
             query?: {
-                /** @description ISO-8601 with offset. */
+                /**
+                 * @description ISO-8601 with offset (`2026-12-03T10:00:00+08:00`, `2026-12-03T02:00:00.000Z`), or
+                 *     Unix seconds.
+                 */
                 startTime?: string;
                 endTime?: string;
-                /** @description Comma-separated metric keys. */
+                /** @description Comma-separated metric keys (as `metricGroups` lists them). */
                 metrics?: string;
-                /** @description Comma-separated label names to group by. */
+                /**
+                 * @description Comma-separated label names to group by: app, host_id, svr_ip, svr_port, ob_cluster,
+                 *     ob_cluster_id, ob_cluster_name, obregion, ob_server_id, device, mount, process.
+                 */
                 groupBy?: string;
                 /** @description Seconds per point. */
                 interval?: string;

@@ -11,8 +11,8 @@ const CHARTS: (Omit<ChartSpec, 'title'> & { title: MessageKey })[] = [
   { title: 'chart.memory', metrics: ['host_memory_used_percent'], unit: '%' },
   { title: 'chart.load', metrics: ['host_load1', 'host_load5', 'host_load15'] },
   { title: 'chart.disk', metrics: ['host_disk_used_percent'], groupBy: ['mount'], unit: '%' },
-  { title: 'chart.netIn', metrics: ['host_net_recv_bytes_per_second'], groupBy: ['interface'], unit: 'B/s' },
-  { title: 'chart.netOut', metrics: ['host_net_send_bytes_per_second'], groupBy: ['interface'], unit: 'B/s' },
+  { title: 'chart.netIn', metrics: ['host_net_recv_bytes_per_second'], groupBy: ['device'], unit: 'B/s' },
+  { title: 'chart.netOut', metrics: ['host_net_send_bytes_per_second'], groupBy: ['device'], unit: 'B/s' },
 ];
 
 /** A host's metrics over a chosen range (new points arrive every 10 s). */

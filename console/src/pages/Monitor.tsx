@@ -11,7 +11,7 @@ import { useT } from '../i18n';
 
 const SCOPES = ['HOST', 'CLUSTER'] as const;
 /** Labels the agents put on points, offered for grouping. */
-const LABELS = ['svr_ip', 'ob_cluster', 'ob_cluster_id', 'ob_server_id', 'mount', 'device', 'interface', 'process'];
+const LABELS = ['svr_ip', 'host_id', 'ob_cluster', 'ob_cluster_id', 'ob_server_id', 'mount', 'device', 'process', 'app'];
 
 /** The metric explorer: metrics from the catalogue, filters, grouping, range and refresh. */
 export default function Monitor() {

@@ -68,12 +68,14 @@ pub struct MetricGroupFilter {
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct MetricQuery {
-    /// ISO-8601 with offset.
+    /// ISO-8601 with offset (`2026-12-03T10:00:00+08:00`, `2026-12-03T02:00:00.000Z`), or
+    /// Unix seconds.
     pub start_time: Option<String>,
     pub end_time: Option<String>,
-    /// Comma-separated metric keys.
+    /// Comma-separated metric keys (as `metricGroups` lists them).
     pub metrics: Option<String>,
-    /// Comma-separated label names to group by.
+    /// Comma-separated label names to group by: app, host_id, svr_ip, svr_port, ob_cluster,
+    /// ob_cluster_id, ob_cluster_name, obregion, ob_server_id, device, mount, process.
     pub group_by: Option<String>,
     /// Seconds per point.
     pub interval: Option<String>,

@@ -134,6 +134,52 @@ async fn host_metrics_are_collected_queried_and_survive_an_outage() {
     let missing = admin.get("/api/v2/monitor/metric?metrics=host_load1").await;
     assert_eq!(missing.error_code(), 10001);
     assert!(missing.text.contains("startTime"));
+    // OCP's app label: HOST for a host's series.
+    let window = format!(
+        "startTime={}&endTime={}",
+        iso(started - 120),
+        iso(now() + 1)
+    );
+    let by_app = admin
+        .get(&format!(
+            "/api/v2/monitor/metricsWithLabel?{window}&metrics=host_load1&groupBy=app&labels=app:host"
+        ))
+        .await
+        .ok();
+    assert_eq!(
+        by_app.data()["contents"][0]["app"],
+        "HOST",
+        "{}",
+        by_app.text
+    );
+    // What a query cannot answer is refused, naming it, rather than answered empty.
+    for (query, field, named) in [
+        ("metrics=host_load1&groupBy=host_ip", "groupBy", "host_ip"),
+        ("metrics=host_load1&labels=zone:z1", "labels", "zone"),
+        ("metrics=host_lod1", "metrics", "host_lod1"),
+    ] {
+        let refused = admin
+            .get(&format!(
+                "/api/v2/monitor/metricsWithLabel?{window}&{query}"
+            ))
+            .await;
+        assert_eq!(refused.error_code(), 10001, "{}", refused.text);
+        assert!(refused.text.contains(field), "{}", refused.text);
+        assert!(refused.text.contains(named), "{}", refused.text);
+    }
+    let bad_time = admin
+        .get("/api/v2/monitor/metric?metrics=host_load1&startTime=yesterday&endTime=now")
+        .await;
+    assert!(bad_time.text.contains("ISO-8601"), "{}", bad_time.text);
+    let in_seconds = admin
+        .get(&format!(
+            "/api/v2/monitor/metric?metrics=host_load1&startTime={}&endTime={}",
+            started - 120,
+            now() + 1
+        ))
+        .await
+        .ok();
+    assert!(!in_seconds.data()["contents"].as_array().unwrap().is_empty());
 
     // The server is down for 4 seconds: the agent keeps its samples and sends them after.
     let down_from = now();

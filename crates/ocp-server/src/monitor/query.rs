@@ -17,6 +17,40 @@ pub struct Query {
     pub labels: Vec<(String, String)>,
 }
 
+/// The labels a query may filter or group by: the ones series carry, and OCP's `app` (OB
+/// for a database server's series, HOST for a host's), `obregion` and `ob_cluster_name`
+/// (both the cluster's name).
+pub const LABELS: &[&str] = &[
+    "app",
+    "host_id",
+    "svr_ip",
+    "svr_port",
+    "ob_cluster",
+    "ob_cluster_id",
+    "ob_cluster_name",
+    "obregion",
+    "ob_server_id",
+    "device",
+    "mount",
+    "process",
+];
+
+/// A series' value of a label, OCP's derived ones included.
+fn label_value(labels: &BTreeMap<String, String>, name: &str) -> Option<String> {
+    match name {
+        "app" => Some(
+            if labels.contains_key("ob_server_id") {
+                "OB"
+            } else {
+                "HOST"
+            }
+            .into(),
+        ),
+        "obregion" | "ob_cluster_name" => labels.get("ob_cluster").cloned(),
+        _ => labels.get(name).cloned(),
+    }
+}
+
 /// Per group (its label values): per bucket start, the value of each asked metric (in the
 /// order asked), if it has one.
 pub type Grouped = BTreeMap<Vec<String>, BTreeMap<i64, Vec<Option<f64>>>>;
@@ -29,13 +63,18 @@ pub async fn evaluate(store: &Store, q: &Query) -> Result<Grouped, Failure> {
         let Ok(labels) = serde_json::from_str::<BTreeMap<String, String>>(&s.labels) else {
             continue;
         };
-        if !q.labels.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+        let matches = |(k, v): &(String, String)| match label_value(&labels, k) {
+            Some(value) if k == "app" => value.eq_ignore_ascii_case(v),
+            Some(value) => value == *v,
+            None => false,
+        };
+        if !q.labels.iter().all(matches) {
             continue;
         }
         let key: Vec<String> = q
             .group_by
             .iter()
-            .map(|g| labels.get(g).cloned().unwrap_or_default())
+            .map(|g| label_value(&labels, g).unwrap_or_default())
             .collect();
         let group = match groups.iter().position(|g| *g == key) {
             Some(i) => i,

@@ -336,14 +336,57 @@ fn seconds(field: &str, value: &Option<String>) -> Result<i64, Failure> {
     let text = value
         .as_deref()
         .ok_or_else(|| Failure::field(field, "is required"))?;
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|t| t.timestamp())
-        .map_err(|_| {
-            Failure::field(
-                field,
-                format!("{text:?} is not an ISO-8601 time with offset"),
-            )
-        })
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(t.timestamp());
+    }
+    text.parse::<i64>()
+        .ok()
+        .filter(|s| (0..=253_402_300_799).contains(s))
+        .ok_or_else(|| Failure::field(field, format!("{text:?} is not a time: {TIME_FORMATS}")))
+}
+
+/// The times a metric query takes, as its errors and README say.
+const TIME_FORMATS: &str = "give an ISO-8601 time with its offset, such as \
+                            2026-12-03T10:00:00+08:00 or 2026-12-03T02:00:00.000Z, or Unix seconds";
+
+/// Checks label names against [`query::LABELS`].
+fn known_label(field: &str, label: &str) -> Result<(), Failure> {
+    if query::LABELS.contains(&label) {
+        return Ok(());
+    }
+    Err(Failure::field(
+        field,
+        format!(
+            "{label:?} is not a label; the labels are {}",
+            query::LABELS.join(", ")
+        ),
+    ))
+}
+
+/// Refuses a metric neither in the catalog nor in any series: a misspelt name would
+/// otherwise answer an empty result.
+async fn check_metrics(store: &ocp_store::Store, metrics: &[String]) -> Result<(), Failure> {
+    let catalog: Vec<&str> = HOST_METRICS
+        .iter()
+        .chain(OB_METRICS)
+        .map(|(key, ..)| *key)
+        .collect();
+    for metric in metrics {
+        if catalog.contains(&metric.as_str()) {
+            continue;
+        }
+        if store
+            .metric_series(std::slice::from_ref(metric))
+            .await?
+            .is_empty()
+        {
+            return Err(Failure::field(
+                "metrics",
+                format!("{metric:?} is not a metric (GET /api/v2/monitor/metricGroups lists them)"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn parse_query(q: &MetricQuery) -> Result<Query, Failure> {
@@ -381,12 +424,19 @@ fn parse_query(q: &MetricQuery) -> Result<Query, Failure> {
                 .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
                 .ok_or_else(|| Failure::field("labels", format!("{l:?} is not name:value")))
         })
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<Vec<(String, String)>, _>>()?;
+    for (label, _) in &labels {
+        known_label("labels", label)?;
+    }
+    let group_by = list(&q.group_by);
+    for label in &group_by {
+        known_label("groupBy", label)?;
+    }
     Ok(Query {
         start,
         end,
         metrics,
-        group_by: list(&q.group_by),
+        group_by,
         interval,
         labels,
     })
@@ -423,6 +473,7 @@ async fn metric(
     ApiQuery(query): ApiQuery<MetricQuery>,
 ) -> ApiResult<Value> {
     let mut q = parse_query(&query)?;
+    check_metrics(&state.store, &q.metrics).await?;
     q.group_by.clear();
     let grouped = query::evaluate(&state.store, &q).await?;
     let contents = grouped
@@ -449,6 +500,7 @@ async fn metrics_with_label(
     ApiQuery(query): ApiQuery<MetricQuery>,
 ) -> ApiResult<Value> {
     let q = parse_query(&query)?;
+    check_metrics(&state.store, &q.metrics).await?;
     let grouped = query::evaluate(&state.store, &q).await?;
     let contents: Vec<Value> = grouped
         .iter()
