@@ -358,6 +358,45 @@ pub async fn issue_join_token(config: &Config) -> anyhow::Result<ocp_api::host::
     Ok(token)
 }
 
+/// Gives admin a new, generated password (answered, to be shown once), unlocks and enables
+/// it, and ends its console sessions.
+pub async fn reset_admin_password(config: &Config) -> anyhow::Result<String> {
+    if config.metadb.is_none() {
+        let file = config.data_dir.join("metadb.sqlite");
+        anyhow::ensure!(
+            file.exists(),
+            "no metadb at {}: give the server's --data-dir (or --metadb)",
+            file.display()
+        );
+    }
+    let store = Store::open(&store_config(config)).await?;
+    let admin = store
+        .user_by_name("admin")
+        .await?
+        .context("this metadb has no user admin")?;
+    let password = generated_password();
+    let hash = crate::password::Hashers::new(1)
+        .hash(&password)
+        .await
+        .map_err(|f| anyhow::anyhow!(f.message))?;
+    store.set_user_password(admin.id, &hash).await?;
+    store.set_user_locked(admin.id, false).await?;
+    store.set_user_enabled(admin.id, true).await?;
+    store.delete_user_sessions(admin.id).await?;
+    store.close().await;
+    Ok(password)
+}
+
+/// A password for admin: 20 random letters and digits, then what any password rule wants.
+fn generated_password() -> String {
+    let p: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(20)
+        .map(char::from)
+        .collect();
+    format!("{p}-Aa1")
+}
+
 fn store_config(config: &Config) -> StoreConfig {
     match &config.metadb {
         Some(url) => StoreConfig::postgres(url),
@@ -473,14 +512,7 @@ async fn seed_identity(store: &Store, auth: &Authenticator, config: &Config) -> 
     }
     let (password, generated) = match &config.admin_password {
         Some(p) => (p.clone(), false),
-        None => {
-            let p: String = rand::thread_rng()
-                .sample_iter(&Alphanumeric)
-                .take(20)
-                .map(char::from)
-                .collect();
-            (format!("{p}-Aa1"), true)
-        }
+        None => (generated_password(), true),
     };
     let hash = auth
         .hash_password(&password)

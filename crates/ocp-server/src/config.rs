@@ -17,16 +17,16 @@ use crate::auth::AuthConfig;
 #[command(name = "ocp-server", version, about)]
 pub struct Args {
     /// TOML file with the options below (snake_case names, e.g. `listen = "0.0.0.0:8080"`).
-    #[arg(long, env = "OCP_CONFIG")]
+    #[arg(long, env = "OCP_CONFIG", global = true)]
     pub config: Option<PathBuf>,
     /// Address to serve the API on [default: 127.0.0.1:8080].
     #[arg(long, env = "OCP_LISTEN")]
     pub listen: Option<SocketAddr>,
     /// Directory of the embedded metadb, the node id and the master key [default: ./ocp-data].
-    #[arg(long, env = "OCP_DATA_DIR")]
+    #[arg(long, env = "OCP_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
     /// PostgreSQL metadb (postgres://USER:PASSWORD@HOST:PORT/DB) instead of the embedded SQLite.
-    #[arg(long, env = "OCP_METADB")]
+    #[arg(long, env = "OCP_METADB", global = true)]
     pub metadb: Option<String>,
     /// Address shown as `server` and `executor` [default: the listen address].
     #[arg(long, env = "OCP_ADVERTISE_ADDRESS")]
@@ -124,6 +124,18 @@ pub struct Args {
     /// Print a one-time agent join token (valid an hour) and exit, without serving.
     #[arg(long)]
     pub print_join_token: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do instead of serving.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Give admin a new password, print it once, unlock admin and end its console sessions;
+    /// run on the server's host with its --data-dir (or --metadb), to recover a lost
+    /// password. A server running meanwhile may accept the old password for up to 5 more
+    /// minutes (its login cache) unless restarted.
+    ResetAdminPassword,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,5 +1,5 @@
 use clap::Parser;
-use ocp_server::config::{Args, Config, LogFormat};
+use ocp_server::config::{Args, Command, Config, LogFormat};
 use ocp_server::Server;
 use tracing_subscriber::EnvFilter;
 
@@ -16,9 +16,19 @@ fn main() -> anyhow::Result<()> {
         .block_on(serve(args))
 }
 
-async fn serve(args: Args) -> anyhow::Result<()> {
+async fn serve(mut args: Args) -> anyhow::Result<()> {
     let print_join_token = args.print_join_token;
+    let command = args.command.take();
     let config = Config::resolve(args)?;
+    if let Some(Command::ResetAdminPassword) = command {
+        let password = ocp_server::app::reset_admin_password(&config).await?;
+        // Shown once, on the terminal of the operator who asked; never logged.
+        #[allow(clippy::print_stdout)]
+        {
+            println!("admin's new password: {password} (shown only this once)");
+        }
+        return Ok(());
+    }
     if print_join_token {
         let token = ocp_server::app::issue_join_token(&config).await?;
         #[allow(clippy::print_stdout)]

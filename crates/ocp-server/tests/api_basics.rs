@@ -579,3 +579,72 @@ async fn every_builtin_role_gets_exactly_its_permissions() {
         client.get("/api/v2/iam/users/me").await.ok();
     }
 }
+
+#[tokio::test]
+async fn a_lost_admin_password_is_reset_on_the_servers_host() {
+    let mut server = common::server();
+    let base = server.url().to_string();
+    let login = |password: String| {
+        let base = base.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{base}/api/v2/iam/login"))
+                .json(&json!({"username": "admin", "password": password}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let before = login(ocp_testkit::ADMIN_PASSWORD.into()).await;
+    let cookie = before.headers()["set-cookie"].to_str().unwrap();
+    let session = cookie.split(';').next().unwrap().to_string();
+    let session_of = |base: String, session: String| async move {
+        reqwest::Client::new()
+            .get(format!("{base}/api/v2/iam/session"))
+            .header("cookie", session)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(session_of(base.clone(), session.clone()).await, 200);
+
+    // Without a metadb there is nothing to reset, and nothing is made.
+    let empty = tempfile::tempdir().unwrap();
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_ocp-server"))
+        .args(["reset-admin-password", "--data-dir"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no metadb"));
+    assert!(std::fs::read_dir(empty.path()).unwrap().next().is_none());
+
+    server.terminate();
+    let reset = std::process::Command::new(env!("CARGO_BIN_EXE_ocp-server"))
+        .args(["reset-admin-password", "--data-dir"])
+        .arg(server.data_dir())
+        .env_remove("OCP_ADMIN_PASSWORD")
+        .output()
+        .unwrap();
+    assert!(reset.status.success(), "{reset:?}");
+    let printed = String::from_utf8_lossy(&reset.stdout).to_string();
+    let password = printed
+        .split_once("admin's new password: ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no password in {printed:?}"))
+        .to_string();
+    server.restart().unwrap();
+    // The new password logs in; the old one and admin's console session are gone.
+    assert_eq!(login(password.clone()).await.status(), 200);
+    assert_eq!(
+        login(ocp_testkit::ADMIN_PASSWORD.into()).await.status(),
+        401
+    );
+    assert_eq!(session_of(base.clone(), session).await, 401);
+    let info = server
+        .client("admin", &password)
+        .get("/api/v2/iam/session")
+        .await;
+    assert_eq!(info.status, 200, "{}", info.text);
+}

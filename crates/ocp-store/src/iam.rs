@@ -321,6 +321,11 @@ impl Store {
             .await
     }
 
+    pub async fn set_user_enabled(&self, id: i64, enabled: bool) -> Result<()> {
+        self.update_user_column(id, "enabled", UserValue::Int(flag(enabled)))
+            .await
+    }
+
     pub async fn set_user_locked(&self, id: i64, locked: bool) -> Result<()> {
         self.update_user_column(id, "locked", UserValue::Int(flag(locked)))
             .await
