@@ -359,7 +359,38 @@ async fn log_tail(State(m): State<Shared>, UrlPath(name): UrlPath<String>) -> Re
     }
     let path = crate::config::log_home(&m.data_dir).join(format!("{name}.log"));
     let tail = tail_of(&path, 4096).await.unwrap_or_default();
-    Json(json!({ "log": String::from_utf8_lossy(&tail) })).into_response()
+    // A database server writes why it stopped to its own log, not to its output.
+    let server_log = match m.read(&name) {
+        Some(record) if !record.cwd.is_empty() => {
+            let path = Path::new(&record.cwd).join("log/seekdb.log");
+            let tail = tail_of(&path, 1 << 20).await.unwrap_or_default();
+            telling_lines(&String::from_utf8_lossy(&tail))
+        }
+        _ => String::new(),
+    };
+    Json(json!({ "log": String::from_utf8_lossy(&tail), "serverLog": server_log })).into_response()
+}
+
+/// What of a seekdb log's end says why it stopped: its last ERROR and EDIAG lines, or, when
+/// it wrote none, its last lines; each cut to 400 characters.
+fn telling_lines(tail: &str) -> String {
+    let lines: Vec<&str> = tail.lines().filter(|l| l.starts_with('[')).collect();
+    let errors: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.contains("] ERROR ") || l.contains("] EDIAG "))
+        .copied()
+        .collect();
+    let chosen = if errors.is_empty() { &lines } else { &errors };
+    let cut = |l: &&str| match l.char_indices().nth(400) {
+        Some((at, _)) => format!("{}...", &l[..at]),
+        None => l.to_string(),
+    };
+    let from = chosen.len().saturating_sub(8);
+    chosen[from..]
+        .iter()
+        .map(cut)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The last `bytes` bytes of a file, read without loading the rest.
@@ -479,4 +510,20 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(&temp, bytes)?;
     std::fs::File::open(&temp)?.sync_all()?;
     std::fs::rename(temp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::telling_lines;
+
+    #[test]
+    fn a_seekdb_logs_errors_are_told_before_its_last_lines() {
+        let info = "[2026-12-03 06:41:34.484470] INFO  [COMMON] get_file_id_range (x.cpp:1) [1][seekdb][Y0] [lt=1] log dir is empty";
+        let error = "[2026-12-03 06:41:35.000000] ERROR [SERVER] start (ob_server.cpp:9) [1][seekdb][Y0] [lt=1][errcode=-4184] log disk too small";
+        let continued = "  a continuation line";
+        assert_eq!(telling_lines(&format!("{info}\n{continued}\n")), info);
+        assert_eq!(telling_lines(&format!("{error}\n{info}\n{info}\n")), error);
+        let long = format!("[x] INFO {}", "y".repeat(500));
+        assert_eq!(telling_lines(&long).chars().count(), 403);
+    }
 }

@@ -94,6 +94,31 @@ async fn a_seekdb_cluster_is_deployed_operated_and_deleted() {
     let refused = admin.post("/api/v2/ob/clusters", &in_tmp).await;
     assert_eq!(refused.error_code(), 10001, "{}", refused.text);
     assert!(refused.text.contains("homePath"), "{}", refused.text);
+    // So are startup parameters seekdb would refuse at start, naming the rule.
+    for (parameter, field, rule) in [
+        (
+            json!({"name": "memory_budget", "value": "lots"}),
+            "parameters[0].value",
+            "is not a capacity",
+        ),
+        (
+            json!({"name": "memory_budget", "value": "512M"}),
+            "parameters[0].value",
+            "0 or [1G,)",
+        ),
+        (
+            json!({"name": "memroy_budget", "value": "1G"}),
+            "parameters[0].name",
+            "not a seekdb parameter",
+        ),
+    ] {
+        let mut bad = body(json!([{"name": "zone1", "servers": [host]}]));
+        bad["parameters"] = json!([parameter]);
+        let refused = admin.post("/api/v2/ob/clusters", &bad).await;
+        assert_eq!(refused.error_code(), 10001, "{}", refused.text);
+        assert!(refused.text.contains(field), "{}", refused.text);
+        assert!(refused.text.contains(rule), "{}", refused.text);
+    }
     let none = admin.get("/api/v2/ob/clusters").await.ok();
     assert_eq!(none.data()["page"]["totalElements"], 0);
 
@@ -402,6 +427,15 @@ async fn a_failed_deploy_rolls_back() {
         .find(|s| s["status"] == "FAILED")
         .expect("a failed subtask");
     assert_eq!(failed_step["name"], "Wait observer accessible");
+    // Its log says what seekdb's own log ended with, not the start banner of its output.
+    let log = admin
+        .get(&format!(
+            "/api/v2/tasks/instances/{task_id}/subtasks/{}/log",
+            failed_step["id"]
+        ))
+        .await;
+    assert!(log.text.contains("log/seekdb.log ends"), "{}", log.text);
+    assert!(log.text.contains("[seekdb]"), "{}", log.text);
     let home = home_of(&cluster(&admin, id).await);
     assert!(std::path::Path::new(&home).exists());
 

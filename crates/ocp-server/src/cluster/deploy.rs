@@ -186,6 +186,21 @@ pub async fn plan(
                 "must be a value",
             ));
         }
+        match crate::cluster::parameters::check(&p.name, &p.value) {
+            Ok(()) => {}
+            Err(None) => {
+                return Err(Failure::field(
+                    &format!("parameters[{i}].name"),
+                    format!("{} is not a seekdb parameter", p.name),
+                ))
+            }
+            Err(Some(rule)) => {
+                return Err(Failure::field(
+                    &format!("parameters[{i}].value"),
+                    format!("{}: {rule}", p.name),
+                ))
+            }
+        }
     }
     for (name, value) in SEEKDB_DEFAULTS {
         if !parameters.iter().any(|p| p.name == *name) {

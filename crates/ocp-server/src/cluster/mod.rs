@@ -6,6 +6,7 @@ pub mod backup;
 pub mod backup_schedule;
 pub mod deploy;
 pub mod operation;
+pub mod parameters;
 pub mod status;
 pub mod steps;
 pub mod sync;

@@ -168,9 +168,15 @@ pub(super) async fn wait_for_sql(
                 .call(server.host_id, reqwest::Method::GET, &path, None::<&()>)
                 .await
                 .unwrap_or_default();
-            let tail = tail["log"].as_str().unwrap_or("").to_string();
+            let output = tail["log"].as_str().unwrap_or("");
+            let server_log = tail["serverLog"].as_str().unwrap_or("");
+            let why = match server_log.is_empty() {
+                true => format!("its output ends:\n{output}"),
+                false => format!("its log/seekdb.log ends:\n{server_log}"),
+            };
+            ctx.log(format!("the server process exited; {why}"));
             return Err(StepError::new(format!(
-                "the server process exited (last error: {last_error}); its output ends:\n{tail}"
+                "the server process exited (last error: {last_error}); {why}"
             )));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
