@@ -117,11 +117,7 @@ pub fn save_password(profile: &str, password: &str) -> Result<(), CliError> {
 /// The password for `profile`: `$OCP_PASSWORD`, the credentials file, else a prompt.
 pub fn password(profile: &str, user: &str, from_stdin: bool) -> Result<String, CliError> {
     if from_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .read_line(&mut line)
-            .map_err(|e| CliError::usage(format!("reading the password from stdin: {e}")))?;
-        return Ok(line.trim_end_matches(['\n', '\r']).to_string());
+        return password_from_stdin();
     }
     if let Ok(password) = std::env::var("OCP_PASSWORD") {
         return Ok(password);
@@ -133,6 +129,33 @@ pub fn password(profile: &str, user: &str, from_stdin: bool) -> Result<String, C
         return Err(CliError::auth(
             "no password: set OCP_PASSWORD, use --password-stdin or save one with \
              `ocpctl config set-profile --save-password`",
+        ));
+    }
+    rpassword::prompt_password(format!("password for {user}: "))
+        .map_err(|e| CliError::usage(format!("reading the password: {e}")))
+}
+
+fn password_from_stdin() -> Result<String, CliError> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| CliError::usage(format!("reading the password from stdin: {e}")))?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+/// A password to save for `user`: from stdin, $OCP_PASSWORD, or asked on a terminal (never
+/// one saved already).
+pub fn new_password(user: &str, from_stdin: bool) -> Result<String, CliError> {
+    if from_stdin {
+        return password_from_stdin();
+    }
+    if let Ok(password) = std::env::var("OCP_PASSWORD") {
+        return Ok(password);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::usage(
+            "no terminal to ask the password on: pipe it with --password-stdin or set \
+             OCP_PASSWORD",
         ));
     }
     rpassword::prompt_password(format!("password for {user}: "))

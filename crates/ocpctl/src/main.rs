@@ -63,9 +63,15 @@ enum Command {
     /// OB clusters: list, show, create, start, stop, restart, delete.
     #[command(subcommand)]
     Cluster(commands::ClusterCmd),
-    /// One server of a cluster: start, stop, restart.
+    /// The servers of a cluster: list, start, stop, restart.
     #[command(subcommand)]
     Server(commands::ServerCmd),
+    /// Major compaction of a cluster: start, show.
+    #[command(subcommand)]
+    Compaction(commands::CompactionCmd),
+    /// Monitoring: the metric catalog, and metrics over a time range.
+    #[command(subcommand)]
+    Metric(commands::MetricCmd),
     /// Backup sets and restores of a cluster: ability, now, list, restore, restores.
     #[command(subcommand)]
     Backup(commands::BackupCmd),
@@ -90,8 +96,12 @@ enum Command {
     /// Alerts: events, notifications, items, channels, subscriptions, blocking.
     #[command(subcommand)]
     Alarm(commands::AlarmCmd),
-    /// Print a shell completion script: bash, zsh or fish.
-    Completion { shell: clap_complete::Shell },
+    /// Print a shell completion script, for example `ocpctl completion bash >
+    /// /etc/bash_completion.d/ocpctl`.
+    Completion {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// What every command gets: the client (made on first use), the output format, --wait.
@@ -107,6 +117,11 @@ impl Ctx {
 
     pub fn wait(&self) -> bool {
         self.global.wait
+    }
+
+    /// Whether the password comes on standard input.
+    pub fn password_stdin(&self) -> bool {
+        self.global.password_stdin
     }
 
     /// The profile name in use.
@@ -166,11 +181,13 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Config(c) => commands::config(&mut ctx, c),
+            Command::Config(c) => commands::config(&mut ctx, c).await,
             Command::Host(c) => commands::host(&mut ctx, c).await,
             Command::Agent(c) => commands::agent(&mut ctx, c).await,
             Command::Cluster(c) => commands::cluster(&mut ctx, c).await,
             Command::Server(c) => commands::server(&mut ctx, c).await,
+            Command::Compaction(c) => commands::compaction(&mut ctx, c).await,
+            Command::Metric(c) => commands::metric(&mut ctx, c).await,
             Command::Backup(c) => commands::backup(&mut ctx, c).await,
             Command::Param(c) => commands::param(&mut ctx, c).await,
             Command::Db(c) => commands::db(&mut ctx, c).await,
@@ -207,5 +224,51 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+}
+
+#[cfg(test)]
+mod help_tests {
+    use clap::CommandFactory as _;
+
+    /// Every subcommand and argument a user can name, without a one-line description.
+    fn undescribed(command: &clap::Command, path: &str, out: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id == "help" || id == "version" || arg.is_hide_set() {
+                continue;
+            }
+            if arg
+                .get_help()
+                .is_none_or(|h| h.to_string().trim().is_empty())
+            {
+                out.push(format!("{path} <{id}>"));
+            }
+        }
+        for sub in command.get_subcommands() {
+            if sub.get_name() == "help" {
+                continue;
+            }
+            let here = format!("{path} {}", sub.get_name());
+            if sub
+                .get_about()
+                .is_none_or(|a| a.to_string().trim().is_empty())
+            {
+                out.push(here.clone());
+            }
+            undescribed(sub, &here, out);
+        }
+    }
+
+    #[test]
+    fn every_command_and_argument_says_what_it_is() {
+        let mut missing = Vec::new();
+        undescribed(&super::Cli::command(), "ocpctl", &mut missing);
+        assert!(
+            missing.is_empty(),
+            "{} without a description:\n{}",
+            missing.len(),
+            missing.join("\n")
+        );
     }
 }

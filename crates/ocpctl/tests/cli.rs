@@ -77,23 +77,42 @@ async fn hosts_agents_tasks_iam_and_exit_codes() {
     let c = cfg.path();
     let host = sb.host_id(0).to_string();
 
-    // Profiles: saved, listed, used.
-    let saved = Command::new(env!("CARGO_BIN_EXE_ocpctl"))
+    // Profiles: saved, listed, used. A password is saved only once the server takes it, and
+    // comes on stdin without a terminal.
+    let save = |password: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ocpctl"))
+            .args(["config", "set-profile", "lab", "--server", &url])
+            .args(["--user", "admin", "--save-password", "--password-stdin"])
+            .env("OCPCTL_CONFIG_DIR", c)
+            .env_remove("OCP_PASSWORD")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    expect(&save("Not-The-Password-1"), 3);
+    assert!(!c.join("credentials").exists());
+    assert!(!c.join("config.toml").exists());
+    let no_terminal = Command::new(env!("CARGO_BIN_EXE_ocpctl"))
         .args([
             "config",
             "set-profile",
             "lab",
             "--server",
             &url,
-            "--user",
-            "admin",
+            "--save-password",
         ])
-        .args(["--save-password"])
         .env("OCPCTL_CONFIG_DIR", c)
-        .env("OCP_PASSWORD", ADMIN_PASSWORD)
+        .env_remove("OCP_PASSWORD")
+        .stdin(Stdio::null())
         .output()
         .unwrap();
-    expect(&saved, 0);
+    assert!(stderr(expect(&no_terminal, 2)).contains("--password-stdin"));
+    expect(&save(ADMIN_PASSWORD), 0);
     let credentials = c.join("credentials");
     use std::os::unix::fs::PermissionsExt as _;
     let mode = std::fs::metadata(&credentials)
@@ -333,6 +352,37 @@ async fn clusters_databases_and_users_on_seekdb() {
         .as_i64()
         .unwrap()
         .to_string();
+
+    // Its servers, by id; the state of major compaction.
+    let servers = run(&["server", "list", &id]);
+    assert!(stdout(expect(&servers, 0)).contains("RUNNING"));
+    let listed = json_of(&run(&["-o", "json", "server", "list", &id]));
+    assert_eq!(listed[0]["id"].as_i64().unwrap().to_string(), server);
+    let compaction = json_of(&run(&["-o", "json", "compaction", "show", &id]));
+    assert!(compaction["status"].is_string(), "{compaction:#}");
+    // What its agent's monitor collects, from the catalog and over the last minutes.
+    let catalog = run(&["metric", "groups", "--scope", "CLUSTER"]);
+    assert!(stdout(expect(&catalog, 0)).contains("ob_sql_qps"));
+    let queried = run(&[
+        "metric",
+        "query",
+        "host_load1,host_cpu_percent",
+        "--last",
+        "10m",
+        "--group-by",
+        "svr_ip",
+    ]);
+    let table = stdout(expect(&queried, 0));
+    assert!(
+        table.contains("host_load1") && table.contains("MEAN"),
+        "{table}"
+    );
+    let unknown = run(&["metric", "query", "host_load1", "--group-by", "host_ip"]);
+    assert!(stderr(expect(&unknown, 5)).contains("host_ip"));
+    expect(
+        &run(&["metric", "query", "host_load1", "--last", "a while"]),
+        2,
+    );
 
     // Parameters.
     expect(

@@ -11,7 +11,7 @@ use ocp_api::alarm::{
 use ocp_api::{PageData, Timestamp};
 use serde_json::Value;
 
-use super::delete;
+use super::{delete, duration_seconds};
 use crate::client::{CliError, Client, Result};
 use crate::output;
 use crate::Ctx;
@@ -26,10 +26,13 @@ pub enum AlarmCmd {
         /// An alert item's name, e.g. ob_cannot_connected.
         #[arg(long = "type")]
         alarm_type: Option<String>,
+        /// How many events at most.
         #[arg(long, default_value_t = 50)]
         size: i64,
     },
+    /// Shows an alert event with its labels and notifications.
     Show {
+        /// The event's id (see `alarm list`).
         id: i64,
     },
     /// Notifications with their delivery attempts.
@@ -49,6 +52,7 @@ pub enum AlarmCmd {
     Channel(ChannelCmd),
     /// Sends a channel the events of some items (all when none is named).
     Subscribe {
+        /// The channel's id (see `alarm channel list`).
         #[arg(long)]
         channel: i64,
         /// An alert item (repeatable).
@@ -64,8 +68,11 @@ pub enum AlarmCmd {
         #[arg(long)]
         no_resolved: bool,
     },
+    /// Lists the subscriptions.
     Subscriptions,
+    /// Deletes a subscription.
     Unsubscribe {
+        /// The subscription's id (see `alarm subscriptions`).
         id: i64,
     },
     /// Blocks matching alerts for a while.
@@ -79,25 +86,33 @@ pub enum AlarmCmd {
         /// How long: 30m, 2h, 1d.
         #[arg(long = "for")]
         duration: String,
+        /// Why, for whoever reads the silencer.
         #[arg(long)]
         comment: Option<String>,
     },
+    /// Lists the silencers, active and ended.
     Silencers,
+    /// Ends a silencer now.
     Unsilence {
+        /// The silencer's id (see `alarm silencers`).
         id: i64,
     },
 }
 
 #[derive(Subcommand)]
 pub enum RuleCmd {
+    /// Lists the alert items with their thresholds and levels.
     List,
     /// One item, by id or name.
     Show {
+        /// The item's id or name, such as host_cpu_usage_high.
         item: String,
     },
     /// Changes an item (by id or name).
     Set {
+        /// The item's id or name, such as host_cpu_usage_high.
         item: String,
+        /// The threshold the item's expression is compared with.
         #[arg(long)]
         threshold: Option<f64>,
         /// Seconds between evaluations.
@@ -106,10 +121,13 @@ pub enum RuleCmd {
         /// Seconds the condition must hold.
         #[arg(long)]
         duration: Option<i64>,
+        /// The events' level: 1 Stopped, 2 Critical, 3 Alert, 4 Warning, 5 Reminder.
         #[arg(long)]
         level: Option<i32>,
+        /// Evaluate the item.
         #[arg(long, conflicts_with = "disable")]
         enable: bool,
+        /// Stop evaluating the item.
         #[arg(long)]
         disable: bool,
     },
@@ -117,9 +135,11 @@ pub enum RuleCmd {
 
 #[derive(Subcommand)]
 pub enum ChannelCmd {
+    /// Lists the channels.
     List,
     /// An HTTP channel.
     AddWebhook {
+        /// The channel's name.
         name: String,
         /// The URL (a template: ${variable} is replaced).
         #[arg(long)]
@@ -139,32 +159,17 @@ pub enum ChannelCmd {
     },
     /// A program run with the alert as JSON on standard input.
     AddScript {
+        /// The channel's name.
         name: String,
         /// The program (an absolute path) and its arguments, after `--`.
         #[arg(last = true, required = true)]
         command: Vec<String>,
     },
+    /// Deletes a channel and its subscriptions.
     Delete {
+        /// The channel's id (see `alarm channel list`).
         id: i64,
     },
-}
-
-/// "30s", "30m", "2h", "1d" as seconds.
-fn seconds(text: &str) -> Result<i64> {
-    let (number, unit) = text.split_at(text.len().saturating_sub(1));
-    let scale = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => 0,
-    };
-    match number.parse::<i64>() {
-        Ok(n) if n > 0 && scale > 0 => Ok(n * scale),
-        _ => Err(CliError::usage(format!(
-            "{text:?} is not a duration such as 30m, 2h or 1d"
-        ))),
-    }
 }
 
 /// An item's id from its id or name.
@@ -417,7 +422,7 @@ pub async fn alarm(ctx: &mut Ctx, cmd: AlarmCmd) -> Result<()> {
             duration,
             comment,
         } => {
-            let seconds = seconds(&duration)?;
+            let seconds = duration_seconds(&duration)?;
             let matchers = matchers
                 .iter()
                 .map(|m| {

@@ -71,6 +71,7 @@ pub enum BackupCmd {
         /// The host the new cluster's server goes on.
         #[arg(long, required_unless_present_any = ["in_place", "into"])]
         host: Option<i64>,
+        /// The new cluster's SQL port (default 2881).
         #[arg(long)]
         sql_port: Option<u16>,
         /// The new server's base directory (default ob/NAME under the agent's data directory).

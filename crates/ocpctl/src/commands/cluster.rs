@@ -4,42 +4,61 @@ use super::*;
 
 #[derive(Subcommand)]
 pub enum ClusterCmd {
+    /// Lists the clusters the platform manages.
     List,
+    /// Shows a cluster and its servers.
     Show {
+        /// The cluster's id (see `cluster list`).
         id: i64,
     },
-    /// Deploys a one-server cluster (seekdb) on a registered host.
+    /// Deploys a one-server cluster (seekdb) on a registered host, for example
+    /// `ocpctl cluster create --name c1 --package pylibseekdb-....whl --host 1 --param
+    /// memory_budget=2G --wait`.
     Create {
+        /// The new cluster's name.
         #[arg(long)]
         name: String,
-        /// The file name of an uploaded software package.
+        /// The file name of an uploaded software package (see `package list`).
         #[arg(long)]
         package: String,
+        /// The id of the host its server goes on (see `host list`).
         #[arg(long)]
         host: i64,
-        /// root's password (else $OCP_CLUSTER_PASSWORD, else asked).
+        /// The database's root password (else $OCP_CLUSTER_PASSWORD, else asked); not the
+        /// platform's password, which --password-stdin reads.
         #[arg(long)]
-        password: Option<String>,
+        root_password: Option<String>,
+        /// The SQL port (default 2881).
         #[arg(long)]
         sql_port: Option<u16>,
+        /// The server's base directory (default ob/NAME under the agent's data directory).
         #[arg(long)]
         home_path: Option<String>,
+        /// The zone's name.
         #[arg(long, default_value = "zone1")]
         zone: String,
-        /// A startup parameter, NAME=VALUE (repeatable).
+        /// A startup parameter, NAME=VALUE (repeatable), checked before anything is installed.
         #[arg(long = "param")]
         params: Vec<String>,
     },
+    /// Starts a stopped cluster's servers.
     Start {
+        /// The cluster's id.
         id: i64,
     },
+    /// Stops a cluster's servers.
     Stop {
+        /// The cluster's id.
         id: i64,
     },
+    /// Restarts a cluster's servers.
     Restart {
+        /// The cluster's id.
         id: i64,
     },
+    /// Stops a cluster, removes its servers' directories and forgets it.
     Delete {
+        /// The cluster's id.
         id: i64,
         /// Keep the servers' directories.
         #[arg(long)]
@@ -83,13 +102,13 @@ pub async fn cluster(ctx: &mut Ctx, cmd: ClusterCmd) -> Result<()> {
             name,
             package,
             host,
-            password,
+            root_password,
             sql_port,
             home_path,
             zone,
             params,
         } => {
-            let password = password_arg(password, "OCP_CLUSTER_PASSWORD", "root password")?;
+            let password = password_arg(root_password, "OCP_CLUSTER_PASSWORD", "root password")?;
             let request = CreateCluster {
                 name,
                 rpm_name: package,
@@ -137,13 +156,50 @@ pub async fn cluster(ctx: &mut Ctx, cmd: ClusterCmd) -> Result<()> {
 
 #[derive(Subcommand)]
 pub enum ServerCmd {
-    Start { cluster: i64, server_id: i64 },
-    Stop { cluster: i64, server_id: i64 },
-    Restart { cluster: i64, server_id: i64 },
+    /// Lists a cluster's servers with their ids, addresses and status.
+    List {
+        /// The cluster's id.
+        cluster: i64,
+    },
+    /// Starts one server of a cluster.
+    Start {
+        /// The cluster's id.
+        cluster: i64,
+        /// The server's id (see `server list CLUSTER`).
+        server_id: i64,
+    },
+    /// Stops one server of a cluster.
+    Stop {
+        /// The cluster's id.
+        cluster: i64,
+        /// The server's id (see `server list CLUSTER`).
+        server_id: i64,
+    },
+    /// Restarts one server of a cluster.
+    Restart {
+        /// The cluster's id.
+        cluster: i64,
+        /// The server's id (see `server list CLUSTER`).
+        server_id: i64,
+    },
 }
 
 pub async fn server(ctx: &mut Ctx, cmd: ServerCmd) -> Result<()> {
     let (action, cluster, server) = match cmd {
+        ServerCmd::List { cluster } => {
+            let format = ctx.format();
+            let servers: ocp_api::host::Contents<Value> = ctx
+                .client()?
+                .get(&format!("/api/v2/ob/clusters/{cluster}/servers"))
+                .await?;
+            return output::list(
+                format,
+                &servers.contents,
+                &[
+                    "id", "zoneName", "ip", "sqlPort", "status", "version", "homePath",
+                ],
+            );
+        }
         ServerCmd::Start { cluster, server_id } => ("start", cluster, server_id),
         ServerCmd::Stop { cluster, server_id } => ("stop", cluster, server_id),
         ServerCmd::Restart { cluster, server_id } => ("restart", cluster, server_id),
@@ -155,7 +211,9 @@ pub async fn server(ctx: &mut Ctx, cmd: ServerCmd) -> Result<()> {
 
 #[derive(Subcommand)]
 pub enum ParamCmd {
+    /// Lists a cluster's parameters with their values on each server.
     List {
+        /// The cluster's id.
         cluster: i64,
         /// Only parameters whose name contains this.
         #[arg(long)]
@@ -163,10 +221,41 @@ pub enum ParamCmd {
     },
     /// Sets NAME=VALUE pairs (all checked before any is set).
     Set {
+        /// The cluster's id.
         cluster: i64,
+        /// NAME=VALUE, such as syslog_level=WARN (several allowed).
         #[arg(required = true)]
         pairs: Vec<String>,
     },
+}
+
+#[derive(Subcommand)]
+pub enum CompactionCmd {
+    /// Starts a major compaction of a cluster (a task that follows it to its end).
+    Start {
+        /// The cluster's id.
+        cluster: i64,
+    },
+    /// Shows whether a major compaction runs and when the last one finished.
+    Show {
+        /// The cluster's id.
+        cluster: i64,
+    },
+}
+
+pub async fn compaction(ctx: &mut Ctx, cmd: CompactionCmd) -> Result<()> {
+    let path = |cluster: i64| format!("/api/v2/ob/clusters/{cluster}/compaction");
+    match cmd {
+        CompactionCmd::Start { cluster } => {
+            let task: TaskInstance = ctx.client()?.post(&path(cluster), None).await?;
+            started(ctx, task).await
+        }
+        CompactionCmd::Show { cluster } => {
+            let format = ctx.format();
+            let state: ocp_api::ob::Compaction = ctx.client()?.get(&path(cluster)).await?;
+            output::one(format, &state)
+        }
+    }
 }
 
 pub async fn param(ctx: &mut Ctx, cmd: ParamCmd) -> Result<()> {

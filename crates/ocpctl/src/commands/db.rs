@@ -4,22 +4,34 @@ use super::*;
 
 #[derive(Subcommand)]
 pub enum DbCmd {
+    /// Lists the databases of a cluster.
     List {
+        /// The cluster's id (see `cluster list`).
         cluster: i64,
+        /// The tenant's id (1, the sys tenant: seekdb has only it).
         #[arg(long, default_value_t = 1)]
         tenant: i64,
     },
+    /// Creates a database, for example `ocpctl db create 1 shop`.
     Create {
+        /// The cluster's id (see `cluster list`).
         cluster: i64,
+        /// The database's name.
         name: String,
+        /// The tenant's id (1, the sys tenant: seekdb has only it).
         #[arg(long, default_value_t = 1)]
         tenant: i64,
+        /// Its collation, such as utf8mb4_bin (default: the server's).
         #[arg(long)]
         collation: Option<String>,
     },
+    /// Drops a database and everything in it.
     Delete {
+        /// The cluster's id (see `cluster list`).
         cluster: i64,
+        /// The database's name.
         name: String,
+        /// The tenant's id (1, the sys tenant: seekdb has only it).
         #[arg(long, default_value_t = 1)]
         tenant: i64,
     },
@@ -81,14 +93,21 @@ pub async fn db(ctx: &mut Ctx, cmd: DbCmd) -> Result<()> {
 
 #[derive(Subcommand)]
 pub enum UserCmd {
+    /// Lists the database users of a cluster, with their grants.
     List {
+        /// The cluster's id (see `cluster list`).
         cluster: i64,
+        /// The tenant's id (1, the sys tenant: seekdb has only it).
         #[arg(long, default_value_t = 1)]
         tenant: i64,
     },
+    /// Creates a database user, for example `ocpctl user create 1 clerk --grant shop:SELECT`.
     Create {
+        /// The cluster's id (see `cluster list`).
         cluster: i64,
+        /// The database user's name.
         name: String,
+        /// The tenant's id (1, the sys tenant: seekdb has only it).
         #[arg(long, default_value_t = 1)]
         tenant: i64,
         /// The password (else $OCP_DB_PASSWORD, else asked).
@@ -98,48 +117,72 @@ pub enum UserCmd {
         #[arg(long = "grant")]
         grants: Vec<String>,
     },
+    /// Drops a database user.
     Delete {
+        /// The cluster's id (see `cluster list`).
         cluster: i64,
+        /// The database user's name.
         name: String,
+        /// The tenant's id (1, the sys tenant: seekdb has only it).
         #[arg(long, default_value_t = 1)]
         tenant: i64,
     },
     /// Changes the password.
     Passwd {
+        /// The cluster's id (see `cluster list`).
         cluster: i64,
+        /// The database user's name.
         name: String,
+        /// The tenant's id (1, the sys tenant: seekdb has only it).
         #[arg(long, default_value_t = 1)]
         tenant: i64,
+        /// The new password (else $OCP_DB_PASSWORD, else asked).
         #[arg(long)]
         password: Option<String>,
     },
+    /// Locks a database user: it can no longer log in.
     Lock {
+        /// The cluster's id (see `cluster list`).
         cluster: i64,
+        /// The database user's name.
         name: String,
+        /// The tenant's id (1, the sys tenant: seekdb has only it).
         #[arg(long, default_value_t = 1)]
         tenant: i64,
     },
+    /// Unlocks a database user.
     Unlock {
+        /// The cluster's id (see `cluster list`).
         cluster: i64,
+        /// The database user's name.
         name: String,
+        /// The tenant's id (1, the sys tenant: seekdb has only it).
         #[arg(long, default_value_t = 1)]
         tenant: i64,
     },
     /// Grants DB:PRIV,PRIV (repeatable).
     Grant {
+        /// The cluster's id (see `cluster list`).
         cluster: i64,
+        /// The database user's name.
         name: String,
+        /// DB:PRIV,PRIV, such as shop:SELECT,INSERT (several allowed).
         #[arg(required = true)]
         grants: Vec<String>,
+        /// The tenant's id (1, the sys tenant: seekdb has only it).
         #[arg(long, default_value_t = 1)]
         tenant: i64,
     },
     /// Revokes DB:PRIV,PRIV (repeatable).
     Revoke {
+        /// The cluster's id (see `cluster list`).
         cluster: i64,
+        /// The database user's name.
         name: String,
+        /// DB:PRIV,PRIV, such as shop:INSERT (several allowed).
         #[arg(required = true)]
         grants: Vec<String>,
+        /// The tenant's id (1, the sys tenant: seekdb has only it).
         #[arg(long, default_value_t = 1)]
         tenant: i64,
     },

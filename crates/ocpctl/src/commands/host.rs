@@ -4,34 +4,47 @@ use super::*;
 
 #[derive(Subcommand)]
 pub enum HostCmd {
+    /// Lists hosts, with their status and agent's status.
     List {
         /// Comma-separated statuses.
         #[arg(long)]
         status: Option<String>,
+        /// Only hosts whose name or address contains this.
         #[arg(long)]
         keyword: Option<String>,
+        /// The page, from 1.
         #[arg(long, default_value_t = 1)]
         page: i64,
+        /// Rows per page.
         #[arg(long, default_value_t = 100)]
         size: i64,
     },
+    /// Shows a host: its facts, IDC, type and agent.
     Show {
+        /// The host's id (see `host list`).
         id: i64,
     },
     /// Registers a host; its agent joins with a token and brings it AVAILABLE.
     Add {
+        /// The host's address, as the server reaches its agent.
         #[arg(long)]
         ip: String,
+        /// The id of its IDC (GET /api/v2/compute/idcs).
         #[arg(long)]
         idc_id: i64,
+        /// The id of its host type (GET /api/v2/compute/hostTypes).
         #[arg(long)]
         type_id: i64,
+        /// A name to show beside the address.
         #[arg(long)]
         alias: Option<String>,
+        /// The port its agent listens on (default 62888).
         #[arg(long)]
         agent_port: Option<i32>,
     },
+    /// Deletes a host no server runs on (a task).
     Delete {
+        /// The host's id.
         id: i64,
     },
 }
@@ -109,10 +122,26 @@ pub async fn host(ctx: &mut Ctx, cmd: HostCmd) -> Result<()> {
 
 #[derive(Subcommand)]
 pub enum AgentCmd {
-    Show { host: i64 },
-    Processes { host: i64 },
-    Restart { host: i64 },
-    Stop { host: i64 },
+    /// Shows a host's agent: version, status, last heartbeat.
+    Show {
+        /// The host's id (see `host list`).
+        host: i64,
+    },
+    /// Lists the agent's own processes (supervisor, manager, monitor).
+    Processes {
+        /// The host's id (see `host list`).
+        host: i64,
+    },
+    /// Restarts a host's agent (a task); database servers keep running.
+    Restart {
+        /// The host's id (see `host list`).
+        host: i64,
+    },
+    /// Stops a host's agent (a task); database servers keep running.
+    Stop {
+        /// The host's id (see `host list`).
+        host: i64,
+    },
 }
 
 pub async fn agent(ctx: &mut Ctx, cmd: AgentCmd) -> Result<()> {

@@ -14,11 +14,16 @@ pub enum IamCmd {
 
 #[derive(Subcommand)]
 pub enum IamUserCmd {
+    /// Lists the platform's users.
     List,
+    /// Shows a user with its roles.
     Show {
+        /// The user's id (see `iam user list`).
         id: i64,
     },
+    /// Creates a platform user, for example `ocpctl iam user create ops --role CLUSTER_VIEWER`.
     Create {
+        /// The new user's name.
         name: String,
         /// Role names (repeatable).
         #[arg(long = "role")]
@@ -26,18 +31,26 @@ pub enum IamUserCmd {
         /// The password (else $OCP_NEW_USER_PASSWORD, else asked).
         #[arg(long)]
         password: Option<String>,
+        /// The user's e-mail address.
         #[arg(long)]
         email: Option<String>,
     },
+    /// Deletes a user and ends its sessions.
     Delete {
+        /// The user's id (see `iam user list`).
         id: i64,
     },
 }
 
 #[derive(Subcommand)]
 pub enum IamRoleCmd {
+    /// Lists the roles and what each may do.
     List,
-    Show { id: i64 },
+    /// Shows a role's permissions.
+    Show {
+        /// The role's id (see `iam role list`).
+        id: i64,
+    },
 }
 
 pub async fn iam(ctx: &mut Ctx, cmd: IamCmd) -> Result<()> {

@@ -7,16 +7,20 @@ mod cluster;
 mod db;
 mod host;
 mod iam;
+mod metric;
 mod package;
 mod profiles;
 mod task;
 
 pub use alarm::{alarm, AlarmCmd};
 pub use backup::{backup, BackupCmd};
-pub use cluster::{cluster, param, server, ClusterCmd, ParamCmd, ServerCmd};
+pub use cluster::{
+    cluster, compaction, param, server, ClusterCmd, CompactionCmd, ParamCmd, ServerCmd,
+};
 pub use db::{db, user, DbCmd, UserCmd};
 pub use host::{agent, host, AgentCmd, HostCmd};
 pub use iam::{iam, IamCmd};
+pub use metric::{metric, MetricCmd};
 pub use package::{package, PackageCmd};
 pub use profiles::{config, ConfigCmd};
 pub use task::{task, TaskCmd};
@@ -110,4 +114,22 @@ fn password_arg(given: Option<String>, env: &str, what: &str) -> Result<String> 
     }
     rpassword::prompt_password(format!("{what}: "))
         .map_err(|e| CliError::usage(format!("{what}: {e} (or set {env})")))
+}
+
+/// "30s", "30m", "2h", "1d" as seconds.
+pub(crate) fn duration_seconds(text: &str) -> Result<i64> {
+    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    match number.parse::<i64>() {
+        Ok(n) if n > 0 && scale > 0 => Ok(n * scale),
+        _ => Err(CliError::usage(format!(
+            "{text:?} is not a duration such as 30m, 2h or 1d"
+        ))),
+    }
 }

@@ -4,9 +4,11 @@ use super::*;
 
 #[derive(Subcommand)]
 pub enum PackageCmd {
+    /// Lists the uploaded software packages.
     List,
     /// Uploads a package file (a seekdb wheel or an OceanBase rpm).
     Upload {
+        /// The file, named as its maker named it (the name tells its version).
         file: std::path::PathBuf,
     },
 }

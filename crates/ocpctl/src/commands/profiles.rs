@@ -6,22 +6,29 @@ use super::*;
 pub enum ConfigCmd {
     /// Adds or changes a profile and makes it the current one.
     SetProfile {
+        /// The profile's name, such as prod.
         name: String,
+        /// The server's URL, such as http://10.0.0.1:8080.
         #[arg(long)]
         server: String,
+        /// The platform user to log in as.
         #[arg(long, default_value = "admin")]
         user: String,
-        /// Also keep the password (asked, or $OCP_PASSWORD) in the credentials file (0600).
+        /// Also keep the password (--password-stdin, $OCP_PASSWORD or asked) in the
+        /// credentials file (0600), once the server has taken it.
         #[arg(long)]
         save_password: bool,
     },
     /// Makes a profile the current one.
-    Use { name: String },
+    Use {
+        /// The profile's name (see `config list`).
+        name: String,
+    },
     /// Lists the profiles.
     List,
 }
 
-pub fn config(ctx: &mut Ctx, cmd: ConfigCmd) -> Result<()> {
+pub async fn config(ctx: &mut Ctx, cmd: ConfigCmd) -> Result<()> {
     let mut config = Config::load()?;
     match cmd {
         ConfigCmd::SetProfile {
@@ -30,6 +37,17 @@ pub fn config(ctx: &mut Ctx, cmd: ConfigCmd) -> Result<()> {
             user,
             save_password,
         } => {
+            // A password is saved only once the server took it: checked before anything
+            // is written.
+            let password = match save_password {
+                false => None,
+                true => {
+                    let password = config::new_password(&user, ctx.password_stdin())?;
+                    let checked = crate::client::Client::new(&server, &user, &password)?;
+                    let _: serde_json::Value = checked.get("/api/v2/iam/session").await?;
+                    Some(password)
+                }
+            };
             config.profiles.insert(
                 name.clone(),
                 Profile {
@@ -39,8 +57,7 @@ pub fn config(ctx: &mut Ctx, cmd: ConfigCmd) -> Result<()> {
             );
             config.current = Some(name.clone());
             config.save()?;
-            if save_password {
-                let password = password_arg(None, "OCP_PASSWORD", &format!("password for {user}"))?;
+            if let Some(password) = password {
                 config::save_password(&name, &password)?;
             }
             say(&format!(

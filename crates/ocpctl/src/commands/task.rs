@@ -4,39 +4,57 @@ use super::*;
 
 #[derive(Subcommand)]
 pub enum TaskCmd {
+    /// Lists tasks, newest first.
     List {
         /// RUNNING, FAILED or SUCCESSFUL.
         #[arg(long)]
         status: Option<String>,
+        /// The page, from 1.
         #[arg(long, default_value_t = 1)]
         page: i64,
+        /// Rows per page.
         #[arg(long, default_value_t = 20)]
         size: i64,
     },
+    /// Shows a task and its subtasks.
     Show {
+        /// The task's id (see `task list`).
         id: i64,
     },
     /// A subtask's log.
     Log {
+        /// The task's id (see `task list`).
         id: i64,
+        /// The subtask's id (see `task show ID`).
         subtask: i64,
     },
+    /// Runs a failed task again from its failed subtasks.
     Retry {
+        /// The task's id (see `task list`).
         id: i64,
     },
+    /// Undoes what a failed task did, step by step in reverse.
     Rollback {
+        /// The task's id (see `task list`).
         id: i64,
     },
+    /// Marks a failed subtask done and goes on with the task.
     Skip {
+        /// The task's id (see `task list`).
         id: i64,
+        /// The subtask's id (see `task show ID`).
         subtask: i64,
     },
+    /// Cancels a running subtask (the task fails there).
     Cancel {
+        /// The task's id (see `task list`).
         id: i64,
+        /// The subtask's id (see `task show ID`).
         subtask: i64,
     },
     /// Follows a task live until it ends.
     Watch {
+        /// The task's id (see `task list`).
         id: i64,
     },
 }
