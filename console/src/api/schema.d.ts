@@ -1335,6 +1335,97 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The sessions of a tenant, by id; filtered by user, database and client address, and to
+         *     the active ones with `activeOnly=true`.
+         */
+        get: operations["list_sessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/sessions/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End sessions (`KILL`). */
+        post: operations["close_sessions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/sessions/closeQuery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop the statements sessions run (`KILL QUERY`); the sessions stay. */
+        post: operations["close_queries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/sessions/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's sessions in numbers: total and active, the longest active one, and both
+         *     counts by user, by database and by client address.
+         */
+        get: operations["session_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/sessions/{sessionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One session. */
+        get: operations["get_session"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users": {
         parameters: {
             query?: never;
@@ -2221,6 +2312,10 @@ export interface components {
          * @enum {string}
          */
         ChannelType: "HTTP" | "SCRIPT";
+        /** @description `CloseSessionParam`: the sessions to end, or whose statements to stop. */
+        CloseSessions: {
+            sessionIds: number[];
+        };
         Cluster: {
             createTime: components["schemas"]["Timestamp"];
             creator: string;
@@ -3410,6 +3505,36 @@ export interface components {
             }[];
             page: components["schemas"]["Page"];
         };
+        PageData_TenantSession: {
+            contents: {
+                /** @description The client's address (without its port). */
+                clientIp: string;
+                /** @description `Sleep`, `Query`, ... */
+                command: string;
+                dbName?: string | null;
+                dbUser: string;
+                /** @description The client's address and port. */
+                host: string;
+                /** Format: int64 */
+                id: number;
+                /** @description The statement it runs. */
+                info?: string | null;
+                /** @description Always null: the platform runs no OBProxy, clients connect directly. */
+                proxyIp?: string | null;
+                sqlId?: string | null;
+                /** @description `ACTIVE` (running a statement) or `SLEEP`. */
+                status: string;
+                /**
+                 * Format: int64
+                 * @description Seconds in its current state.
+                 */
+                time: number;
+                /** @description Finds the statement's lines in the server's log. */
+                traceId?: string | null;
+                transState?: string | null;
+            }[];
+            page: components["schemas"]["Page"];
+        };
         PageData_User: {
             contents: {
                 createTime: components["schemas"]["Timestamp"];
@@ -3653,6 +3778,16 @@ export interface components {
          * @enum {string}
          */
         ServiceType: "OB_CLUSTER" | "OB_PROXY" | "OCP_AGENT" | "BACKUP_AGENT" | "RESTORE_AGENT" | "BACKUP_RESTORE_AGENT" | "OMS";
+        /** @description Sessions counted by one value (a user, a database or a client address). */
+        SessionCount: {
+            /** Format: int64 */
+            activeCount: number;
+            clientIp?: string | null;
+            dbName?: string | null;
+            dbUser?: string | null;
+            /** Format: int64 */
+            totalCount: number;
+        };
         /** @description Who a request's session (or credentials) belong to, and what they may do. */
         SessionInfo: {
             /**
@@ -3671,6 +3806,21 @@ export interface components {
             /** Format: int64 */
             userId: number;
             username: string;
+        };
+        /** @description `SessionStats`: the tenant's sessions in numbers. */
+        SessionStats: {
+            /** Format: int64 */
+            activeCount: number;
+            clientStats: components["schemas"]["SessionCount"][];
+            dbStats: components["schemas"]["SessionCount"][];
+            /**
+             * Format: int64
+             * @description Seconds the longest-running active session has been running its statement.
+             */
+            maxActiveTime: number;
+            /** Format: int64 */
+            totalCount: number;
+            userStats: components["schemas"]["SessionCount"][];
         };
         /** @description One `name`/`value` of `PUT .../parameters` (and startup parameters). */
         SetParameter: {
@@ -3872,6 +4022,34 @@ export interface components {
             primaryZone: string;
             status: string;
             zoneList: string;
+        };
+        /** @description `TenantSession`: one session of a tenant, as OCP's session pages list it. */
+        TenantSession: {
+            /** @description The client's address (without its port). */
+            clientIp: string;
+            /** @description `Sleep`, `Query`, ... */
+            command: string;
+            dbName?: string | null;
+            dbUser: string;
+            /** @description The client's address and port. */
+            host: string;
+            /** Format: int64 */
+            id: number;
+            /** @description The statement it runs. */
+            info?: string | null;
+            /** @description Always null: the platform runs no OBProxy, clients connect directly. */
+            proxyIp?: string | null;
+            sqlId?: string | null;
+            /** @description `ACTIVE` (running a statement) or `SLEEP`. */
+            status: string;
+            /**
+             * Format: int64
+             * @description Seconds in its current state.
+             */
+            time: number;
+            /** @description Finds the statement's lines in the server's log. */
+            traceId?: string | null;
+            transState?: string | null;
         };
         /**
          * Format: date-time
@@ -6821,6 +6999,143 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    list_sessions: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: string;
+                /** @description Entries per page, 1 to 2000 (default 10). */
+                size?: string;
+                /** @description `field,asc` or `field,desc`. */
+                sort?: string;
+                dbUser?: string;
+                dbName?: string;
+                clientIp?: string;
+                /** @description `true` for the sessions running a statement only. */
+                activeOnly?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["PageData_TenantSession"];
+                    };
+                };
+            };
+        };
+    };
+    close_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CloseSessions"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    close_queries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CloseSessions"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    session_stats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["SessionStats"];
+                    };
+                };
+            };
+        };
+    };
+    get_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                sessionId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["TenantSession"];
+                    };
                 };
             };
         };

@@ -362,3 +362,81 @@ pub struct PortAnswer {
     pub port: u16,
     pub in_use: bool,
 }
+
+/// `TenantSession`: one session of a tenant, as OCP's session pages list it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TenantSession {
+    pub id: i64,
+    pub db_user: String,
+    /// The client's address (without its port).
+    pub client_ip: String,
+    /// The client's address and port.
+    pub host: String,
+    pub db_name: Option<String>,
+    /// `Sleep`, `Query`, ...
+    pub command: String,
+    /// Seconds in its current state.
+    pub time: i64,
+    /// `ACTIVE` (running a statement) or `SLEEP`.
+    pub status: String,
+    /// The statement it runs.
+    pub info: Option<String>,
+    /// Always null: the platform runs no OBProxy, clients connect directly.
+    pub proxy_ip: Option<String>,
+    pub sql_id: Option<String>,
+    /// Finds the statement's lines in the server's log.
+    pub trace_id: Option<String>,
+    pub trans_state: Option<String>,
+}
+
+/// `GET .../sessions`: filters (every one optional; `activeOnly` defaults to false).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase")]
+pub struct SessionQuery {
+    pub db_user: Option<String>,
+    pub db_name: Option<String>,
+    pub client_ip: Option<String>,
+    /// `true` for the sessions running a statement only.
+    pub active_only: Option<String>,
+}
+
+/// Sessions counted by one value (a user, a database or a client address).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SessionCount {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub db_user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub db_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_ip: Option<String>,
+    pub total_count: i64,
+    pub active_count: i64,
+}
+
+/// `SessionStats`: the tenant's sessions in numbers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SessionStats {
+    pub total_count: i64,
+    pub active_count: i64,
+    /// Seconds the longest-running active session has been running its statement.
+    pub max_active_time: i64,
+    pub db_stats: Vec<SessionCount>,
+    pub user_stats: Vec<SessionCount>,
+    pub client_stats: Vec<SessionCount>,
+}
+
+/// `CloseSessionParam`: the sessions to end, or whose statements to stop.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CloseSessions {
+    pub session_ids: Vec<i64>,
+}

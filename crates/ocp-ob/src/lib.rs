@@ -8,6 +8,7 @@
 
 mod grants;
 mod logical;
+mod sessions;
 
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ pub use grants::{
     check_name, check_password, quote, sql_privilege, DB_PRIVILEGES, GLOBAL_PRIVILEGES,
 };
 pub use logical::Definitions;
+pub use sessions::SessionRow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ObError {
@@ -260,7 +262,7 @@ impl ObClient {
         }
     }
 
-    async fn rows(&mut self, statement: &str) -> Result<Vec<sqlx::mysql::MySqlRow>> {
+    pub(crate) async fn rows(&mut self, statement: &str) -> Result<Vec<sqlx::mysql::MySqlRow>> {
         let limit = self.statement_timeout;
         tokio::time::timeout(limit, self.conn.fetch_all(statement))
             .await

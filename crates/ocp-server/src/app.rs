@@ -65,6 +65,7 @@ fn api_router(test_tasks: bool) -> OpenApiRouter<AppState> {
         .merge(routes::cluster_params::router())
         .merge(routes::backups::router())
         .merge(routes::ob_tenants::router())
+        .merge(routes::ob_sessions::router())
         .merge(routes::monitor::router())
         .merge(routes::alarms::router());
     if test_tasks {
@@ -84,6 +85,8 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 pub struct Server {
     /// The address tasks record as their executor.
     address: String,
+    /// Where clients reach it: the base of the links it builds.
+    public_url: String,
     listener: TcpListener,
     router: Router,
     store: Store,
@@ -133,6 +136,10 @@ impl Server {
             .clone()
             .unwrap_or_else(|| advertise(local));
 
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| default_public_url(config.advertise_address.as_deref(), local));
         let vault = Arc::new(crate::vault::Vault::new(master_key));
         let auth = Arc::new(Authenticator::new(
             store.clone(),
@@ -176,10 +183,7 @@ impl Server {
             ob: ob.clone(),
             data_dir: config.data_dir.clone(),
             address: address.clone(),
-            public_url: config
-                .public_url
-                .clone()
-                .unwrap_or_else(|| default_public_url(config.advertise_address.as_deref(), local)),
+            public_url: public_url.clone(),
             build_time: Timestamp::now(),
             fresh: fresh.clone(),
             channel_policy: channel_policy.clone(),
@@ -205,6 +209,7 @@ impl Server {
             .layer(axum::Extension(ServerAddress(address.clone())));
         Ok(Self {
             address,
+            public_url,
             listener,
             router,
             store,
@@ -248,7 +253,7 @@ impl Server {
         ));
         let local = self.local_addr();
         let outbox = std::sync::Arc::new(tokio::sync::Notify::new());
-        let base_url = format!("http://{local}");
+        let base_url = self.public_url.clone();
         let alarms = tokio::spawn(
             crate::alarm::AlarmEngine {
                 store: self.store.clone(),

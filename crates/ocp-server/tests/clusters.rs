@@ -689,6 +689,100 @@ async fn a_killed_seekdb_fires_ob_cannot_connected_until_it_is_started() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
+    // Sessions: a running statement is listed ACTIVE with its trace id. Stopping it leaves
+    // its session; ending the session ends it. The monitor's session is never ended, and a
+    // request naming a session that does not exist ends none.
+    let sessions = format!("/api/v2/ob/clusters/{id}/tenants/1/sessions");
+    let mut sleepy = connect(port, "root", "Root-Pw-1").await;
+    let sleeping = tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let _ = sleepy.fetch_i64("SELECT SLEEP(30)").await;
+        (sleepy, started.elapsed())
+    });
+    let is_sleep = |s: &Value| s["info"].as_str().is_some_and(|i| i.contains("SLEEP(30)"));
+    let listed = admin
+        .poll(
+            &format!("{sessions}?activeOnly=true&dbUser=root"),
+            WAIT,
+            |d| {
+                d["contents"]
+                    .as_array()
+                    .is_some_and(|all| all.iter().any(is_sleep))
+            },
+        )
+        .await
+        .unwrap_or_else(|last| panic!("no sleeping session: {last:#}"));
+    let session = listed["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| is_sleep(s))
+        .unwrap()
+        .clone();
+    assert_eq!(session["status"], "ACTIVE", "{session:#}");
+    assert!(session["traceId"].as_str().is_some_and(|t| !t.is_empty()));
+    let session_id = session["id"].as_i64().unwrap();
+    let stats = admin.get(&format!("{sessions}/stats")).await.ok();
+    assert!(
+        stats.data()["activeCount"].as_i64().unwrap() >= 1,
+        "{}",
+        stats.text
+    );
+    assert!(stats.data()["userStats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["dbUser"] == "root" && u["activeCount"].as_i64() >= Some(1)));
+    let monitor = admin
+        .get(&format!("{sessions}?dbUser=ocp_monitor"))
+        .await
+        .ok();
+    let monitor_id = monitor.data()["contents"][0]["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no monitor session: {}", monitor.text));
+    let close = format!("{sessions}/close");
+    let refused = admin
+        .post(&close, &json!({"sessionIds": [monitor_id]}))
+        .await;
+    assert_eq!(refused.error_code(), 10001, "{}", refused.text);
+    assert!(refused.text.contains("platform's own"), "{}", refused.text);
+    let refused = admin
+        .post(&close, &json!({"sessionIds": [session_id, 987654321]}))
+        .await;
+    assert!(
+        refused.text.contains("no session 987654321"),
+        "{}",
+        refused.text
+    );
+    admin
+        .post(
+            &format!("{sessions}/closeQuery"),
+            &json!({"sessionIds": [session_id]}),
+        )
+        .await
+        .ok();
+    let (mut sleepy, took) = sleeping.await.unwrap();
+    assert!(
+        took < Duration::from_secs(20),
+        "the statement ran on: {took:?}"
+    );
+    assert_eq!(
+        sleepy.fetch_i64("SELECT 1").await.unwrap(),
+        1,
+        "the session survives"
+    );
+    admin.get(&format!("{sessions}/{session_id}")).await.ok();
+    admin
+        .post(&close, &json!({"sessionIds": [session_id]}))
+        .await
+        .ok();
+    assert!(
+        sleepy.fetch_i64("SELECT 1").await.is_err(),
+        "the session ended"
+    );
+    let gone = admin.get(&format!("{sessions}/{session_id}")).await;
+    assert_eq!(gone.status, 404, "{}", gone.text);
+
     // Killed: the alert fires and the webhook hears it.
     let pid = seekdb_pid(&sb, server_id).await.expect("seekdb runs");
     unsafe_kill(pid);

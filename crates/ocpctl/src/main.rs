@@ -84,6 +84,9 @@ enum Command {
     /// Database users of a cluster's tenant.
     #[command(subcommand)]
     User(commands::UserCmd),
+    /// Sessions of a cluster's tenant: list, stats, kill.
+    #[command(subcommand)]
+    Session(commands::SessionCmd),
     /// Software packages: list, upload.
     #[command(subcommand)]
     Package(commands::PackageCmd),
@@ -192,6 +195,7 @@ fn main() -> ExitCode {
             Command::Param(c) => commands::param(&mut ctx, c).await,
             Command::Db(c) => commands::db(&mut ctx, c).await,
             Command::User(c) => commands::user(&mut ctx, c).await,
+            Command::Session(c) => commands::session(&mut ctx, c).await,
             Command::Package(c) => commands::package(&mut ctx, c).await,
             Command::Task(c) => commands::task(&mut ctx, c).await,
             Command::Iam(c) => commands::iam(&mut ctx, c).await,

@@ -360,6 +360,12 @@ async fn clusters_databases_and_users_on_seekdb() {
     assert_eq!(listed[0]["id"].as_i64().unwrap().to_string(), server);
     let compaction = json_of(&run(&["-o", "json", "compaction", "show", &id]));
     assert!(compaction["status"].is_string(), "{compaction:#}");
+    // Its sessions: listed, counted; a kill of one that does not exist is refused.
+    expect(&run(&["session", "list", &id]), 0);
+    let stats = run(&["session", "stats", &id]);
+    assert!(stdout(expect(&stats, 0)).contains("active"));
+    let missing = run(&["session", "kill", &id, "987654321", "--query"]);
+    assert!(stderr(expect(&missing, 5)).contains("no session 987654321"));
     // What its agent's monitor collects, from the catalog and over the last minutes.
     let catalog = run(&["metric", "groups", "--scope", "CLUSTER"]);
     assert!(stdout(expect(&catalog, 0)).contains("ob_sql_qps"));

@@ -12,6 +12,7 @@ pub mod hosts;
 pub mod iam_roles;
 pub mod iam_users;
 pub mod monitor;
+pub mod ob_sessions;
 pub mod ob_tenants;
 pub mod packages;
 pub mod session;

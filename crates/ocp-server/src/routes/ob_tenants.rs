@@ -39,7 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 type TenantPath = ApiPath<(i64, i64)>;
 
 /// The cluster, and a root connection to it, if the tenant is its sys tenant.
-async fn open(
+pub(crate) async fn open(
     state: &AppState,
     id: i64,
     tenant: i64,

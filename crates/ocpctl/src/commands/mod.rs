@@ -10,6 +10,7 @@ mod iam;
 mod metric;
 mod package;
 mod profiles;
+mod session;
 mod task;
 
 pub use alarm::{alarm, AlarmCmd};
@@ -23,6 +24,7 @@ pub use iam::{iam, IamCmd};
 pub use metric::{metric, MetricCmd};
 pub use package::{package, PackageCmd};
 pub use profiles::{config, ConfigCmd};
+pub use session::{session, SessionCmd};
 pub use task::{task, TaskCmd};
 
 use clap::Subcommand;
