@@ -239,6 +239,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/cluters/{id}/tenants/{tenantId}/plans/{uid}/explain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** `explain` at the path OCP's reference gives (sic). */
+        get: operations["explain_as_documented"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/compute/agentJoinTokens": {
         parameters: {
             query?: never;
@@ -568,6 +585,43 @@ export interface paths {
         post?: never;
         /** Deletes a region that holds no IDC. */
         delete: operations["delete_region"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/hosts/{id}/agentLogs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A host agent's own log lines (`file`: ocp_agentd.log, ocp_mgragent.log or
+         *     ocp_monagent.log), as a server's.
+         */
+        get: operations["agent_logs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/hosts/{id}/agentLogs/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The same lines as a text file. */
+        get: operations["download_agent_logs"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1235,6 +1289,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/ob/clusters/{id}/servers/{serverId}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A database server's log lines over a time range (default the last hour), newest first:
+         *     by level, keyword, regular expression, excluded words and trace id; `next` goes on.
+         */
+        get: operations["server_logs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/servers/{serverId}/logs/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The same lines as a text file (up to 100000). */
+        get: operations["download_server_logs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/ob/clusters/{id}/servers/{serverId}/{action}": {
         parameters: {
             query?: never;
@@ -1297,6 +1388,40 @@ export interface paths {
         put: operations["modify_database"];
         post?: never;
         delete: operations["delete_database"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/plans/{uid}/explain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A cached plan's operators as a tree, read from the server that holds it. */
+        get: operations["explain"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/plans/{uid}/trends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A plan's figures over time, as a statement's trend. */
+        get: operations["plan_trends"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1418,6 +1543,144 @@ export interface paths {
         };
         /** One session. */
         get: operations["get_session"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/slowSql": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The statements that ran slower than the servers' trace watermark
+         *     (`trace_log_slow_query_watermark`, 100 ms as the platform deploys seekdb) over a time
+         *     range, from their `[slow query]` log lines: how often, how slow on average and at
+         *     most, the latest trace id; slowest on average first.
+         */
+        get: operations["slow_sql"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/slowSql/executions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Each slow execution over a time range, newest first (of one statement with `sqlId`):
+         *     when, how long, its trace id (which a log search takes), session and client.
+         */
+        get: operations["slow_executions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/sql/{sqlId}/text": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A statement's whole parameterized text. */
+        get: operations["sql_text"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/sql/{sqlId}/topPlan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The plans a statement ran with over a time range, slowest on average first; their uid
+         *     names them in `plans/{uid}/...`.
+         */
+        get: operations["top_plans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/sqls/{sqlId}/topPlan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The same as `sql/{sqlId}/topPlan`, at the path of OCP's sample request. */
+        get: operations["top_plans_of"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/sqls/{sqlId}/trends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A statement's figures over time: about 120 points, each the range from its time to the
+         *     next; per minute within the minutes' retention, per hour before.
+         */
+        get: operations["sql_trends"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/topSql": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The statements of a tenant over a time range with their figures, slowest on average
+         *     first (`sort` names another numeric field); `inner=true` includes seekdb's own
+         *     statements and the platform's monitor's; `sqlText` keeps those whose text holds a word;
+         *     `searchAttr`/`searchOp`/`searchVal` keep those whose figure compares so.
+         */
+        get: operations["top_sql"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2460,6 +2723,12 @@ export interface components {
             }[];
         };
         /** @description A list answered without paging (`batchCreate` answers its tasks so). */
+        Contents_PlanTrend: {
+            contents: (components["schemas"]["PlanMetrics"] & {
+                timestamp?: null | components["schemas"]["Timestamp"];
+            })[];
+        };
+        /** @description A list answered without paging (`batchCreate` answers its tasks so). */
         Contents_Server: {
             contents: {
                 /** Format: int64 */
@@ -2483,6 +2752,63 @@ export interface components {
                 withRootserver: boolean;
                 zoneName: string;
             }[];
+        };
+        /** @description A list answered without paging (`batchCreate` answers its tasks so). */
+        Contents_SlowExecution: {
+            contents: {
+                /** Format: int64 */
+                affectedRows?: number | null;
+                client: string;
+                dbName?: string | null;
+                /** Format: double */
+                elapsedTime: number;
+                /** Format: int64 */
+                planId: number;
+                requestTime?: null | components["schemas"]["Timestamp"];
+                /** Format: int64 */
+                returnRows?: number | null;
+                server: string;
+                /** Format: int64 */
+                serverId: number;
+                /** Format: int64 */
+                sessionId: number;
+                sqlId?: string | null;
+                statement: string;
+                traceId: string;
+                userName?: string | null;
+            }[];
+        };
+        /** @description A list answered without paging (`batchCreate` answers its tasks so). */
+        Contents_SlowSql: {
+            contents: {
+                /** Format: double */
+                avgElapsedTime: number;
+                dbName?: string | null;
+                /**
+                 * Format: int64
+                 * @description Slow executions.
+                 */
+                executions: number;
+                lastRequestTime?: null | components["schemas"]["Timestamp"];
+                lastTraceId: string;
+                /** Format: double */
+                maxElapsedTime: number;
+                server: string;
+                /** Format: int64 */
+                serverId: number;
+                /** @description Null for a statement seekdb had no statistics of when it was seen. */
+                sqlId?: string | null;
+                /** @description The first 100 characters of its latest slow execution's statement. */
+                sqlTextShort: string;
+                sqlType: string;
+                userName?: string | null;
+            }[];
+        };
+        /** @description A list answered without paging (`batchCreate` answers its tasks so). */
+        Contents_SqlTrend: {
+            contents: (components["schemas"]["SqlMetrics"] & {
+                timestamp?: null | components["schemas"]["Timestamp"];
+            })[];
         };
         /** @description A list answered without paging (`batchCreate` answers its tasks so). */
         Contents_TaskInstance: {
@@ -2527,6 +2853,51 @@ export interface components {
                 status: string;
                 zoneList: string;
             }[];
+        };
+        /** @description A list answered without paging (`batchCreate` answers its tasks so). */
+        Contents_TopPlan: {
+            contents: (components["schemas"]["PlanMetrics"] & {
+                firstLoadTime?: null | components["schemas"]["Timestamp"];
+                /** Format: int64 */
+                mergedVersion?: number | null;
+                /**
+                 * Format: int64
+                 * @description As OceanBase's OCP shows it: the unsigned hash read as a signed 64-bit number.
+                 */
+                planHash: number;
+                /** Format: int64 */
+                planId: number;
+                /** Format: int64 */
+                planSize?: number | null;
+                /** @description LOCAL, REMOTE, DIST, or UNCACHED for a statement without a cached plan. */
+                planType: string;
+                /** Format: int64 */
+                schemaVersion?: number | null;
+                server: string;
+                /** Format: int64 */
+                serverId: number;
+                /** @description `{serverId}-{planId}-{planHash}`: what `plans/{uid}/...` take. */
+                uid: string;
+            })[];
+        };
+        /** @description A list answered without paging (`batchCreate` answers its tasks so). */
+        Contents_TopSql: {
+            contents: (components["schemas"]["SqlMetrics"] & {
+                dbName: string;
+                inner: boolean;
+                /** @description The server's address, `ip:port`. */
+                server: string;
+                /** Format: int64 */
+                serverId: number;
+                sqlId: string;
+                /** @description The first 100 characters of the text. */
+                sqlTextShort: string;
+                /** @description SELECT, INSERT, UPDATE, DELETE, REPLACE, EXPLAIN or UNKNOWN. */
+                sqlType: string;
+                userName: string;
+                /** @description seekdb keeps no wait events per statement. */
+                waitEvent?: string | null;
+            })[];
         };
         /** @description A list answered without paging (`batchCreate` answers its tasks so). */
         Contents_Zone: {
@@ -2914,6 +3285,31 @@ export interface components {
             token: string;
             /** Format: int64 */
             typeId: number;
+        };
+        /** @description One log line (with the lines that continue it). */
+        LogLine: {
+            /** @description The file it is in. */
+            file: string;
+            /** @description ERROR, WARN, INFO, TRACE or DEBUG. */
+            level: string;
+            text: string;
+            time?: null | components["schemas"]["Timestamp"];
+        };
+        /** @description A page of matching lines, newest first. */
+        LogSearchResult: {
+            lines: components["schemas"]["LogLine"][];
+            /** @description Pass as `cursor` for the lines after these (older); null at the range's start. */
+            next?: string | null;
+            /**
+             * Format: int64
+             * @description Bytes of log read.
+             */
+            scannedBytes: number;
+            /**
+             * @description BYTES or TIME when the search stopped at its bound before the range's start; null
+             *     when it went through the range (or found `limit` lines).
+             */
+            stoppedEarly?: string | null;
         };
         /** @description One console login, as OCP's logon history lists them. */
         LoginHistoryEntry: {
@@ -3572,6 +3968,65 @@ export interface components {
             };
             values: string[];
         };
+        /** @description `GET .../plans/{uid}/explain`. */
+        PlanExplain: {
+            rootOperations: components["schemas"]["PlanOperation"][];
+        };
+        /** @description The performance of one plan over a time range or one trend point. */
+        PlanMetrics: {
+            /** Format: double */
+            avgApplicationWaitTime: number;
+            /** Format: double */
+            avgBufferGets: number;
+            /** Format: double */
+            avgConcurrencyWaitTime: number;
+            /** Format: double */
+            avgCpuTime: number;
+            /** Format: double */
+            avgDiskReads: number;
+            /** Format: double */
+            avgDiskWrites?: number | null;
+            /** Format: double */
+            avgElapsedTime: number;
+            /** Format: double */
+            avgRowProcessed: number;
+            /** Format: double */
+            avgUserIoWaitTime: number;
+            /** Format: double */
+            delayedLargeQueryPercentage?: number | null;
+            /** Format: double */
+            execPs: number;
+            /** Format: int64 */
+            executions: number;
+            /**
+             * Format: double
+             * @description Executions that found the plan cached, 0 to 1.
+             */
+            hitPercentage: number;
+            /** Format: double */
+            largeQueryPercentage?: number | null;
+            /** Format: double */
+            maxExecTime?: number | null;
+            tableScan: boolean;
+            /** Format: double */
+            timeoutPercentage: number;
+        };
+        /** @description One operator of a plan, with the operators below it. */
+        PlanOperation: {
+            children?: components["schemas"]["PlanOperation"][];
+            /** Format: int64 */
+            cost: number;
+            objectName?: string | null;
+            operator: string;
+            /** @description Access and filter predicates and the output. */
+            property?: string | null;
+            /** Format: int64 */
+            rows: number;
+        };
+        /** @description One point of a plan's trend. */
+        PlanTrend: components["schemas"]["PlanMetrics"] & {
+            timestamp?: null | components["schemas"]["Timestamp"];
+        };
         /**
          * @description Whether a process runs.
          * @enum {string}
@@ -3827,6 +4282,53 @@ export interface components {
             name: string;
             value: string;
         };
+        /** @description One slow execution. */
+        SlowExecution: {
+            /** Format: int64 */
+            affectedRows?: number | null;
+            client: string;
+            dbName?: string | null;
+            /** Format: double */
+            elapsedTime: number;
+            /** Format: int64 */
+            planId: number;
+            requestTime?: null | components["schemas"]["Timestamp"];
+            /** Format: int64 */
+            returnRows?: number | null;
+            server: string;
+            /** Format: int64 */
+            serverId: number;
+            /** Format: int64 */
+            sessionId: number;
+            sqlId?: string | null;
+            statement: string;
+            traceId: string;
+            userName?: string | null;
+        };
+        /** @description A statement that ran slower than the watermark, over a time range (SlowSQL). */
+        SlowSql: {
+            /** Format: double */
+            avgElapsedTime: number;
+            dbName?: string | null;
+            /**
+             * Format: int64
+             * @description Slow executions.
+             */
+            executions: number;
+            lastRequestTime?: null | components["schemas"]["Timestamp"];
+            lastTraceId: string;
+            /** Format: double */
+            maxElapsedTime: number;
+            server: string;
+            /** Format: int64 */
+            serverId: number;
+            /** @description Null for a statement seekdb had no statistics of when it was seen. */
+            sqlId?: string | null;
+            /** @description The first 100 characters of its latest slow execution's statement. */
+            sqlTextShort: string;
+            sqlType: string;
+            userName?: string | null;
+        };
         /** @description `SoftwarePackageMeta`. */
         SoftwarePackage: {
             architecture: string;
@@ -3846,6 +4348,130 @@ export interface components {
             size: number;
             type: components["schemas"]["PackageType"];
             version: string;
+        };
+        /** @description The performance of a statement over a time range (TopSQL) or one trend point. */
+        SqlMetrics: {
+            /** Format: double */
+            avgAffectedRows: number;
+            /** Format: double */
+            avgApplicationWaitTime: number;
+            /** Format: double */
+            avgBlockCacheHit?: number | null;
+            /** Format: double */
+            avgBlockIndexCacheHit?: number | null;
+            /** Format: double */
+            avgBloomFilterCacheHit?: number | null;
+            /** Format: double */
+            avgBufferGets: number;
+            /** Format: double */
+            avgConcurrencyWaitTime: number;
+            /** Format: double */
+            avgCpuTime: number;
+            /** Format: double */
+            avgDecodeTime?: number | null;
+            /** Format: double */
+            avgDiskReads: number;
+            /** Format: double */
+            avgElapsedTime: number;
+            /** Format: double */
+            avgExecuteTime?: number | null;
+            /** Format: double */
+            avgExecutorRpcCount?: number | null;
+            /** Format: double */
+            avgGetPlanTime?: number | null;
+            /** Format: double */
+            avgMemstoreReadRows: number;
+            /** Format: double */
+            avgNetTime?: number | null;
+            /** Format: double */
+            avgNetWaitTime?: number | null;
+            /** Format: double */
+            avgPartitionCount: number;
+            /** Format: double */
+            avgQueueTime?: number | null;
+            /** Format: double */
+            avgReturnRows: number;
+            /** Format: double */
+            avgRowCacheHit?: number | null;
+            /** Format: double */
+            avgRpcCount: number;
+            /** Format: double */
+            avgScheduleTime?: number | null;
+            /** Format: double */
+            avgSsstoreReadRows: number;
+            /** Format: double */
+            avgUserIoWaitTime: number;
+            /** Format: double */
+            avgWaitCount?: number | null;
+            /**
+             * Format: double
+             * @description Application, concurrency and user I/O waits, ms.
+             */
+            avgWaitTime: number;
+            /** Format: double */
+            distPlanPercentage: number;
+            /** Format: double */
+            execPs: number;
+            /** Format: int64 */
+            executions: number;
+            /** Format: int64 */
+            failCount?: number | null;
+            /** Format: double */
+            failPercentage?: number | null;
+            /** Format: double */
+            localPlanPercentage: number;
+            /** Format: double */
+            maxCpuTime?: number | null;
+            /**
+             * Format: double
+             * @description The slowest execution the plan cache recorded in the range, ms.
+             */
+            maxElapsedTime?: number | null;
+            /**
+             * Format: double
+             * @description Executions that found no cached plan, 0 to 1.
+             */
+            missPlanPercentage: number;
+            /** Format: double */
+            remotePlanPercentage: number;
+            /** Format: int64 */
+            retCode4012Count?: number | null;
+            /** Format: int64 */
+            retCode4013Count?: number | null;
+            /** Format: int64 */
+            retCode5001Count?: number | null;
+            /** Format: int64 */
+            retCode5024Count?: number | null;
+            /** Format: int64 */
+            retCode5167Count?: number | null;
+            /** Format: int64 */
+            retCode5217Count?: number | null;
+            /** Format: int64 */
+            retCode6002Count?: number | null;
+            /** Format: int64 */
+            retryCount: number;
+            /** Format: double */
+            strongConsistencyPercentage?: number | null;
+            /**
+             * Format: double
+             * @description Total response time, ms.
+             */
+            sumElapsedTime: number;
+            /**
+             * Format: double
+             * @description Executions of plans that scan a whole table, 0 to 1.
+             */
+            tableScanPercentage: number;
+            /** Format: double */
+            weakConsistencyPercentage?: number | null;
+        };
+        /** @description `GET .../sql/{sqlId}/text`. */
+        SqlText: {
+            fulltext: string;
+        };
+        /** @description One point of a statement's trend: the range from `timestamp` to the next point. */
+        SqlTrend: components["schemas"]["SqlMetrics"] & {
+            timestamp?: null | components["schemas"]["Timestamp"];
         };
         /** @description "Back up now": a full backup of the cluster into a storage location. */
         StartDataBackup: {
@@ -4056,6 +4682,47 @@ export interface components {
          * @example 2021-09-03T14:17:06.328+08:00
          */
         Timestamp: string;
+        /** @description One plan of a statement (`.../sql/{sqlId}/topPlan`). */
+        TopPlan: components["schemas"]["PlanMetrics"] & {
+            firstLoadTime?: null | components["schemas"]["Timestamp"];
+            /** Format: int64 */
+            mergedVersion?: number | null;
+            /**
+             * Format: int64
+             * @description As OceanBase's OCP shows it: the unsigned hash read as a signed 64-bit number.
+             */
+            planHash: number;
+            /** Format: int64 */
+            planId: number;
+            /** Format: int64 */
+            planSize?: number | null;
+            /** @description LOCAL, REMOTE, DIST, or UNCACHED for a statement without a cached plan. */
+            planType: string;
+            /** Format: int64 */
+            schemaVersion?: number | null;
+            server: string;
+            /** Format: int64 */
+            serverId: number;
+            /** @description `{serverId}-{planId}-{planHash}`: what `plans/{uid}/...` take. */
+            uid: string;
+        };
+        /** @description One statement of TopSQL. */
+        TopSql: components["schemas"]["SqlMetrics"] & {
+            dbName: string;
+            inner: boolean;
+            /** @description The server's address, `ip:port`. */
+            server: string;
+            /** Format: int64 */
+            serverId: number;
+            sqlId: string;
+            /** @description The first 100 characters of the text. */
+            sqlTextShort: string;
+            /** @description SELECT, INSERT, UPDATE, DELETE, REPLACE, EXPLAIN or UNKNOWN. */
+            sqlType: string;
+            userName: string;
+            /** @description seekdb keeps no wait events per statement. */
+            waitEvent?: string | null;
+        };
         UpdateRole: {
             description?: string | null;
             permissions?: string[] | null;
@@ -4705,6 +5372,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    explain_as_documented: {
+        parameters: {
+            query?: {
+                startTime?: string;
+                endTime?: string;
+                serverId?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["PlanExplain"];
+                    };
                 };
             };
         };
@@ -5409,6 +6105,99 @@ export interface operations {
                     "application/json": components["schemas"]["Envelope"] & {
                         error: components["schemas"]["ApiError"];
                     };
+                };
+            };
+        };
+    };
+    agent_logs: {
+        parameters: {
+            query?: {
+                /** @description ISO-8601 with offset, or Unix seconds; default an hour before `endTime`. */
+                startTime?: string;
+                /** @description Default now. */
+                endTime?: string;
+                /**
+                 * @description Comma-separated: ERROR, WARN, INFO, TRACE, DEBUG (seekdb's EDIAG and WDIAG count as
+                 *     ERROR and WARN); default all.
+                 */
+                levels?: string;
+                /** @description Lines holding this text. */
+                keyword?: string;
+                /** @description Lines matching this regular expression (Rust `regex` syntax). */
+                regex?: string;
+                /** @description Comma-separated words the lines must not hold. */
+                excludeKeywords?: string;
+                /** @description Lines of this trace id (`[YB...-0-0]` in seekdb's log). */
+                traceId?: string;
+                /** @description Lines answered, 1 to 1000 (default 100; a download takes up to 100000). */
+                limit?: string;
+                /** @description Where to go on from: the `next` of the previous answer. */
+                cursor?: string;
+                /** @description For agent logs: ocp_agentd.log (default), ocp_mgragent.log or ocp_monagent.log. */
+                file?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["LogSearchResult"];
+                    };
+                };
+            };
+        };
+    };
+    download_agent_logs: {
+        parameters: {
+            query?: {
+                /** @description ISO-8601 with offset, or Unix seconds; default an hour before `endTime`. */
+                startTime?: string;
+                /** @description Default now. */
+                endTime?: string;
+                /**
+                 * @description Comma-separated: ERROR, WARN, INFO, TRACE, DEBUG (seekdb's EDIAG and WDIAG count as
+                 *     ERROR and WARN); default all.
+                 */
+                levels?: string;
+                /** @description Lines holding this text. */
+                keyword?: string;
+                /** @description Lines matching this regular expression (Rust `regex` syntax). */
+                regex?: string;
+                /** @description Comma-separated words the lines must not hold. */
+                excludeKeywords?: string;
+                /** @description Lines of this trace id (`[YB...-0-0]` in seekdb's log). */
+                traceId?: string;
+                /** @description Lines answered, 1 to 1000 (default 100; a download takes up to 100000). */
+                limit?: string;
+                /** @description Where to go on from: the `next` of the previous answer. */
+                cursor?: string;
+                /** @description For agent logs: ocp_agentd.log (default), ocp_mgragent.log or ocp_monagent.log. */
+                file?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the matching lines */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": unknown;
                 };
             };
         };
@@ -6726,6 +7515,101 @@ export interface operations {
             };
         };
     };
+    server_logs: {
+        parameters: {
+            query?: {
+                /** @description ISO-8601 with offset, or Unix seconds; default an hour before `endTime`. */
+                startTime?: string;
+                /** @description Default now. */
+                endTime?: string;
+                /**
+                 * @description Comma-separated: ERROR, WARN, INFO, TRACE, DEBUG (seekdb's EDIAG and WDIAG count as
+                 *     ERROR and WARN); default all.
+                 */
+                levels?: string;
+                /** @description Lines holding this text. */
+                keyword?: string;
+                /** @description Lines matching this regular expression (Rust `regex` syntax). */
+                regex?: string;
+                /** @description Comma-separated words the lines must not hold. */
+                excludeKeywords?: string;
+                /** @description Lines of this trace id (`[YB...-0-0]` in seekdb's log). */
+                traceId?: string;
+                /** @description Lines answered, 1 to 1000 (default 100; a download takes up to 100000). */
+                limit?: string;
+                /** @description Where to go on from: the `next` of the previous answer. */
+                cursor?: string;
+                /** @description For agent logs: ocp_agentd.log (default), ocp_mgragent.log or ocp_monagent.log. */
+                file?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+                serverId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["LogSearchResult"];
+                    };
+                };
+            };
+        };
+    };
+    download_server_logs: {
+        parameters: {
+            query?: {
+                /** @description ISO-8601 with offset, or Unix seconds; default an hour before `endTime`. */
+                startTime?: string;
+                /** @description Default now. */
+                endTime?: string;
+                /**
+                 * @description Comma-separated: ERROR, WARN, INFO, TRACE, DEBUG (seekdb's EDIAG and WDIAG count as
+                 *     ERROR and WARN); default all.
+                 */
+                levels?: string;
+                /** @description Lines holding this text. */
+                keyword?: string;
+                /** @description Lines matching this regular expression (Rust `regex` syntax). */
+                regex?: string;
+                /** @description Comma-separated words the lines must not hold. */
+                excludeKeywords?: string;
+                /** @description Lines of this trace id (`[YB...-0-0]` in seekdb's log). */
+                traceId?: string;
+                /** @description Lines answered, 1 to 1000 (default 100; a download takes up to 100000). */
+                limit?: string;
+                /** @description Where to go on from: the `next` of the previous answer. */
+                cursor?: string;
+                /** @description For agent logs: ocp_agentd.log (default), ocp_mgragent.log or ocp_monagent.log. */
+                file?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+                serverId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the matching lines */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": unknown;
+                };
+            };
+        };
+    };
     server_action: {
         parameters: {
             query?: never;
@@ -6899,6 +7783,64 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    explain: {
+        parameters: {
+            query?: {
+                startTime?: string;
+                endTime?: string;
+                serverId?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["PlanExplain"];
+                    };
+                };
+            };
+        };
+    };
+    plan_trends: {
+        parameters: {
+            query?: {
+                startTime?: string;
+                endTime?: string;
+                serverId?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["Contents_PlanTrend"];
+                    };
                 };
             };
         };
@@ -7135,6 +8077,233 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Envelope"] & {
                         data: components["schemas"]["TenantSession"];
+                    };
+                };
+            };
+        };
+    };
+    slow_sql: {
+        parameters: {
+            query?: {
+                startTime?: string;
+                endTime?: string;
+                serverId?: string;
+                /** @description A word of the statement, any case. */
+                sqlText?: string;
+                /** @description For executions: those of this statement. */
+                sqlId?: string;
+                /** @description Entries answered, 1 to 2000 (default 500). */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["Contents_SlowSql"];
+                    };
+                };
+            };
+        };
+    };
+    slow_executions: {
+        parameters: {
+            query?: {
+                startTime?: string;
+                endTime?: string;
+                serverId?: string;
+                /** @description A word of the statement, any case. */
+                sqlText?: string;
+                /** @description For executions: those of this statement. */
+                sqlId?: string;
+                /** @description Entries answered, 1 to 2000 (default 500). */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["Contents_SlowExecution"];
+                    };
+                };
+            };
+        };
+    };
+    sql_text: {
+        parameters: {
+            query?: {
+                startTime?: string;
+                endTime?: string;
+                serverId?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                sqlId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["SqlText"];
+                    };
+                };
+            };
+        };
+    };
+    top_plans: {
+        parameters: {
+            query?: {
+                startTime?: string;
+                endTime?: string;
+                serverId?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                sqlId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["Contents_TopPlan"];
+                    };
+                };
+            };
+        };
+    };
+    top_plans_of: {
+        parameters: {
+            query?: {
+                startTime?: string;
+                endTime?: string;
+                serverId?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                sqlId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["Contents_TopPlan"];
+                    };
+                };
+            };
+        };
+    };
+    sql_trends: {
+        parameters: {
+            query?: {
+                startTime?: string;
+                endTime?: string;
+                serverId?: string;
+                dbName?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                sqlId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["Contents_SqlTrend"];
+                    };
+                };
+            };
+        };
+    };
+    top_sql: {
+        parameters: {
+            query?: {
+                /** @description ISO-8601 with offset, or Unix seconds. */
+                startTime?: string;
+                endTime?: string;
+                serverId?: string;
+                /** @description `true` to include seekdb's own statements and the platform's monitor's. */
+                inner?: string;
+                /** @description A word of the statement's text, any case. */
+                sqlText?: string;
+                /** @description A numeric field of the answer (`executions`, `avgElapsedTime`, ...). */
+                searchAttr?: string;
+                /** @description EQ, NE, GT, GE, LT or LE. */
+                searchOp?: string;
+                searchVal?: string;
+                /** @description `field,asc|desc` over the numeric fields; default `avgElapsedTime,desc`. */
+                sort?: string;
+                /** @description Statements answered, 1 to 2000 (default 500). */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["Contents_TopSql"];
                     };
                 };
             };

@@ -31,6 +31,11 @@ pub struct RunArgs {
     /// How often the monitor samples host metrics.
     #[arg(long, env = "OCP_AGENT_MONITOR_MS", default_value_t = 10_000)]
     pub monitor_ms: u64,
+    /// How often the monitor reads the statement statistics of the host's database
+    /// servers (SQL diagnostics); seekdb forgets a statement's figures when its plan leaves
+    /// the plan cache, so a longer interval loses more.
+    #[arg(long, env = "OCP_AGENT_SQL_STAT_MS", default_value_t = 15_000)]
+    pub sql_stat_ms: u64,
     /// Also serve the monitor's samples in Prometheus text format, unauthenticated, on
     /// `GET /metrics` at this address (e.g. 127.0.0.1:9108) for an existing Prometheus.
     #[arg(long, env = "OCP_AGENT_PROMETHEUS_LISTEN")]
@@ -46,6 +51,7 @@ pub struct AgentConfig {
     pub join_token: Option<String>,
     pub heartbeat: Duration,
     pub monitor_interval: Duration,
+    pub sql_stat_interval: Duration,
     pub prometheus_listen: Option<SocketAddr>,
     /// When this agent started (ms): calls signed before are refused, since the nonces
     /// seen by an earlier run are forgotten.
@@ -80,6 +86,7 @@ impl RunArgs {
             join_token: self.join_token,
             heartbeat: Duration::from_millis(self.heartbeat_ms.max(100)),
             monitor_interval: Duration::from_millis(self.monitor_ms.max(100)),
+            sql_stat_interval: Duration::from_millis(self.sql_stat_ms.max(100)),
             prometheus_listen: self.prometheus_listen,
             started_ms,
         })

@@ -6,13 +6,21 @@
 //! Points carry `ob_server_id` and `svr_port`; the server adds the cluster's labels.
 //! A server that does not answer is skipped until it does: `ob_connectable`, which the
 //! platform itself records, says whether it is up.
+//!
+//! At its own interval the monitor also reads each server's statement statistics
+//! (`ocp_ob::SqlStatRow`: sqlstat and the plan cache, cumulative per statement and plan)
+//! and turns them into what changed since the previous reading ([`SqlStatDelta`]). The
+//! first reading of a server is only a baseline: what it counts may have been shipped by
+//! an earlier run of the monitor. A plan seen for the first time later is new since the
+//! previous reading; one whose counters went down was loaded again.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ocp_api::monitor::MetricPoint;
-use ocp_ob::{MonitorStats, ObClient, Target};
+use ocp_api::sql::{SlowQuery, SqlCounters, SqlStatDelta};
+use ocp_ob::{MonitorStats, ObClient, SqlStatRow, Target};
 
 use crate::procinfo;
 
@@ -46,6 +54,123 @@ struct Watched {
     port: u16,
     client: ObClient,
     previous: Option<(i64, MonitorStats)>,
+    sql: SqlWatch,
+    slow: Option<SlowLog>,
+}
+
+/// A statement's plan: SQL id, plan id, plan hash.
+type PlanKey = (String, i64, String);
+
+/// A plan's counters and slowest execution (µs, when) at a reading.
+type Seen = (SqlCounters, Option<(i64, i64)>);
+
+/// A text is sent again after this long, so a server that lost it (or a text lost with a
+/// sample the monitor's ring dropped) gets it back.
+const TEXT_AGAIN_MS: i64 = 3_600_000;
+
+/// The most statements shipped of one reading of a server: those that took longest.
+const MAX_DELTAS: usize = 5_000;
+
+/// The longest text sent (the server takes 64 KiB).
+const MAX_TEXT: usize = 60 * 1024;
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// What the previous statement reading of a server held, and when each text was sent.
+#[derive(Default)]
+struct SqlWatch {
+    previous: Option<HashMap<PlanKey, Seen>>,
+    texts_sent: HashMap<String, i64>,
+    /// The SQL id, database and user of each plan id of the latest reading.
+    plans: HashMap<i64, (String, String, String)>,
+}
+
+impl SqlWatch {
+    /// What changed since the previous reading, at `at_ms`; the first reading answers
+    /// nothing.
+    fn deltas(&mut self, server_id: i64, rows: Vec<SqlStatRow>, at_ms: i64) -> Vec<SqlStatDelta> {
+        let mut current = HashMap::with_capacity(rows.len());
+        let mut out = Vec::new();
+        let baseline = self.previous.is_none();
+        let previous = self.previous.take().unwrap_or_default();
+        self.plans.clear();
+        for row in rows {
+            if row.plan_id > 0 {
+                self.plans.insert(
+                    row.plan_id,
+                    (
+                        row.sql_id.clone(),
+                        row.db_name.clone(),
+                        row.user_name.clone(),
+                    ),
+                );
+            }
+            let key = (row.sql_id.clone(), row.plan_id, row.plan_hash.clone());
+            let before = previous.get(&key);
+            current.insert(key, (row.counters, row.slowest));
+            if baseline {
+                continue;
+            }
+            let counters = match before {
+                Some((then, _)) => row.counters.since(then),
+                None => row.counters,
+            };
+            if counters.is_zero() {
+                continue;
+            }
+            // The slowest execution is new if it changed since the previous reading.
+            let max_elapsed_us = match (row.slowest, before.and_then(|b| b.1)) {
+                (Some(now), Some(then)) if now == then => None,
+                (Some((usec, _)), _) => Some(usec),
+                (None, _) => None,
+            };
+            out.push(SqlStatDelta {
+                ob_server_id: server_id,
+                timestamp: at_ms / 1000,
+                inner: row.db_id == ocp_ob::INNER_DB_ID
+                    || ocp_api::agent::is_platform_user(&row.user_name),
+                sql_id: row.sql_id,
+                plan_id: row.plan_id,
+                plan_hash: row.plan_hash,
+                db_name: row.db_name,
+                user_name: row.user_name,
+                plan_type: row.plan_type,
+                table_scan: row.table_scan,
+                sql_text: Some(row.query_sql),
+                counters,
+                max_elapsed_us,
+            });
+        }
+        if out.len() > MAX_DELTAS {
+            out.sort_by_key(|d| std::cmp::Reverse(d.counters.elapsed_us));
+            out.truncate(MAX_DELTAS);
+        }
+        for d in &mut out {
+            let due = self
+                .texts_sent
+                .get(&d.sql_id)
+                .is_none_or(|sent| at_ms - sent >= TEXT_AGAIN_MS);
+            let text = d.sql_text.take().unwrap_or_default();
+            if due {
+                self.texts_sent.insert(d.sql_id.clone(), at_ms);
+                d.sql_text = Some(cut(&text, MAX_TEXT).to_string());
+            }
+        }
+        // Texts of statements gone from the server are forgotten with them.
+        let present: std::collections::HashSet<&str> =
+            current.keys().map(|(id, _, _)| id.as_str()).collect();
+        self.texts_sent
+            .retain(|sql_id, _| present.contains(sql_id.as_str()));
+        self.previous = Some(current);
+        out
+    }
 }
 
 pub struct DbMonitor {
@@ -81,6 +206,153 @@ fn sql_port(command: &str) -> Option<u16> {
     })
 }
 
+/// Follows a server's `log/seekdb.log` for `[slow query]` lines: from its end when first
+/// seen (what came before was shipped by an earlier run, or is history), then across
+/// rotations: a renamed file keeps its inode, so the rest of the old file is read first.
+struct SlowLog {
+    dir: PathBuf,
+    at: Option<(u64, u64)>,
+    partial: Vec<u8>,
+}
+
+/// Bytes of log read at most per reading; the rest waits for the next.
+const LOG_READ: u64 = 16 << 20;
+/// The longest statement kept of a slow execution.
+const MAX_STATEMENT: usize = 4096;
+
+impl SlowLog {
+    fn new(home: &Path) -> Self {
+        let mut log = Self {
+            dir: home.join("log"),
+            at: None,
+            partial: Vec::new(),
+        };
+        log.at = log.current();
+        log
+    }
+
+    fn current(&self) -> Option<(u64, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(self.dir.join("seekdb.log")).ok()?;
+        Some((meta.ino(), meta.len()))
+    }
+
+    /// The `[slow query]` lines written since the last call.
+    fn new_lines(&mut self) -> Vec<String> {
+        use std::os::unix::fs::MetadataExt;
+        let Some((inode, len)) = self.current() else {
+            return Vec::new();
+        };
+        let mut bytes = Vec::new();
+        match self.at {
+            Some((old, offset)) if old != inode => {
+                // Rotated: the rest of the old file, wherever it went, then the new one.
+                let rotated = std::fs::read_dir(&self.dir)
+                    .into_iter()
+                    .flatten()
+                    .find_map(|e| {
+                        let e = e.ok()?;
+                        (e.metadata().ok()?.ino() == old).then(|| e.path())
+                    });
+                if let Some(path) = rotated {
+                    read_range(&path, offset, u64::MAX, &mut bytes);
+                }
+                if !bytes.ends_with(b"\n") {
+                    bytes.push(b'\n');
+                }
+                read_range(&self.dir.join("seekdb.log"), 0, len, &mut bytes);
+                self.at = Some((inode, len.min(LOG_READ)));
+            }
+            Some((_, offset)) if len >= offset => {
+                let until = len.min(offset + LOG_READ);
+                read_range(&self.dir.join("seekdb.log"), offset, until, &mut bytes);
+                self.at = Some((inode, until));
+            }
+            // Truncated, or first seen now.
+            _ => {
+                self.at = Some((inode, len));
+                self.partial.clear();
+                return Vec::new();
+            }
+        }
+        let mut all = std::mem::take(&mut self.partial);
+        all.extend_from_slice(&bytes);
+        let complete = all.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+        self.partial = all[complete..].to_vec();
+        if self.partial.len() > 1 << 20 {
+            self.partial.clear();
+        }
+        String::from_utf8_lossy(&all[..complete])
+            .lines()
+            .filter(|l| l.contains("[slow query]"))
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+fn read_range(path: &Path, from: u64, until: u64, out: &mut Vec<u8>) {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return;
+    };
+    if file.seek(SeekFrom::Start(from)).is_ok() {
+        let _ = file
+            .take(until.saturating_sub(from).min(LOG_READ))
+            .read_to_end(out);
+    }
+}
+
+/// The text after `key` in `line`, up to the first of `|,)}` or a quote.
+fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let at = line.find(key)? + key.len();
+    let rest = &line[at..];
+    let end = rest.find(['|', ',', ')', '}', '"']).unwrap_or(rest.len());
+    Some(rest[..end].trim())
+}
+
+/// One `[slow query]` line of seekdb's trace log as a slow execution of server `server_id`.
+fn parse_slow_query(server_id: i64, line: &str) -> Option<SlowQuery> {
+    let trace = &line[line.find("[slow query]")?..];
+    let begin_us: i64 = field(trace, "begin_ts=")?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    let statement = {
+        let start = trace.find("stmt:\"")? + 6;
+        let len_at = trace.rfind("\", stmt_len:")?;
+        let len: usize = field(&trace[len_at..], "stmt_len:")?.parse().ok()?;
+        let end = (start + len).min(len_at);
+        let mut end = end.max(start);
+        while !trace.is_char_boundary(end) {
+            end -= 1;
+        }
+        cut(&trace[start..end], MAX_STATEMENT).to_string()
+    };
+    let ip = field(trace, "addr:{ip:\"").unwrap_or("");
+    let port = field(trace, "port:").unwrap_or("");
+    let number = |key: &str| field(trace, key).and_then(|v| v.parse::<i64>().ok());
+    Some(SlowQuery {
+        ob_server_id: server_id,
+        request_time: begin_us / 1000,
+        trace_id: field(trace, "trace_id:")?.to_string(),
+        session_id: number("sid:").unwrap_or(0),
+        client: format!("{ip}:{port}"),
+        plan_id: trace
+            .find("[plan_id]")
+            .and_then(|at| field(&trace[at..], "plan_id:"))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+        sql_id: None,
+        db_name: None,
+        user_name: None,
+        statement,
+        elapsed_us: number("total_timeu=")?,
+        return_rows: number("return_rows:").filter(|v| *v >= 0),
+        affected_rows: number("affected_rows:").filter(|v| *v >= 0),
+    })
+}
+
 impl DbMonitor {
     pub fn new(data_dir: &Path) -> Self {
         Self {
@@ -89,10 +361,16 @@ impl DbMonitor {
         }
     }
 
-    /// One reading of every running server at `timestamp_ms`.
-    pub async fn sample(&mut self, timestamp_ms: i64) -> Vec<DbReading> {
+    /// One reading of every running server at `timestamp_ms`, and with `statements` what
+    /// their statements did since the previous such reading and the slow executions their
+    /// logs recorded since.
+    pub async fn sample(
+        &mut self,
+        timestamp_ms: i64,
+        statements: bool,
+    ) -> (Vec<DbReading>, Vec<SqlStatDelta>, Vec<SlowQuery>) {
         let Ok(Some(credentials)) = crate::config::load_credentials(&self.data_dir) else {
-            return Vec::new();
+            return Default::default();
         };
         let running = servers(&self.data_dir);
         self.watched.retain(|id, w| {
@@ -101,6 +379,8 @@ impl DbMonitor {
                 .any(|(r, _, port)| r == id && *port == w.port)
         });
         let mut points = Vec::new();
+        let mut sql = Vec::new();
+        let mut slow = Vec::new();
         for (id, pid, port) in running {
             let w = match self.watched.entry(id) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
@@ -116,6 +396,8 @@ impl DbMonitor {
                             port,
                             client: client.with_statement_timeout(STATEMENT_TIMEOUT),
                             previous: None,
+                            sql: SqlWatch::default(),
+                            slow: procinfo::cwd(pid).map(|home| SlowLog::new(Path::new(&home))),
                         }),
                         Err(err) => {
                             tracing::debug!("monitor cannot log in to server {id}: {err}");
@@ -139,8 +421,26 @@ impl DbMonitor {
                 values: readings(&stats, w.previous.as_ref(), timestamp_ms, rss),
             });
             w.previous = Some((timestamp_ms, stats));
+            if statements {
+                match w.client.sql_stats().await {
+                    Ok(rows) => sql.extend(w.sql.deltas(id, rows, timestamp_ms)),
+                    Err(e) => tracing::debug!("monitor reading statements of server {id}: {e}"),
+                }
+                if let Some(log) = &mut w.slow {
+                    for line in log.new_lines() {
+                        if let Some(mut q) = parse_slow_query(id, &line) {
+                            if let Some((sql_id, db, user)) = w.sql.plans.get(&q.plan_id) {
+                                q.sql_id = Some(sql_id.clone());
+                                q.db_name = Some(db.clone()).filter(|d| !d.is_empty());
+                                q.user_name = Some(user.clone());
+                            }
+                            slow.push(q);
+                        }
+                    }
+                }
+            }
         }
-        points
+        (points, sql, slow)
     }
 }
 
@@ -216,6 +516,21 @@ mod tests {
         assert_eq!(sql_port("observer -P 2882 -p 2881"), Some(2882));
         assert_eq!(sql_port("seekdb --port=3306"), Some(3306));
         assert_eq!(sql_port("seekdb --nodaemon"), None);
+    }
+
+    #[test]
+    fn a_slow_query_line_is_read_whole() {
+        let line = r#"[2026-12-03 08:04:35.594516] TRACE [TRACE] after_process (obmp_base.cpp:111) [2896][T1_ReqWorker][YB427F000001-000661B60EAD5723-0-0] [lt=42] [slow query](TRACE=begin_ts=1796285075342177 2026-12-03 08:04:35.342177|[process_begin] u=0 in_queue_time:30, receive_ts:1796285075342146, enqueue_ts:1796285075342148|[start_sql] u=0 addr:{ip:"127.0.0.1", port:44492}|[query_begin] u=1 trace_id:YB427F000001-000661B60EAD5723-0-0|[before_processor_run] u=4 |[session] u=6 sid:2836|[parse_begin] u=84 |[plan_id] u=228 plan_id:222|[stmt_query_end] u=4 stmt:"select sleep(0.25), 'a|b'", stmt_len:25|[affected_rows] u=0 affected_rows:-1|[store_found_rows] u=1 found_rows:0, return_rows:1|[process_end] u=117 run_ts:1796285075342182|total_timeu=252336)"#;
+        let q = parse_slow_query(4, line).unwrap();
+        assert_eq!(q.request_time, 1796285075342);
+        assert_eq!(q.trace_id, "YB427F000001-000661B60EAD5723-0-0");
+        assert_eq!(q.session_id, 2836);
+        assert_eq!(q.client, "127.0.0.1:44492");
+        assert_eq!(q.plan_id, 222);
+        assert_eq!(q.statement, "select sleep(0.25), 'a|b'");
+        assert_eq!(q.elapsed_us, 252336);
+        assert_eq!((q.return_rows, q.affected_rows), (Some(1), None));
+        assert!(parse_slow_query(4, "[2026-12-03 08:04:35.594516] INFO nothing").is_none());
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod facts;
 mod http;
 mod install;
 mod logical;
+mod logsearch;
 mod manager;
 mod monitor;
 mod procinfo;
@@ -56,6 +57,8 @@ enum Command {
         data_dir: PathBuf,
         #[arg(long, default_value_t = 10_000)]
         monitor_interval_ms: u64,
+        #[arg(long, default_value_t = 15_000)]
+        sql_stat_interval_ms: u64,
     },
 }
 
@@ -90,6 +93,7 @@ fn main() -> anyhow::Result<()> {
             kind,
             data_dir,
             monitor_interval_ms,
+            sql_stat_interval_ms,
         } => {
             config::init_logging_stderr();
             runtime.block_on(async move {
@@ -99,6 +103,7 @@ fn main() -> anyhow::Result<()> {
                         monitor::run(
                             &data_dir,
                             std::time::Duration::from_millis(monitor_interval_ms),
+                            std::time::Duration::from_millis(sql_stat_interval_ms),
                         )
                         .await
                     }

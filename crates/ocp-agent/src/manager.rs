@@ -23,11 +23,12 @@ use ocp_api::backup::{
     BackupMode, BackupSetLocation, BackupStorageDir, ListBackupSets, LoadBackupSet,
     RestoreBackupSet, WriteBackupSet,
 };
+use ocp_api::log::{AgentLogSearch, LogSource};
 use ocp_api::obdb::{DirRequest, InstallPackage};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::{backup, facts, install, logical, procinfo, worker};
+use crate::{backup, facts, install, logical, logsearch, procinfo, worker};
 
 /// What a pidfile holds.
 #[derive(Debug, Serialize, Deserialize)]
@@ -93,12 +94,50 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         .route(m::BACKUP_LOAD_ROUTE, post(load_backup))
         .route(m::BACKUP_SPACE_ROUTE, post(storage_space))
         .route(m::BACKUP_LIST_ROUTE, post(list_sets))
+        .route(m::LOG_SEARCH_ROUTE, post(search_logs))
         .route(
             m::PORT_ROUTE,
             get(|UrlPath(port): UrlPath<u16>| async move { Json(install::port_in_use(port)) }),
         )
         .with_state(manager);
     worker::serve(data_dir, MANAGER_ALIAS, app).await
+}
+
+/// The agent's own logs a search may read.
+const AGENT_LOGS: [&str; 3] = ["ocp_agentd.log", "ocp_mgragent.log", "ocp_monagent.log"];
+
+/// Searches a managed server's `log/seekdb.log*` or one of the agent's logs: only those
+/// files, which the request names by process or log name, never by path.
+async fn search_logs(State(m): State<Shared>, Json(q): Json<AgentLogSearch>) -> Response {
+    let files = match &q.source {
+        LogSource::Server { process } => {
+            if !valid_name(process) {
+                return failure(StatusCode::BAD_REQUEST, "bad process name");
+            }
+            match m.read(process) {
+                Some(record) if !record.cwd.is_empty() => {
+                    logsearch::server_files(Path::new(&record.cwd))
+                }
+                _ => return failure(StatusCode::NOT_FOUND, format!("no process {process}")),
+            }
+        }
+        LogSource::Agent { file } => {
+            if !AGENT_LOGS.contains(&file.as_str()) {
+                return failure(
+                    StatusCode::BAD_REQUEST,
+                    format!("file: one of {}", AGENT_LOGS.join(", ")),
+                );
+            }
+            logsearch::agent_file(&crate::config::log_home(&m.data_dir), file)
+                .into_iter()
+                .collect()
+        }
+    };
+    match tokio::task::spawn_blocking(move || logsearch::search(&files, &q)).await {
+        Ok(Ok(found)) => Json(found).into_response(),
+        Ok(Err(message)) => failure(StatusCode::BAD_REQUEST, message),
+        Err(e) => failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
 }
 
 fn failure(status: StatusCode, message: impl Into<String>) -> Response {

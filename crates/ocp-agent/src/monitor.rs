@@ -2,6 +2,10 @@
 //! interval, serves the latest sample in Prometheus text format on `GET /metrics`, and keeps
 //! the last day of samples (a bounded ring) for the supervisor to ship to the server
 //! (`GET /samples?after=MS`), so a server outage shorter than that loses nothing.
+//! Samples also carry, at the statement interval, what the host's database servers'
+//! statements did since the previous such sample; the ring keeps at most
+//! [`SQL_IN_RING`] of those, dropping the oldest first, so a long outage loses statement
+//! statistics before it loses metrics.
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -15,6 +19,7 @@ use axum::{Json, Router};
 use ocp_api::agent::MONITOR_ALIAS;
 use ocp_api::agent_path;
 use ocp_api::monitor::MetricPoint;
+use ocp_api::sql::{SlowQuery, SqlStatDelta};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -37,6 +42,10 @@ struct Sample {
     labelled: Vec<Labelled>,
     /// Database metrics of the servers on this host, labelled by server.
     db: Vec<crate::db_monitor::DbReading>,
+    /// What their statements did since the previous statement reading.
+    sql: Vec<SqlStatDelta>,
+    /// The executions their logs recorded as slow since.
+    slow: Vec<SlowQuery>,
     timestamp_ms: i64,
 }
 
@@ -239,6 +248,8 @@ fn sample(previous: &mut Previous) -> Sample {
         open_files,
         labelled,
         db: Vec::new(),
+        sql: Vec::new(),
+        slow: Vec::new(),
         timestamp_ms,
     }
 }
@@ -352,11 +363,58 @@ fn render(s: &Sample) -> String {
 const RING: usize = 8640;
 /// Samples answered per `/samples` call.
 const PAGE: usize = 200;
+/// About the most bytes of JSON a `/samples` call answers (unless one sample has more):
+/// the server takes batches of up to 16 MiB.
+const PAGE_BYTES: usize = 4 << 20;
+
+/// About how many bytes of JSON a sample's points and statement deltas take.
+fn json_bytes(s: &Sample) -> usize {
+    let sql: usize = s
+        .sql
+        .iter()
+        .map(|d| 700 + d.sql_text.as_ref().map_or(0, String::len))
+        .sum();
+    let slow: usize = s.slow.iter().map(|q| 400 + q.statement.len()).sum();
+    sql + slow + 150 * (16 + s.labelled.len() + s.db.iter().map(|r| r.values.len()).sum::<usize>())
+}
+/// Statement deltas the ring holds at most (about 200 bytes each).
+pub const SQL_IN_RING: usize = 50_000;
 
 #[derive(Default)]
 struct History {
     latest: Sample,
     ring: VecDeque<Sample>,
+    /// Statement deltas in the ring.
+    sql_held: usize,
+}
+
+impl History {
+    fn push(&mut self, s: Sample) {
+        if self.ring.len() == RING {
+            if let Some(old) = self.ring.pop_front() {
+                self.sql_held -= old.sql.len() + old.slow.len();
+            }
+        }
+        self.sql_held += s.sql.len() + s.slow.len();
+        self.ring.push_back(s.clone());
+        self.latest = s;
+        if self.sql_held > SQL_IN_RING {
+            let mut dropped = 0;
+            for old in self.ring.iter_mut() {
+                if self.sql_held <= SQL_IN_RING {
+                    break;
+                }
+                self.sql_held -= old.sql.len() + old.slow.len();
+                dropped += old.sql.len() + old.slow.len();
+                old.sql = Vec::new();
+                old.slow = Vec::new();
+            }
+            tracing::warn!(
+                dropped,
+                "statement statistics not yet shipped were dropped to bound the monitor's memory"
+            );
+        }
+    }
 }
 
 /// The points of one sample, timestamped in seconds.
@@ -405,10 +463,16 @@ struct After {
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct SamplePage {
     pub points: Vec<MetricPoint>,
+    #[serde(default)]
+    pub sql_stats: Vec<SqlStatDelta>,
+    #[serde(default)]
+    pub slow_queries: Vec<SlowQuery>,
     pub last: i64,
 }
 
-pub async fn run(data_dir: &Path, interval: Duration) -> anyhow::Result<()> {
+/// Samples the host every `interval`, and the statements of its database servers every
+/// `statements` (rounded up to a sample).
+pub async fn run(data_dir: &Path, interval: Duration, statements: Duration) -> anyhow::Result<()> {
     let history = Arc::new(Mutex::new(History::default()));
     let writer = history.clone();
     let dir = data_dir.to_path_buf();
@@ -416,16 +480,17 @@ pub async fn run(data_dir: &Path, interval: Duration) -> anyhow::Result<()> {
         let mut previous = Previous::default();
         let mut db = crate::db_monitor::DbMonitor::new(&dir);
         let mut ticker = tokio::time::interval(interval);
+        let mut statements_read: Option<tokio::time::Instant> = None;
         loop {
             ticker.tick().await;
             let mut s = sample(&mut previous);
-            s.db = db.sample(s.timestamp_ms).await;
-            let mut h = writer.lock().expect("sample lock");
-            if h.ring.len() == RING {
-                h.ring.pop_front();
+            // A little early counts, so a 15 s statement interval over 5 s samples is 15 s.
+            let due = statements_read.is_none_or(|at| at.elapsed() + interval / 2 >= statements);
+            if due {
+                statements_read = Some(tokio::time::Instant::now());
             }
-            h.ring.push_back(s.clone());
-            h.latest = s;
+            (s.db, s.sql, s.slow) = db.sample(s.timestamp_ms, due).await;
+            writer.lock().expect("sample lock").push(s);
         }
     });
     let app = Router::new()
@@ -442,15 +507,26 @@ pub async fn run(data_dir: &Path, interval: Duration) -> anyhow::Result<()> {
                     let h = h.lock().expect("sample lock");
                     let mut page = SamplePage {
                         points: Vec::new(),
+                        sql_stats: Vec::new(),
+                        slow_queries: Vec::new(),
                         last: q.after,
                     };
+                    let mut bytes = 0;
                     for s in h
                         .ring
                         .iter()
                         .filter(|s| s.timestamp_ms > q.after)
                         .take(PAGE)
                     {
+                        // A sample goes whole: the server stores its statements once.
+                        let size = json_bytes(s);
+                        if bytes > 0 && bytes + size > PAGE_BYTES {
+                            break;
+                        }
+                        bytes += size;
                         page.points.extend(points(s));
+                        page.sql_stats.extend(s.sql.iter().cloned());
+                        page.slow_queries.extend(s.slow.iter().cloned());
                         page.last = s.timestamp_ms;
                     }
                     Json(page)

@@ -180,11 +180,13 @@ impl ServerLink {
         )
         .await?;
         let page: crate::monitor::SamplePage = serde_json::from_slice(&bytes)?;
-        if page.points.is_empty() {
+        if page.points.is_empty() && page.sql_stats.is_empty() && page.slow_queries.is_empty() {
             return Ok(None);
         }
         let batch = ocp_api::monitor::MetricBatch {
             points: page.points,
+            sql_stats: page.sql_stats,
+            slow_queries: page.slow_queries,
         };
         self.post(agent_path::server::METRICS, serde_json::to_vec(&batch)?)
             .await?;

@@ -127,6 +127,8 @@ impl Supervisor {
             .arg(&self.config.data_dir)
             .arg("--monitor-interval-ms")
             .arg(self.config.monitor_interval.as_millis().to_string())
+            .arg("--sql-stat-interval-ms")
+            .arg(self.config.sql_stat_interval.as_millis().to_string())
             .stdin(std::process::Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log);

@@ -46,9 +46,14 @@ pub mod manager {
     pub const BACKUP_LOAD_ROUTE: &str = "/backups/load";
     pub const BACKUP_SPACE_ROUTE: &str = "/backups/space";
     pub const BACKUP_LIST_ROUTE: &str = "/backups/list";
+    pub const LOG_SEARCH_ROUTE: &str = "/logs/search";
 
     pub fn facts() -> String {
         format!("{MANAGER_PREFIX}/facts")
+    }
+    /// Searches a server's or the agent's logs (`ocp_api::log::AgentLogSearch`).
+    pub fn log_search() -> String {
+        format!("{MANAGER_PREFIX}/logs/search")
     }
     pub fn processes() -> String {
         format!("{MANAGER_PREFIX}/processes")
@@ -182,6 +187,7 @@ mod tests {
             (mgr(manager::BACKUP_LOAD_ROUTE), manager::backup_load()),
             (mgr(manager::BACKUP_SPACE_ROUTE), manager::backup_space()),
             (mgr(manager::BACKUP_LIST_ROUTE), manager::backup_list()),
+            (mgr(manager::LOG_SEARCH_ROUTE), manager::log_search()),
             (
                 monitor::SAMPLES_ROUTE.to_string(),
                 monitor::samples_after(5),

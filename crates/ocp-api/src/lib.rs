@@ -44,10 +44,12 @@ pub mod error;
 pub mod host;
 pub mod iam;
 pub mod info;
+pub mod log;
 pub mod monitor;
 pub mod ob;
 pub mod obdb;
 pub mod page;
+pub mod sql;
 pub mod task;
 pub mod time;
 

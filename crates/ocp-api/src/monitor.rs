@@ -103,6 +103,12 @@ pub struct MetricPoint {
 #[serde(rename_all = "camelCase")]
 pub struct MetricBatch {
     pub points: Vec<MetricPoint>,
+    /// What the host's database servers' statements did between samples.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sql_stats: Vec<crate::sql::SqlStatDelta>,
+    /// Executions the servers' trace logs recorded as slow.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slow_queries: Vec<crate::sql::SlowQuery>,
 }
 
 /// What the server did with a batch.

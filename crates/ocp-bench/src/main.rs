@@ -18,8 +18,11 @@
 //! 7. Backup and restore on real seekdb: a physical set's copy and restore throughput beside
 //!    `tar | zstd` and `zstd -d | tar -x` run by hand on the same data, and the downtime.
 //!
-//! `--quick` runs smaller counts; `--only tasks` (or `agents`, `clusters`, `monitor`, `alerts`,
-//! `backups`) runs one group.
+//! 8. SQL statistics: 1,000 statements sampled every 15 s for a day stored in SQLite, and the
+//!    read behind a 24-hour TopSQL answer.
+//!
+//! `--quick` runs smaller counts; `--only tasks` (or `agents`, `clusters`, `monitor`, `sql`,
+//! `alerts`, `backups`) runs one group.
 
 mod agents;
 mod alerts;
@@ -76,6 +79,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if runs("monitor") {
         monitor::storage(quick).await?;
+    }
+    if runs("sql") {
+        monitor::top_sql(if quick { 2 } else { 24 }, 1000).await?;
     }
     if runs("alerts") {
         alerts::crossing_to_webhook(if quick { 2 } else { 5 }).await?;

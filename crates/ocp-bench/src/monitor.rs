@@ -121,3 +121,89 @@ pub async fn storage(quick: bool) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// SQL statistics: `statements` distinct statements sampled every 15 s for `hours`, stored
+/// as the ingest route stores them (sums per minute and per hour in SQLite), then the read
+/// behind a TopSQL answer over the whole range: the sums per statement and their texts.
+pub async fn top_sql(hours: i64, statements: usize) -> anyhow::Result<()> {
+    use ocp_api::sql::{SqlCounters, SqlStatDelta};
+    use ocp_store::{SqlStatFilter, SqlStatGroup};
+    let temp = ocp_testkit::temp_dir()?;
+    let store = Store::open(&StoreConfig::sqlite_file(
+        &temp.path().join("metadb.sqlite"),
+    ))
+    .await?;
+    let end = chrono::Utc::now().timestamp();
+    let start = end - hours * 3600;
+    let mut stored = 0usize;
+    let started = Instant::now();
+    for hour in 0..hours {
+        let mut deltas = Vec::with_capacity(240 * statements);
+        for sample in 0..240 {
+            let ts = start + hour * 3600 + sample * 15;
+            for s in 0..statements {
+                deltas.push(SqlStatDelta {
+                    ob_server_id: 1,
+                    timestamp: ts,
+                    sql_id: format!("{s:032X}"),
+                    plan_id: s as i64 + 1,
+                    plan_hash: (s as u64 * 7919).to_string(),
+                    db_name: "shop".into(),
+                    user_name: "app".into(),
+                    inner: false,
+                    plan_type: 1,
+                    table_scan: s % 10 == 0,
+                    sql_text: (sample == 0).then(|| format!("SELECT c{s} FROM t WHERE id = ?")),
+                    counters: SqlCounters {
+                        executions: 1 + (s % 20) as i64,
+                        elapsed_us: 100 + s as i64,
+                        cpu_us: 80,
+                        rows_processed: 1,
+                        ..Default::default()
+                    },
+                    max_elapsed_us: None,
+                });
+            }
+        }
+        let rows: Vec<(i64, &SqlStatDelta)> = deltas.iter().map(|d| (1, d)).collect();
+        store.ingest_sql_stats(&rows).await?;
+        stored += deltas.len();
+    }
+    let took = started.elapsed();
+    report(format!(
+        "sql statistics: {stored} statement deltas ({statements} statements every 15 s for \
+         {hours} h) stored in {:.1} s ({:.0}/s)",
+        took.as_secs_f64(),
+        stored as f64 / took.as_secs_f64()
+    ));
+    let filter = SqlStatFilter {
+        cluster_id: 1,
+        start,
+        end,
+        minutes_from: end - 25 * 3600,
+        server_id: None,
+        sql_id: None,
+        plan: None,
+        db_name: None,
+        include_inner: false,
+    };
+    let mut times = Vec::new();
+    for _ in 0..10 {
+        let t = Instant::now();
+        let sums = store
+            .sql_stat_sums(&filter, SqlStatGroup::Statement)
+            .await?;
+        let texts = store.sql_texts(1, None).await?;
+        anyhow::ensure!(sums.len() == statements && texts.len() == statements);
+        times.push(t.elapsed());
+    }
+    times.sort();
+    report(format!(
+        "top sql over {hours} h of {statements} statements: p50 {:.1} ms, max {:.1} ms; \
+         metadb {:.0} MB",
+        percentile(&times, 0.5).as_secs_f64() * 1000.0,
+        times.last().unwrap().as_secs_f64() * 1000.0,
+        dir_bytes(temp.path()) as f64 / 1e6
+    ));
+    Ok(())
+}

@@ -9,6 +9,7 @@
 mod grants;
 mod logical;
 mod sessions;
+mod sqlstat;
 
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ pub use grants::{
 };
 pub use logical::Definitions;
 pub use sessions::SessionRow;
+pub use sqlstat::{PlanOperatorRow, SqlCounters, SqlStatRow, INNER_DB_ID};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ObError {
@@ -278,6 +280,15 @@ impl ObClient {
             .ok_or_else(|| ObError::Protocol(format!("no row from {statement}")))?;
         row.try_get::<i64, _>(0)
             .map_err(|e| ObError::Protocol(e.to_string()))
+    }
+
+    /// The first column of the first row as text (`SELECT last_trace_id()`, say).
+    pub async fn fetch_text(&mut self, statement: &str) -> Result<String> {
+        let rows = self.rows(statement).await?;
+        let row = rows
+            .first()
+            .ok_or_else(|| ObError::Protocol(format!("no row from {statement}")))?;
+        text(row, 0)
     }
 
     pub async fn ping(&mut self) -> Result<()> {

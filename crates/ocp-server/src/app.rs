@@ -66,6 +66,8 @@ fn api_router(test_tasks: bool) -> OpenApiRouter<AppState> {
         .merge(routes::backups::router())
         .merge(routes::ob_tenants::router())
         .merge(routes::ob_sessions::router())
+        .merge(routes::sql_diagnostics::router())
+        .merge(routes::logs::router())
         .merge(routes::monitor::router())
         .merge(routes::alarms::router());
     if test_tasks {
@@ -187,6 +189,7 @@ impl Server {
             build_time: Timestamp::now(),
             fresh: fresh.clone(),
             channel_policy: channel_policy.clone(),
+            sql_stat_minutes: config.sql_stat_minutes,
         };
         let (api, _) = api_router(config.enable_test_tasks).split_for_parts();
         let openapi = openapi_document();
@@ -248,8 +251,12 @@ impl Server {
         ));
         let rollup = tokio::spawn(crate::monitor::rollup::roll_up(
             self.store.clone(),
-            self.config.metrics_raw,
-            self.config.metrics_retention,
+            crate::monitor::rollup::Retention {
+                metrics_raw: self.config.metrics_raw,
+                metrics: self.config.metrics_retention,
+                sql_minutes: self.config.sql_stat_minutes,
+                sql: self.config.sql_stat_retention,
+            },
         ));
         let local = self.local_addr();
         let outbox = std::sync::Arc::new(tokio::sync::Notify::new());

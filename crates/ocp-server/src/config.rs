@@ -117,6 +117,13 @@ pub struct Args {
     /// Days metric samples are kept at all [default: 30].
     #[arg(long, env = "OCP_METRICS_RETENTION_DAYS")]
     pub metrics_retention_days: Option<u64>,
+    /// Hours SQL statistics are kept per minute; older ones are read per hour
+    /// [default: 24].
+    #[arg(long, env = "OCP_SQL_STAT_MINUTE_HOURS")]
+    pub sql_stat_minute_hours: Option<u64>,
+    /// Days SQL statistics and slow executions are kept [default: 7].
+    #[arg(long, env = "OCP_SQL_STAT_RETENTION_DAYS")]
+    pub sql_stat_retention_days: Option<u64>,
     /// Also run an agent for this machine (the `ocp-agent` beside this binary), joined on
     /// first start; its data goes to DATA_DIR/agent. The value is its listen address.
     #[arg(long, env = "OCP_LOCAL_AGENT")]
@@ -169,6 +176,8 @@ struct FileConfig {
     backup_schedule_interval_ms: Option<u64>,
     metrics_raw_hours: Option<u64>,
     metrics_retention_days: Option<u64>,
+    sql_stat_minute_hours: Option<u64>,
+    sql_stat_retention_days: Option<u64>,
     local_agent: Option<SocketAddr>,
 }
 
@@ -224,6 +233,9 @@ pub struct Config {
     /// How long samples stay as collected, and at all.
     pub metrics_raw: Duration,
     pub metrics_retention: Duration,
+    /// How long SQL statistics stay per minute, and at all.
+    pub sql_stat_minutes: Duration,
+    pub sql_stat_retention: Duration,
     pub local_agent: Option<SocketAddr>,
 }
 
@@ -366,6 +378,21 @@ impl Config {
                         .metrics_retention_days
                         .or(file.metrics_retention_days)
                         .unwrap_or(30)
+                        .max(1),
+            ),
+            sql_stat_minutes: Duration::from_secs(
+                3600 * args
+                    .sql_stat_minute_hours
+                    .or(file.sql_stat_minute_hours)
+                    .unwrap_or(24)
+                    .max(1),
+            ),
+            sql_stat_retention: Duration::from_secs(
+                86_400
+                    * args
+                        .sql_stat_retention_days
+                        .or(file.sql_stat_retention_days)
+                        .unwrap_or(7)
                         .max(1),
             ),
             local_agent: args.local_agent.or(file.local_agent),

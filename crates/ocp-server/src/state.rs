@@ -31,6 +31,8 @@ pub struct AppState {
     pub fresh: crate::alarm::Fresh,
     /// What alert channels may reach and run as.
     pub channel_policy: Arc<crate::alarm::outbound::ChannelPolicy>,
+    /// How long SQL statistics stay per minute (queries read hours before that).
+    pub sql_stat_minutes: std::time::Duration,
 }
 
 impl AppState {

@@ -17,6 +17,7 @@ mod leases;
 mod metrics;
 mod ob;
 mod sessions;
+mod sqlstats;
 mod tasks;
 mod transitions;
 
@@ -50,6 +51,7 @@ pub use ob::{
     ClusterRecord, NewCluster, NewServer, NewZone, PackageRecord, ServerRecord, ZoneRecord,
 };
 pub use sessions::{LoginRecord, LoginRecordFilter, NewSession, SessionRecord};
+pub use sqlstats::{SqlStatFilter, SqlStatGroup, SqlStatSum};
 pub use tasks::{
     ClaimedSubtask, FinishOutcome, LeaseRenewal, NewSubtask, NewTask, SubtaskRecord,
     TaskListFilter, TaskRecord, TransitionError,

@@ -72,6 +72,8 @@ impl AgentProcess {
             .arg("--monitor-ms")
             // Tests sample every second; a benchmark may ask for the default 10 s.
             .arg(std::env::var("OCP_TEST_MONITOR_MS").unwrap_or_else(|_| "1000".into()))
+            .arg("--sql-stat-ms")
+            .arg(std::env::var("OCP_TEST_SQL_STAT_MS").unwrap_or_else(|_| "1000".into()))
             .arg("--prometheus-listen")
             .arg(format!("{}:{}", self.ip, self.prometheus_port))
             .stdout(Stdio::piped())

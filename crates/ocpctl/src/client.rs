@@ -89,6 +89,29 @@ impl Client {
         self.call(reqwest::Method::GET, path, None).await
     }
 
+    /// A GET answered with text (a download); a refusal is read as any answer's.
+    pub async fn get_text(&self, path: &str) -> Result<String> {
+        let response = self
+            .request(reqwest::Method::GET, path)
+            .timeout(Duration::from_secs(600))
+            .send()
+            .await
+            .map_err(|e| unreachable(&self.base, &e))?;
+        let is_text = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("text/plain"));
+        if response.status().is_success() && is_text {
+            return response
+                .text()
+                .await
+                .map_err(|e| unreachable(&self.base, &e));
+        }
+        self.read::<Value>(response).await?;
+        Err(CliError::new(Exit::Refused, "the server answered no text"))
+    }
+
     pub async fn post<T: DeserializeOwned>(&self, path: &str, body: Option<&Value>) -> Result<T> {
         self.call(reqwest::Method::POST, path, body).await
     }

@@ -87,6 +87,12 @@ enum Command {
     /// Sessions of a cluster's tenant: list, stats, kill.
     #[command(subcommand)]
     Session(commands::SessionCmd),
+    /// SQL diagnostics of a cluster's tenant: top, slow, text, plan.
+    #[command(subcommand)]
+    Sql(commands::SqlCmd),
+    /// Log search: a database server's log, or a host agent's.
+    #[command(subcommand)]
+    Log(commands::LogCmd),
     /// Software packages: list, upload.
     #[command(subcommand)]
     Package(commands::PackageCmd),
@@ -196,6 +202,8 @@ fn main() -> ExitCode {
             Command::Db(c) => commands::db(&mut ctx, c).await,
             Command::User(c) => commands::user(&mut ctx, c).await,
             Command::Session(c) => commands::session(&mut ctx, c).await,
+            Command::Sql(c) => commands::sql(&mut ctx, c).await,
+            Command::Log(c) => commands::log(&mut ctx, c).await,
             Command::Package(c) => commands::package(&mut ctx, c).await,
             Command::Task(c) => commands::task(&mut ctx, c).await,
             Command::Iam(c) => commands::iam(&mut ctx, c).await,

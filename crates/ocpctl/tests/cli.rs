@@ -366,6 +366,53 @@ async fn clusters_databases_and_users_on_seekdb() {
     assert!(stdout(expect(&stats, 0)).contains("active"));
     let missing = run(&["session", "kill", &id, "987654321", "--query"]);
     assert!(stderr(expect(&missing, 5)).contains("no session 987654321"));
+    // SQL diagnostics: the monitor's own statements (inner) are sampled within seconds;
+    // their text and plans; slow statements; the server's log and the agent's.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let top = loop {
+        let found = json_of(expect(
+            &run(&["-o", "json", "sql", "top", &id, "--inner", "--last", "10m"]),
+            0,
+        ));
+        if found.as_array().is_some_and(|rows| !rows.is_empty()) {
+            break found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no statements sampled"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let sql_id = top[0]["sqlId"].as_str().unwrap();
+    assert!(!stdout(expect(&run(&["sql", "text", &id, sql_id]), 0)).is_empty());
+    expect(&run(&["sql", "plan", &id, sql_id, "--last", "10m"]), 0);
+    expect(&run(&["sql", "slow", &id, "--executions"]), 0);
+    let bad = run(&["sql", "top", &id, "--search", "executions"]);
+    assert!(stderr(expect(&bad, 2)).contains("FIELD:OP:VALUE"));
+    let refused = run(&["sql", "top", &id, "--search", "executions:ABOUT:3"]);
+    assert!(stderr(expect(&refused, 5)).contains("searchOp"));
+    let logged = run(&["log", "search", &id, "--level", "INFO", "--limit", "3"]);
+    assert!(stdout(expect(&logged, 0)).lines().count() >= 3);
+    let agent_log = run(&[
+        "log",
+        "agent",
+        &sb.host_id(0).to_string(),
+        "--keyword",
+        "started",
+    ]);
+    assert!(stdout(expect(&agent_log, 0)).contains("started"));
+    let saved = cfg.path().join("seekdb.txt");
+    let downloaded = run(&[
+        "log",
+        "search",
+        &id,
+        "--limit",
+        "20",
+        "--download",
+        saved.to_str().unwrap(),
+    ]);
+    expect(&downloaded, 0);
+    assert!(std::fs::read_to_string(&saved).unwrap().lines().count() >= 20);
     // What its agent's monitor collects, from the catalog and over the last minutes.
     let catalog = run(&["metric", "groups", "--scope", "CLUSTER"]);
     assert!(stdout(expect(&catalog, 0)).contains("ob_sql_qps"));

@@ -53,6 +53,18 @@ impl ObAccess {
         })
     }
 
+    /// A root connection to one server of the cluster.
+    pub async fn connect_to(
+        &self,
+        cluster: &ClusterRecord,
+        server: &ServerRecord,
+    ) -> Result<ObClient, Failure> {
+        let target = self.target(cluster, server)?;
+        ObClient::connect(&target, CONNECT_TIMEOUT)
+            .await
+            .map_err(ob_failure)
+    }
+
     /// A root connection to the cluster: to a RUNNING server if there is one.
     pub async fn connect(&self, cluster_id: i64) -> Result<ObClient, Failure> {
         let cluster = self.store.cluster(cluster_id).await?;

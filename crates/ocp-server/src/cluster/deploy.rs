@@ -75,11 +75,15 @@ async fn usable_host(
     Ok(host)
 }
 
-/// Small-footprint startup defaults for seekdb, used unless the request names them.
+/// Small-footprint startup defaults for seekdb, used unless the request names them; and
+/// the trace log's `[slow query]` line for each execution over 100 ms, which SlowSQL reads
+/// (seekdb starts with it off).
 const SEEKDB_DEFAULTS: &[(&str, &str)] = &[
     ("memory_budget", "1G"),
     ("log_disk_size", "2G"),
     ("datafile_size", "64M"),
+    ("enable_record_trace_log", "true"),
+    ("trace_log_slow_query_watermark", "100ms"),
 ];
 
 pub fn check_zone(zone: &CreateZone, field: &str) -> Result<(), Failure> {

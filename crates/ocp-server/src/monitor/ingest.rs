@@ -3,6 +3,7 @@
 //! for the alert engine.
 
 use ocp_api::monitor::MetricBatch;
+use ocp_api::sql::{SlowQuery, SqlStatDelta};
 use ocp_store::{NewSample, Store};
 
 use crate::alarm::Fresh;
@@ -85,7 +86,83 @@ pub async fn store_batch(
     }
     let stored = store.ingest_samples(&samples).await?;
     fresh.mark(samples.iter().map(|s| s.metric.as_str()));
-    Ok(stored)
+    let mut deltas = Vec::with_capacity(batch.sql_stats.len());
+    for (i, d) in batch.sql_stats.iter().enumerate() {
+        check_delta(i, d, now)?;
+        let server = d.ob_server_id.to_string();
+        // As for points: a server not (or no longer) on this host is dropped.
+        if let Some((cluster, _)) = server_cluster(store, &mut clusters, host_id, &server).await? {
+            deltas.push((cluster, d));
+        }
+    }
+    let statements = store.ingest_sql_stats(&deltas).await?;
+    let mut slow = Vec::with_capacity(batch.slow_queries.len());
+    for (i, q) in batch.slow_queries.iter().enumerate() {
+        check_slow(i, q, now)?;
+        let server = q.ob_server_id.to_string();
+        if let Some((cluster, _)) = server_cluster(store, &mut clusters, host_id, &server).await? {
+            slow.push((cluster, q));
+        }
+    }
+    let slow = store.ingest_slow_queries(&slow).await?;
+    Ok(stored + statements + slow)
+}
+
+fn check_slow(i: usize, q: &SlowQuery, now: i64) -> Result<(), Failure> {
+    let field = |name: &str| format!("slowQueries[{i}].{name}");
+    if q.trace_id.is_empty() || q.trace_id.len() > 128 {
+        return Err(Failure::field(&field("traceId"), "is not a trace id"));
+    }
+    if q.statement.len() > 8192 || q.client.len() > 128 {
+        return Err(Failure::field(&field("statement"), "is too long"));
+    }
+    let seconds = q.request_time / 1000;
+    if seconds > now + 300 || seconds < now - 30 * 24 * 3600 || q.elapsed_us < 0 {
+        return Err(Failure::field(
+            &field("requestTime"),
+            "must be within the last 30 days (ms since the epoch)",
+        ));
+    }
+    Ok(())
+}
+
+/// The longest statement text kept; longer ones are cut.
+const MAX_SQL_TEXT: usize = 64 * 1024;
+
+fn check_delta(i: usize, d: &SqlStatDelta, now: i64) -> Result<(), Failure> {
+    let field = |name: &str| format!("sqlStats[{i}].{name}");
+    let hex = |t: &str| !t.is_empty() && t.len() <= 64 && t.bytes().all(|b| b.is_ascii_hexdigit());
+    if !hex(&d.sql_id) {
+        return Err(Failure::field(&field("sqlId"), "is not a SQL id"));
+    }
+    if d.plan_hash.is_empty() || d.plan_hash.parse::<u64>().is_err() {
+        return Err(Failure::field(
+            &field("planHash"),
+            "is not an unsigned 64-bit number",
+        ));
+    }
+    if d.db_name.len() > 128 || d.user_name.len() > 128 {
+        return Err(Failure::field(
+            &field("dbName"),
+            "names are 128 bytes at most",
+        ));
+    }
+    if d.sql_text.as_ref().is_some_and(|t| t.len() > MAX_SQL_TEXT) {
+        return Err(Failure::field(
+            &field("sqlText"),
+            format!("is longer than {MAX_SQL_TEXT} bytes"),
+        ));
+    }
+    if d.counters.fields().iter().any(|v| *v < 0) {
+        return Err(Failure::field(&field("counters"), "cannot be negative"));
+    }
+    if d.timestamp > now + 300 || d.timestamp < now - 30 * 24 * 3600 {
+        return Err(Failure::field(
+            &field("timestamp"),
+            "must be within the last 30 days (seconds since the epoch)",
+        ));
+    }
+    Ok(())
 }
 
 /// A metric name as Prometheus writes them.

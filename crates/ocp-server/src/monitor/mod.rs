@@ -4,3 +4,4 @@
 pub mod ingest;
 pub mod query;
 pub mod rollup;
+pub mod sql;

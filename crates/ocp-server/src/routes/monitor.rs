@@ -30,7 +30,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics_with_label))
         .routes(routes!(prometheus))
         // Agents' own call: not part of the documented API.
-        .route(agent_path::server::METRICS, axum::routing::post(ingest))
+        .route(
+            agent_path::server::METRICS,
+            axum::routing::post(ingest)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_BATCH_BYTES)),
+        )
 }
 
 /// The host metrics agents collect: (key, name, unit, group).
@@ -332,7 +336,7 @@ fn one_of(field: &str, value: &Option<String>, valid: &[&str]) -> Result<Option<
     }
 }
 
-fn seconds(field: &str, value: &Option<String>) -> Result<i64, Failure> {
+pub(crate) fn seconds(field: &str, value: &Option<String>) -> Result<i64, Failure> {
     let text = value
         .as_deref()
         .ok_or_else(|| Failure::field(field, "is required"))?;
@@ -524,6 +528,10 @@ async fn metrics_with_label(
 
 /// Most points one batch may carry.
 const MAX_POINTS: usize = 20_000;
+/// Most statement deltas one batch may carry.
+const MAX_SQL_STATS: usize = 20_000;
+/// The largest batch body (an agent sends at most 4 MiB).
+const MAX_BATCH_BYTES: usize = 16 << 20;
 
 /// A signed batch of points from an agent. The server sets `host_id` and `svr_ip` from the
 /// agent's own host, whatever the batch says, and the cluster of a database server's
@@ -542,6 +550,18 @@ async fn ingest(
         return Err(Failure::field(
             "points",
             format!("at most {MAX_POINTS} points a batch"),
+        ));
+    }
+    if batch.slow_queries.len() > MAX_SQL_STATS {
+        return Err(Failure::field(
+            "slowQueries",
+            format!("at most {MAX_SQL_STATS} slow executions a batch"),
+        ));
+    }
+    if batch.sql_stats.len() > MAX_SQL_STATS {
+        return Err(Failure::field(
+            "sqlStats",
+            format!("at most {MAX_SQL_STATS} statement deltas a batch"),
         ));
     }
     let stored = ingest::store_batch(&state.store, &state.fresh, host_id, &batch).await?;

@@ -80,4 +80,5 @@ mod hosts;
 mod iam;
 mod metrics;
 mod schema;
+mod sqlstats;
 mod tasks;

@@ -79,16 +79,7 @@ pub async fn metric(ctx: &mut Ctx, cmd: MetricCmd) -> Result<()> {
             group_by,
             interval,
         } => {
-            let (start, end) = match (from, to) {
-                (Some(from), Some(to)) => (from, to),
-                _ => {
-                    let now = chrono::Utc::now().timestamp();
-                    (
-                        format!("{}", now - duration_seconds(&last)?),
-                        now.to_string(),
-                    )
-                }
-            };
+            let (start, end) = time_range(&last, &from, &to)?;
             let labels: Vec<String> = labels
                 .iter()
                 .map(|l| {
@@ -126,10 +117,6 @@ pub async fn metric(ctx: &mut Ctx, cmd: MetricCmd) -> Result<()> {
             Ok(())
         }
     }
-}
-
-fn encoded(text: &str) -> String {
-    form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 /// One row per group and metric: its labels, min, mean, max, last and a chart.

@@ -7,10 +7,12 @@ mod cluster;
 mod db;
 mod host;
 mod iam;
+mod log;
 mod metric;
 mod package;
 mod profiles;
 mod session;
+mod sql;
 mod task;
 
 pub use alarm::{alarm, AlarmCmd};
@@ -21,10 +23,12 @@ pub use cluster::{
 pub use db::{db, user, DbCmd, UserCmd};
 pub use host::{agent, host, AgentCmd, HostCmd};
 pub use iam::{iam, IamCmd};
+pub use log::{log, LogCmd};
 pub use metric::{metric, MetricCmd};
 pub use package::{package, PackageCmd};
 pub use profiles::{config, ConfigCmd};
 pub use session::{session, SessionCmd};
+pub use sql::{sql, SqlCmd};
 pub use task::{task, TaskCmd};
 
 use clap::Subcommand;
@@ -119,6 +123,27 @@ fn password_arg(given: Option<String>, env: &str, what: &str) -> Result<String> 
 }
 
 /// "30s", "30m", "2h", "1d" as seconds.
+/// `text` as a query string value.
+pub(crate) fn encoded(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// The start and end of a time range: `--from` and `--to` as given, or `--last` back from
+/// now in Unix seconds.
+pub(crate) fn time_range(
+    last: &str,
+    from: &Option<String>,
+    to: &Option<String>,
+) -> Result<(String, String)> {
+    match (from, to) {
+        (Some(from), Some(to)) => Ok((from.clone(), to.clone())),
+        _ => {
+            let now = chrono::Utc::now().timestamp();
+            Ok(((now - duration_seconds(last)?).to_string(), now.to_string()))
+        }
+    }
+}
+
 pub(crate) fn duration_seconds(text: &str) -> Result<i64> {
     let (number, unit) = text.split_at(text.len().saturating_sub(1));
     let scale = match unit {

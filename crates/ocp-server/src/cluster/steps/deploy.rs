@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use ocp_api::agent_path;
+use ocp_api::ob::SetParameter;
 use ocp_api::obdb::{DirAnswer, DirRequest, PortAnswer};
 use ocp_ob::ObClient;
 use ocp_store::ServerRecord;
@@ -213,27 +214,48 @@ impl Step for Adopt {
 /// Set sys password: root gets the cluster's password (a new server has none).
 pub(super) struct SetSysPassword(pub(super) ObAccess);
 
+/// Startup parameters seekdb's bootstrap sets again itself: they are set once more after
+/// it, as the cluster's startup parameters say.
+const AFTER_BOOTSTRAP: &[&str] = &["enable_record_trace_log"];
+
 #[async_trait]
 impl Step for SetSysPassword {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
         let id = cluster_id(ctx)?;
         let cluster = self.0.store.cluster(id).await?;
+        let parameters: Vec<SetParameter> =
+            serde_json::from_str(&cluster.startup_parameters).unwrap_or_default();
         for server in self.0.store.servers(id).await? {
             let target = self.0.target(&cluster, &server).map_err(failed)?;
-            if ObClient::connect(&target, CONNECT_TIMEOUT).await.is_ok() {
-                ctx.log(format!(
-                    "{}: root has its password already",
-                    target.address()
-                ));
-                continue;
+            let mut client = match ObClient::connect(&target, CONNECT_TIMEOUT).await {
+                Ok(client) => {
+                    ctx.log(format!(
+                        "{}: root has its password already",
+                        target.address()
+                    ));
+                    client
+                }
+                Err(_) => {
+                    let mut client = connect_root(&target, true).await.map_err(sql_failed)?;
+                    client
+                        .set_password(&target.user, &target.password)
+                        .await
+                        .map_err(sql_failed)?;
+                    ctx.log(format!("{}: root password set", target.address()));
+                    client
+                }
+            };
+            for p in parameters
+                .iter()
+                .filter(|p| AFTER_BOOTSTRAP.contains(&p.name.as_str()))
+            {
+                client
+                    .set_parameter(&p.name, &p.value)
+                    .await
+                    .map_err(sql_failed)?;
+                ctx.log(format!("{}: {} = {}", target.address(), p.name, p.value));
             }
-            let mut client = connect_root(&target, true).await.map_err(sql_failed)?;
-            client
-                .set_password(&target.user, &target.password)
-                .await
-                .map_err(sql_failed)?;
             client.close().await;
-            ctx.log(format!("{}: root password set", target.address()));
         }
         Ok(())
     }
