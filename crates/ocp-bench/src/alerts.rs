@@ -167,9 +167,11 @@ pub async fn crossing_to_webhook(rounds: usize) -> anyhow::Result<()> {
         shown.join(", ")
     ));
     report(format!(
-        "agent monitor (ocp_monagent) sampling the host and one seekdb every {} s: RSS {:.1} MiB, \
+        "agent monitor (ocp_monagent) sampling the host and one seekdb every {} s, its \
+         statements every {} ms and following its log for slow queries: RSS {:.1} MiB, \
          CPU {:.2}% of one core over {:.0} s",
         INTERVAL.as_secs(),
+        std::env::var("OCP_TEST_SQL_STAT_MS").unwrap_or_else(|_| "1000".into()),
         rss_kib(monitor) as f64 / 1024.0,
         100.0 * cpu_seconds / wall,
         wall

@@ -1,10 +1,12 @@
-//! SQL diagnostics: the statement statistics agents ship, summed per minute and per hour,
-//! and the parameterized texts. Buckets and sample times are seconds since the epoch.
+//! SQL diagnostics: the statement statistics agents ship, summed per minute, ten minutes
+//! and hour, and the parameterized texts. Buckets and sample times are seconds since the
+//! epoch.
 //!
-//! A sample of a server is stored once (`sql_stat_sample`): its deltas add to the minute
-//! and hour sums in the transaction that records it, so a resent batch adds nothing. A
-//! range is read from the hours it covers whole and the minutes at its edges; before the
-//! minutes' retention, from hours alone.
+//! A sample of a server is stored once (`sql_stat_sample`): its deltas add to the sums of
+//! every tier in the transaction that records it, so a resent batch adds nothing. A range
+//! is read from the hours it covers whole, then the ten minutes and the minutes at its
+//! edges, so a day's TopSQL reads at most 39 buckets of each statement; before
+//! the minutes' retention (which the ten minutes share), from hours alone.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -16,7 +18,15 @@ use crate::{Result, Store};
 /// Rows per multi-row upsert (31 values each).
 const CHUNK: usize = 200;
 const MINUTE: i64 = 60;
+const TEN_MINUTES: i64 = 600;
 const HOUR: i64 = 3600;
+
+/// The tiers of sums, coarsest first.
+const TIERS: [(&str, i64); 3] = [
+    ("sql_stat_hour", HOUR),
+    ("sql_stat_10min", TEN_MINUTES),
+    ("sql_stat_minute", MINUTE),
+];
 
 /// What a query sums its rows by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +79,16 @@ pub struct SqlStatSum {
     pub table_scan_executions: i64,
 }
 
+/// How the sums of each table a query reads combine into one column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Combine {
+    /// A key of the group.
+    Key,
+    Min,
+    Max,
+    Sum,
+}
+
 /// The sums of one bucket of one plan.
 #[derive(Debug, Clone)]
 struct Sum<'a> {
@@ -108,24 +128,56 @@ fn sum_into<'a>(
 fn sources(f: &SqlStatFilter, step: Option<i64>) -> Vec<(&'static str, i64, i64)> {
     let from = f.start - f.start.rem_euclid(MINUTE);
     let to = f.end + 1;
-    let hour_floor = |t: i64| t - t.rem_euclid(HOUR);
-    let hour_ceil = |t: i64| hour_floor(t + HOUR - 1);
-    let hours_only = from < f.minutes_from || step.is_some_and(|s| s >= HOUR);
-    if hours_only {
-        return vec![("sql_stat_hour", hour_floor(from), hour_ceil(to))];
+    let floor = |t: i64, s: i64| t - t.rem_euclid(s);
+    if from < f.minutes_from || step.is_some_and(|s| s >= HOUR) {
+        return vec![(
+            "sql_stat_hour",
+            floor(from, HOUR),
+            floor(to + HOUR - 1, HOUR),
+        )];
     }
-    if step.is_some() {
-        return vec![("sql_stat_minute", from, to)];
+    if let Some(step) = step {
+        // A trend's buckets are whole buckets of the coarsest tier that divides its step.
+        let table = TIERS
+            .iter()
+            .skip(1)
+            .find(|(_, s)| step % s == 0)
+            .map_or("sql_stat_minute", |(t, _)| t);
+        return vec![(table, from, to)];
     }
-    let (h0, h1) = (hour_ceil(from), hour_floor(to));
-    if h0 >= h1 {
-        return vec![("sql_stat_minute", from, to)];
+    let mut parts = Vec::new();
+    cover(from, to, &TIERS, &mut parts);
+    parts
+}
+
+/// Covers `[from, to)` with whole buckets of the coarsest tier, then the edges with finer
+/// ones; `from` and `to` are whole minutes (the finest tier's `to` may not be).
+fn cover(
+    from: i64,
+    to: i64,
+    tiers: &[(&'static str, i64)],
+    parts: &mut Vec<(&'static str, i64, i64)>,
+) {
+    let Some(((table, step), finer)) = tiers.split_first() else {
+        return;
+    };
+    if finer.is_empty() {
+        if from < to {
+            parts.push((table, from, to));
+        }
+        return;
     }
-    vec![
-        ("sql_stat_hour", h0, h1),
-        ("sql_stat_minute", from, h0),
-        ("sql_stat_minute", h1, to),
-    ]
+    let (a, b) = (
+        from + (step - from.rem_euclid(*step)) % step,
+        to - to.rem_euclid(*step),
+    );
+    if a >= b {
+        cover(from, to, finer, parts);
+        return;
+    }
+    parts.push((table, a, b));
+    cover(from, a, finer, parts);
+    cover(b, to, finer, parts);
 }
 
 impl Store {
@@ -160,7 +212,7 @@ impl Store {
             .iter()
             .filter(|(_, d)| new_samples.contains(&(d.ob_server_id, d.timestamp)))
             .collect();
-        for (table, step) in [("sql_stat_minute", MINUTE), ("sql_stat_hour", HOUR)] {
+        for (table, step) in TIERS {
             let mut sums = BTreeMap::new();
             for (cluster, d) in &kept {
                 sum_into(&mut sums, *cluster, step, d);
@@ -275,46 +327,105 @@ impl Store {
         }
         let conditions = conditions.join(" AND ");
         let sources = sources(filter, step);
+        // Each table's rows are summed by the group, then those few sums by it again.
+        let bucket = match step {
+            Some(step) => format!("bucket - (bucket % {step})"),
+            None => "bucket".into(),
+        };
+        let key = |e: &str| (e.to_string(), Combine::Key);
+        let min = |e: &str| (format!("MIN({e})"), Combine::Min);
+        let zero = ("CAST(0 AS BIGINT)".to_string(), Combine::Min);
+        // Server, statement, database, user, plan id and hash, bucket: as read below.
+        let mut columns = match group {
+            SqlStatGroup::Statement => vec![
+                key("server_id"),
+                key("sql_id"),
+                key("db_name"),
+                key("user_name"),
+                min("plan_id"),
+                min("plan_hash"),
+                min("bucket"),
+            ],
+            SqlStatGroup::Plan => vec![
+                key("server_id"),
+                key("sql_id"),
+                min("db_name"),
+                min("user_name"),
+                key("plan_id"),
+                key("plan_hash"),
+                min("bucket"),
+            ],
+            SqlStatGroup::Bucket(_) => vec![
+                zero.clone(),
+                min("sql_id"),
+                min("db_name"),
+                min("user_name"),
+                zero,
+                min("plan_hash"),
+                key(&bucket),
+            ],
+        };
+        for c in ["is_inner", "plan_type", "table_scan"] {
+            columns.push((format!("MAX({c})"), Combine::Max));
+        }
+        for c in SqlCounters::COLUMNS {
+            columns.push((format!("SUM({c})"), Combine::Sum));
+        }
+        columns.push(("MAX(max_elapsed_us)".into(), Combine::Max));
+        for case in [
+            "plan_type = 1",
+            "plan_type = 2",
+            "plan_type = 3",
+            "table_scan = 1",
+        ] {
+            columns.push((
+                format!("SUM(CASE WHEN {case} THEN executions ELSE 0 END)"),
+                Combine::Sum,
+            ));
+        }
+        let keys = || {
+            columns
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, c))| *c == Combine::Key)
+        };
+        let inner_keys: Vec<&str> = keys().map(|(_, (e, _))| e.as_str()).collect();
+        let outer_keys: Vec<String> = keys().map(|(i, _)| format!("c{i}")).collect();
+        let inner: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, (e, _))| format!("{e} AS c{i}"))
+            .collect();
+        let outer: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, (_, c))| match c {
+                Combine::Key => format!("c{i}"),
+                Combine::Min => format!("MIN(c{i})"),
+                Combine::Max => format!("CAST(MAX(c{i}) AS BIGINT)"),
+                Combine::Sum => format!("CAST(SUM(c{i}) AS BIGINT)"),
+            })
+            .collect();
         let parts: Vec<String> = sources
             .iter()
             .map(|(table, _, _)| {
-                format!("SELECT * FROM {table} WHERE {conditions} AND bucket >= ? AND bucket < ?")
+                format!(
+                    "SELECT {} FROM {table} WHERE {conditions} AND bucket >= ? AND bucket < ? \
+                     GROUP BY {}",
+                    inner.join(", "),
+                    inner_keys.join(", ")
+                )
             })
             .collect();
-        let (keys, order) = match group {
-            SqlStatGroup::Statement => (
-                "server_id, sql_id, db_name, user_name, MIN(plan_id), MIN(plan_hash), MIN(bucket)",
-                "GROUP BY server_id, sql_id, db_name, user_name",
-            ),
-            SqlStatGroup::Plan => (
-                "server_id, sql_id, MIN(db_name), MIN(user_name), plan_id, plan_hash, MIN(bucket)",
-                "GROUP BY server_id, sql_id, plan_id, plan_hash",
-            ),
-            SqlStatGroup::Bucket(_) => (
-                "CAST(0 AS BIGINT), MIN(sql_id), MIN(db_name), MIN(user_name), CAST(0 AS BIGINT), \
-                 MIN(plan_hash), b",
-                "GROUP BY b ORDER BY b",
-            ),
+        let order = match group {
+            SqlStatGroup::Bucket(_) => " ORDER BY c6",
+            _ => "",
         };
-        let bucket_of = match step {
-            Some(step) => format!(", bucket - (bucket % {step}) AS b"),
-            None => String::new(),
-        };
-        let sums: Vec<String> = SqlCounters::COLUMNS
-            .iter()
-            .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
-            .collect();
         let text = format!(
-            "SELECT {keys}, CAST(MAX(is_inner) AS BIGINT), CAST(MAX(plan_type) AS BIGINT), \
-             CAST(MAX(table_scan) AS BIGINT), {}, \
-             MAX(max_elapsed_us), \
-             CAST(SUM(CASE WHEN plan_type = 1 THEN executions ELSE 0 END) AS BIGINT), \
-             CAST(SUM(CASE WHEN plan_type = 2 THEN executions ELSE 0 END) AS BIGINT), \
-             CAST(SUM(CASE WHEN plan_type = 3 THEN executions ELSE 0 END) AS BIGINT), \
-             CAST(SUM(CASE WHEN table_scan = 1 THEN executions ELSE 0 END) AS BIGINT) \
-             FROM (SELECT *{bucket_of} FROM ({}) u) s {order}",
-            sums.join(", "),
+            "SELECT {} FROM ({}) u GROUP BY {}{order}",
+            outer.join(", "),
             parts.join(" UNION ALL "),
+            outer_keys.join(", "),
         );
         let sql = self.sql(&text);
         let mut query = sqlx::query(&sql);
@@ -504,6 +615,10 @@ impl Store {
                 "DELETE FROM sql_stat_minute WHERE bucket < ?",
                 minutes_before,
             ),
+            (
+                "DELETE FROM sql_stat_10min WHERE bucket < ?",
+                minutes_before,
+            ),
             ("DELETE FROM sql_stat_sample WHERE ts < ?", minutes_before),
             ("DELETE FROM sql_stat_hour WHERE bucket < ?", hours_before),
             ("DELETE FROM sql_text WHERE last_seen < ?", hours_before),
@@ -541,31 +656,54 @@ mod tests {
     }
 
     #[test]
-    fn a_range_reads_whole_hours_and_the_minutes_at_its_edges() {
-        // 00:30 to 03:15: hours 01 and 02 whole, minutes 00:30-01:00 and 03:00-03:15.
-        let f = filter(1800, 3 * HOUR + 900, 0);
+    fn a_range_reads_whole_hours_then_ten_minutes_then_minutes_at_its_edges() {
+        // 00:27 to 03:15: hours 01 and 02 whole; 00:30-01:00 and 03:00-03:10 in ten
+        // minutes; 00:27-00:30 and 03:10-03:15 in minutes.
+        let f = filter(27 * MINUTE, 3 * HOUR + 900, 0);
         assert_eq!(
             sources(&f, None),
             vec![
                 ("sql_stat_hour", HOUR, 3 * HOUR),
-                ("sql_stat_minute", 1800, HOUR),
-                ("sql_stat_minute", 3 * HOUR, 3 * HOUR + 901),
+                ("sql_stat_10min", 1800, HOUR),
+                ("sql_stat_minute", 27 * MINUTE, 1800),
+                ("sql_stat_10min", 3 * HOUR, 3 * HOUR + 600),
+                ("sql_stat_minute", 3 * HOUR + 600, 3 * HOUR + 901),
             ]
         );
-        // Within an hour: minutes alone.
+        // Within ten minutes: minutes alone.
         assert_eq!(
-            sources(&filter(1805, 2400, 0), None),
-            vec![("sql_stat_minute", 1800, 2401)]
+            sources(&filter(1805, 2200, 0), None),
+            vec![("sql_stat_minute", 1800, 2201)]
         );
+        // A day, as TopSQL asks it, from any second: at most 39 buckets (23 hours, then
+        // ten minutes and minutes), where hours and minutes alone read up to 83.
+        let most = (0..HOUR)
+            .step_by(7)
+            .map(|offset| {
+                let start = HOUR + offset;
+                sources(&filter(start, start + 86_400 - 1, 0), None)
+                    .iter()
+                    .map(|(t, a, b)| {
+                        let step = TIERS.iter().find(|(n, _)| n == t).unwrap().1;
+                        (b - a + step - 1) / step
+                    })
+                    .sum::<i64>()
+            })
+            .max();
+        assert_eq!(most, Some(39));
         // Before the minutes' retention: the hours that hold the range.
         assert_eq!(
             sources(&filter(1800, 2400, 7200), None),
             vec![("sql_stat_hour", 0, HOUR)]
         );
-        // A trend of hour steps reads hours; of minute steps, minutes.
+        // A trend reads the coarsest tier its step is made of.
         assert_eq!(
             sources(&filter(1800, 5 * HOUR, 0), Some(HOUR)),
             vec![("sql_stat_hour", 0, 6 * HOUR)]
+        );
+        assert_eq!(
+            sources(&filter(1800, 5 * HOUR, 0), Some(1200)),
+            vec![("sql_stat_10min", 1800, 5 * HOUR + 1)]
         );
         assert_eq!(
             sources(&filter(1800, 5 * HOUR, 0), Some(120)),

@@ -150,11 +150,16 @@ pub fn plan_type(code: i64) -> &'static str {
     }
 }
 
-/// Seconds per point of a trend over `[start, end]`: whole minutes, about
-/// [`TREND_POINTS`] points.
+/// Seconds per point of a trend over `[start, end]`: about [`TREND_POINTS`] points of
+/// whole minutes, ten minutes or hours (the tiers of sums the metadb keeps).
 pub fn trend_step(start: i64, end: i64) -> i64 {
     let per_point = ((end - start).max(1) + TREND_POINTS - 1) / TREND_POINTS;
-    ((per_point + 59) / 60 * 60).max(60)
+    let whole = |unit: i64| (per_point + unit - 1) / unit * unit;
+    match per_point {
+        ..=600 => whole(60).max(60),
+        601..=3600 => whole(600),
+        _ => whole(3600),
+    }
 }
 
 /// A comparison of TopSQL's advanced search.
@@ -402,7 +407,8 @@ mod tests {
         );
         assert!(parse_sort(&Some("executions,up".into()), &fields).is_err());
         assert_eq!(trend_step(0, 3600), 60);
-        assert_eq!(trend_step(0, 86_400), 720);
+        assert_eq!(trend_step(0, 86_400), 1200);
+        assert_eq!(trend_step(0, 7 * 86_400), 7200);
     }
 
     #[test]

@@ -85,6 +85,20 @@ async fn sql_statistics_add_up_once_per_sample(store: Store) {
             .executions,
         2 * samples
     );
+    // 10:27 to 11:43:59, read from minutes, ten minutes and minutes again: 77 minutes.
+    let edges = store
+        .sql_stat_sums(
+            &SqlStatFilter {
+                start: t0 + 27 * 60,
+                end: t0 + 3600 + 43 * 60 + 59,
+                ..filter.clone()
+            },
+            SqlStatGroup::Statement,
+        )
+        .await
+        .unwrap();
+    let a = edges.iter().find(|s| s.sql_id == "AA").unwrap();
+    assert_eq!(a.counters.executions, 2 * 4 * 77);
     // A trend of 10-minute points over the first hour: 40 executions of A each.
     let trend = store
         .sql_stat_sums(
