@@ -8,6 +8,10 @@ if [ "${1:-}" = "--only" ] && [ "${2:-}" = "console" ]; then
 fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ocp-target}"
 cargo build --release --bin ocp-server --bin ocp-agent --bin ocp-bench
-"$CARGO_TARGET_DIR/release/ocp-bench" "$@"
+# The figures go to JSON as well, and are compared with the last accepted ones.
+json="${OCP_BENCH_JSON:-$CARGO_TARGET_DIR/bench/last-run.json}"
+"$CARGO_TARGET_DIR/release/ocp-bench" "$@" --json "$json"
+echo "figures in $json; against bench/baseline.json:"
+"$CARGO_TARGET_DIR/release/ocp-bench" compare bench/baseline.json "$json"
 # The console's numbers, unless one part of the server was asked for.
 if [ "${1:-}" != "--only" ]; then bash scripts/bench-console.sh; fi

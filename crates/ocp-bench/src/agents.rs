@@ -154,6 +154,18 @@ pub async fn heartbeat_load(
     let elapsed = started.elapsed().as_secs_f64();
     let ticks = cpu_ticks(pid) - ticks_before;
     let cpu_percent = ticks as f64 / 100.0 / elapsed * 100.0;
+    crate::record(
+        "agents.heartbeat_load.server_cpu",
+        cpu_percent,
+        "% of a core",
+        crate::Better::Lower,
+    );
+    crate::record(
+        "agents.heartbeat_load.server_rss",
+        rss_kib(i64::from(pid)) as f64 / 1024.0,
+        "MiB",
+        crate::Better::Lower,
+    );
     report(format!(
         "heartbeats: {agents} agents every {}s = {:.0}/s for {elapsed:.0}s, {failed} failed; server CPU {cpu_percent:.1}% of one core, RSS {:.1} MiB",
         interval.as_secs(),

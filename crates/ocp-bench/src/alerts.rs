@@ -166,13 +166,32 @@ pub async fn crossing_to_webhook(rounds: usize) -> anyhow::Result<()> {
         worst.as_secs_f64() / INTERVAL.as_secs_f64(),
         shown.join(", ")
     ));
+    let rss_mib = rss_kib(monitor) as f64 / 1024.0;
+    crate::record(
+        "alerts.monitor_worker.rss",
+        rss_mib,
+        "MiB",
+        crate::Better::Lower,
+    );
+    crate::record(
+        "alerts.monitor_worker.cpu",
+        100.0 * cpu_seconds / wall,
+        "% of a core",
+        crate::Better::Lower,
+    );
+    crate::record(
+        "alerts.crossing_to_webhook.median",
+        ms(&latencies[latencies.len() / 2]),
+        "ms",
+        crate::Better::Lower,
+    );
     report(format!(
         "agent monitor (ocp_monagent) sampling the host and one seekdb every {} s, its \
          statements every {} ms and following its log for slow queries: RSS {:.1} MiB, \
          CPU {:.2}% of one core over {:.0} s",
         INTERVAL.as_secs(),
         std::env::var("OCP_TEST_SQL_STAT_MS").unwrap_or_else(|_| "1000".into()),
-        rss_kib(monitor) as f64 / 1024.0,
+        rss_mib,
         100.0 * cpu_seconds / wall,
         wall
     ));

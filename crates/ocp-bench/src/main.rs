@@ -22,16 +22,20 @@
 //!    read behind a 24-hour TopSQL answer.
 //!
 //! `--quick` runs smaller counts; `--only tasks` (or `agents`, `clusters`, `monitor`, `sql`,
-//! `alerts`, `backups`) runs one group.
+//! `alerts`, `backups`) runs one group; `--json FILE` writes the figures there too;
+//! `--only tasks --backend sqlite` runs only the engine on that backend (for a profile).
+//! `compare BASELINE RUN [--accept]` prints the figures that moved by more than 20 %.
 
 mod agents;
 mod alerts;
 mod backups;
 mod clusters;
 mod console;
+mod figures;
 mod monitor;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -41,6 +45,8 @@ use ocp_task::{
     Engine, EngineConfig, Registry, Step, StepContext, StepError, StepSpec, TaskTemplate,
 };
 use serde_json::json;
+
+pub use figures::{record, Better};
 
 #[allow(clippy::print_stdout)]
 fn report(line: String) {
@@ -64,12 +70,38 @@ async fn main() -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("seed-console needs the server's data directory"))?;
         return console::seed(std::path::Path::new(dir)).await;
     }
+    if let Some(i) = args.iter().position(|a| a == "compare") {
+        let (Some(baseline), Some(run)) = (args.get(i + 1), args.get(i + 2)) else {
+            anyhow::bail!("usage: ocp-bench compare BASELINE.json RUN.json [--accept]");
+        };
+        let accept = args.iter().any(|a| a == "--accept");
+        figures::compare(baseline.as_ref(), run.as_ref(), accept)?;
+        return Ok(());
+    }
+    let json = args
+        .iter()
+        .position(|a| a == "--json")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
     let runs = |group: &str| only.as_deref().is_none_or(|o| o == group);
-    if runs("tasks") {
+    // `--backend sqlite` (or `postgres`) runs the engine on that one, for a profile.
+    let backend = args
+        .iter()
+        .position(|a| a == "--backend")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    if runs("tasks") && backend.is_none() {
         http_create(2000 / scale).await?;
-        for backend in ["sqlite", "postgres"] {
+    }
+    if runs("tasks") {
+        let backends = ["sqlite", "postgres"];
+        for backend in backends
+            .into_iter()
+            .filter(|b| backend.as_deref().is_none_or(|o| o == *b))
+        {
             engine(backend, "chain of 5", 400 / scale, 5, 1).await?;
             engine(backend, "fan-out of 50", 40 / scale, 50, 50).await?;
+            engine(backend, "one chain of 200", 1, 200 / scale, 1).await?;
         }
     }
     if runs("agents") {
@@ -91,6 +123,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if runs("backups") {
         backups::run(if quick { 20 } else { 200 }).await?;
+    }
+    if let Some(path) = json {
+        figures::write(path.as_ref())?;
     }
     Ok(())
 }
@@ -117,11 +152,15 @@ async fn http_create(n: usize) -> anyhow::Result<()> {
         latencies.push(started.elapsed());
     }
     latencies.sort();
-    report(format!(
-        "http create task (1 client, {n} requests): p50 {:.2} ms, p99 {:.2} ms",
+    let (p50, p99) = (
         percentile(&latencies, 0.50).as_secs_f64() * 1e3,
-        percentile(&latencies, 0.99).as_secs_f64() * 1e3
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+    );
+    report(format!(
+        "http create task (1 client, {n} requests): p50 {p50:.2} ms, p99 {p99:.2} ms"
     ));
+    record("tasks.http_create.p50", p50, "ms", Better::Lower);
+    record("tasks.http_create.p99", p99, "ms", Better::Lower);
     let clients = 8;
     let started = Instant::now();
     let mut handles = Vec::new();
@@ -141,16 +180,57 @@ async fn http_create(n: usize) -> anyhow::Result<()> {
     report(format!(
         "http create task ({clients} clients): {per_second:.0} tasks/s"
     ));
+    record(
+        "tasks.http_create.per_second_8_clients",
+        per_second,
+        "tasks/s",
+        Better::Higher,
+    );
     Ok(())
 }
 
-struct Noop;
+/// When each subtask's step began and ended, for the hand-off times.
+type StepTimes = Arc<Mutex<HashMap<i64, (Instant, Instant)>>>;
+
+struct Noop(StepTimes);
 
 #[async_trait]
 impl Step for Noop {
-    async fn execute(&self, _ctx: &StepContext) -> Result<(), StepError> {
+    async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
+        let began = Instant::now();
+        self.0
+            .lock()
+            .expect("step times")
+            .insert(ctx.subtask_id, (began, Instant::now()));
         Ok(())
     }
+}
+
+/// The time from the end of the last upstream's step to the start of each subtask's step:
+/// the finish, the promotion, the claim and the start, sorted.
+async fn hand_offs(store: &Store, times: &StepTimes) -> anyhow::Result<Vec<Duration>> {
+    let times = times.lock().expect("step times").clone();
+    let (tasks, _) = store
+        .list_tasks(&TaskListFilter::default(), 0, i64::MAX, "id", false)
+        .await?;
+    let mut gaps = Vec::new();
+    for task in &tasks {
+        for sub in &task.subtasks {
+            let Some((began, _)) = times.get(&sub.id) else {
+                continue;
+            };
+            let last_upstream = sub
+                .upstreams
+                .iter()
+                .filter_map(|up| times.get(up).map(|(_, ended)| *ended))
+                .max();
+            if let Some(ended) = last_upstream {
+                gaps.push(began.saturating_duration_since(ended));
+            }
+        }
+    }
+    gaps.sort();
+    Ok(gaps)
 }
 
 async fn engine(
@@ -170,8 +250,9 @@ async fn engine(
         }
     };
     let store = Store::open(&config).await?;
+    let times = StepTimes::default();
     let mut registry = Registry::new();
-    registry.register("bench.Noop", Noop);
+    registry.register("bench.Noop", Noop(times.clone()));
     let mut engine_config = EngineConfig::new("bench-node", "127.0.0.1");
     engine_config.max_parallel = 64;
     let engine = Engine::new(store.clone(), registry, engine_config);
@@ -215,10 +296,45 @@ async fn engine(
     };
     let (_, failures) = store.list_tasks(&failed, 0, 1, "id", false).await?;
     let subtasks = tasks * per_task;
+    let per_second = subtasks as f64 / elapsed.as_secs_f64();
     report(format!(
-        "engine on {backend}, {shape}: {subtasks} subtasks in {:.2} s = {:.0} subtasks/s ({failures} failed tasks)",
+        "engine on {backend}, {shape}: {subtasks} subtasks in {:.2} s = {per_second:.0} subtasks/s \
+         ({failures} failed tasks)",
         elapsed.as_secs_f64(),
-        subtasks as f64 / elapsed.as_secs_f64()
     ));
+    let key = format!("tasks.engine.{backend}.{}", shape.replace(' ', "_"));
+    if tasks > 1 {
+        record(
+            &format!("{key}.subtasks_per_second"),
+            per_second,
+            "subtasks/s",
+            Better::Higher,
+        );
+    } else {
+        // One task alone: nothing queues, so the gaps are the engine's own latency.
+        let gaps = hand_offs(&store, &times).await?;
+        anyhow::ensure!(!gaps.is_empty(), "no hand-off was measured");
+        let (p50, p99) = (
+            percentile(&gaps, 0.50).as_secs_f64() * 1e3,
+            percentile(&gaps, 0.99).as_secs_f64() * 1e3,
+        );
+        report(format!(
+            "engine on {backend}, hand-off from a step's end to its downstream's start \
+             ({} hand-offs): p50 {p50:.2} ms, p99 {p99:.2} ms",
+            gaps.len()
+        ));
+        record(
+            &format!("tasks.engine.{backend}.hand_off.p50"),
+            p50,
+            "ms",
+            Better::Lower,
+        );
+        record(
+            &format!("tasks.engine.{backend}.hand_off.p99"),
+            p99,
+            "ms",
+            Better::Lower,
+        );
+    }
     Ok(())
 }

@@ -81,6 +81,12 @@ pub async fn storage(quick: bool) -> anyhow::Result<()> {
         } else {
             String::new()
         };
+        crate::record(
+            &format!("monitor.ingest.{backend}"),
+            per_second,
+            "points/s",
+            crate::Better::Higher,
+        );
         report(format!(
             "metrics into {backend}: {total} points ({} series x {steps} at 10 s) at {per_second:.0} points/s{size}",
             HOSTS * METRICS
@@ -109,6 +115,12 @@ pub async fn storage(quick: bool) -> anyhow::Result<()> {
             anyhow::ensure!(groups == HOSTS, "{groups} groups answered");
         }
         times.sort();
+        crate::record(
+            &format!("monitor.query_day_100_series.{backend}.p50"),
+            percentile(&times, 0.5).as_secs_f64() * 1e3,
+            "ms",
+            crate::Better::Lower,
+        );
         report(format!(
             "metrics query on {backend}: {} series over {} h, grouped by host: p50 {:.0} ms, max {:.0} ms",
             HOSTS * METRICS,
@@ -198,6 +210,12 @@ pub async fn top_sql(hours: i64, statements: usize) -> anyhow::Result<()> {
         times.push(t.elapsed());
     }
     times.sort();
+    crate::record(
+        "sql.top_sql_24h_1000_statements.p50",
+        percentile(&times, 0.5).as_secs_f64() * 1000.0,
+        "ms",
+        crate::Better::Lower,
+    );
     report(format!(
         "top sql over {hours} h of {statements} statements: p50 {:.1} ms, max {:.1} ms; \
          metadb {:.0} MB",

@@ -104,6 +104,8 @@ pub struct ClaimedSubtask {
     pub run_time: i32,
     /// Branch of a parallel fan-out, -1 outside one.
     pub parallel_idx: i32,
+    /// The task's context as the claim found it.
+    pub context: TaskContext,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -439,6 +441,10 @@ impl Store {
 
     /// Records the end of a run of a subtask this executor holds, writes its log lines and
     /// moves the DAG on. Returns false, changing nothing, when the lease was lost meanwhile.
+    ///
+    /// This runs once per subtask, so it is a handful of statements: the task's row (locked
+    /// on PostgreSQL), the subtask's end guarded by its lease (returning its links), its log,
+    /// the downstreams it may unblock and their other upstreams, and the task's status.
     pub async fn finish_subtask(
         &self,
         id: i64,
@@ -450,20 +456,39 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         // Finishes of one task are serialized on its row: two last branches of a fan-out
         // finishing at once must not both miss that the join is now unblocked.
-        let Some(task_id) = sqlx::query_scalar::<_, i64>(
-            &self.sql("SELECT task_id FROM subtask_instance WHERE id = ?"),
-        )
+        let lock = match self.dialect {
+            Dialect::Postgres => " FOR UPDATE",
+            Dialect::Sqlite => "",
+        };
+        let Some(task) = sqlx::query(&self.sql(&format!(
+            "SELECT id, status, operation FROM task_instance \
+             WHERE id = (SELECT task_id FROM subtask_instance WHERE id = ?){lock}"
+        )))
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
         else {
             return Ok(false);
         };
-        self.lock_task_row(&mut tx, task_id).await?;
+        let task_id: i64 = task.try_get("id")?;
+        let known = (
+            enum_field(&task, "status", TaskStatus::parse)?,
+            enum_field(&task, "operation", Operation::parse)?,
+        );
+        let status = match outcome {
+            FinishOutcome::Succeeded => SubtaskStatus::Successful,
+            FinishOutcome::Failed(_) | FinishOutcome::Cancelled => SubtaskStatus::Failed,
+        };
         let Some(row) = sqlx::query(&self.sql(
-            "SELECT operation FROM subtask_instance WHERE id = ? AND lease_owner = ? \
-             AND status IN ('RUNNING', 'CANCELING')",
+            "UPDATE subtask_instance SET status = ?, \
+             operation = CASE WHEN ? = 1 THEN 'CANCEL' ELSE operation END, finish_time = ?, \
+             lease_owner = NULL, lease_expiry = NULL \
+             WHERE id = ? AND lease_owner = ? AND status IN ('RUNNING', 'CANCELING') \
+             RETURNING operation, upstreams, downstreams",
         ))
+        .bind(status.as_str())
+        .bind(i64::from(matches!(outcome, FinishOutcome::Cancelled)))
+        .bind(now_millis())
         .bind(id)
         .bind(owner)
         .fetch_optional(&mut *tx)
@@ -471,35 +496,29 @@ impl Store {
         else {
             return Ok(false);
         };
-        let operation = enum_field(&row, "operation", Operation::parse)?;
-        let (status, new_operation) = match outcome {
-            FinishOutcome::Succeeded => (SubtaskStatus::Successful, operation),
-            FinishOutcome::Failed(_) => (SubtaskStatus::Failed, operation),
-            FinishOutcome::Cancelled => (SubtaskStatus::Failed, Operation::Cancel),
-        };
-        sqlx::query(&self.sql(
-            "UPDATE subtask_instance SET status = ?, operation = ?, finish_time = ?, lease_owner = NULL, \
-             lease_expiry = NULL WHERE id = ?",
-        ))
-        .bind(status.as_str())
-        .bind(new_operation.as_str())
-        .bind(now_millis())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
         self.insert_log_lines(&mut tx, id, log_lines).await?;
+        let mut promoted = 0;
         if status == SubtaskStatus::Successful {
-            self.promote_after(&mut tx, task_id, id, operation == Operation::Rollback)
+            let rolling_back =
+                enum_field(&row, "operation", Operation::parse)? == Operation::Rollback;
+            let links = if rolling_back {
+                "upstreams"
+            } else {
+                "downstreams"
+            };
+            let candidates: Vec<i64> = json_field(&row, links)?;
+            promoted = self
+                .promote(&mut tx, task_id, id, &candidates, rolling_back)
                 .await?;
         }
-        self.recompute_task(&mut tx, task_id).await?;
+        self.recompute(&mut tx, task_id, Some(known), promoted > 0)
+            .await?;
         tx.commit().await?;
         Ok(true)
     }
 
     /// Marks READY what the success of `done_id` unblocks: its downstreams when executing,
-    /// its upstreams when rolling back (undo runs the DAG in reverse). Only the candidates and
-    /// their neighbours are read, so a wide fan-out costs little per finish.
+    /// its upstreams when rolling back (undo runs the DAG in reverse).
     pub(crate) async fn promote_after(
         &self,
         tx: &mut Transaction<'static, Any>,
@@ -517,69 +536,103 @@ impl Store {
         .await?;
         let candidates: Vec<i64> = serde_json::from_str(&done)
             .map_err(|e| StoreError::Corrupt(format!("subtask links: {e}")))?;
-        for candidate in candidates {
-            let Some(row) = sqlx::query(&self.sql(
-                "SELECT status, operation, upstreams, downstreams FROM subtask_instance WHERE id = ? AND task_id = ?",
-            ))
-            .bind(candidate)
-            .bind(task_id)
-            .fetch_optional(&mut **tx)
-            .await?
-            else {
-                continue;
-            };
-            if enum_field(&row, "status", SubtaskStatus::parse)? != SubtaskStatus::Pending {
-                continue;
-            }
-            let unblocked = if rolling_back {
-                // Ready once no downstream still has an undo to run.
-                enum_field(&row, "operation", Operation::parse)? == Operation::Rollback
-                    && self
-                        .count_where(
-                            tx,
-                            &json_field::<Vec<i64>>(&row, "downstreams")?,
-                            "operation = 'ROLLBACK' AND status <> 'SUCCESSFUL'",
-                        )
-                        .await?
-                        == 0
-            } else {
-                self.count_where(
-                    tx,
-                    &json_field::<Vec<i64>>(&row, "upstreams")?,
-                    "status <> 'SUCCESSFUL'",
-                )
-                .await?
-                    == 0
-            };
-            if unblocked {
-                sqlx::query(&self.sql("UPDATE subtask_instance SET status = 'READY' WHERE id = ?"))
-                    .bind(candidate)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-        }
+        self.promote(tx, task_id, done_id, &candidates, rolling_back)
+            .await?;
         Ok(())
     }
 
-    /// How many of the subtasks `ids` match `condition`.
-    async fn count_where(
+    /// Marks READY those of `candidates` (the links of `done_id`, which has just succeeded)
+    /// that nothing else holds back; answers how many. Only the candidates and their other
+    /// neighbours are read, in two statements, so a wide fan-out costs little per finish.
+    async fn promote(
         &self,
         tx: &mut Transaction<'static, Any>,
-        ids: &[i64],
-        condition: &str,
-    ) -> Result<i64> {
-        if ids.is_empty() {
+        task_id: i64,
+        done_id: i64,
+        candidates: &[i64],
+        rolling_back: bool,
+    ) -> Result<usize> {
+        if candidates.is_empty() {
             return Ok(0);
         }
-        let marks = vec!["?"; ids.len()].join(", ");
-        let text =
-            format!("SELECT COUNT(*) FROM subtask_instance WHERE id IN ({marks}) AND {condition}");
+        let marks = vec!["?"; candidates.len()].join(", ");
+        let text = format!(
+            "SELECT id, status, operation, upstreams, downstreams FROM subtask_instance \
+             WHERE task_id = ? AND id IN ({marks})"
+        );
         let sql = self.sql(&text);
-        let mut query = sqlx::query_scalar::<_, i64>(&sql);
-        for id in ids {
+        let mut query = sqlx::query(&sql).bind(task_id);
+        for id in candidates {
             query = query.bind(*id);
         }
-        Ok(query.fetch_one(&mut **tx).await?)
+        // Each pending candidate with what else it waits on (`done_id` no longer counts).
+        let mut waiting: Vec<(i64, Vec<i64>)> = Vec::new();
+        for row in query.fetch_all(&mut **tx).await? {
+            if enum_field(&row, "status", SubtaskStatus::parse)? != SubtaskStatus::Pending {
+                continue;
+            }
+            if rolling_back
+                && enum_field(&row, "operation", Operation::parse)? != Operation::Rollback
+            {
+                continue;
+            }
+            let links: Vec<i64> = json_field(
+                &row,
+                if rolling_back {
+                    "downstreams"
+                } else {
+                    "upstreams"
+                },
+            )?;
+            waiting.push((
+                row.try_get("id")?,
+                links.into_iter().filter(|l| *l != done_id).collect(),
+            ));
+        }
+        let others: Vec<i64> = {
+            let mut all: Vec<i64> = waiting
+                .iter()
+                .flat_map(|(_, l)| l.iter().copied())
+                .collect();
+            all.sort_unstable();
+            all.dedup();
+            all
+        };
+        // The neighbours that still hold their candidate back.
+        let mut holding = std::collections::HashSet::new();
+        if !others.is_empty() {
+            let marks = vec!["?"; others.len()].join(", ");
+            let condition = if rolling_back {
+                "operation = 'ROLLBACK' AND status <> 'SUCCESSFUL'"
+            } else {
+                "status <> 'SUCCESSFUL'"
+            };
+            let text =
+                format!("SELECT id FROM subtask_instance WHERE id IN ({marks}) AND {condition}");
+            let sql = self.sql(&text);
+            let mut query = sqlx::query_scalar::<_, i64>(&sql);
+            for id in &others {
+                query = query.bind(*id);
+            }
+            holding.extend(query.fetch_all(&mut **tx).await?);
+        }
+        let ready: Vec<i64> = waiting
+            .into_iter()
+            .filter(|(_, links)| links.iter().all(|l| !holding.contains(l)))
+            .map(|(id, _)| id)
+            .collect();
+        if !ready.is_empty() {
+            let marks = vec!["?"; ready.len()].join(", ");
+            let text =
+                format!("UPDATE subtask_instance SET status = 'READY' WHERE id IN ({marks})");
+            let sql = self.sql(&text);
+            let mut query = sqlx::query(&sql);
+            for id in &ready {
+                query = query.bind(*id);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(ready.len())
     }
 
     pub(crate) async fn subtask_states(
@@ -614,12 +667,35 @@ impl Store {
         tx: &mut Transaction<'static, Any>,
         task_id: i64,
     ) -> Result<TaskStatus> {
-        let operation: String =
-            sqlx::query_scalar(&self.sql("SELECT operation FROM task_instance WHERE id = ?"))
+        self.recompute(tx, task_id, None, true).await
+    }
+
+    /// [`Self::recompute_task`], given the task's status and operation if they were read in
+    /// this transaction; announces ready work to other servers while the task runs if
+    /// `announce` (something may have become ready).
+    async fn recompute(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        task_id: i64,
+        known: Option<(TaskStatus, Operation)>,
+        announce: bool,
+    ) -> Result<TaskStatus> {
+        let (current, operation) = match known {
+            Some(known) => known,
+            None => {
+                let row = sqlx::query(
+                    &self.sql("SELECT status, operation FROM task_instance WHERE id = ?"),
+                )
                 .bind(task_id)
                 .fetch_one(&mut **tx)
                 .await?;
-        let rolling_back = operation == Operation::Rollback.as_str();
+                (
+                    enum_field(&row, "status", TaskStatus::parse)?,
+                    enum_field(&row, "operation", Operation::parse)?,
+                )
+            }
+        };
+        let rolling_back = operation == Operation::Rollback;
         // One aggregate instead of every row: this runs on every finish.
         let rows = sqlx::query(&self.sql(
             "SELECT status, operation, COUNT(*) AS n FROM subtask_instance WHERE task_id = ? GROUP BY status, operation",
@@ -657,8 +733,11 @@ impl Store {
         } else {
             TaskStatus::Running
         };
-        if status == TaskStatus::Running {
+        if status == TaskStatus::Running && announce {
             self.announce_ready(tx).await?;
+        }
+        if status == current {
+            return Ok(status);
         }
         let finish = (status != TaskStatus::Running).then(now_millis);
         sqlx::query(&self.sql(

@@ -350,18 +350,9 @@ impl Engine {
                 log: log.clone(),
             },
         );
-        let context = match inner.store.task_context(subtask.task_id).await {
-            Ok(mut context) => {
-                context.parallel = subtask.parallel_idx >= 0;
-                context.parallel_idx = subtask.parallel_idx;
-                context
-            }
-            Err(err) => {
-                tracing::warn!(subtask_id = subtask.id, error = %err, "could not read task context");
-                self.forget(subtask.id);
-                return;
-            }
-        };
+        let mut context = subtask.context.clone();
+        context.parallel = subtask.parallel_idx >= 0;
+        context.parallel_idx = subtask.parallel_idx;
         let ctx = StepContext {
             task_id: subtask.task_id,
             subtask_id: subtask.id,
