@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 import { base, confirmDialog, run } from './kit.mjs';
 
-await run(async ({ page, step, inPage, logIn }) => {
+await run(async ({ page, step, inPage, logIn, logOut }) => {
   await step('login-refused', async () => {
     await page.goto(`${base}/`);
     await page.waitForURL(/\/login$/);
@@ -215,9 +215,7 @@ await run(async ({ page, step, inPage, logIn }) => {
   });
 
   await step('logout', async () => {
-    await page.getByTestId('user-menu').hover();
-    await page.getByText('Log out').click();
-    await page.waitForURL(/\/login$/);
+    await logOut();
     assert.equal((await inPage('GET', '/api/v2/iam/session')).status, 401);
   });
 

@@ -43,7 +43,7 @@ async function eventually(check) {
   }
 }
 
-await run(async ({ page, step, inPage, logIn }) => {
+await run(async ({ page, step, inPage, logIn, logOut }) => {
   let clusterUrl;
 
   await step('cluster-wizard', async () => {
@@ -226,9 +226,7 @@ await run(async ({ page, step, inPage, logIn }) => {
   });
 
   await step('cluster-viewer', async () => {
-    await page.getByTestId('user-menu').hover();
-    await page.getByText('Log out').click();
-    await page.waitForURL(/\/login$/);
+    await logOut();
     await logIn(process.env.OCP_VIEWER, process.env.OCP_VIEWER_PASSWORD);
     await page.waitForURL(/\/overview$/);
     await page.goto(clusterUrl);
@@ -260,8 +258,7 @@ await run(async ({ page, step, inPage, logIn }) => {
   });
 
   await step('alert-items', async () => {
-    await page.getByTestId('user-menu').hover();
-    await page.getByText('Log out').click();
+    await logOut();
     await logIn('admin', process.env.OCP_ADMIN_PASSWORD);
     await page.waitForURL(/\/overview$/);
     assert.equal(await page.getByTestId('open-alerts-3').innerText(), '0');
@@ -326,8 +323,7 @@ await run(async ({ page, step, inPage, logIn }) => {
   });
 
   await step('alerts-viewer', async () => {
-    await page.getByTestId('user-menu').hover();
-    await page.getByText('Log out').click();
+    await logOut();
     await logIn(process.env.OCP_VIEWER, process.env.OCP_VIEWER_PASSWORD);
     await page.waitForURL(/\/overview$/);
     await page.getByRole('menuitem', { name: 'Alerts' }).click();
@@ -344,8 +340,7 @@ await run(async ({ page, step, inPage, logIn }) => {
     assert.equal(await page.getByTestId('test-channel-ops-hook').count(), 0, 'a viewer sends no test');
     await page.getByRole('menuitem', { name: 'Monitoring' }).click();
     await page.getByTestId('metric-picker').waitFor();
-    await page.getByTestId('user-menu').hover();
-    await page.getByText('Log out').click();
+    await logOut();
     await logIn('admin', process.env.OCP_ADMIN_PASSWORD);
     await page.waitForURL(/\/overview$/);
   });

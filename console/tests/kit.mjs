@@ -1,6 +1,6 @@
 // What the console's browser scripts share: Debian's Chromium through playwright-core, named
 // steps that each leave a screenshot, API calls made from the page with its session, and
-// logging in. Env: OCP_URL, OCP_SCREENSHOTS (a directory), OCP_BROWSER_MARKER (an argument
+// logging in and out. Env: OCP_URL, OCP_SCREENSHOTS (a directory), OCP_BROWSER_MARKER (an argument
 // every browser process carries, so the Rust test can kill them all), CHROMIUM (the
 // executable, /usr/bin/chromium by default).
 import { mkdirSync } from 'node:fs';
@@ -70,8 +70,18 @@ export async function run(body) {
     await page.click('button[type=submit]');
   }
 
+  /**
+   * Logs out through the user menu and waits for the login page: navigating on at once
+   * could abort the logout's request and leave the session alive.
+   */
+  async function logOut() {
+    await page.getByTestId('user-menu').hover();
+    await page.getByText('Log out').click();
+    await page.waitForURL(/\/login$/);
+  }
+
   try {
-    await body({ page, step, inPage, logIn });
+    await body({ page, step, inPage, logIn, logOut });
     if (cspErrors.length > 0) {
       throw new Error(`the console broke its Content-Security-Policy: ${cspErrors.join('; ')}`);
     }
