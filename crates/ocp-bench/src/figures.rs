@@ -48,7 +48,7 @@ pub fn record(name: &str, value: f64, unit: &str, better: Better) {
 pub fn write(path: &Path) -> anyhow::Result<()> {
     let figures = FIGURES.lock().expect("figures").clone();
     let commit = std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
+        .args(["describe", "--always", "--dirty", "--abbrev=7"])
         .output()
         .ok()
         .filter(|o| o.status.success())
@@ -140,6 +140,9 @@ pub fn compare(baseline: &Path, run: &Path, accept: bool) -> anyhow::Result<usiz
         merged.extend(ran);
         let mut out = document;
         out["figures"] = json!(merged);
+        if let Some(dir) = baseline.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
         std::fs::write(baseline, serde_json::to_string_pretty(&out)? + "\n")?;
         println!("accepted into {}", baseline.display());
     }

@@ -1,9 +1,11 @@
 //! Leases: how executors claim subtasks, keep them, give them up, and what happens to the
 //! subtasks of an executor that died.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use ocp_api::task::{Operation, TaskContext};
+use sqlx::AnyConnection;
 use sqlx::Row;
 
 use crate::decode::enum_field;
@@ -21,20 +23,41 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<ClaimedSubtask>> {
         let _w = self.writer().await;
+        let mut conn = self.pool.acquire().await?;
+        self.claim_on(&mut conn, owner, executor, lease_ms, limit)
+            .await
+    }
+
+    /// [`Self::claim_subtasks`] on a connection the caller holds (inside its transaction, or
+    /// not), with the write lock taken.
+    pub(crate) async fn claim_on(
+        &self,
+        conn: &mut AnyConnection,
+        owner: &str,
+        executor: &str,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<ClaimedSubtask>> {
         let now = now_millis();
         let lock = match self.dialect {
             Dialect::Sqlite => "",
             Dialect::Postgres => "FOR UPDATE OF s SKIP LOCKED",
         };
+        // Written so that it walks the claimable subtasks (`subtask_instance_claimable`) in id
+        // order and stops at `limit`, checking each one's task by its key, rather than joining
+        // every running task with every ready subtask and sorting.
         let text = format!(
             "UPDATE subtask_instance SET status = 'RUNNING', lease_owner = ?, lease_expiry = ?, \
              executor = ?, run_time = run_time + 1, start_time = ?, finish_time = NULL \
-             WHERE id IN (SELECT s.id FROM subtask_instance s JOIN task_instance t ON t.id = s.task_id \
-               WHERE t.status = 'RUNNING' AND (s.status = 'READY' \
-                 OR (s.status = 'RUNNING' AND s.lease_expiry < ?)) \
+             WHERE id IN (SELECT s.id FROM subtask_instance s \
+               WHERE (s.status = 'READY' OR (s.status = 'RUNNING' AND s.lease_expiry < ?)) \
+                 AND EXISTS (SELECT 1 FROM task_instance t WHERE t.id = s.task_id AND t.status = 'RUNNING') \
                ORDER BY s.id LIMIT ? {lock}) \
-             RETURNING id, task_id, name, class_name, operation, timeout_secs, run_time, parallel_idx"
+             RETURNING id, task_id, name, class_name, operation, timeout_secs, run_time, parallel_idx, \
+               (SELECT context FROM task_instance t WHERE t.id = subtask_instance.task_id) AS context"
         );
+        // The task's context comes along in the same statement, parsed once per task however
+        // many of its subtasks are claimed.
         let rows = sqlx::query(&self.sql(&text))
             .bind(owner)
             .bind(now + lease_ms)
@@ -42,31 +65,17 @@ impl Store {
             .bind(now)
             .bind(now)
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *conn)
             .await?;
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        // The contexts of their tasks, in one read rather than one per subtask.
-        let mut task_ids: Vec<i64> = rows
-            .iter()
-            .map(|row| row.try_get("task_id"))
-            .collect::<std::result::Result<_, _>>()?;
-        task_ids.sort_unstable();
-        task_ids.dedup();
-        let marks = vec!["?"; task_ids.len()].join(", ");
-        let text = format!("SELECT id, context FROM task_instance WHERE id IN ({marks})");
-        let sql = self.sql(&text);
-        let mut query = sqlx::query(&sql);
-        for id in &task_ids {
-            query = query.bind(*id);
-        }
-        let mut contexts = HashMap::new();
-        for row in query.fetch_all(&self.pool).await? {
-            let text: String = row.try_get("context")?;
-            let context: TaskContext = serde_json::from_str(&text)
-                .map_err(|e| StoreError::Corrupt(format!("task context: {e}")))?;
-            contexts.insert(row.try_get::<i64, _>("id")?, context);
+        let mut contexts: HashMap<i64, TaskContext> = HashMap::new();
+        for row in &rows {
+            let task_id: i64 = row.try_get("task_id")?;
+            if let Entry::Vacant(slot) = contexts.entry(task_id) {
+                let text: String = row.try_get("context")?;
+                let context = serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Corrupt(format!("task context: {e}")))?;
+                slot.insert(context);
+            }
         }
         rows.iter()
             .map(|row| {

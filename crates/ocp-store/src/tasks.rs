@@ -158,7 +158,7 @@ pub struct LeaseRenewal {
     pub lost: Vec<i64>,
 }
 
-fn json_field<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T> {
+pub(crate) fn json_field<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T> {
     let text: String = row.try_get(column)?;
     serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
@@ -220,11 +220,17 @@ fn ids_json(ids: &[i64]) -> String {
 impl Store {
     /// Persists a task and its DAG. Subtasks without upstreams start READY.
     pub async fn create_task(&self, task: &NewTask) -> Result<i64> {
+        Ok(self.create_task_record(task).await?.id)
+    }
+
+    /// [`Self::create_task`], answering the task as written (what [`Self::task`] would
+    /// read back before anything ran, without reading it).
+    pub async fn create_task_record(&self, task: &NewTask) -> Result<TaskRecord> {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        let task_id = self.insert_task(&mut tx, task).await?;
+        let record = self.insert_task_record(&mut tx, task).await?;
         tx.commit().await?;
-        Ok(task_id)
+        Ok(record)
     }
 
     /// Writes a task and its subtasks in the caller's transaction, so a domain row and the
@@ -234,6 +240,14 @@ impl Store {
         tx: &mut Transaction<'static, Any>,
         task: &NewTask,
     ) -> Result<i64> {
+        Ok(self.insert_task_record(tx, task).await?.id)
+    }
+
+    async fn insert_task_record(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        task: &NewTask,
+    ) -> Result<TaskRecord> {
         let now = now_millis();
         let task_id: i64 = sqlx::query_scalar(&self.sql(
             "INSERT INTO task_instance (name, task_type, status, operation, creator_id, creator_name, \
@@ -256,18 +270,26 @@ impl Store {
         .fetch_one(&mut **tx)
         .await?;
 
-        let mut ids = Vec::with_capacity(task.subtasks.len());
-        for sub in &task.subtasks {
+        // Upstreams come first in a template, so each subtask is written with its upstreams;
+        // the downstreams (and any upstream written later) follow in one statement.
+        let mut ids: Vec<i64> = Vec::with_capacity(task.subtasks.len());
+        let mut late = Vec::new();
+        for (i, sub) in task.subtasks.iter().enumerate() {
             let status = if sub.upstreams.is_empty() {
                 "READY"
             } else {
                 "PENDING"
             };
+            let known: Option<Vec<i64>> =
+                sub.upstreams.iter().map(|&u| ids.get(u).copied()).collect();
+            if known.is_none() {
+                late.push(i);
+            }
             let id: i64 = sqlx::query_scalar(&self.sql(
                 "INSERT INTO subtask_instance (task_id, name, description, class_name, series_id, \
                  parallel_idx, timeout_secs, status, operation, run_time, node_type, prohibit_rollback, \
                  upstreams, downstreams, create_time) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'EXECUTE', 0, ?, ?, '[]', '[]', ?) RETURNING id",
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'EXECUTE', 0, ?, ?, ?, '[]', ?) RETURNING id",
             ))
             .bind(task_id)
             .bind(&sub.name)
@@ -279,6 +301,7 @@ impl Store {
             .bind(status)
             .bind(&sub.node_type)
             .bind(flag(sub.prohibit_rollback))
+            .bind(ids_json(&known.unwrap_or_default()))
             .bind(now)
             .fetch_one(&mut **tx)
             .await?;
@@ -293,19 +316,89 @@ impl Store {
                 slot.push(ids[i]);
             }
         }
-        for (i, sub) in task.subtasks.iter().enumerate() {
-            let upstreams: Vec<i64> = sub.upstreams.iter().map(|&u| ids[u]).collect();
-            sqlx::query(
-                &self
-                    .sql("UPDATE subtask_instance SET upstreams = ?, downstreams = ? WHERE id = ?"),
-            )
-            .bind(ids_json(&upstreams))
-            .bind(ids_json(&downstreams[i]))
-            .bind(ids[i])
-            .execute(&mut **tx)
-            .await?;
+        let links: Vec<(i64, String, String)> = (0..ids.len())
+            .filter(|&i| !downstreams[i].is_empty() || late.contains(&i))
+            .map(|i| {
+                let upstreams: Vec<i64> =
+                    task.subtasks[i].upstreams.iter().map(|&u| ids[u]).collect();
+                (ids[i], ids_json(&upstreams), ids_json(&downstreams[i]))
+            })
+            .collect();
+        for chunk in links.chunks(200) {
+            let cases = " WHEN ? THEN ?".repeat(chunk.len());
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let text = format!(
+                "UPDATE subtask_instance SET upstreams = CASE id{cases} END, \
+                 downstreams = CASE id{cases} END WHERE id IN ({marks})"
+            );
+            let sql = self.sql(&text);
+            let mut query = sqlx::query(&sql);
+            for (id, upstreams, _) in chunk {
+                query = query.bind(*id).bind(upstreams.as_str());
+            }
+            for (id, _, downstreams) in chunk {
+                query = query.bind(*id).bind(downstreams.as_str());
+            }
+            for (id, _, _) in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(&mut **tx).await?;
         }
-        Ok(task_id)
+        // Servers sharing the metadb start on it at once, not at their next poll.
+        self.announce_ready(tx).await?;
+        let subtasks = task
+            .subtasks
+            .iter()
+            .enumerate()
+            .map(|(i, sub)| SubtaskRecord {
+                id: ids[i],
+                task_id,
+                name: sub.name.clone(),
+                description: sub.description.clone(),
+                class_name: sub.class_name.clone(),
+                series_id: sub.series_id,
+                parallel_idx: sub.parallel_idx,
+                timeout_secs: sub.timeout_secs,
+                status: if sub.upstreams.is_empty() {
+                    SubtaskStatus::Ready
+                } else {
+                    SubtaskStatus::Pending
+                },
+                operation: Operation::Execute,
+                executor: None,
+                run_time: 0,
+                context: None,
+                node_type: sub.node_type.clone(),
+                prohibit_rollback: sub.prohibit_rollback,
+                upstreams: sub.upstreams.iter().map(|&u| ids[u]).collect(),
+                downstreams: downstreams[i].clone(),
+                lease_owner: None,
+                lease_expiry: None,
+                create_time: now,
+                start_time: None,
+                finish_time: None,
+            })
+            .collect();
+        Ok(TaskRecord {
+            id: task_id,
+            name: task.name.clone(),
+            task_type: task.task_type,
+            status: TaskStatus::Running,
+            operation: Operation::Execute,
+            creator_id: task.creator_id,
+            creator_name: task.creator_name.clone(),
+            executor: task.executor.clone(),
+            context: task.context.clone(),
+            cluster_id: task.cluster_id,
+            tenant_id: task.tenant_id,
+            host_id: task.host_id,
+            prohibit_rollback: task.prohibit_rollback,
+            task_definition_id: -1,
+            create_time: now,
+            start_time: Some(now),
+            finish_time: None,
+            subtasks,
+        })
     }
 
     pub async fn task(&self, id: i64) -> Result<Option<TaskRecord>> {
@@ -439,84 +532,6 @@ impl Store {
         Ok((tasks, total))
     }
 
-    /// Records the end of a run of a subtask this executor holds, writes its log lines and
-    /// moves the DAG on. Returns false, changing nothing, when the lease was lost meanwhile.
-    ///
-    /// This runs once per subtask, so it is a handful of statements: the task's row (locked
-    /// on PostgreSQL), the subtask's end guarded by its lease (returning its links), its log,
-    /// the downstreams it may unblock and their other upstreams, and the task's status.
-    pub async fn finish_subtask(
-        &self,
-        id: i64,
-        owner: &str,
-        outcome: &FinishOutcome,
-        log_lines: &[String],
-    ) -> Result<bool> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        // Finishes of one task are serialized on its row: two last branches of a fan-out
-        // finishing at once must not both miss that the join is now unblocked.
-        let lock = match self.dialect {
-            Dialect::Postgres => " FOR UPDATE",
-            Dialect::Sqlite => "",
-        };
-        let Some(task) = sqlx::query(&self.sql(&format!(
-            "SELECT id, status, operation FROM task_instance \
-             WHERE id = (SELECT task_id FROM subtask_instance WHERE id = ?){lock}"
-        )))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        else {
-            return Ok(false);
-        };
-        let task_id: i64 = task.try_get("id")?;
-        let known = (
-            enum_field(&task, "status", TaskStatus::parse)?,
-            enum_field(&task, "operation", Operation::parse)?,
-        );
-        let status = match outcome {
-            FinishOutcome::Succeeded => SubtaskStatus::Successful,
-            FinishOutcome::Failed(_) | FinishOutcome::Cancelled => SubtaskStatus::Failed,
-        };
-        let Some(row) = sqlx::query(&self.sql(
-            "UPDATE subtask_instance SET status = ?, \
-             operation = CASE WHEN ? = 1 THEN 'CANCEL' ELSE operation END, finish_time = ?, \
-             lease_owner = NULL, lease_expiry = NULL \
-             WHERE id = ? AND lease_owner = ? AND status IN ('RUNNING', 'CANCELING') \
-             RETURNING operation, upstreams, downstreams",
-        ))
-        .bind(status.as_str())
-        .bind(i64::from(matches!(outcome, FinishOutcome::Cancelled)))
-        .bind(now_millis())
-        .bind(id)
-        .bind(owner)
-        .fetch_optional(&mut *tx)
-        .await?
-        else {
-            return Ok(false);
-        };
-        self.insert_log_lines(&mut tx, id, log_lines).await?;
-        let mut promoted = 0;
-        if status == SubtaskStatus::Successful {
-            let rolling_back =
-                enum_field(&row, "operation", Operation::parse)? == Operation::Rollback;
-            let links = if rolling_back {
-                "upstreams"
-            } else {
-                "downstreams"
-            };
-            let candidates: Vec<i64> = json_field(&row, links)?;
-            promoted = self
-                .promote(&mut tx, task_id, id, &candidates, rolling_back)
-                .await?;
-        }
-        self.recompute(&mut tx, task_id, Some(known), promoted > 0)
-            .await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
     /// Marks READY what the success of `done_id` unblocks: its downstreams when executing,
     /// its upstreams when rolling back (undo runs the DAG in reverse).
     pub(crate) async fn promote_after(
@@ -536,103 +551,9 @@ impl Store {
         .await?;
         let candidates: Vec<i64> = serde_json::from_str(&done)
             .map_err(|e| StoreError::Corrupt(format!("subtask links: {e}")))?;
-        self.promote(tx, task_id, done_id, &candidates, rolling_back)
-            .await?;
+        let candidates: Vec<(i64, i64)> = candidates.into_iter().map(|c| (task_id, c)).collect();
+        self.promote(tx, &candidates, rolling_back).await?;
         Ok(())
-    }
-
-    /// Marks READY those of `candidates` (the links of `done_id`, which has just succeeded)
-    /// that nothing else holds back; answers how many. Only the candidates and their other
-    /// neighbours are read, in two statements, so a wide fan-out costs little per finish.
-    async fn promote(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        task_id: i64,
-        done_id: i64,
-        candidates: &[i64],
-        rolling_back: bool,
-    ) -> Result<usize> {
-        if candidates.is_empty() {
-            return Ok(0);
-        }
-        let marks = vec!["?"; candidates.len()].join(", ");
-        let text = format!(
-            "SELECT id, status, operation, upstreams, downstreams FROM subtask_instance \
-             WHERE task_id = ? AND id IN ({marks})"
-        );
-        let sql = self.sql(&text);
-        let mut query = sqlx::query(&sql).bind(task_id);
-        for id in candidates {
-            query = query.bind(*id);
-        }
-        // Each pending candidate with what else it waits on (`done_id` no longer counts).
-        let mut waiting: Vec<(i64, Vec<i64>)> = Vec::new();
-        for row in query.fetch_all(&mut **tx).await? {
-            if enum_field(&row, "status", SubtaskStatus::parse)? != SubtaskStatus::Pending {
-                continue;
-            }
-            if rolling_back
-                && enum_field(&row, "operation", Operation::parse)? != Operation::Rollback
-            {
-                continue;
-            }
-            let links: Vec<i64> = json_field(
-                &row,
-                if rolling_back {
-                    "downstreams"
-                } else {
-                    "upstreams"
-                },
-            )?;
-            waiting.push((
-                row.try_get("id")?,
-                links.into_iter().filter(|l| *l != done_id).collect(),
-            ));
-        }
-        let others: Vec<i64> = {
-            let mut all: Vec<i64> = waiting
-                .iter()
-                .flat_map(|(_, l)| l.iter().copied())
-                .collect();
-            all.sort_unstable();
-            all.dedup();
-            all
-        };
-        // The neighbours that still hold their candidate back.
-        let mut holding = std::collections::HashSet::new();
-        if !others.is_empty() {
-            let marks = vec!["?"; others.len()].join(", ");
-            let condition = if rolling_back {
-                "operation = 'ROLLBACK' AND status <> 'SUCCESSFUL'"
-            } else {
-                "status <> 'SUCCESSFUL'"
-            };
-            let text =
-                format!("SELECT id FROM subtask_instance WHERE id IN ({marks}) AND {condition}");
-            let sql = self.sql(&text);
-            let mut query = sqlx::query_scalar::<_, i64>(&sql);
-            for id in &others {
-                query = query.bind(*id);
-            }
-            holding.extend(query.fetch_all(&mut **tx).await?);
-        }
-        let ready: Vec<i64> = waiting
-            .into_iter()
-            .filter(|(_, links)| links.iter().all(|l| !holding.contains(l)))
-            .map(|(id, _)| id)
-            .collect();
-        if !ready.is_empty() {
-            let marks = vec!["?"; ready.len()].join(", ");
-            let text =
-                format!("UPDATE subtask_instance SET status = 'READY' WHERE id IN ({marks})");
-            let sql = self.sql(&text);
-            let mut query = sqlx::query(&sql);
-            for id in &ready {
-                query = query.bind(*id);
-            }
-            query.execute(&mut **tx).await?;
-        }
-        Ok(ready.len())
     }
 
     pub(crate) async fn subtask_states(
@@ -660,96 +581,30 @@ impl Store {
             .collect()
     }
 
-    /// Derives the task's status from its subtasks: FAILED while any subtask is failed,
-    /// SUCCESSFUL once nothing is left to run, RUNNING otherwise.
+    /// Derives the task's status from its subtasks (see [`crate::finish::derive_status`]),
+    /// writes it if it changed and, while the task runs, tells other servers that work may
+    /// be ready.
     pub(crate) async fn recompute_task(
         &self,
         tx: &mut Transaction<'static, Any>,
         task_id: i64,
     ) -> Result<TaskStatus> {
-        self.recompute(tx, task_id, None, true).await
-    }
-
-    /// [`Self::recompute_task`], given the task's status and operation if they were read in
-    /// this transaction; announces ready work to other servers while the task runs if
-    /// `announce` (something may have become ready).
-    async fn recompute(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        task_id: i64,
-        known: Option<(TaskStatus, Operation)>,
-        announce: bool,
-    ) -> Result<TaskStatus> {
-        let (current, operation) = match known {
-            Some(known) => known,
-            None => {
-                let row = sqlx::query(
-                    &self.sql("SELECT status, operation FROM task_instance WHERE id = ?"),
-                )
+        let row =
+            sqlx::query(&self.sql("SELECT status, operation FROM task_instance WHERE id = ?"))
                 .bind(task_id)
                 .fetch_one(&mut **tx)
                 .await?;
-                (
-                    enum_field(&row, "status", TaskStatus::parse)?,
-                    enum_field(&row, "operation", Operation::parse)?,
-                )
-            }
-        };
-        let rolling_back = operation == Operation::Rollback;
-        // One aggregate instead of every row: this runs on every finish.
-        let rows = sqlx::query(&self.sql(
-            "SELECT status, operation, COUNT(*) AS n FROM subtask_instance WHERE task_id = ? GROUP BY status, operation",
-        ))
-        .bind(task_id)
-        .fetch_all(&mut **tx)
-        .await?;
-        let mut counts = Vec::with_capacity(rows.len());
-        for row in &rows {
-            counts.push((
-                enum_field(row, "status", SubtaskStatus::parse)?,
-                enum_field(row, "operation", Operation::parse)?,
-                row.try_get::<i64, _>("n")?,
-            ));
-        }
-        let status = if counts.iter().any(|(s, _, _)| *s == SubtaskStatus::Failed) {
-            TaskStatus::Failed
-        } else if rolling_back {
-            let busy = counts.iter().any(|(s, op, _)| {
-                matches!(
-                    s,
-                    SubtaskStatus::Ready | SubtaskStatus::Running | SubtaskStatus::Canceling
-                ) || (*op == Operation::Rollback && *s == SubtaskStatus::Pending)
-            });
-            if busy {
-                TaskStatus::Running
-            } else {
-                TaskStatus::Successful
-            }
-        } else if counts
-            .iter()
-            .all(|(s, _, _)| *s == SubtaskStatus::Successful)
-        {
-            TaskStatus::Successful
-        } else {
-            TaskStatus::Running
-        };
-        if status == TaskStatus::Running && announce {
+        let known = HashMap::from([(
+            task_id,
+            (
+                enum_field(&row, "status", TaskStatus::parse)?,
+                enum_field(&row, "operation", Operation::parse)?,
+            ),
+        )]);
+        let status = self.recompute_tasks(tx, &known).await?[&task_id];
+        if status == TaskStatus::Running {
             self.announce_ready(tx).await?;
         }
-        if status == current {
-            return Ok(status);
-        }
-        let finish = (status != TaskStatus::Running).then(now_millis);
-        sqlx::query(&self.sql(
-            "UPDATE task_instance SET status = ?, finish_time = CASE WHEN status = ? THEN finish_time ELSE ? END \
-             WHERE id = ?",
-        ))
-        .bind(status.as_str())
-        .bind(status.as_str())
-        .bind(finish)
-        .bind(task_id)
-        .execute(&mut **tx)
-        .await?;
         Ok(status)
     }
 

@@ -2,13 +2,14 @@
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::FutureExt;
 use ocp_api::task::Operation;
-use ocp_store::{ClaimedSubtask, FinishOutcome, NewTask, Store, TaskRecord};
-use tokio::sync::{oneshot, watch, Notify, Semaphore};
+use ocp_store::{ClaimNext, ClaimedSubtask, Finish, FinishOutcome, NewTask, Store, TaskRecord};
+use tokio::sync::{oneshot, watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::step::{Registry, StepContext};
@@ -59,6 +60,17 @@ struct Running {
     log: Arc<Mutex<Vec<String>>>,
 }
 
+/// A run that ended, waiting for its end to be written.
+struct Ending {
+    finish: Finish,
+    /// The run's slot, handed to what the batch claims next (or freed).
+    slot: OwnedSemaphorePermit,
+    written: oneshot::Sender<Result<bool, String>>,
+}
+
+/// How many ends one transaction writes at most.
+const MAX_BATCH: usize = 256;
+
 struct Inner {
     store: Store,
     registry: Registry,
@@ -66,6 +78,11 @@ struct Inner {
     wake: Notify,
     slots: Arc<Semaphore>,
     running: Mutex<HashMap<i64, Running>>,
+    /// Ends not yet written; whoever holds `writing` writes them all in one batch.
+    ending: Mutex<Vec<Ending>>,
+    writing: tokio::sync::Mutex<()>,
+    /// Set once the engine stops claiming, for a shutdown.
+    stopping: AtomicBool,
 }
 
 /// Runs tasks. Cheap to clone.
@@ -100,6 +117,9 @@ impl Engine {
                 wake: Notify::new(),
                 slots,
                 running: Mutex::new(HashMap::new()),
+                ending: Mutex::new(Vec::new()),
+                writing: tokio::sync::Mutex::new(()),
+                stopping: AtomicBool::new(false),
             }),
         }
     }
@@ -112,11 +132,12 @@ impl Engine {
         &self.inner.config
     }
 
-    /// Persists the task, reads it back as submitted, then wakes the executor. Once this
+    /// Persists the task, then wakes the executor; answers the task as written. Once this
     /// returns, the task is durable; the record shows it before any subtask ran.
     pub async fn submit(&self, task: &NewTask) -> Result<TaskRecord, ocp_store::StoreError> {
-        let id = self.inner.store.create_task(task).await?;
-        self.submitted(id).await
+        let record = self.inner.store.create_task_record(task).await?;
+        self.wake();
+        Ok(record)
     }
 
     /// A task the store wrote together with the rows it acts on: its record, and the executor
@@ -183,6 +204,7 @@ impl Engine {
         let mut last_sweep = tokio::time::Instant::now();
         loop {
             if *shutdown.borrow() {
+                self.inner.stopping.store(true, Ordering::SeqCst);
                 break;
             }
             if last_sweep.elapsed() >= config.poll_interval {
@@ -191,9 +213,9 @@ impl Engine {
                     tracing::warn!(error = %err, "could not end orphaned subtasks");
                 }
             }
-            let free = self.inner.slots.available_permits();
+            let mut slots = self.free_slots();
             let mut claimed_all = false;
-            if free > 0 {
+            if !slots.is_empty() {
                 match self
                     .inner
                     .store
@@ -201,15 +223,13 @@ impl Engine {
                         &config.node_id,
                         &config.executor,
                         config.lease.as_millis() as i64,
-                        free as i64,
+                        slots.len() as i64,
                     )
                     .await
                 {
                     Ok(claimed) => {
-                        claimed_all = !claimed.is_empty() && claimed.len() == free;
-                        for subtask in claimed {
-                            self.spawn_run(subtask);
-                        }
+                        claimed_all = !claimed.is_empty() && claimed.len() == slots.len();
+                        self.spawn_runs(claimed, &mut slots);
                     }
                     Err(err) => tracing::warn!(error = %err, "could not claim subtasks"),
                 }
@@ -323,23 +343,35 @@ impl Engine {
         }
     }
 
-    fn spawn_run(&self, subtask: ClaimedSubtask) {
-        let Ok(permit) = self.inner.slots.clone().try_acquire_owned() else {
-            tracing::warn!(
-                subtask_id = subtask.id,
-                "claimed a subtask without a free slot"
-            );
-            return;
-        };
-        let engine = self.clone();
-        tokio::spawn(async move {
-            engine.run(subtask).await;
-            drop(permit);
-            engine.wake();
-        });
+    /// Every slot free now, taken before a claim so that each claimed subtask has one.
+    fn free_slots(&self) -> Vec<OwnedSemaphorePermit> {
+        std::iter::from_fn(|| self.inner.slots.clone().try_acquire_owned().ok()).collect()
     }
 
-    async fn run(&self, subtask: ClaimedSubtask) {
+    /// Runs each claimed subtask in one of `slots`; the slots left over are freed by the
+    /// caller.
+    fn spawn_runs(&self, claimed: Vec<ClaimedSubtask>, slots: &mut Vec<OwnedSemaphorePermit>) {
+        for subtask in claimed {
+            let Some(slot) = slots.pop() else {
+                // Never: a claim asks for as many as there are slots.
+                tracing::error!(
+                    subtask_id = subtask.id,
+                    "claimed a subtask without a free slot"
+                );
+                continue;
+            };
+            let engine = self.clone();
+            tokio::spawn(async move {
+                if engine.run(subtask, slot).await {
+                    engine.wake();
+                }
+            });
+        }
+    }
+
+    /// Runs a subtask and records its end; true when the claim loop should look for work
+    /// (its slot was freed without a claim, or there may be more ready than was claimed).
+    async fn run(&self, subtask: ClaimedSubtask, slot: OwnedSemaphorePermit) -> bool {
         let inner = &self.inner;
         let log = Arc::new(Mutex::new(Vec::new()));
         let (stop_tx, stop_rx) = oneshot::channel();
@@ -375,7 +407,8 @@ impl Engine {
         let outcome = self.execute(&subtask, &ctx, stop_rx).await;
         let Some(outcome) = outcome else {
             self.forget(subtask.id);
-            return;
+            drop(slot);
+            return true;
         };
         match &outcome {
             FinishOutcome::Succeeded => ctx.log("subtask succeeded"),
@@ -384,12 +417,22 @@ impl Engine {
         }
         // Take the entry out before the final write so the lease loop cannot flush lines twice.
         self.forget(subtask.id);
-        let lines = std::mem::take(&mut *log.lock().expect("log lock"));
-        match inner
-            .store
-            .finish_subtask(subtask.id, &inner.config.node_id, &outcome, &lines)
+        let log_lines = std::mem::take(&mut *log.lock().expect("log lock"));
+        let (written, result) = oneshot::channel();
+        inner.ending.lock().expect("ending lock").push(Ending {
+            finish: Finish {
+                id: subtask.id,
+                outcome: outcome.clone(),
+                log_lines,
+            },
+            slot,
+            written,
+        });
+        let look_for_work = self.write_ends().await;
+        let result = result
             .await
-        {
+            .unwrap_or_else(|_| Err("the batch that held it was dropped".into()));
+        match result {
             Ok(true) => {
                 tracing::debug!(
                     task_id = subtask.task_id,
@@ -409,6 +452,64 @@ impl Engine {
                 error = %err,
                 "could not record the end of a subtask; it runs again when its lease expires"
             ),
+        }
+        look_for_work
+    }
+
+    /// Writes the ends that are waiting, in one transaction, unless another run is writing
+    /// (it, or the next writer, takes them): ends pile up while a batch is written, so the
+    /// busier the engine, the larger its batches. The same transaction claims, in the freed
+    /// slots and any other free one, what is ready next. Answers whether the claim loop
+    /// should look for work: the write failed (the slots were freed), or every slot was
+    /// filled and more may be ready than fitted (a slot the claim loop held meanwhile is
+    /// free again soon).
+    async fn write_ends(&self) -> bool {
+        let inner = &self.inner;
+        let _writing = inner.writing.lock().await;
+        let batch: Vec<Ending> = {
+            let mut ending = inner.ending.lock().expect("ending lock");
+            let take = ending.len().min(MAX_BATCH);
+            ending.drain(..take).collect()
+        };
+        if batch.is_empty() {
+            // An earlier writer took this run's end along; its slot went with it.
+            return false;
+        }
+        let mut slots = Vec::with_capacity(batch.len());
+        let mut finishes = Vec::with_capacity(batch.len());
+        let mut replies = Vec::with_capacity(batch.len());
+        for ending in batch {
+            slots.push(ending.slot);
+            finishes.push(ending.finish);
+            replies.push(ending.written);
+        }
+        slots.extend(self.free_slots());
+        let lease_ms = inner.config.lease.as_millis() as i64;
+        let next = (!inner.stopping.load(Ordering::SeqCst)).then(|| ClaimNext {
+            executor: &inner.config.executor,
+            lease_ms,
+            limit: slots.len() as i64,
+        });
+        match inner
+            .store
+            .finish_subtasks(&inner.config.node_id, &finishes, next)
+            .await
+        {
+            Ok(finished) => {
+                for (reply, recorded) in replies.into_iter().zip(finished.recorded) {
+                    let _ = reply.send(Ok(recorded));
+                }
+                let filled = next.is_some_and(|n| finished.claimed.len() as i64 >= n.limit);
+                self.spawn_runs(finished.claimed, &mut slots);
+                filled
+            }
+            Err(err) => {
+                let message = err.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(message.clone()));
+                }
+                true
+            }
         }
     }
 

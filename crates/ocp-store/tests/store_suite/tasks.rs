@@ -1,12 +1,14 @@
 //! Tasks: the DAG runs in order, leases, retry, skip, rollback, cancel, events.
 
 use ocp_api::task::{Operation, SubtaskStatus, TaskContext, TaskStatus, TaskType};
-use ocp_store::{FinishOutcome, NewSubtask, NewTask, Store, TransitionError};
+use ocp_store::{ClaimNext, Finish, FinishOutcome, NewSubtask, NewTask, Store, TransitionError};
 
 suite!(
     chain_runs_in_order,
     fan_out_joins,
     concurrent_finishes_unblock_the_join,
+    a_batch_of_finishes_claims_what_it_unblocks,
+    a_created_task_is_answered_as_it_reads_back,
     expired_lease_is_reclaimed,
     retry_and_skip,
     rollback_reverses,
@@ -161,6 +163,126 @@ async fn concurrent_finishes_unblock_the_join(store: Store) {
         );
         assert_eq!(status_of(&store, id).await.0, TaskStatus::Successful);
     }
+}
+
+async fn a_created_task_is_answered_as_it_reads_back(store: Store) {
+    let mut subtasks = vec![step("start", &[])];
+    for i in 0..3 {
+        let mut s = step(&format!("branch{i}"), &[0]);
+        s.parallel_idx = i;
+        s.prohibit_rollback = i == 1;
+        subtasks.push(s);
+    }
+    subtasks.push(step("join", &[1, 2, 3]));
+    let mut new = task(subtasks);
+    new.cluster_id = Some(3);
+    let written = store.create_task_record(&new).await.unwrap();
+    let read = store.task(written.id).await.unwrap().unwrap();
+    assert_eq!(format!("{written:?}"), format!("{read:?}"));
+}
+
+fn finish(id: i64, outcome: FinishOutcome) -> Finish {
+    Finish {
+        id,
+        outcome,
+        log_lines: vec![format!("end of {id}")],
+    }
+}
+
+async fn a_batch_of_finishes_claims_what_it_unblocks(store: Store) {
+    let next = ClaimNext {
+        executor: "127.0.0.1",
+        lease_ms: 10_000,
+        limit: 10,
+    };
+    // A fan-out of three with a join, and a chain of two.
+    let mut fan = vec![step("start", &[])];
+    for i in 0..3 {
+        let mut s = step(&format!("branch{i}"), &[0]);
+        s.parallel_idx = i;
+        fan.push(s);
+    }
+    fan.push(step("join", &[1, 2, 3]));
+    let fan_id = store.create_task(&task(fan)).await.unwrap();
+    let chain_id = store
+        .create_task(&task(vec![step("a", &[]), step("b", &[0])]))
+        .await
+        .unwrap();
+    let first = store
+        .claim_subtasks("node-a", "127.0.0.1", 10_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 2);
+    let ends: Vec<Finish> = first
+        .iter()
+        .map(|c| finish(c.id, FinishOutcome::Succeeded))
+        .collect();
+    let done = store
+        .finish_subtasks("node-a", &ends, Some(next))
+        .await
+        .unwrap();
+    assert_eq!(done.recorded, vec![true, true]);
+    let mut names: Vec<&str> = done.claimed.iter().map(|c| c.name.as_str()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["b", "branch0", "branch1", "branch2"],
+        "the same transaction claims what the batch unblocked"
+    );
+    assert!(done.claimed.iter().all(|c| c.run_time == 1));
+    for c in &first {
+        assert!(store.subtask_log(c.id).await.unwrap().contains("end of"));
+    }
+
+    // Two branches, an end of a subtask already finished (not held: refused, nothing of it
+    // written) and a failure, in one batch, with no slot for what comes next.
+    let by_name = |name: &str| done.claimed.iter().find(|c| c.name == name).unwrap().id;
+    let ends = vec![
+        finish(by_name("branch0"), FinishOutcome::Succeeded),
+        finish(first[0].id, FinishOutcome::Succeeded),
+        finish(by_name("b"), FinishOutcome::Failed("broken".into())),
+        finish(by_name("branch1"), FinishOutcome::Succeeded),
+    ];
+    let done2 = store
+        .finish_subtasks("node-a", &ends, Some(ClaimNext { limit: 0, ..next }))
+        .await
+        .unwrap();
+    assert_eq!(done2.recorded, vec![true, false, true, true]);
+    assert!(done2.claimed.is_empty());
+    assert_eq!(
+        store
+            .subtask_log(first[0].id)
+            .await
+            .unwrap()
+            .matches("end of")
+            .count(),
+        1,
+        "a refused end writes no log"
+    );
+    assert_eq!(status_of(&store, chain_id).await.0, TaskStatus::Failed);
+    assert_eq!(status_of(&store, fan_id).await.0, TaskStatus::Running);
+
+    // The last branch unblocks the join, which the batch claims.
+    let done3 = store
+        .finish_subtasks(
+            "node-a",
+            &[finish(by_name("branch2"), FinishOutcome::Succeeded)],
+            Some(next),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done3.claimed.len(), 1);
+    assert_eq!(done3.claimed[0].name, "join");
+    let done4 = store
+        .finish_subtasks(
+            "node-a",
+            &[finish(done3.claimed[0].id, FinishOutcome::Succeeded)],
+            Some(next),
+        )
+        .await
+        .unwrap();
+    assert!(done4.claimed.is_empty());
+    assert_eq!(status_of(&store, fan_id).await.0, TaskStatus::Successful);
 }
 
 async fn expired_lease_is_reclaimed(store: Store) {
