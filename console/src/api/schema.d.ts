@@ -1828,6 +1828,196 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/obproxy/clusters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List OBProxy clusters. */
+        get: operations["list_clusters"];
+        put?: never;
+        /** Create an OBProxy cluster. */
+        post: operations["create_cluster"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/obproxy/clusters/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One OBProxy cluster. */
+        get: operations["get_cluster"];
+        put?: never;
+        post?: never;
+        /** Delete an OBProxy cluster. */
+        delete: operations["delete_cluster"];
+        options?: never;
+        head?: never;
+        /** Change an OBProxy cluster's address or port. */
+        patch: operations["update_cluster"];
+        trace?: never;
+    };
+    "/api/v2/obproxy/clusters/{id}/obLinks/batchAdd": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Connect an OBProxy cluster to more OceanBase clusters. */
+        post: operations["add_ob_links"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/obproxy/clusters/{id}/obLinks/{obClusterName}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Disconnect an OBProxy cluster from an OceanBase cluster. */
+        delete: operations["delete_ob_link"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/obproxy/clusters/{id}/obproxies/batchAdd": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Install OBProxies on hosts of an OBProxy cluster. */
+        post: operations["add_obproxies"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/obproxy/clusters/{id}/obproxies/{obproxyIds}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete OBProxies of an OBProxy cluster. */
+        delete: operations["delete_obproxies"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/obproxy/clusters/{id}/obproxies/{obproxyIds}/restart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restart OBProxies of an OBProxy cluster. */
+        post: operations["restart_obproxies"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/obproxy/clusters/{id}/obproxies/{obproxyIds}/upgrade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upgrade OBProxies of an OBProxy cluster. */
+        post: operations["upgrade_obproxies"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/obproxy/clusters/{id}/parameters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The parameters of an OBProxy cluster. */
+        get: operations["cluster_parameters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/obproxy/clusters/{id}/takeOver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Take over OBProxies already running on hosts. */
+        post: operations["take_over"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/obproxy/parameterInfo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What OBProxy's parameters are (by name and OBProxy version). */
+        get: operations["parameter_info"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/software-packages": {
         parameters: {
             query?: never;
@@ -2109,6 +2299,16 @@ export interface components {
             lastUsedTime?: null | components["schemas"]["Timestamp"];
             /** Format: int64 */
             userId: number;
+        };
+        /** @description `POST /api/v2/obproxy/clusters/{id}/obproxies/batchAdd`. */
+        AddObproxies: {
+            /** Format: int64 */
+            exporterPort: number;
+            hostIds: number[];
+            /** Format: int64 */
+            sqlPort: number;
+            /** @description The package's file name. */
+            version: string;
         };
         /**
          * @description How the series of one target make one value.
@@ -3017,6 +3217,18 @@ export interface components {
             description?: string | null;
             name: string;
         };
+        /** @description `POST /api/v2/obproxy/clusters`. */
+        CreateObproxyCluster: {
+            address?: string | null;
+            name: string;
+            obLinks: components["schemas"]["ObLink"][];
+            obproxyInstallParam?: null | components["schemas"]["ObproxyInstallParam"];
+            parameters?: components["schemas"]["ObproxyParameter"][];
+            /** Format: int64 */
+            port?: number | null;
+            startupParameters?: components["schemas"]["ObproxyParameter"][];
+            workMode?: null | components["schemas"]["ObproxyWorkMode"];
+        };
         CreateRole: {
             description?: string | null;
             name: string;
@@ -3412,6 +3624,18 @@ export interface components {
          * @enum {string}
          */
         NotificationStatus: "Pending" | "Sending" | "Success" | "Failed" | "Limited";
+        /** @description An OceanBase cluster an OBProxy cluster connects to. */
+        ObLink: {
+            /**
+             * Format: int64
+             * @description The platform's id of the cluster (the documented samples send it).
+             */
+            clusterId?: number | null;
+            clusterName: string;
+            /** Format: int64 */
+            obClusterId: number;
+            username: string;
+        };
         /** @description A parameter's value on one server. */
         ObParameter: {
             name: string;
@@ -3422,6 +3646,33 @@ export interface components {
             value: string;
             zone: string;
         };
+        /** @description An OBProxy already running on a host, to take over. */
+        ObproxyHost: {
+            /** Format: int64 */
+            hostId: number;
+            /** Format: int64 */
+            sqlPort: number;
+        };
+        /** @description Where and what to install for a new OBProxy cluster. */
+        ObproxyInstallParam: {
+            /** Format: int64 */
+            exportPort?: number | null;
+            hostIds: number[];
+            /** Format: int64 */
+            sqlPort?: number | null;
+            /** @description The package's file name. */
+            version?: string | null;
+        };
+        /** @description A parameter of OBProxy. */
+        ObproxyParameter: {
+            name: string;
+            value: string;
+        };
+        /**
+         * @description How an OBProxy cluster finds its OceanBase clusters.
+         * @enum {string}
+         */
+        ObproxyWorkMode: "CONFIG_URL" | "RS_LIST";
         /**
          * @description What a task or subtask is doing (or last did).
          * @enum {string}
@@ -4548,6 +4799,10 @@ export interface components {
             sqlPort: number;
             username?: string;
         };
+        /** @description `POST /api/v2/obproxy/clusters/{id}/takeOver`. */
+        TakeOverObproxies: {
+            hosts: components["schemas"]["ObproxyHost"][];
+        };
         TaskCluster: {
             /** Format: int64 */
             id: number;
@@ -4722,6 +4977,12 @@ export interface components {
             userName: string;
             /** @description seekdb keeps no wait events per statement. */
             waitEvent?: string | null;
+        };
+        /** @description `PATCH /api/v2/obproxy/clusters/{id}`. */
+        UpdateObproxyCluster: {
+            address?: string | null;
+            /** Format: int64 */
+            port?: number | null;
         };
         UpdateRole: {
             description?: string | null;
@@ -8582,6 +8843,373 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Envelope"] & {
                         data: components["schemas"]["TaskInstance"];
+                    };
+                };
+            };
+        };
+    };
+    list_clusters: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: string;
+                /** @description Entries per page, 1 to 2000 (default 10). */
+                size?: string;
+                /** @description `field,asc` or `field,desc`. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description code 10011: OBProxy is not supported yet */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    create_cluster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateObproxyCluster"];
+            };
+        };
+        responses: {
+            /** @description code 10011: OBProxy is not supported yet */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    get_cluster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description code 10011: OBProxy is not supported yet */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    delete_cluster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description code 10011: OBProxy is not supported yet */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    update_cluster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateObproxyCluster"];
+            };
+        };
+        responses: {
+            /** @description code 10011: OBProxy is not supported yet */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    add_ob_links: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ObLink"][];
+            };
+        };
+        responses: {
+            /** @description code 10011: OBProxy is not supported yet */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    delete_ob_link: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                obClusterName: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description code 10011: OBProxy is not supported yet */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    add_obproxies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddObproxies"];
+            };
+        };
+        responses: {
+            /** @description code 10011: OBProxy is not supported yet */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    delete_obproxies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                /** @description ids separated by commas */
+                obproxyIds: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description code 10011: OBProxy is not supported yet */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    restart_obproxies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                /** @description ids separated by commas */
+                obproxyIds: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description code 10011: OBProxy is not supported yet */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    upgrade_obproxies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                /** @description ids separated by commas */
+                obproxyIds: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description code 10011: OBProxy is not supported yet */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    cluster_parameters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description code 10011: OBProxy is not supported yet */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    take_over: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TakeOverObproxies"];
+            };
+        };
+        responses: {
+            /** @description code 10011: OBProxy is not supported yet */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    parameter_info: {
+        parameters: {
+            query?: {
+                name?: string;
+                version?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description code 10011: OBProxy is not supported yet */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
                     };
                 };
             };

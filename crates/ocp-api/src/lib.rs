@@ -48,6 +48,7 @@ pub mod log;
 pub mod monitor;
 pub mod ob;
 pub mod obdb;
+pub mod obproxy;
 pub mod page;
 pub mod sql;
 pub mod task;

@@ -66,6 +66,7 @@ fn api_router(test_tasks: bool) -> OpenApiRouter<AppState> {
         .merge(routes::backups::router())
         .merge(routes::ob_tenants::router())
         .merge(routes::ob_sessions::router())
+        .merge(routes::obproxy::router())
         .merge(routes::sql_diagnostics::router())
         .merge(routes::logs::router())
         .merge(routes::monitor::router())

@@ -648,3 +648,172 @@ async fn a_lost_admin_password_is_reset_on_the_servers_host() {
         .await;
     assert_eq!(info.status, 200, "{}", info.text);
 }
+
+#[tokio::test]
+async fn obproxy_calls_check_the_caller_and_their_input_then_answer_10011() {
+    let server = common::server();
+    let admin = server.admin();
+    let refused = |reply: &ocp_testkit::Reply| {
+        assert_error(reply, 400, 10011);
+        assert!(
+            reply.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("OBProxy is not supported yet"),
+            "{}",
+            reply.text
+        );
+    };
+    // The documented samples, each of the fourteen operations.
+    let create = json!({
+        "obproxyInstallParam": {"hostIds": []},
+        "obLinks": [{"clusterName": "hooray", "clusterId": 1, "username": "proxyro", "obClusterId": 1}],
+        "name": "OBProxy001", "address": "foo.bar", "port": 2883, "workMode": "CONFIG_URL"
+    });
+    let link =
+        json!([{"username": "proxyro", "clusterId": 1, "obClusterId": 1, "clusterName": "hooray"}]);
+    let add = json!({"hostIds": [2], "sqlPort": 2883, "exporterPort": 2884,
+                     "version": "obproxy-1.9.1.1-1919579.el7.x86_64.rpm"});
+    let take_over = json!({"hosts": [{"hostId": 1, "sqlPort": 2883}]});
+    let patch = json!({"address": "foo.bar", "port": 2883});
+    refused(&admin.post("/api/v2/obproxy/clusters", &create).await);
+    refused(&admin.get("/api/v2/obproxy/clusters?page=1&size=10").await);
+    refused(&admin.get("/api/v2/obproxy/clusters/1").await);
+    refused(
+        &admin
+            .send(
+                reqwest::Method::PATCH,
+                "/api/v2/obproxy/clusters/1",
+                Some(&patch),
+                &[],
+            )
+            .await,
+    );
+    refused(&admin.delete("/api/v2/obproxy/clusters/27").await);
+    refused(
+        &admin
+            .post("/api/v2/obproxy/clusters/1/obproxies/batchAdd", &add)
+            .await,
+    );
+    refused(
+        &admin
+            .delete("/api/v2/obproxy/clusters/1/obproxies/1,2,3,4")
+            .await,
+    );
+    refused(
+        &admin
+            .post_empty("/api/v2/obproxy/clusters/1/obproxies/2/restart")
+            .await,
+    );
+    refused(
+        &admin
+            .post_empty("/api/v2/obproxy/clusters/1/obproxies/2/upgrade")
+            .await,
+    );
+    refused(
+        &admin
+            .post("/api/v2/obproxy/clusters/1/takeOver", &take_over)
+            .await,
+    );
+    refused(
+        &admin
+            .post("/api/v2/obproxy/clusters/1/obLinks/batchAdd", &link)
+            .await,
+    );
+    refused(
+        &admin
+            .delete("/api/v2/obproxy/clusters/1/obLinks/obcluster")
+            .await,
+    );
+    refused(&admin.get("/api/v2/obproxy/clusters/3/parameters").await);
+    refused(
+        &admin
+            .get("/api/v2/obproxy/parameterInfo?name=rootservice_list")
+            .await,
+    );
+
+    // Bad input is named first.
+    let field_of = |reply: &ocp_testkit::Reply| {
+        assert_error(reply, 400, 10001);
+        reply.body["error"]["subErrors"][0]["field"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut nameless = create.clone();
+    nameless["name"] = json!(" ");
+    let mut bad_port = create.clone();
+    bad_port["port"] = json!(70000);
+    let mut two_links = create.clone();
+    two_links["workMode"] = json!("RS_LIST");
+    two_links["obLinks"] = json!([create["obLinks"][0], create["obLinks"][0]]);
+    let mut bad_mode = create.clone();
+    bad_mode["workMode"] = json!("DNS");
+    for (body, field) in [
+        (nameless, "name"),
+        (bad_port, "port"),
+        (two_links, "obLinks"),
+    ] {
+        assert_eq!(
+            field_of(&admin.post("/api/v2/obproxy/clusters", &body).await),
+            field
+        );
+    }
+    assert_error(
+        &admin.post("/api/v2/obproxy/clusters", &bad_mode).await,
+        400,
+        10001,
+    );
+    assert_eq!(
+        field_of(
+            &admin
+                .delete("/api/v2/obproxy/clusters/1/obproxies/1,x")
+                .await
+        ),
+        "obproxyIds"
+    );
+    assert_eq!(
+        field_of(&admin.get("/api/v2/obproxy/clusters?size=0").await),
+        "size"
+    );
+    assert_eq!(
+        field_of(
+            &admin
+                .post(
+                    "/api/v2/obproxy/clusters/1/obLinks/batchAdd",
+                    &json!([{"clusterName": "", "obClusterId": 1, "username": "proxyro"}])
+                )
+                .await
+        ),
+        "[0].clusterName"
+    );
+    assert_eq!(
+        field_of(
+            &admin
+                .post(
+                    "/api/v2/obproxy/clusters/1/takeOver",
+                    &json!({"hosts": [{"hostId": 0, "sqlPort": 2883}]})
+                )
+                .await
+        ),
+        "hosts[0].hostId"
+    );
+
+    // The caller's permission comes before anything else.
+    let password = common::user_with_roles(&server, "proxy-viewer", &["OBPROXY_VIEWER"]).await;
+    let viewer = server.client("proxy-viewer", &password);
+    refused(&viewer.get("/api/v2/obproxy/clusters").await);
+    assert_error(
+        &viewer.post("/api/v2/obproxy/clusters", &json!({})).await,
+        403,
+        10004,
+    );
+    assert_error(
+        &viewer.delete("/api/v2/obproxy/clusters/1").await,
+        403,
+        10004,
+    );
+    let password = common::user_with_roles(&server, "host-viewer", &["HOST_VIEWER"]).await;
+    let other = server.client("host-viewer", &password);
+    assert_error(&other.get("/api/v2/obproxy/clusters").await, 403, 10004);
+}

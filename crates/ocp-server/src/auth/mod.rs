@@ -68,6 +68,10 @@ pub mod perm {
         ClusterDelete = "CLUSTER:*:DELETE";
         TenantRead = "CLUSTER:*:TENANT:*:READ";
         TenantUpdate = "CLUSTER:*:TENANT:*:UPDATE";
+        ObproxyRead = "OBPROXY:*:READ";
+        ObproxyCreate = "OBPROXY:*:CREATE";
+        ObproxyUpdate = "OBPROXY:*:UPDATE";
+        ObproxyDelete = "OBPROXY:*:DELETE";
         AlarmRead = "ALARM:*:READ";
         AlarmCreate = "ALARM:*:CREATE";
         AlarmUpdate = "ALARM:*:UPDATE";

@@ -15,6 +15,7 @@ pub mod logs;
 pub mod monitor;
 pub mod ob_sessions;
 pub mod ob_tenants;
+pub mod obproxy;
 pub mod packages;
 pub mod session;
 pub mod sql_diagnostics;
