@@ -239,6 +239,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/clusters/{id}/zones/{zoneName}/servers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The servers of a zone, at the path OCP's reference gives (without `/ob/`). */
+        get: operations["zone_servers_as_documented"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/cluters/{id}/tenants/{tenantId}/plans/{uid}/explain": {
         parameters: {
             query?: never;
@@ -1264,7 +1281,10 @@ export interface paths {
         /** The servers of a cluster. */
         get: operations["list_servers"];
         put?: never;
-        /** Add servers (a second server: not on seekdb). */
+        /**
+         * Add servers (a second server: not on seekdb). The documented body is `{zoneName,
+         *     servers}`; an array of zones (`{name, servers}`) is taken too.
+         */
         post: operations["add_server"];
         delete?: never;
         options?: never;
@@ -1281,7 +1301,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Delete servers (a cluster's only server cannot go). */
+        /**
+         * Delete servers (a cluster's only server cannot go). The documented body is `{servers}`,
+         *     server or host ids; an array of server ids is taken too.
+         */
         post: operations["batch_delete_servers"];
         delete?: never;
         options?: never;
@@ -1752,7 +1775,10 @@ export interface paths {
         /** The zones of a cluster. */
         get: operations["list_zones"];
         put?: never;
-        /** Add a zone (a second zone: not on seekdb). */
+        /**
+         * Add a zone (a second zone: not on seekdb). The documented body is one zone; an array of
+         *     zones is taken too.
+         */
         post: operations["add_zone"];
         delete?: never;
         options?: never;
@@ -2309,6 +2335,12 @@ export interface components {
             sqlPort: number;
             /** @description The package's file name. */
             version: string;
+        };
+        /** @description `POST /api/v2/ob/clusters/{id}/servers`: servers to add to a zone, one a host. */
+        AddServers: {
+            /** @description Host ids. */
+            servers: number[];
+            zoneName: string;
         };
         /**
          * @description How the series of one target make one value.
@@ -3342,6 +3374,11 @@ export interface components {
             isLocked: boolean;
             objectPrivileges: unknown[];
             username: string;
+        };
+        /** @description `POST /api/v2/ob/clusters/{id}/servers/batchDelete`. */
+        DeleteServers: {
+            /** @description The servers' ids, or their hosts' (the reference says host ids). */
+            servers: number[];
         };
         /** @description OCP's envelope around every JSON answer: `data` when it succeeded, `error` when not */
         Envelope: {
@@ -5637,6 +5674,30 @@ export interface operations {
             };
         };
     };
+    zone_servers_as_documented: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                zoneName: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["Contents_Server"];
+                    };
+                };
+            };
+        };
+    };
     explain_as_documented: {
         parameters: {
             query?: {
@@ -7002,9 +7063,10 @@ export interface operations {
             query?: {
                 /**
                  * @description ISO-8601 with offset (`2026-12-03T10:00:00+08:00`, `2026-12-03T02:00:00.000Z`), or
-                 *     Unix seconds.
+                 *     Unix seconds. Also taken as `start_time`, as OCP's reference spells it.
                  */
                 startTime?: string;
+                /** @description As `startTime`; also taken as `end_time`. */
                 endTime?: string;
                 /** @description Comma-separated metric keys (as `metricGroups` lists them). */
                 metrics?: string;
@@ -7072,9 +7134,10 @@ export interface operations {
             query?: {
                 /**
                  * @description ISO-8601 with offset (`2026-12-03T10:00:00+08:00`, `2026-12-03T02:00:00.000Z`), or
-                 *     Unix seconds.
+                 *     Unix seconds. Also taken as `start_time`, as OCP's reference spells it.
                  */
                 startTime?: string;
+                /** @description As `startTime`; also taken as `end_time`. */
                 endTime?: string;
                 /** @description Comma-separated metric keys (as `metricGroups` lists them). */
                 metrics?: string;
@@ -7733,7 +7796,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateZone"][];
+                "application/json": components["schemas"]["AddServers"];
             };
         };
         responses: {
@@ -7760,7 +7823,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": number[];
+                "application/json": components["schemas"]["DeleteServers"];
             };
         };
         responses: {
@@ -8733,7 +8796,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateZone"][];
+                "application/json": components["schemas"]["CreateZone"];
             };
         };
         responses: {

@@ -69,8 +69,11 @@ pub struct MetricGroupFilter {
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct MetricQuery {
     /// ISO-8601 with offset (`2026-12-03T10:00:00+08:00`, `2026-12-03T02:00:00.000Z`), or
-    /// Unix seconds.
+    /// Unix seconds. Also taken as `start_time`, as OCP's reference spells it.
+    #[serde(alias = "start_time")]
     pub start_time: Option<String>,
+    /// As `startTime`; also taken as `end_time`.
+    #[serde(alias = "end_time")]
     pub end_time: Option<String>,
     /// Comma-separated metric keys (as `metricGroups` lists them).
     pub metrics: Option<String>,

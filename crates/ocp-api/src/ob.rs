@@ -63,6 +63,25 @@ pub struct CreateZone {
     pub servers: Vec<i64>,
 }
 
+/// `POST /api/v2/ob/clusters/{id}/servers`: servers to add to a zone, one a host.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AddServers {
+    pub zone_name: String,
+    /// Host ids.
+    pub servers: Vec<i64>,
+}
+
+/// `POST /api/v2/ob/clusters/{id}/servers/batchDelete`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteServers {
+    /// The servers' ids, or their hosts' (the reference says host ids).
+    pub servers: Vec<i64>,
+}
+
 /// `POST /api/v2/ob/clusters`: OCP's fields, plus the ports, directory and startup
 /// parameters of the servers (OCP reads these from its configuration).
 #[derive(Debug, Clone, Serialize, Deserialize)]

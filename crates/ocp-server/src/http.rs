@@ -315,6 +315,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
     }
 }
 
+/// A body documented as one object that earlier versions of this API took as an array of
+/// such objects: either is taken.
+pub fn one_or_many<T: DeserializeOwned>(body: &serde_json::Value) -> Result<Vec<T>, Failure> {
+    let bytes = serde_json::to_vec(body).expect("a JSON value serializes");
+    if body.is_array() {
+        parse_json(&bytes)
+    } else {
+        parse_json::<T>(&bytes).map(|one| vec![one])
+    }
+}
+
 /// serde names the field of a missing or unknown field error in backquotes.
 fn missing_or_unknown_field(message: &str) -> String {
     message

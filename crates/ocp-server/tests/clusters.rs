@@ -173,6 +173,58 @@ async fn a_seekdb_cluster_is_deployed_operated_and_deleted() {
         )
         .await;
     assert_eq!(tenant.error_code(), 10011);
+    // A second zone or server, or deleting the only one: the documented bodies (and the
+    // arrays taken before) reach the refusal; bad ones are named first.
+    let cpath = format!("/api/v2/ob/clusters/{id}");
+    for (path, body) in [
+        (
+            "zones",
+            json!({"name": "zone2", "idcName": "hz2", "servers": [host]}),
+        ),
+        ("zones", json!([{"name": "zone2", "servers": [host]}])),
+        ("servers", json!({"zoneName": "zone1", "servers": [host]})),
+        ("servers", json!([{"name": "zone1", "servers": [host]}])),
+        ("servers/batchDelete", json!({"servers": [server_id]})),
+        ("servers/batchDelete", json!({"servers": [host]})),
+        ("servers/batchDelete", json!([server_id])),
+    ] {
+        let reply = admin.post(&format!("{cpath}/{path}"), &body).await;
+        assert_eq!(reply.error_code(), 10011, "{path} {body}: {}", reply.text);
+    }
+    for (path, body, field) in [
+        (
+            "servers",
+            json!({"zoneName": "", "servers": [host]}),
+            "zoneName",
+        ),
+        ("servers", json!({"servers": [host]}), "zoneName"),
+        (
+            "servers/batchDelete",
+            json!({"servers": [424242]}),
+            "servers[0]",
+        ),
+        (
+            "zones",
+            json!({"name": "zone2", "servers": "all"}),
+            "servers",
+        ),
+    ] {
+        let reply = admin.post(&format!("{cpath}/{path}"), &body).await;
+        assert_eq!(reply.error_code(), 10001, "{path} {body}: {}", reply.text);
+        assert_eq!(
+            reply.body["error"]["subErrors"][0]["field"], field,
+            "{path} {body}: {}",
+            reply.text
+        );
+    }
+    // The zone's servers, also at the path the reference gives without `/ob/`.
+    for path in [
+        format!("/api/v2/ob/clusters/{id}/zones/zone1/servers"),
+        format!("/api/v2/clusters/{id}/zones/zone1/servers"),
+    ] {
+        let servers = admin.get(&path).await.ok();
+        assert_eq!(servers.data()["contents"][0]["id"], server_id, "{path}");
+    }
 
     // The user writes rows with a MySQL driver.
     let mut clerk = connect(port, "clerk", "Clerk-Pw-1").await;

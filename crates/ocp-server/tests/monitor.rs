@@ -128,6 +128,24 @@ async fn host_metrics_are_collected_queried_and_survive_an_outage() {
         .unwrap_or_else(|| panic!("no / in {}", mounts.text));
     let used = root["data"][0]["host_disk_used_percent"].as_f64().unwrap();
     assert!(used > 0.0 && used <= 100.0, "{used}");
+    // The reference spells the window start_time and end_time: the same answer.
+    let snake = admin
+        .get(
+            &path
+                .replace("startTime=", "start_time=")
+                .replace("endTime=", "end_time="),
+        )
+        .await
+        .ok();
+    assert!(
+        snake.data()["contents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["mount"] == "/"),
+        "{}",
+        snake.text
+    );
     assert!(!timestamps(&admin, "host_open_files", started, now() + 1)
         .await
         .is_empty());

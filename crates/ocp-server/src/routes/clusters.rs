@@ -7,13 +7,14 @@
 
 use axum::extract::State;
 use ocp_api::ob::{
-    ChangeClusterPassword, Cluster, ClusterFilter, ClusterStatus, Compaction, CreateCluster,
-    CreateZone, DeleteClusterQuery, RootServer, Server, ServerKind, ServerStatus, TakeOverCluster,
-    Zone,
+    AddServers, ChangeClusterPassword, Cluster, ClusterFilter, ClusterStatus, Compaction,
+    CreateCluster, CreateZone, DeleteClusterQuery, DeleteServers, RootServer, Server, ServerKind,
+    ServerStatus, TakeOverCluster, Zone,
 };
 use ocp_api::task::TaskInstance;
 use ocp_api::{ErrorCode, PageData, PageQuery, Timestamp};
 use ocp_store::{ClusterRecord, ServerRecord, ZoneRecord};
+use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{perm, Authz};
@@ -21,7 +22,8 @@ use crate::cluster::access::ob_failure;
 use crate::cluster::operation::ServerOperation;
 use crate::cluster::{deploy, steps};
 use crate::http::{
-    comma_list, page_of, ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging,
+    comma_list, one_or_many, page_of, ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData,
+    Paging,
 };
 use crate::state::AppState;
 
@@ -35,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_zones, add_zone))
         .routes(routes!(zone_action, delete_zone))
         .routes(routes!(zone_servers))
+        .routes(routes!(zone_servers_as_documented))
         .routes(routes!(list_servers, add_server))
         .routes(routes!(batch_delete_servers))
         .routes(routes!(server_action))
@@ -377,15 +380,17 @@ async fn refuse_new_servers(
     Err(unsupported(&state.store.cluster(id).await?, what))
 }
 
-/// Add a zone (a second zone: not on seekdb).
+/// Add a zone (a second zone: not on seekdb). The documented body is one zone; an array of
+/// zones is taken too.
 #[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/zones", tag = "clusters",
-    params(("id" = i64, Path)), request_body = Vec<CreateZone>, responses((status = 200, body = TaskInstance)))]
+    params(("id" = i64, Path)), request_body = CreateZone, responses((status = 200, body = TaskInstance)))]
 async fn add_zone(
     _: Authz<perm::ClusterUpdate>,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(zones): ApiJson<Vec<CreateZone>>,
+    ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<TaskInstance> {
+    let zones: Vec<CreateZone> = one_or_many(&body)?;
     refuse_new_servers(&state, id, &zones, "adding a zone").await
 }
 
@@ -454,6 +459,17 @@ async fn zone_servers(
     }))
 }
 
+/// The servers of a zone, at the path OCP's reference gives (without `/ob/`).
+#[utoipa::path(get, path = "/api/v2/clusters/{id}/zones/{zoneName}/servers", tag = "clusters",
+    params(("id" = i64, Path), ("zoneName" = String, Path)), responses((status = 200, body = ocp_api::host::Contents<Server>)))]
+async fn zone_servers_as_documented(
+    authz: Authz<perm::ClusterRead>,
+    state: State<AppState>,
+    path: ApiPath<(i64, String)>,
+) -> ApiResult<ocp_api::host::Contents<Server>> {
+    zone_servers(authz, state, path).await
+}
+
 /// The servers of a cluster.
 #[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/servers", tag = "clusters",
     params(("id" = i64, Path)), responses((status = 200, body = ocp_api::host::Contents<Server>)))]
@@ -469,33 +485,56 @@ async fn list_servers(
     }))
 }
 
-/// Add servers (a second server: not on seekdb).
+/// Add servers (a second server: not on seekdb). The documented body is `{zoneName,
+/// servers}`; an array of zones (`{name, servers}`) is taken too.
 #[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/servers", tag = "clusters",
-    params(("id" = i64, Path)), request_body = Vec<CreateZone>, responses((status = 200, body = TaskInstance)))]
+    params(("id" = i64, Path)), request_body = AddServers, responses((status = 200, body = TaskInstance)))]
 async fn add_server(
     _: Authz<perm::ClusterUpdate>,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(zones): ApiJson<Vec<CreateZone>>,
+    ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<TaskInstance> {
+    let zones: Vec<CreateZone> = if body.is_array() {
+        one_or_many(&body)?
+    } else {
+        let add: AddServers = one_or_many(&body)?.remove(0);
+        if add.zone_name.trim().is_empty() {
+            return Err(Failure::field("zoneName", "is required"));
+        }
+        vec![CreateZone {
+            name: add.zone_name,
+            idc_name: None,
+            servers: add.servers,
+        }]
+    };
     refuse_new_servers(&state, id, &zones, "adding a server").await
 }
 
-/// Delete servers (a cluster's only server cannot go).
+/// Delete servers (a cluster's only server cannot go). The documented body is `{servers}`,
+/// server or host ids; an array of server ids is taken too.
 #[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/servers/batchDelete", tag = "clusters",
-    params(("id" = i64, Path)), request_body = Vec<i64>, responses((status = 200, body = TaskInstance)))]
+    params(("id" = i64, Path)), request_body = DeleteServers, responses((status = 200, body = TaskInstance)))]
 async fn batch_delete_servers(
     _: Authz<perm::ClusterUpdate>,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(ids): ApiJson<Vec<i64>>,
+    ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<TaskInstance> {
+    let (ids, field) = if body.is_array() {
+        (one_or_many::<i64>(&body)?, "")
+    } else {
+        (
+            one_or_many::<DeleteServers>(&body)?.remove(0).servers,
+            "servers",
+        )
+    };
     let cluster = state.store.cluster(id).await?;
     let servers = state.store.servers(id).await?;
     for (i, sid) in ids.iter().enumerate() {
-        if !servers.iter().any(|s| s.id == *sid) {
+        if !servers.iter().any(|s| s.id == *sid || s.host_id == *sid) {
             return Err(Failure::field(
-                &format!("[{i}]"),
+                &format!("{field}[{i}]"),
                 format!("server {sid} is not in cluster {}", cluster.name),
             ));
         }
