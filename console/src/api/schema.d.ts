@@ -1271,6 +1271,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/ob/clusters/{id}/restart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restart a cluster's servers. */
+        post: operations["restart_cluster"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/ob/clusters/{id}/servers": {
         parameters: {
             query?: never;
@@ -1349,7 +1366,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v2/ob/clusters/{id}/servers/{serverId}/{action}": {
+    "/api/v2/ob/clusters/{id}/servers/{serverId}/replace": {
         parameters: {
             query?: never;
             header?: never;
@@ -1358,8 +1375,93 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start, stop, restart (or replace) one server; `004_*` is the start answer. */
-        post: operations["server_action"];
+        /** Replace a server with one on another host: seekdb has no second server to hand over to. */
+        post: operations["replace_server"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/servers/{serverId}/restart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restart a server. */
+        post: operations["restart_server"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/servers/{serverId}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a server; `004_*` is its answer. */
+        post: operations["start_server"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/servers/{serverId}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop a server. */
+        post: operations["stop_server"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a cluster's servers. */
+        post: operations["start_cluster"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop a cluster's servers. */
+        post: operations["stop_cluster"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1765,6 +1867,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/ob/clusters/{id}/upgrade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upgrade a cluster to a package: not in place on seekdb yet. */
+        post: operations["upgrade_cluster"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/ob/clusters/{id}/zones": {
         parameters: {
             query?: never;
@@ -1803,6 +1922,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/ob/clusters/{id}/zones/{zoneName}/restart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restart a zone's servers. */
+        post: operations["restart_zone"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/ob/clusters/{id}/zones/{zoneName}/servers": {
         parameters: {
             query?: never;
@@ -1820,7 +1956,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v2/ob/clusters/{id}/zones/{zoneName}/{action}": {
+    "/api/v2/ob/clusters/{id}/zones/{zoneName}/start": {
         parameters: {
             query?: never;
             header?: never;
@@ -1829,15 +1965,15 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start, stop or restart a zone's servers. */
-        post: operations["zone_action"];
+        /** Start a zone's servers. */
+        post: operations["start_zone"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v2/ob/clusters/{id}/{action}": {
+    "/api/v2/ob/clusters/{id}/zones/{zoneName}/stop": {
         parameters: {
             query?: never;
             header?: never;
@@ -1846,8 +1982,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start, stop, restart (or upgrade) the whole cluster. */
-        post: operations["cluster_action"];
+        /** Stop a zone's servers. */
+        post: operations["stop_zone"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4358,6 +4494,14 @@ export interface components {
             name: string;
             updateTime: components["schemas"]["Timestamp"];
         };
+        /** @description `POST /api/v2/ob/clusters/{id}/servers/{serverId}/replace`. */
+        ReplaceServer: {
+            /**
+             * Format: int64
+             * @description The host of the new server.
+             */
+            hostId: number;
+        };
         /**
          * @description Restore a backup set, either in place (`restoreClusterId`, the backed-up cluster: its
          *     data is replaced by the set's) or into a new cluster (`restoreClusterName` and `hostId`,
@@ -5030,6 +5174,11 @@ export interface components {
             email?: string | null;
             rateLimit?: null | components["schemas"]["RateLimit"];
             roleIds?: number[] | null;
+        };
+        /** @description `POST /api/v2/ob/clusters/{id}/upgrade`. */
+        UpgradeCluster: {
+            /** @description The file name of an uploaded `OB_SERVER_INSTALL_PACKAGE`. */
+            rpmFileName: string;
         };
         User: {
             createTime: components["schemas"]["Timestamp"];
@@ -7762,6 +7911,29 @@ export interface operations {
             };
         };
     };
+    restart_cluster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["TaskInstance"];
+                    };
+                };
+            };
+        };
+    };
     list_servers: {
         parameters: {
             query?: never;
@@ -7934,15 +8106,146 @@ export interface operations {
             };
         };
     };
-    server_action: {
+    replace_server: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 id: number;
                 serverId: number;
-                /** @description start, stop, restart or replace */
-                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplaceServer"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["TaskInstance"];
+                    };
+                };
+            };
+            /** @description code 10011 on seekdb */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    restart_server: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                serverId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["TaskInstance"];
+                    };
+                };
+            };
+        };
+    };
+    start_server: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                serverId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["TaskInstance"];
+                    };
+                };
+            };
+        };
+    };
+    stop_server: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                serverId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["TaskInstance"];
+                    };
+                };
+            };
+        };
+    };
+    start_cluster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["TaskInstance"];
+                    };
+                };
+            };
+        };
+    };
+    stop_cluster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
             };
             cookie?: never;
         };
@@ -8762,6 +9065,44 @@ export interface operations {
             };
         };
     };
+    upgrade_cluster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpgradeCluster"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["TaskInstance"];
+                    };
+                };
+            };
+            /** @description code 10011 on seekdb */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
     list_zones: {
         parameters: {
             query?: never;
@@ -8836,6 +9177,30 @@ export interface operations {
             };
         };
     };
+    restart_zone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                zoneName: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["TaskInstance"];
+                    };
+                };
+            };
+        };
+    };
     zone_servers: {
         parameters: {
             query?: never;
@@ -8860,15 +9225,13 @@ export interface operations {
             };
         };
     };
-    zone_action: {
+    start_zone: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 id: number;
                 zoneName: string;
-                /** @description start, stop or restart */
-                action: string;
             };
             cookie?: never;
         };
@@ -8886,14 +9249,13 @@ export interface operations {
             };
         };
     };
-    cluster_action: {
+    stop_zone: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 id: number;
-                /** @description start, stop, restart or upgrade */
-                action: string;
+                zoneName: string;
             };
             cookie?: never;
         };

@@ -73,6 +73,24 @@ pub struct AddServers {
     pub servers: Vec<i64>,
 }
 
+/// `POST /api/v2/ob/clusters/{id}/upgrade`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct UpgradeCluster {
+    /// The file name of an uploaded `OB_SERVER_INSTALL_PACKAGE`.
+    pub rpm_file_name: String,
+}
+
+/// `POST /api/v2/ob/clusters/{id}/servers/{serverId}/replace`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ReplaceServer {
+    /// The host of the new server.
+    pub host_id: i64,
+}
+
 /// `POST /api/v2/ob/clusters/{id}/servers/batchDelete`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

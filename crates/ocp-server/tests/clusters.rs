@@ -217,6 +217,48 @@ async fn a_seekdb_cluster_is_deployed_operated_and_deleted() {
             reply.text
         );
     }
+    // Each documented action is its own route: an unknown one is no API path at all, even
+    // on a cluster that does not exist; upgrade and replace check their bodies first.
+    for path in [
+        format!("{cpath}/explode"),
+        format!("{cpath}/zones/zone1/explode"),
+        format!("{cpath}/servers/{server_id}/explode"),
+        "/api/v2/ob/clusters/424242/explode".to_string(),
+    ] {
+        let reply = admin.post_empty(&path).await;
+        assert_eq!(
+            (reply.status, reply.error_code()),
+            (404, 10002),
+            "{path}: {}",
+            reply.text
+        );
+    }
+    for (path, body, code) in [
+        (
+            format!("{cpath}/upgrade"),
+            json!({"rpmFileName": ""}),
+            10001,
+        ),
+        (
+            format!("{cpath}/upgrade"),
+            json!({"rpmFileName": "seekdb-1.5.rpm"}),
+            10011,
+        ),
+        (
+            format!("{cpath}/servers/{server_id}/replace"),
+            json!({"hostId": 0}),
+            10001,
+        ),
+        (
+            format!("{cpath}/servers/{server_id}/replace"),
+            json!({"hostId": host}),
+            10011,
+        ),
+    ] {
+        let reply = admin.post(&path, &body).await;
+        assert_eq!(reply.error_code(), code, "{path} {body}: {}", reply.text);
+    }
+
     // The zone's servers, also at the path the reference gives without `/ob/`.
     for path in [
         format!("/api/v2/ob/clusters/{id}/zones/zone1/servers"),

@@ -14,17 +14,6 @@ pub enum ServerOperation {
 }
 
 impl ServerOperation {
-    /// The operation a path's `{action}` names; an unknown one is refused where it is read,
-    /// never taken for a restart.
-    pub fn parse(action: &str) -> Option<Self> {
-        match action {
-            "start" => Some(Self::Start),
-            "stop" => Some(Self::Stop),
-            "restart" => Some(Self::Restart),
-            _ => None,
-        }
-    }
-
     /// As the API path and the task context spell it.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -8,8 +8,8 @@
 use axum::extract::State;
 use ocp_api::ob::{
     AddServers, ChangeClusterPassword, Cluster, ClusterFilter, ClusterStatus, Compaction,
-    CreateCluster, CreateZone, DeleteClusterQuery, DeleteServers, RootServer, Server, ServerKind,
-    ServerStatus, TakeOverCluster, Zone,
+    CreateCluster, CreateZone, DeleteClusterQuery, DeleteServers, ReplaceServer, RootServer,
+    Server, ServerKind, ServerStatus, TakeOverCluster, UpgradeCluster, Zone,
 };
 use ocp_api::task::TaskInstance;
 use ocp_api::{ErrorCode, PageData, PageQuery, Timestamp};
@@ -25,6 +25,7 @@ use crate::http::{
     comma_list, one_or_many, page_of, ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData,
     Paging,
 };
+use crate::roles::Caller;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -32,15 +33,24 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_clusters, create_cluster))
         .routes(routes!(take_over))
         .routes(routes!(get_cluster, delete_cluster))
-        .routes(routes!(cluster_action))
+        .routes(routes!(start_cluster))
+        .routes(routes!(stop_cluster))
+        .routes(routes!(restart_cluster))
+        .routes(routes!(upgrade_cluster))
         .routes(routes!(change_password))
         .routes(routes!(list_zones, add_zone))
-        .routes(routes!(zone_action, delete_zone))
+        .routes(routes!(delete_zone))
+        .routes(routes!(start_zone))
+        .routes(routes!(stop_zone))
+        .routes(routes!(restart_zone))
         .routes(routes!(zone_servers))
         .routes(routes!(zone_servers_as_documented))
         .routes(routes!(list_servers, add_server))
         .routes(routes!(batch_delete_servers))
-        .routes(routes!(server_action))
+        .routes(routes!(start_server))
+        .routes(routes!(stop_server))
+        .routes(routes!(restart_server))
+        .routes(routes!(replace_server))
         .routes(routes!(compaction, major_compaction))
 }
 
@@ -267,28 +277,71 @@ async fn take_over(
     Ok(Data(state.submitted(task_id).await?))
 }
 
-/// Start, stop, restart (or upgrade) the whole cluster.
-#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/{action}", tag = "clusters",
-    params(("id" = i64, Path), ("action" = String, Path, description = "start, stop, restart or upgrade")),
-    responses((status = 200, body = TaskInstance)))]
-async fn cluster_action(
-    Authz(caller, _): Authz<perm::ClusterUpdate>,
-    State(state): State<AppState>,
-    ApiPath((id, action)): ApiPath<(i64, String)>,
+/// Starts, stops or restarts every server of a cluster, as a task.
+async fn operate_cluster(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    operation: ServerOperation,
 ) -> ApiResult<TaskInstance> {
     let cluster = state.store.cluster(id).await?;
-    if action == "upgrade" {
-        return Err(unsupported(&cluster, "an in-place upgrade"));
-    }
-    let operation = ServerOperation::parse(&action)
-        .ok_or_else(|| Failure::not_found("cluster operation", &action))?;
     let servers = state.store.servers(id).await?;
     operation.check_operable(&servers)?;
     let ids: Vec<i64> = servers.iter().map(|s| s.id).collect();
     let template = steps::server_operation("cluster", id, &ids, operation)
         .value("cluster_name", cluster.name.clone())
         .value("former_cluster_status", cluster.status.as_str());
-    Ok(Data(state.submit(template, &caller).await?))
+    Ok(Data(state.submit(template, caller).await?))
+}
+
+/// Start a cluster's servers.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/start", tag = "clusters",
+    params(("id" = i64, Path)), responses((status = 200, body = TaskInstance)))]
+async fn start_cluster(
+    Authz(caller, _): Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<TaskInstance> {
+    operate_cluster(&state, &caller, id, ServerOperation::Start).await
+}
+
+/// Stop a cluster's servers.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/stop", tag = "clusters",
+    params(("id" = i64, Path)), responses((status = 200, body = TaskInstance)))]
+async fn stop_cluster(
+    Authz(caller, _): Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<TaskInstance> {
+    operate_cluster(&state, &caller, id, ServerOperation::Stop).await
+}
+
+/// Restart a cluster's servers.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/restart", tag = "clusters",
+    params(("id" = i64, Path)), responses((status = 200, body = TaskInstance)))]
+async fn restart_cluster(
+    Authz(caller, _): Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<TaskInstance> {
+    operate_cluster(&state, &caller, id, ServerOperation::Restart).await
+}
+
+/// Upgrade a cluster to a package: not in place on seekdb yet.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/upgrade", tag = "clusters",
+    params(("id" = i64, Path)), request_body = UpgradeCluster,
+    responses((status = 200, body = TaskInstance), (status = 400, description = "code 10011 on seekdb")))]
+async fn upgrade_cluster(
+    _: Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<UpgradeCluster>,
+) -> ApiResult<TaskInstance> {
+    if body.rpm_file_name.trim().is_empty() {
+        return Err(Failure::field("rpmFileName", "is required"));
+    }
+    let cluster = state.store.cluster(id).await?;
+    Err(unsupported(&cluster, "an in-place upgrade"))
 }
 
 /// Delete a cluster: stops its servers and removes their directories unless `keepData`.
@@ -413,24 +466,53 @@ async fn zone_servers_of(
     Ok((cluster, servers))
 }
 
-/// Start, stop or restart a zone's servers.
-#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/zones/{zoneName}/{action}", tag = "clusters",
-    params(("id" = i64, Path), ("zoneName" = String, Path), ("action" = String, Path, description = "start, stop or restart")),
-    responses((status = 200, body = TaskInstance)))]
-async fn zone_action(
-    Authz(caller, _): Authz<perm::ClusterUpdate>,
-    State(state): State<AppState>,
-    ApiPath((id, zone, action)): ApiPath<(i64, String, String)>,
+/// Starts, stops or restarts the servers of a zone, as a task.
+async fn operate_zone(
+    state: &AppState,
+    caller: &Caller,
+    (id, zone): (i64, String),
+    operation: ServerOperation,
 ) -> ApiResult<TaskInstance> {
-    let operation = ServerOperation::parse(&action)
-        .ok_or_else(|| Failure::not_found("zone operation", &action))?;
-    let (cluster, servers) = zone_servers_of(&state, id, &zone).await?;
+    let (cluster, servers) = zone_servers_of(state, id, &zone).await?;
     operation.check_operable(&servers)?;
     let ids: Vec<i64> = servers.iter().map(|s| s.id).collect();
     let template = steps::server_operation("zone", id, &ids, operation)
         .value("cluster_name", cluster.name)
         .value("zone_name", zone);
-    Ok(Data(state.submit(template, &caller).await?))
+    Ok(Data(state.submit(template, caller).await?))
+}
+
+/// Start a zone's servers.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/zones/{zoneName}/start", tag = "clusters",
+    params(("id" = i64, Path), ("zoneName" = String, Path)), responses((status = 200, body = TaskInstance)))]
+async fn start_zone(
+    Authz(caller, _): Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<(i64, String)>,
+) -> ApiResult<TaskInstance> {
+    operate_zone(&state, &caller, path, ServerOperation::Start).await
+}
+
+/// Stop a zone's servers.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/zones/{zoneName}/stop", tag = "clusters",
+    params(("id" = i64, Path), ("zoneName" = String, Path)), responses((status = 200, body = TaskInstance)))]
+async fn stop_zone(
+    Authz(caller, _): Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<(i64, String)>,
+) -> ApiResult<TaskInstance> {
+    operate_zone(&state, &caller, path, ServerOperation::Stop).await
+}
+
+/// Restart a zone's servers.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/zones/{zoneName}/restart", tag = "clusters",
+    params(("id" = i64, Path), ("zoneName" = String, Path)), responses((status = 200, body = TaskInstance)))]
+async fn restart_zone(
+    Authz(caller, _): Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<(i64, String)>,
+) -> ApiResult<TaskInstance> {
+    operate_zone(&state, &caller, path, ServerOperation::Restart).await
 }
 
 /// Delete a zone (a cluster's only zone cannot go; seekdb has one).
@@ -542,31 +624,87 @@ async fn batch_delete_servers(
     Err(unsupported(&cluster, "deleting servers"))
 }
 
-/// Start, stop, restart (or replace) one server; `004_*` is the start answer.
-#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/servers/{serverId}/{action}", tag = "clusters",
-    params(("id" = i64, Path), ("serverId" = i64, Path), ("action" = String, Path, description = "start, stop, restart or replace")),
-    responses((status = 200, body = TaskInstance)))]
-async fn server_action(
-    Authz(caller, _): Authz<perm::ClusterUpdate>,
-    State(state): State<AppState>,
-    ApiPath((id, server_id, action)): ApiPath<(i64, i64, String)>,
-) -> ApiResult<TaskInstance> {
+/// A cluster and one of its servers.
+async fn cluster_server(
+    state: &AppState,
+    id: i64,
+    server_id: i64,
+) -> Result<(ClusterRecord, ServerRecord), Failure> {
     let cluster = state.store.cluster(id).await?;
     let server = state.store.server(server_id).await?;
     if server.cluster_id != id {
         return Err(Failure::not_found("server", server_id));
     }
-    if action == "replace" {
-        return Err(unsupported(&cluster, "replacing a server"));
-    }
-    let operation = ServerOperation::parse(&action)
-        .ok_or_else(|| Failure::not_found("server operation", &action))?;
+    Ok((cluster, server))
+}
+
+/// Starts, stops or restarts one server, as a task.
+async fn operate_server(
+    state: &AppState,
+    caller: &Caller,
+    (id, server_id): (i64, i64),
+    operation: ServerOperation,
+) -> ApiResult<TaskInstance> {
+    let (cluster, server) = cluster_server(state, id, server_id).await?;
     operation.check_operable(std::slice::from_ref(&server))?;
     let template = steps::server_operation("server", id, &[server_id], operation)
         .value("cluster_name", cluster.name)
         .value("zone_name", server.zone_name.clone())
         .value("former_cluster_status", cluster.status.as_str());
-    Ok(Data(state.submit(template, &caller).await?))
+    Ok(Data(state.submit(template, caller).await?))
+}
+
+/// Start a server; `004_*` is its answer.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/servers/{serverId}/start", tag = "clusters",
+    params(("id" = i64, Path), ("serverId" = i64, Path)), responses((status = 200, body = TaskInstance)))]
+async fn start_server(
+    Authz(caller, _): Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<(i64, i64)>,
+) -> ApiResult<TaskInstance> {
+    operate_server(&state, &caller, path, ServerOperation::Start).await
+}
+
+/// Stop a server.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/servers/{serverId}/stop", tag = "clusters",
+    params(("id" = i64, Path), ("serverId" = i64, Path)), responses((status = 200, body = TaskInstance)))]
+async fn stop_server(
+    Authz(caller, _): Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<(i64, i64)>,
+) -> ApiResult<TaskInstance> {
+    operate_server(&state, &caller, path, ServerOperation::Stop).await
+}
+
+/// Restart a server.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/servers/{serverId}/restart", tag = "clusters",
+    params(("id" = i64, Path), ("serverId" = i64, Path)), responses((status = 200, body = TaskInstance)))]
+async fn restart_server(
+    Authz(caller, _): Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<(i64, i64)>,
+) -> ApiResult<TaskInstance> {
+    operate_server(&state, &caller, path, ServerOperation::Restart).await
+}
+
+/// Replace a server with one on another host: seekdb has no second server to hand over to.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/servers/{serverId}/replace", tag = "clusters",
+    params(("id" = i64, Path), ("serverId" = i64, Path)), request_body = ReplaceServer,
+    responses((status = 200, body = TaskInstance), (status = 400, description = "code 10011 on seekdb")))]
+async fn replace_server(
+    _: Authz<perm::ClusterUpdate>,
+    State(state): State<AppState>,
+    ApiPath((id, server_id)): ApiPath<(i64, i64)>,
+    ApiJson(body): ApiJson<ReplaceServer>,
+) -> ApiResult<TaskInstance> {
+    if body.host_id < 1 {
+        return Err(Failure::field(
+            "hostId",
+            format!("must be an id from 1, not {}", body.host_id),
+        ));
+    }
+    let (cluster, _) = cluster_server(&state, id, server_id).await?;
+    Err(unsupported(&cluster, "replacing a server"))
 }
 
 /// The state of major compaction, read from the server.
