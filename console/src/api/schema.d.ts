@@ -1847,7 +1847,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/{action}": {
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/changePassword": {
         parameters: {
             query?: never;
             header?: never;
@@ -1856,11 +1856,246 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * changePassword, lock, unlock, grant/revoke/modify DbPrivilege, GlobalPrivilege and Role;
-         *     the ObjectPrivilege calls are for Oracle tenants.
-         */
-        post: operations["user_action"];
+        /** Change a user's password (root's too: the platform's sealed copy is not changed by this call). */
+        post: operations["change_user_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/grantDbPrivilege": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grant a user's privileges on databases. */
+        post: operations["grant_db_privilege"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/grantGlobalPrivilege": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grant a user's global privileges. */
+        post: operations["grant_global_privilege"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/grantObjectPrivilege": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grant a user's object privileges: Oracle-mode tenants only (10011 on seekdb). */
+        post: operations["grant_object_privilege"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/grantRole": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grant a user's roles. */
+        post: operations["grant_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/lock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lock a user (not the one the platform manages the cluster as). */
+        post: operations["lock_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/modifyDbPrivilege": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a user's privileges on databases. */
+        post: operations["modify_db_privilege"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/modifyGlobalPrivilege": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a user's global privileges. */
+        post: operations["modify_global_privilege"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/modifyObjectPrivilege": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a user's object privileges: Oracle-mode tenants only (10011 on seekdb). */
+        post: operations["modify_object_privilege"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/modifyRole": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a user's roles. */
+        post: operations["modify_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/revokeDbPrivilege": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke a user's privileges on databases. */
+        post: operations["revoke_db_privilege"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/revokeGlobalPrivilege": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke a user's global privileges. */
+        post: operations["revoke_global_privilege"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/revokeObjectPrivilege": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke a user's object privileges: Oracle-mode tenants only (10011 on seekdb). */
+        post: operations["revoke_object_privilege"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/revokeRole": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke a user's roles. */
+        post: operations["revoke_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Unlock a user. */
+        post: operations["unlock_user"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2924,6 +3159,10 @@ export interface components {
             /** @description Accepted for compatibility; the platform keeps the root password sealed anyway. */
             saveToCredential?: boolean | null;
         };
+        ChangeDbPassword: {
+            newPassword: string;
+            saveToCredential?: boolean | null;
+        };
         ChangePassword: {
             newPassword: string;
             /** @description Required when users change their own password; an administrator may leave it out. */
@@ -3482,6 +3721,13 @@ export interface components {
             primaryZone?: string | null;
             readonly: boolean;
         };
+        /** @description A table, view or stored procedure of an Oracle-mode schema. */
+        DbObject: {
+            objectName: string;
+            /** @description TABLE, VIEW or STORED_PROCEDURE. */
+            objectType: string;
+            schemaName: string;
+        };
         /** @description Privileges on one database. */
         DbPrivilege: {
             dbName: string;
@@ -3492,6 +3738,9 @@ export interface components {
          * @enum {string}
          */
         DbPrivilegeName: "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "CREATE" | "DROP" | "INDEX" | "ALTER" | "CREATE_VIEW" | "SHOW_VIEW" | "EXECUTE" | "ALTER_ROUTINE" | "CREATE_ROUTINE" | "REFERENCES" | "TRIGGER" | "LOCK_TABLES";
+        DbPrivileges: {
+            dbPrivileges?: components["schemas"]["DbPrivilege"][];
+        };
         DbRole: {
             globalPrivileges: string[];
             grantedRoles: string[];
@@ -3533,6 +3782,9 @@ export interface components {
          * @enum {string}
          */
         GlobalPrivilegeName: "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "CREATE" | "DROP" | "INDEX" | "ALTER" | "CREATE_VIEW" | "SHOW_VIEW" | "EXECUTE" | "ALTER_ROUTINE" | "CREATE_ROUTINE" | "REFERENCES" | "TRIGGER" | "LOCK_TABLES" | "CREATE_USER" | "PROCESS" | "SHOW_DB" | "SUPER" | "GRANT_OPTION" | "FILE" | "ALTER_SYSTEM" | "REPLICATION_SLAVE" | "REPLICATION_CLIENT" | "CREATE_TABLESPACE" | "SHUTDOWN" | "RELOAD" | "CREATE_ROLE" | "DROP_ROLE";
+        GlobalPrivileges: {
+            globalPrivileges?: components["schemas"]["GlobalPrivilegeName"][];
+        };
         /** @description A host, as `GET /api/v2/compute/hosts` lists it. */
         Host: {
             alias?: string | null;
@@ -3818,6 +4070,15 @@ export interface components {
             svrType: string;
             value: string;
             zone: string;
+        };
+        /** @description Privileges on one object. */
+        ObjectPrivilege: {
+            dbObject: components["schemas"]["DbObject"];
+            privileges: string[];
+        };
+        /** @description `grant|revoke|modifyObjectPrivilege` of a user or role (Oracle-mode tenants). */
+        ObjectPrivileges: {
+            objectPrivileges: components["schemas"]["ObjectPrivilege"][];
         };
         /** @description An OBProxy already running on a host, to take over. */
         ObproxyHost: {
@@ -4577,6 +4838,9 @@ export interface components {
             /** Format: int64 */
             id: number;
             name: string;
+        };
+        Roles: {
+            roles?: string[];
         };
         RootServer: {
             address: string;
@@ -9036,7 +9300,7 @@ export interface operations {
             };
         };
     };
-    user_action: {
+    change_user_password: {
         parameters: {
             query?: never;
             header?: never;
@@ -9044,16 +9308,384 @@ export interface operations {
                 id: number;
                 tenantId: number;
                 username: string;
-                action: string;
             };
             cookie?: never;
         };
-        /** @description changePassword: {newPassword}; grant|revoke|modifyDbPrivilege: {dbPrivileges}; grant|revoke|modifyGlobalPrivilege: {globalPrivileges}; grant|revoke|modifyRole: {roles}; lock, unlock: none */
         requestBody: {
             content: {
-                "application/json": string;
+                "application/json": components["schemas"]["ChangeDbPassword"];
             };
         };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    grant_db_privilege: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DbPrivileges"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    grant_global_privilege: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GlobalPrivileges"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    grant_object_privilege: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ObjectPrivileges"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    grant_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Roles"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    lock_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    modify_db_privilege: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DbPrivileges"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    modify_global_privilege: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GlobalPrivileges"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    modify_object_privilege: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ObjectPrivileges"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    modify_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Roles"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    revoke_db_privilege: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DbPrivileges"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    revoke_global_privilege: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GlobalPrivileges"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    revoke_object_privilege: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ObjectPrivileges"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    revoke_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Roles"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    unlock_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             200: {
                 headers: {

@@ -231,6 +231,34 @@ pub struct GlobalPrivileges {
     pub global_privileges: Vec<String>,
 }
 
+/// A table, view or stored procedure of an Oracle-mode schema.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DbObject {
+    /// TABLE, VIEW or STORED_PROCEDURE.
+    pub object_type: String,
+    pub object_name: String,
+    pub schema_name: String,
+}
+
+/// Privileges on one object.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectPrivilege {
+    pub db_object: DbObject,
+    pub privileges: Vec<String>,
+}
+
+/// `grant|revoke|modifyObjectPrivilege` of a user or role (Oracle-mode tenants).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectPrivileges {
+    pub object_privileges: Vec<ObjectPrivilege>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]

@@ -323,6 +323,52 @@ async fn a_seekdb_cluster_is_deployed_operated_and_deleted() {
         .await
         .ok();
     connect(port, "clerk", "Clerk-Pw-1").await.close().await;
+    // Each user action is its own route: global privileges granted and revoked for real,
+    // Oracle object privileges checked and refused, an unknown action no API path.
+    let clerk = format!("{base}/users/clerk");
+    admin
+        .post(
+            &format!("{clerk}/grantGlobalPrivilege"),
+            &json!({"globalPrivileges": ["PROCESS"]}),
+        )
+        .await
+        .ok();
+    let granted = admin.get(&clerk).await.ok();
+    assert!(
+        granted.data()["globalPrivileges"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("PROCESS")),
+        "{}",
+        granted.text
+    );
+    admin
+        .post(
+            &format!("{clerk}/revokeGlobalPrivilege"),
+            &json!({"globalPrivileges": ["PROCESS"]}),
+        )
+        .await
+        .ok();
+    let revoked = admin.get(&clerk).await.ok();
+    assert!(!revoked.data()["globalPrivileges"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("PROCESS")));
+    let objects = json!({"objectPrivileges": [{"dbObject": {"objectType": "TABLE",
+        "objectName": "items", "schemaName": "shop"}, "privileges": ["SELECT"]}]});
+    let refused = admin
+        .post(&format!("{clerk}/grantObjectPrivilege"), &objects)
+        .await;
+    assert_eq!(refused.error_code(), 10011, "{}", refused.text);
+    let malformed = admin
+        .post(
+            &format!("{clerk}/grantObjectPrivilege"),
+            &json!({"objectPrivileges": [{"privileges": ["SELECT"]}]}),
+        )
+        .await;
+    assert_eq!(malformed.error_code(), 10001, "{}", malformed.text);
+    let unknown = admin.post_empty(&format!("{clerk}/promote")).await;
+    assert_eq!((unknown.status, unknown.error_code()), (404, 10002));
 
     // A major compaction runs to its end.
     let compaction = admin

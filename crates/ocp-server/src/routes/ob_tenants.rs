@@ -9,8 +9,8 @@ use axum::extract::State;
 use ocp_api::host::Contents;
 use ocp_api::obdb::{
     ChangeDbPassword, ConnectionUrl, CreateDatabase, CreateDbRole, CreateDbUser, Database,
-    DbPrivilege, DbPrivileges, DbRole, DbUser, GlobalPrivileges, ModifyDatabase, Roles, Tenant,
-    SYS_TENANT_ID,
+    DbPrivilege, DbPrivileges, DbRole, DbUser, GlobalPrivileges, ModifyDatabase, ObjectPrivileges,
+    Roles, Tenant, SYS_TENANT_ID,
 };
 use ocp_api::Timestamp;
 use ocp_ob::{DatabaseRow, ObClient, UserRow};
@@ -31,7 +31,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(modify_database, delete_database))
         .routes(routes!(list_users, create_user))
         .routes(routes!(get_user, delete_user))
-        .routes(routes!(user_action))
+        .routes(routes!(change_user_password))
+        .routes(routes!(lock_user))
+        .routes(routes!(unlock_user))
+        .routes(routes!(grant_db_privilege))
+        .routes(routes!(revoke_db_privilege))
+        .routes(routes!(modify_db_privilege))
+        .routes(routes!(grant_global_privilege))
+        .routes(routes!(revoke_global_privilege))
+        .routes(routes!(modify_global_privilege))
+        .routes(routes!(grant_role))
+        .routes(routes!(revoke_role))
+        .routes(routes!(modify_role))
+        .routes(routes!(grant_object_privilege))
+        .routes(routes!(revoke_object_privilege))
+        .routes(routes!(modify_object_privilege))
         .routes(routes!(list_roles, create_role))
         .routes(routes!(get_role, delete_role))
 }
@@ -50,10 +64,6 @@ pub(crate) async fn open(
     }
     let client = state.ob.connect(id).await?;
     Ok((cluster, client))
-}
-
-fn body<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Failure> {
-    serde_json::from_value(value).map_err(|e| Failure::field("body", e.to_string()))
 }
 
 fn time(text: &Option<String>) -> Option<Timestamp> {
@@ -411,30 +421,38 @@ fn current_db(user: &DbUser, db: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// changePassword, lock, unlock, grant/revoke/modify DbPrivilege, GlobalPrivilege and Role;
-/// the ObjectPrivilege calls are for Oracle tenants.
-#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/{action}", tag = "tenants",
-    params(("id" = i64, Path), ("tenantId" = i64, Path), ("username" = String, Path), ("action" = String, Path)),
-    request_body(content = String, content_type = "application/json",
-        description = "changePassword: {newPassword}; grant|revoke|modifyDbPrivilege: {dbPrivileges}; grant|revoke|modifyGlobalPrivilege: {globalPrivileges}; grant|revoke|modifyRole: {roles}; lock, unlock: none"),
-    responses((status = 200)))]
-async fn user_action(
-    _: Authz<perm::TenantUpdate>,
-    State(state): State<AppState>,
-    ApiPath((id, tenant, name, action)): ApiPath<(i64, i64, String, String)>,
-    raw: axum::body::Bytes,
+/// How a privilege or role change applies: added, taken away, or made exactly the given set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Grant,
+    Revoke,
+    Modify,
+}
+
+/// What a user action changes.
+enum UserChange {
+    Password(ChangeDbPassword),
+    Lock(bool),
+    Db(Change, DbPrivileges),
+    Global(Change, GlobalPrivileges),
+    Roles(Change, Roles),
+    /// Object privileges: Oracle-mode tenants only.
+    Objects,
+}
+
+type UserPath = ApiPath<(i64, i64, String)>;
+
+/// Applies one user action on the server, after the user was found there.
+async fn change_user(
+    state: &AppState,
+    (id, tenant, name): (i64, i64, String),
+    change: UserChange,
 ) -> Result<NoData, Failure> {
-    let request: Value = if raw.is_empty() {
-        Value::Null
-    } else {
-        crate::http::parse_json(&raw)?
-    };
-    let (cluster, mut client) = open(&state, id, tenant).await?;
-    let user = one_user(&state, &mut client, id, &name, false).await?;
-    let done: Result<(), ocp_ob::ObError> = match action.as_str() {
-        "changePassword" => {
-            let change: ChangeDbPassword = body(request)?;
-            client
+    let (cluster, mut client) = open(state, id, tenant).await?;
+    let user = one_user(state, &mut client, id, &name, false).await?;
+    let done: Result<(), ocp_ob::ObError> =
+        match change {
+            UserChange::Password(change) => client
                 .set_password(&name, &change.new_password)
                 .await
                 .map(|_| {
@@ -444,116 +462,296 @@ async fn user_action(
                             "root's password changed through the user API"
                         );
                     }
-                })
-        }
-        "lock" | "unlock" => {
-            if name == cluster.root_user {
-                return Err(Failure::new(
-                    ocp_api::ErrorCode::StateConflict,
-                    "the platform manages the cluster as this user; it cannot be locked",
-                ));
+                }),
+            UserChange::Lock(lock) => {
+                if name == cluster.root_user {
+                    return Err(Failure::new(
+                        ocp_api::ErrorCode::StateConflict,
+                        "the platform manages the cluster as this user; it cannot be locked",
+                    ));
+                }
+                client.set_locked(&name, lock).await
             }
-            client.set_locked(&name, action == "lock").await
-        }
-        "grantDbPrivilege" | "revokeDbPrivilege" | "modifyDbPrivilege" => {
-            let change: DbPrivileges = body(request)?;
-            let mut result = Ok(());
-            for d in &change.db_privileges {
-                result = if action == "modifyDbPrivilege" {
-                    let current = current_db(&user, &d.db_name);
-                    let drop: Vec<String> = current
-                        .into_iter()
-                        .filter(|p| !d.privileges.contains(p))
+            UserChange::Db(how, change) => {
+                let mut result = Ok(());
+                for d in &change.db_privileges {
+                    result = if how == Change::Modify {
+                        let current = current_db(&user, &d.db_name);
+                        let drop: Vec<String> = current
+                            .into_iter()
+                            .filter(|p| !d.privileges.contains(p))
+                            .collect();
+                        let mut r = Ok(());
+                        if !drop.is_empty() {
+                            r = client.grant_db(&name, &d.db_name, &drop, true).await;
+                        }
+                        if r.is_ok() && !d.privileges.is_empty() {
+                            r = client
+                                .grant_db(&name, &d.db_name, &d.privileges, false)
+                                .await;
+                        }
+                        r
+                    } else {
+                        client
+                            .grant_db(&name, &d.db_name, &d.privileges, how == Change::Revoke)
+                            .await
+                    };
+                    if result.is_err() {
+                        break;
+                    }
+                }
+                result
+            }
+            UserChange::Global(how, change) => {
+                if how == Change::Modify {
+                    let drop: Vec<String> = user
+                        .global_privileges
+                        .iter()
+                        .filter(|p| !change.global_privileges.contains(p))
+                        .cloned()
                         .collect();
                     let mut r = Ok(());
                     if !drop.is_empty() {
-                        r = client.grant_db(&name, &d.db_name, &drop, true).await;
+                        r = client.grant_global(&name, &drop, true).await;
                     }
-                    if r.is_ok() && !d.privileges.is_empty() {
+                    if r.is_ok() && !change.global_privileges.is_empty() {
                         r = client
-                            .grant_db(&name, &d.db_name, &d.privileges, false)
+                            .grant_global(&name, &change.global_privileges, false)
                             .await;
                     }
                     r
                 } else {
                     client
-                        .grant_db(
-                            &name,
-                            &d.db_name,
-                            &d.privileges,
-                            action == "revokeDbPrivilege",
-                        )
+                        .grant_global(&name, &change.global_privileges, how == Change::Revoke)
                         .await
-                };
-                if result.is_err() {
-                    break;
                 }
             }
-            result
-        }
-        "grantGlobalPrivilege" | "revokeGlobalPrivilege" | "modifyGlobalPrivilege" => {
-            let change: GlobalPrivileges = body(request)?;
-            if action == "modifyGlobalPrivilege" {
-                let drop: Vec<String> = user
-                    .global_privileges
-                    .iter()
-                    .filter(|p| !change.global_privileges.contains(p))
-                    .cloned()
-                    .collect();
-                let mut r = Ok(());
-                if !drop.is_empty() {
-                    r = client.grant_global(&name, &drop, true).await;
+            UserChange::Roles(how, change) => {
+                if how == Change::Modify {
+                    let drop: Vec<String> = user
+                        .granted_roles
+                        .iter()
+                        .filter(|r| !change.roles.contains(r))
+                        .cloned()
+                        .collect();
+                    let mut r = Ok(());
+                    if !drop.is_empty() {
+                        r = client.grant_roles(&name, &drop, true).await;
+                    }
+                    if r.is_ok() && !change.roles.is_empty() {
+                        r = client.grant_roles(&name, &change.roles, false).await;
+                    }
+                    r
+                } else {
+                    client
+                        .grant_roles(&name, &change.roles, how == Change::Revoke)
+                        .await
                 }
-                if r.is_ok() && !change.global_privileges.is_empty() {
-                    r = client
-                        .grant_global(&name, &change.global_privileges, false)
-                        .await;
-                }
-                r
-            } else {
-                client
-                    .grant_global(
-                        &name,
-                        &change.global_privileges,
-                        action == "revokeGlobalPrivilege",
-                    )
-                    .await
             }
-        }
-        "grantRole" | "revokeRole" | "modifyRole" => {
-            let change: Roles = body(request)?;
-            if action == "modifyRole" {
-                let drop: Vec<String> = user
-                    .granted_roles
-                    .iter()
-                    .filter(|r| !change.roles.contains(r))
-                    .cloned()
-                    .collect();
-                let mut r = Ok(());
-                if !drop.is_empty() {
-                    r = client.grant_roles(&name, &drop, true).await;
-                }
-                if r.is_ok() && !change.roles.is_empty() {
-                    r = client.grant_roles(&name, &change.roles, false).await;
-                }
-                r
-            } else {
-                client
-                    .grant_roles(&name, &change.roles, action == "revokeRole")
-                    .await
+            UserChange::Objects => {
+                client.close().await;
+                return Err(unsupported(
+                    &cluster,
+                    "object privileges (Oracle-mode tenants)",
+                ));
             }
-        }
-        "grantObjectPrivilege" | "revokeObjectPrivilege" | "modifyObjectPrivilege" => {
-            return Err(unsupported(
-                &cluster,
-                "object privileges (Oracle-mode tenants)",
-            ));
-        }
-        _ => return Err(Failure::not_found("user operation", &action)),
-    };
+        };
     client.close().await;
     done.map_err(ob_failure)?;
     Ok(NoData)
+}
+
+/// Change a user's password (root's too: the platform's sealed copy is not changed by this call).
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/changePassword", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("username" = String, Path)), request_body = ChangeDbPassword,
+    responses((status = 200)))]
+async fn change_user_password(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(body): ApiJson<ChangeDbPassword>,
+) -> Result<NoData, Failure> {
+    change_user(&state, path, UserChange::Password(body)).await
+}
+
+/// Lock a user (not the one the platform manages the cluster as).
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/lock", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("username" = String, Path)),
+    responses((status = 200)))]
+async fn lock_user(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+) -> Result<NoData, Failure> {
+    change_user(&state, path, UserChange::Lock(true)).await
+}
+
+/// Unlock a user.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/unlock", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("username" = String, Path)),
+    responses((status = 200)))]
+async fn unlock_user(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+) -> Result<NoData, Failure> {
+    change_user(&state, path, UserChange::Lock(false)).await
+}
+
+/// Grant a user's privileges on databases.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/grantDbPrivilege", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("username" = String, Path)), request_body = DbPrivileges,
+    responses((status = 200)))]
+async fn grant_db_privilege(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(body): ApiJson<DbPrivileges>,
+) -> Result<NoData, Failure> {
+    change_user(&state, path, UserChange::Db(Change::Grant, body)).await
+}
+
+/// Revoke a user's privileges on databases.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/revokeDbPrivilege", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("username" = String, Path)), request_body = DbPrivileges,
+    responses((status = 200)))]
+async fn revoke_db_privilege(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(body): ApiJson<DbPrivileges>,
+) -> Result<NoData, Failure> {
+    change_user(&state, path, UserChange::Db(Change::Revoke, body)).await
+}
+
+/// Set a user's privileges on databases.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/modifyDbPrivilege", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("username" = String, Path)), request_body = DbPrivileges,
+    responses((status = 200)))]
+async fn modify_db_privilege(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(body): ApiJson<DbPrivileges>,
+) -> Result<NoData, Failure> {
+    change_user(&state, path, UserChange::Db(Change::Modify, body)).await
+}
+
+/// Grant a user's global privileges.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/grantGlobalPrivilege", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("username" = String, Path)), request_body = GlobalPrivileges,
+    responses((status = 200)))]
+async fn grant_global_privilege(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(body): ApiJson<GlobalPrivileges>,
+) -> Result<NoData, Failure> {
+    change_user(&state, path, UserChange::Global(Change::Grant, body)).await
+}
+
+/// Revoke a user's global privileges.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/revokeGlobalPrivilege", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("username" = String, Path)), request_body = GlobalPrivileges,
+    responses((status = 200)))]
+async fn revoke_global_privilege(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(body): ApiJson<GlobalPrivileges>,
+) -> Result<NoData, Failure> {
+    change_user(&state, path, UserChange::Global(Change::Revoke, body)).await
+}
+
+/// Set a user's global privileges.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/modifyGlobalPrivilege", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("username" = String, Path)), request_body = GlobalPrivileges,
+    responses((status = 200)))]
+async fn modify_global_privilege(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(body): ApiJson<GlobalPrivileges>,
+) -> Result<NoData, Failure> {
+    change_user(&state, path, UserChange::Global(Change::Modify, body)).await
+}
+
+/// Grant a user's roles.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/grantRole", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("username" = String, Path)), request_body = Roles,
+    responses((status = 200)))]
+async fn grant_role(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(body): ApiJson<Roles>,
+) -> Result<NoData, Failure> {
+    change_user(&state, path, UserChange::Roles(Change::Grant, body)).await
+}
+
+/// Revoke a user's roles.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/revokeRole", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("username" = String, Path)), request_body = Roles,
+    responses((status = 200)))]
+async fn revoke_role(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(body): ApiJson<Roles>,
+) -> Result<NoData, Failure> {
+    change_user(&state, path, UserChange::Roles(Change::Revoke, body)).await
+}
+
+/// Set a user's roles.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/modifyRole", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("username" = String, Path)), request_body = Roles,
+    responses((status = 200)))]
+async fn modify_role(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(body): ApiJson<Roles>,
+) -> Result<NoData, Failure> {
+    change_user(&state, path, UserChange::Roles(Change::Modify, body)).await
+}
+
+/// Grant a user's object privileges: Oracle-mode tenants only (10011 on seekdb).
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/grantObjectPrivilege", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("username" = String, Path)), request_body = ObjectPrivileges,
+    responses((status = 200)))]
+async fn grant_object_privilege(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(_checked): ApiJson<ObjectPrivileges>,
+) -> Result<NoData, Failure> {
+    change_user(&state, path, UserChange::Objects).await
+}
+
+/// Revoke a user's object privileges: Oracle-mode tenants only (10011 on seekdb).
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/revokeObjectPrivilege", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("username" = String, Path)), request_body = ObjectPrivileges,
+    responses((status = 200)))]
+async fn revoke_object_privilege(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(_checked): ApiJson<ObjectPrivileges>,
+) -> Result<NoData, Failure> {
+    change_user(&state, path, UserChange::Objects).await
+}
+
+/// Set a user's object privileges: Oracle-mode tenants only (10011 on seekdb).
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users/{username}/modifyObjectPrivilege", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("username" = String, Path)), request_body = ObjectPrivileges,
+    responses((status = 200)))]
+async fn modify_object_privilege(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(_checked): ApiJson<ObjectPrivileges>,
+) -> Result<NoData, Failure> {
+    change_user(&state, path, UserChange::Objects).await
 }
 
 fn role_view(user: DbUser, all: &[DbUser]) -> DbRole {
