@@ -609,9 +609,13 @@ async fn step_log(admin: &Api, task: &Value, name: &str) -> String {
         .text
 }
 
-/// Runs statements as the shop cluster's root.
+/// Runs statements as the shop cluster's root. Right after a restart, a DDL can wait for a
+/// transaction seekdb resolves from its redo log, for minutes on a loaded host (README, "no
+/// clean shutdown"): these statements may take that long.
 async fn as_root(port: u16, statements: &[&str]) {
-    let mut root = connect(port, "root", "Root-Pw-1").await;
+    let mut root = connect(port, "root", "Root-Pw-1")
+        .await
+        .with_statement_timeout(std::time::Duration::from_secs(180));
     for statement in statements {
         root.execute(statement).await.unwrap();
     }
