@@ -1585,6 +1585,159 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles/{roleName}/grantGlobalPrivilege": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grant a role's global privileges. */
+        post: operations["grant_role_global_privilege"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles/{roleName}/grantObjectPrivilege": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grant a role's object privileges: Oracle-mode tenants only (10011 on seekdb). */
+        post: operations["grant_role_object_privilege"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles/{roleName}/grantRole": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grant the roles a role holds. */
+        post: operations["grant_role_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles/{roleName}/modifyGlobalPrivilege": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a role's global privileges. */
+        post: operations["modify_role_global_privilege"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles/{roleName}/modifyObjectPrivilege": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a role's object privileges: Oracle-mode tenants only (10011 on seekdb). */
+        post: operations["modify_role_object_privilege"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles/{roleName}/modifyRole": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set the roles a role holds. */
+        post: operations["modify_role_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles/{roleName}/revokeGlobalPrivilege": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke a role's global privileges. */
+        post: operations["revoke_role_global_privilege"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles/{roleName}/revokeObjectPrivilege": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke a role's object privileges: Oracle-mode tenants only (10011 on seekdb). */
+        post: operations["revoke_role_object_privilege"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles/{roleName}/revokeRole": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke the roles a role holds. */
+        post: operations["revoke_role_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/ob/clusters/{id}/tenants/{tenantId}/sessions": {
         parameters: {
             query?: never;
@@ -8825,6 +8978,249 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    grant_role_global_privilege: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                roleName: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GlobalPrivileges"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    grant_role_object_privilege: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                roleName: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ObjectPrivileges"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    grant_role_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                roleName: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Roles"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    modify_role_global_privilege: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                roleName: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GlobalPrivileges"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    modify_role_object_privilege: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                roleName: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ObjectPrivileges"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    modify_role_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                roleName: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Roles"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    revoke_role_global_privilege: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                roleName: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GlobalPrivileges"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    revoke_role_object_privilege: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                roleName: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ObjectPrivileges"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    revoke_role_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                roleName: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Roles"];
+            };
+        };
         responses: {
             200: {
                 headers: {

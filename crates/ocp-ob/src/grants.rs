@@ -146,13 +146,14 @@ impl ObClient {
                 entry.db_privileges.push((db, granted(row)));
             }
         }
-        for user in users.iter_mut().filter(|u| !u.is_role) {
+        // Users and roles alike may hold roles.
+        for user in users.iter_mut() {
             user.granted_roles = self.roles_of(&user.name).await.unwrap_or_default();
         }
         Ok(users)
     }
 
-    /// The roles granted to a user, read from `SHOW GRANTS`.
+    /// The roles granted to a user or a role, read from `SHOW GRANTS`.
     async fn roles_of(&mut self, user: &str) -> Result<Vec<String>> {
         let rows = self
             .rows(&format!("SHOW GRANTS FOR {}", quote(user)))

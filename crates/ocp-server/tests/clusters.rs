@@ -369,6 +369,70 @@ async fn a_seekdb_cluster_is_deployed_operated_and_deleted() {
     assert_eq!(malformed.error_code(), 10001, "{}", malformed.text);
     let unknown = admin.post_empty(&format!("{clerk}/promote")).await;
     assert_eq!((unknown.status, unknown.error_code()), (404, 10002));
+    // The same changes on roles: a role's global privileges and the roles it holds.
+    for role in ["auditor", "lead"] {
+        admin
+            .post(&format!("{base}/roles"), &json!({"roleName": role}))
+            .await
+            .ok();
+    }
+    let auditor = format!("{base}/roles/auditor");
+    for (action, body) in [
+        (
+            "grantGlobalPrivilege",
+            json!({"globalPrivileges": ["PROCESS", "SHOW_DB"]}),
+        ),
+        (
+            "modifyGlobalPrivilege",
+            json!({"globalPrivileges": ["PROCESS"]}),
+        ),
+        ("grantRole", json!({"roles": ["lead"]})),
+    ] {
+        admin.post(&format!("{auditor}/{action}"), &body).await.ok();
+    }
+    let role = admin.get(&auditor).await.ok();
+    assert_eq!(
+        role.data()["globalPrivileges"],
+        json!(["PROCESS"]),
+        "{}",
+        role.text
+    );
+    assert_eq!(
+        role.data()["grantedRoles"],
+        json!(["lead"]),
+        "{}",
+        role.text
+    );
+    let lead = admin.get(&format!("{base}/roles/lead")).await.ok();
+    assert_eq!(
+        lead.data()["roleGrantees"],
+        json!(["auditor"]),
+        "{}",
+        lead.text
+    );
+    admin
+        .post(
+            &format!("{auditor}/revokeRole"),
+            &json!({"roles": ["lead"]}),
+        )
+        .await
+        .ok();
+    let role = admin.get(&auditor).await.ok();
+    assert_eq!(role.data()["grantedRoles"], json!([]), "{}", role.text);
+    let refused = admin
+        .post(&format!("{auditor}/modifyObjectPrivilege"), &objects)
+        .await;
+    assert_eq!(refused.error_code(), 10011, "{}", refused.text);
+    let missing = admin
+        .post(
+            &format!("{base}/roles/nobody/grantRole"),
+            &json!({"roles": ["lead"]}),
+        )
+        .await;
+    assert_eq!(missing.status, 404, "{}", missing.text);
+    for role in ["auditor", "lead"] {
+        admin.delete(&format!("{base}/roles/{role}")).await.ok();
+    }
 
     // A major compaction runs to its end.
     let compaction = admin

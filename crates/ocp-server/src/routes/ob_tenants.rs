@@ -48,6 +48,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(modify_object_privilege))
         .routes(routes!(list_roles, create_role))
         .routes(routes!(get_role, delete_role))
+        .routes(routes!(grant_role_global_privilege))
+        .routes(routes!(revoke_role_global_privilege))
+        .routes(routes!(modify_role_global_privilege))
+        .routes(routes!(grant_role_role))
+        .routes(routes!(revoke_role_role))
+        .routes(routes!(modify_role_role))
+        .routes(routes!(grant_role_object_privilege))
+        .routes(routes!(revoke_role_object_privilege))
+        .routes(routes!(modify_role_object_privilege))
 }
 
 type TenantPath = ApiPath<(i64, i64)>;
@@ -442,14 +451,16 @@ enum UserChange {
 
 type UserPath = ApiPath<(i64, i64, String)>;
 
-/// Applies one user action on the server, after the user was found there.
-async fn change_user(
+/// Applies one action on a user (or, with `role`, a role) on the server, after it was found
+/// there.
+async fn change_grantee(
     state: &AppState,
     (id, tenant, name): (i64, i64, String),
+    role: bool,
     change: UserChange,
 ) -> Result<NoData, Failure> {
     let (cluster, mut client) = open(state, id, tenant).await?;
-    let user = one_user(state, &mut client, id, &name, false).await?;
+    let user = one_user(state, &mut client, id, &name, role).await?;
     let done: Result<(), ocp_ob::ObError> =
         match change {
             UserChange::Password(change) => client
@@ -571,7 +582,7 @@ async fn change_user_password(
     ApiPath(path): UserPath,
     ApiJson(body): ApiJson<ChangeDbPassword>,
 ) -> Result<NoData, Failure> {
-    change_user(&state, path, UserChange::Password(body)).await
+    change_grantee(&state, path, false, UserChange::Password(body)).await
 }
 
 /// Lock a user (not the one the platform manages the cluster as).
@@ -583,7 +594,7 @@ async fn lock_user(
     State(state): State<AppState>,
     ApiPath(path): UserPath,
 ) -> Result<NoData, Failure> {
-    change_user(&state, path, UserChange::Lock(true)).await
+    change_grantee(&state, path, false, UserChange::Lock(true)).await
 }
 
 /// Unlock a user.
@@ -595,7 +606,7 @@ async fn unlock_user(
     State(state): State<AppState>,
     ApiPath(path): UserPath,
 ) -> Result<NoData, Failure> {
-    change_user(&state, path, UserChange::Lock(false)).await
+    change_grantee(&state, path, false, UserChange::Lock(false)).await
 }
 
 /// Grant a user's privileges on databases.
@@ -608,7 +619,7 @@ async fn grant_db_privilege(
     ApiPath(path): UserPath,
     ApiJson(body): ApiJson<DbPrivileges>,
 ) -> Result<NoData, Failure> {
-    change_user(&state, path, UserChange::Db(Change::Grant, body)).await
+    change_grantee(&state, path, false, UserChange::Db(Change::Grant, body)).await
 }
 
 /// Revoke a user's privileges on databases.
@@ -621,7 +632,7 @@ async fn revoke_db_privilege(
     ApiPath(path): UserPath,
     ApiJson(body): ApiJson<DbPrivileges>,
 ) -> Result<NoData, Failure> {
-    change_user(&state, path, UserChange::Db(Change::Revoke, body)).await
+    change_grantee(&state, path, false, UserChange::Db(Change::Revoke, body)).await
 }
 
 /// Set a user's privileges on databases.
@@ -634,7 +645,7 @@ async fn modify_db_privilege(
     ApiPath(path): UserPath,
     ApiJson(body): ApiJson<DbPrivileges>,
 ) -> Result<NoData, Failure> {
-    change_user(&state, path, UserChange::Db(Change::Modify, body)).await
+    change_grantee(&state, path, false, UserChange::Db(Change::Modify, body)).await
 }
 
 /// Grant a user's global privileges.
@@ -647,7 +658,7 @@ async fn grant_global_privilege(
     ApiPath(path): UserPath,
     ApiJson(body): ApiJson<GlobalPrivileges>,
 ) -> Result<NoData, Failure> {
-    change_user(&state, path, UserChange::Global(Change::Grant, body)).await
+    change_grantee(&state, path, false, UserChange::Global(Change::Grant, body)).await
 }
 
 /// Revoke a user's global privileges.
@@ -660,7 +671,13 @@ async fn revoke_global_privilege(
     ApiPath(path): UserPath,
     ApiJson(body): ApiJson<GlobalPrivileges>,
 ) -> Result<NoData, Failure> {
-    change_user(&state, path, UserChange::Global(Change::Revoke, body)).await
+    change_grantee(
+        &state,
+        path,
+        false,
+        UserChange::Global(Change::Revoke, body),
+    )
+    .await
 }
 
 /// Set a user's global privileges.
@@ -673,7 +690,13 @@ async fn modify_global_privilege(
     ApiPath(path): UserPath,
     ApiJson(body): ApiJson<GlobalPrivileges>,
 ) -> Result<NoData, Failure> {
-    change_user(&state, path, UserChange::Global(Change::Modify, body)).await
+    change_grantee(
+        &state,
+        path,
+        false,
+        UserChange::Global(Change::Modify, body),
+    )
+    .await
 }
 
 /// Grant a user's roles.
@@ -686,7 +709,7 @@ async fn grant_role(
     ApiPath(path): UserPath,
     ApiJson(body): ApiJson<Roles>,
 ) -> Result<NoData, Failure> {
-    change_user(&state, path, UserChange::Roles(Change::Grant, body)).await
+    change_grantee(&state, path, false, UserChange::Roles(Change::Grant, body)).await
 }
 
 /// Revoke a user's roles.
@@ -699,7 +722,7 @@ async fn revoke_role(
     ApiPath(path): UserPath,
     ApiJson(body): ApiJson<Roles>,
 ) -> Result<NoData, Failure> {
-    change_user(&state, path, UserChange::Roles(Change::Revoke, body)).await
+    change_grantee(&state, path, false, UserChange::Roles(Change::Revoke, body)).await
 }
 
 /// Set a user's roles.
@@ -712,7 +735,7 @@ async fn modify_role(
     ApiPath(path): UserPath,
     ApiJson(body): ApiJson<Roles>,
 ) -> Result<NoData, Failure> {
-    change_user(&state, path, UserChange::Roles(Change::Modify, body)).await
+    change_grantee(&state, path, false, UserChange::Roles(Change::Modify, body)).await
 }
 
 /// Grant a user's object privileges: Oracle-mode tenants only (10011 on seekdb).
@@ -725,7 +748,7 @@ async fn grant_object_privilege(
     ApiPath(path): UserPath,
     ApiJson(_checked): ApiJson<ObjectPrivileges>,
 ) -> Result<NoData, Failure> {
-    change_user(&state, path, UserChange::Objects).await
+    change_grantee(&state, path, false, UserChange::Objects).await
 }
 
 /// Revoke a user's object privileges: Oracle-mode tenants only (10011 on seekdb).
@@ -738,7 +761,7 @@ async fn revoke_object_privilege(
     ApiPath(path): UserPath,
     ApiJson(_checked): ApiJson<ObjectPrivileges>,
 ) -> Result<NoData, Failure> {
-    change_user(&state, path, UserChange::Objects).await
+    change_grantee(&state, path, false, UserChange::Objects).await
 }
 
 /// Set a user's object privileges: Oracle-mode tenants only (10011 on seekdb).
@@ -751,21 +774,141 @@ async fn modify_object_privilege(
     ApiPath(path): UserPath,
     ApiJson(_checked): ApiJson<ObjectPrivileges>,
 ) -> Result<NoData, Failure> {
-    change_user(&state, path, UserChange::Objects).await
+    change_grantee(&state, path, false, UserChange::Objects).await
 }
 
-fn role_view(user: DbUser, all: &[DbUser]) -> DbRole {
-    DbRole {
-        user_grantees: all
-            .iter()
-            .filter(|u| u.granted_roles.contains(&user.username))
+/// Grant a role's global privileges.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles/{roleName}/grantGlobalPrivilege", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("roleName" = String, Path)), request_body = GlobalPrivileges,
+    responses((status = 200)))]
+async fn grant_role_global_privilege(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(body): ApiJson<GlobalPrivileges>,
+) -> Result<NoData, Failure> {
+    change_grantee(&state, path, true, UserChange::Global(Change::Grant, body)).await
+}
+
+/// Revoke a role's global privileges.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles/{roleName}/revokeGlobalPrivilege", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("roleName" = String, Path)), request_body = GlobalPrivileges,
+    responses((status = 200)))]
+async fn revoke_role_global_privilege(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(body): ApiJson<GlobalPrivileges>,
+) -> Result<NoData, Failure> {
+    change_grantee(&state, path, true, UserChange::Global(Change::Revoke, body)).await
+}
+
+/// Set a role's global privileges.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles/{roleName}/modifyGlobalPrivilege", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("roleName" = String, Path)), request_body = GlobalPrivileges,
+    responses((status = 200)))]
+async fn modify_role_global_privilege(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(body): ApiJson<GlobalPrivileges>,
+) -> Result<NoData, Failure> {
+    change_grantee(&state, path, true, UserChange::Global(Change::Modify, body)).await
+}
+
+/// Grant the roles a role holds.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles/{roleName}/grantRole", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("roleName" = String, Path)), request_body = Roles,
+    responses((status = 200)))]
+async fn grant_role_role(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(body): ApiJson<Roles>,
+) -> Result<NoData, Failure> {
+    change_grantee(&state, path, true, UserChange::Roles(Change::Grant, body)).await
+}
+
+/// Revoke the roles a role holds.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles/{roleName}/revokeRole", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("roleName" = String, Path)), request_body = Roles,
+    responses((status = 200)))]
+async fn revoke_role_role(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(body): ApiJson<Roles>,
+) -> Result<NoData, Failure> {
+    change_grantee(&state, path, true, UserChange::Roles(Change::Revoke, body)).await
+}
+
+/// Set the roles a role holds.
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles/{roleName}/modifyRole", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("roleName" = String, Path)), request_body = Roles,
+    responses((status = 200)))]
+async fn modify_role_role(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(body): ApiJson<Roles>,
+) -> Result<NoData, Failure> {
+    change_grantee(&state, path, true, UserChange::Roles(Change::Modify, body)).await
+}
+
+/// Grant a role's object privileges: Oracle-mode tenants only (10011 on seekdb).
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles/{roleName}/grantObjectPrivilege", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("roleName" = String, Path)), request_body = ObjectPrivileges,
+    responses((status = 200)))]
+async fn grant_role_object_privilege(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(_checked): ApiJson<ObjectPrivileges>,
+) -> Result<NoData, Failure> {
+    change_grantee(&state, path, true, UserChange::Objects).await
+}
+
+/// Revoke a role's object privileges: Oracle-mode tenants only (10011 on seekdb).
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles/{roleName}/revokeObjectPrivilege", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("roleName" = String, Path)), request_body = ObjectPrivileges,
+    responses((status = 200)))]
+async fn revoke_role_object_privilege(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(_checked): ApiJson<ObjectPrivileges>,
+) -> Result<NoData, Failure> {
+    change_grantee(&state, path, true, UserChange::Objects).await
+}
+
+/// Set a role's object privileges: Oracle-mode tenants only (10011 on seekdb).
+#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles/{roleName}/modifyObjectPrivilege", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ("roleName" = String, Path)), request_body = ObjectPrivileges,
+    responses((status = 200)))]
+async fn modify_role_object_privilege(
+    _: Authz<perm::TenantUpdate>,
+    State(state): State<AppState>,
+    ApiPath(path): UserPath,
+    ApiJson(_checked): ApiJson<ObjectPrivileges>,
+) -> Result<NoData, Failure> {
+    change_grantee(&state, path, true, UserChange::Objects).await
+}
+
+/// A role as the API shows it, with the users and the roles it is granted to.
+fn role_view(role: DbUser, users: &[DbUser], roles: &[DbUser]) -> DbRole {
+    let holders = |of: &[DbUser]| {
+        of.iter()
+            .filter(|u| u.granted_roles.contains(&role.username))
             .map(|u| u.username.clone())
-            .collect(),
-        name: user.username,
-        global_privileges: user.global_privileges,
-        granted_roles: user.granted_roles,
+            .collect()
+    };
+    DbRole {
+        user_grantees: holders(users),
+        role_grantees: holders(roles),
+        name: role.username.clone(),
+        global_privileges: role.global_privileges,
+        granted_roles: role.granted_roles,
         object_privileges: Vec::new(),
-        role_grantees: Vec::new(),
     }
 }
 
@@ -781,7 +924,10 @@ async fn list_roles(
     let users = users_of(&state, &mut client, id, false).await?;
     client.close().await;
     Ok(Data(Contents {
-        contents: roles.into_iter().map(|r| role_view(r, &users)).collect(),
+        contents: roles
+            .iter()
+            .map(|r| role_view(r.clone(), &users, &roles))
+            .collect(),
     }))
 }
 
@@ -794,10 +940,15 @@ async fn get_role(
     ApiPath((id, tenant, name)): ApiPath<(i64, i64, String)>,
 ) -> ApiResult<DbRole> {
     let (_, mut client) = open(&state, id, tenant).await?;
-    let role = one_user(&state, &mut client, id, &name, true).await?;
+    let roles = users_of(&state, &mut client, id, true).await?;
+    let role = roles
+        .iter()
+        .find(|r| r.username == name)
+        .cloned()
+        .ok_or_else(|| Failure::not_found("role", &name))?;
     let users = users_of(&state, &mut client, id, false).await?;
     client.close().await;
-    Ok(Data(role_view(role, &users)))
+    Ok(Data(role_view(role, &users, &roles)))
 }
 
 /// Create a role with global privileges and roles.
@@ -835,7 +986,8 @@ async fn create_role(
     let role = one_user(&state, &mut client, id, &request.role_name, true).await?;
     let users = users_of(&state, &mut client, id, false).await?;
     client.close().await;
-    Ok(Data(role_view(role, &users)))
+    // A new role is granted to nobody yet.
+    Ok(Data(role_view(role, &users, &[])))
 }
 
 #[utoipa::path(delete, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/roles/{roleName}", tag = "tenants",
