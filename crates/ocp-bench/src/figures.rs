@@ -59,10 +59,15 @@ pub fn write(path: &Path) -> anyhow::Result<()> {
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         "figures": figures,
     });
+    write_json(path, &document)
+}
+
+/// Writes a document, making its directory if need be.
+fn write_json(path: &Path, document: &Value) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(path, serde_json::to_string_pretty(&document)? + "\n")?;
+    std::fs::write(path, serde_json::to_string_pretty(document)? + "\n")?;
     Ok(())
 }
 
@@ -140,10 +145,7 @@ pub fn compare(baseline: &Path, run: &Path, accept: bool) -> anyhow::Result<usiz
         merged.extend(ran);
         let mut out = document;
         out["figures"] = json!(merged);
-        if let Some(dir) = baseline.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::write(baseline, serde_json::to_string_pretty(&out)? + "\n")?;
+        write_json(baseline, &out)?;
         println!("accepted into {}", baseline.display());
     }
     Ok(worse)

@@ -15,6 +15,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::decode::enum_field;
+use crate::hosts::placeholders;
 use crate::tasks::{json_field, ClaimedSubtask, FinishOutcome};
 use crate::{now_millis, Dialect, Result, Store};
 
@@ -48,10 +49,6 @@ pub struct Finished {
 /// Rows bound into one statement at most; SQLite and PostgreSQL both take far more.
 const MAX_ROWS: usize = 1000;
 
-fn marks(n: usize) -> String {
-    vec!["?"; n].join(", ")
-}
-
 impl Store {
     /// Runs `statement` (its `{ids}` replaced by placeholders) on `ids`, a chunk at a time,
     /// and answers the rows of all chunks.
@@ -63,7 +60,7 @@ impl Store {
     ) -> Result<Vec<AnyRow>> {
         let mut rows = Vec::new();
         for chunk in ids.chunks(MAX_ROWS) {
-            let text = statement.replace("{ids}", &marks(chunk.len()));
+            let text = statement.replace("{ids}", &placeholders(chunk.len()));
             let sql = self.sql(&text);
             let mut query = sqlx::query(&sql);
             for id in chunk {
@@ -157,7 +154,7 @@ impl Store {
                      lease_owner = NULL, lease_expiry = NULL \
                      WHERE lease_owner = ? AND status IN ('RUNNING', 'CANCELING') AND id IN ({}) \
                      RETURNING id, task_id, operation, upstreams, downstreams",
-                    marks(chunk.len())
+                    placeholders(chunk.len())
                 );
                 let sql = self.sql(&text);
                 let mut query = sqlx::query(&sql)
@@ -202,16 +199,7 @@ impl Store {
             .filter(|f| ended.contains_key(&f.id))
             .flat_map(|f| f.log_lines.iter().map(move |l| (f.id, l.as_str())))
             .collect();
-        for chunk in lines.chunks(MAX_ROWS) {
-            let values = vec!["(?, ?)"; chunk.len()].join(", ");
-            let text = format!("INSERT INTO subtask_log (subtask_id, line) VALUES {values}");
-            let sql = self.sql(&text);
-            let mut query = sqlx::query(&sql);
-            for (id, line) in chunk {
-                query = query.bind(*id).bind(*line);
-            }
-            query.execute(&mut *tx).await?;
-        }
+        self.insert_logs(&mut tx, &lines).await?;
 
         // What the successes unblock, in each direction.
         let mut promoted: HashSet<i64> = HashSet::new();

@@ -614,18 +614,27 @@ impl Store {
         subtask_id: i64,
         lines: &[String],
     ) -> Result<()> {
-        if lines.is_empty() {
-            return Ok(());
+        let lines: Vec<(i64, &str)> = lines.iter().map(|l| (subtask_id, l.as_str())).collect();
+        self.insert_logs(tx, &lines).await
+    }
+
+    /// Writes log lines of any subtasks, `(subtask id, line)`: one multi-row insert per 200
+    /// lines, so a flush or a batch of finishes costs a statement or two.
+    pub(crate) async fn insert_logs(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        lines: &[(i64, &str)],
+    ) -> Result<()> {
+        for chunk in lines.chunks(200) {
+            let values = vec!["(?, ?)"; chunk.len()].join(", ");
+            let text = format!("INSERT INTO subtask_log (subtask_id, line) VALUES {values}");
+            let sql = self.sql(&text);
+            let mut query = sqlx::query(&sql);
+            for (id, line) in chunk {
+                query = query.bind(*id).bind(*line);
+            }
+            query.execute(&mut **tx).await?;
         }
-        // One multi-row insert: a subtask's log lines cost one statement per flush.
-        let values = vec!["(?, ?)"; lines.len()].join(", ");
-        let text = format!("INSERT INTO subtask_log (subtask_id, line) VALUES {values}");
-        let sql = self.sql(&text);
-        let mut query = sqlx::query(&sql);
-        for line in lines {
-            query = query.bind(subtask_id).bind(line.as_str());
-        }
-        query.execute(&mut **tx).await?;
         Ok(())
     }
 
@@ -633,9 +642,7 @@ impl Store {
     pub async fn append_subtask_log(&self, subtask_id: i64, lines: &[String]) -> Result<()> {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        for chunk in lines.chunks(200) {
-            self.insert_log_lines(&mut tx, subtask_id, chunk).await?;
-        }
+        self.insert_log_lines(&mut tx, subtask_id, lines).await?;
         tx.commit().await?;
         Ok(())
     }

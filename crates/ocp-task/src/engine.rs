@@ -371,7 +371,7 @@ impl Engine {
 
     /// Runs a subtask and records its end; true when the claim loop should look for work
     /// (its slot was freed without a claim, or there may be more ready than was claimed).
-    async fn run(&self, subtask: ClaimedSubtask, slot: OwnedSemaphorePermit) -> bool {
+    async fn run(&self, mut subtask: ClaimedSubtask, slot: OwnedSemaphorePermit) -> bool {
         let inner = &self.inner;
         let log = Arc::new(Mutex::new(Vec::new()));
         let (stop_tx, stop_rx) = oneshot::channel();
@@ -382,7 +382,7 @@ impl Engine {
                 log: log.clone(),
             },
         );
-        let mut context = subtask.context.clone();
+        let mut context = std::mem::take(&mut subtask.context);
         context.parallel = subtask.parallel_idx >= 0;
         context.parallel_idx = subtask.parallel_idx;
         let ctx = StepContext {
