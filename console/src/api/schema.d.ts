@@ -1594,7 +1594,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Grant a role's global privileges. */
+        /** Grant a role global privileges. */
         post: operations["grant_role_global_privilege"];
         delete?: never;
         options?: never;
@@ -1696,7 +1696,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke a role's global privileges. */
+        /** Revoke global privileges from a role. */
         post: operations["revoke_role_global_privilege"];
         delete?: never;
         options?: never;
@@ -2026,7 +2026,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Grant a user's privileges on databases. */
+        /** Grant a user privileges on databases. */
         post: operations["grant_db_privilege"];
         delete?: never;
         options?: never;
@@ -2043,7 +2043,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Grant a user's global privileges. */
+        /** Grant a user global privileges. */
         post: operations["grant_global_privilege"];
         delete?: never;
         options?: never;
@@ -2077,7 +2077,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Grant a user's roles. */
+        /** Grant a user roles. */
         post: operations["grant_role"];
         delete?: never;
         options?: never;
@@ -2179,7 +2179,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke a user's privileges on databases. */
+        /** Revoke privileges on databases from a user. */
         post: operations["revoke_db_privilege"];
         delete?: never;
         options?: never;
@@ -2196,7 +2196,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke a user's global privileges. */
+        /** Revoke global privileges from a user. */
         post: operations["revoke_global_privilege"];
         delete?: never;
         options?: never;
@@ -2230,7 +2230,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke a user's roles. */
+        /** Revoke roles from a user. */
         post: operations["revoke_role"];
         delete?: never;
         options?: never;

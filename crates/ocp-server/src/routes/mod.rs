@@ -13,6 +13,7 @@ pub mod iam_roles;
 pub mod iam_users;
 pub mod logs;
 pub mod monitor;
+pub mod ob_grants;
 pub mod ob_sessions;
 pub mod ob_tenants;
 pub mod obproxy;
