@@ -203,6 +203,7 @@ impl Store {
 
         // What the successes unblock, in each direction.
         let mut promoted: HashSet<i64> = HashSet::new();
+        let mut newly_ready = 0;
         for rolling_back in [false, true] {
             let candidates: Vec<(i64, i64)> = ended
                 .values()
@@ -210,6 +211,7 @@ impl Store {
                 .flat_map(|e| e.candidates.iter().map(|c| (e.task_id, *c)))
                 .collect();
             let ready = self.promote(&mut tx, &candidates, rolling_back).await?;
+            newly_ready += ready.len();
             promoted.extend(ready.into_iter().map(|(task_id, _)| task_id));
         }
 
@@ -241,14 +243,15 @@ impl Store {
                 .claim_on(&mut tx, owner, next.executor, next.lease_ms, next.limit)
                 .await?;
         }
-        // Other servers are told of ready work this executor may not have taken itself: all
-        // of it when it claimed nothing, or what did not fit its slots. (A claim that found
-        // fewer than its slots took every ready subtask there was.)
-        let maybe_left = match next {
-            Some(next) => finished.claimed.len() as i64 >= next.limit,
-            None => !promoted.is_empty(),
-        };
-        if maybe_left && statuses.values().any(|s| *s == TaskStatus::Running) {
+        // Other servers are told of the work this batch made ready and this executor did not
+        // take. Work that was ready before was announced by whoever made it ready; what no one
+        // had a slot for is claimed by the next finish anywhere, or the next poll. (Counting
+        // rather than asking whether every slot was filled keeps a chain's hand-off from waking
+        // every server's claim loop, which would then hold the free slots during the next
+        // hand-off.)
+        if newly_ready > finished.claimed.len()
+            && statuses.values().any(|s| *s == TaskStatus::Running)
+        {
             self.announce_ready(&mut tx).await?;
         }
         tx.commit().await?;
@@ -256,74 +259,65 @@ impl Store {
     }
 
     /// Marks READY those of `candidates` (pairs of a task and one of its subtasks, linked to
-    /// one that has just succeeded in this transaction) that nothing else holds back; answers
-    /// those, as pairs too. Only the candidates and their neighbours are read, in two statements,
-    /// whatever the number of candidates, so a wide fan-out costs little per finish.
+    /// one that has just succeeded in this transaction) that are pending and that no neighbour
+    /// holds back any more; answers those, as pairs too. One statement does it, whatever the
+    /// number of candidates: each candidate's links are read from its own row (a JSON array)
+    /// inside the UPDATE, so a hand-off costs one round trip, and a wide fan-out little more.
     pub(crate) async fn promote(
         &self,
         tx: &mut Transaction<'static, Any>,
         candidates: &[(i64, i64)],
         rolling_back: bool,
     ) -> Result<Vec<(i64, i64)>> {
-        let mut ids: Vec<i64> = candidates.iter().map(|(_, id)| *id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let of_task: HashSet<(i64, i64)> = candidates.iter().copied().collect();
-        // Each pending candidate (task, subtask) with what it waits on.
-        let mut waiting: Vec<((i64, i64), Vec<i64>)> = Vec::new();
-        let statement = "SELECT id, task_id, status, operation, upstreams, downstreams \
-                         FROM subtask_instance WHERE id IN ({ids})";
-        for row in self.on_ids(tx, statement, &ids).await? {
-            let pair: (i64, i64) = (row.try_get("task_id")?, row.try_get("id")?);
-            // A link to another task's subtask is not followed.
-            if !of_task.contains(&pair)
-                || enum_field(&row, "status", SubtaskStatus::parse)? != SubtaskStatus::Pending
-            {
-                continue;
-            }
-            if rolling_back
-                && enum_field(&row, "operation", Operation::parse)? != Operation::Rollback
-            {
-                continue;
-            }
-            let links = if rolling_back {
-                "downstreams"
-            } else {
-                "upstreams"
-            };
-            waiting.push((pair, json_field(&row, links)?));
-        }
-        let mut others: Vec<i64> = waiting
-            .iter()
-            .flat_map(|(_, l)| l.iter().copied())
-            .collect();
-        others.sort_unstable();
-        others.dedup();
-        // The neighbours that still hold their candidate back (those that just succeeded
-        // read as SUCCESSFUL already).
-        let condition = if rolling_back {
-            "operation = 'ROLLBACK' AND status <> 'SUCCESSFUL'"
+        let mut pairs: Vec<(i64, i64)> = candidates.to_vec();
+        pairs.sort_unstable();
+        pairs.dedup();
+        // Undo runs the DAG in reverse: a rollback waits on its downstreams' undo.
+        let (links, own, holding) = if rolling_back {
+            (
+                "downstreams",
+                " AND operation = 'ROLLBACK'",
+                "n.operation = 'ROLLBACK' AND n.status <> 'SUCCESSFUL'",
+            )
         } else {
-            "status <> 'SUCCESSFUL'"
+            ("upstreams", "", "n.status <> 'SUCCESSFUL'")
         };
-        let mut holding = HashSet::new();
-        let statement =
-            format!("SELECT id FROM subtask_instance WHERE id IN ({{ids}}) AND {condition}");
-        for row in self.on_ids(tx, &statement, &others).await? {
-            holding.insert(row.try_get::<i64, _>("id")?);
+        // The neighbours that just succeeded read as SUCCESSFUL already.
+        let (each, value) = match self.dialect {
+            Dialect::Sqlite => (
+                format!("json_each(subtask_instance.{links}) AS l"),
+                "l.value",
+            ),
+            Dialect::Postgres => (
+                format!("json_array_elements_text(subtask_instance.{links}::json) AS l(value)"),
+                "CAST(l.value AS BIGINT)",
+            ),
+        };
+        let mut ready = Vec::new();
+        // A link to another task's subtask is not followed: candidates are matched as pairs
+        // (and found by their ids: SQLite walks the whole table for a row-value IN alone).
+        for chunk in pairs.chunks(MAX_ROWS / 3) {
+            let text = format!(
+                "UPDATE subtask_instance SET status = 'READY' \
+                 WHERE id IN ({}) AND (task_id, id) IN (VALUES {}) AND status = 'PENDING'{own} \
+                 AND NOT EXISTS (SELECT 1 FROM {each} \
+                 JOIN subtask_instance n ON n.id = {value} WHERE {holding}) \
+                 RETURNING task_id, id",
+                placeholders(chunk.len()),
+                vec!["(?, ?)"; chunk.len()].join(", ")
+            );
+            let sql = self.sql(&text);
+            let mut query = sqlx::query(&sql);
+            for (_, id) in chunk {
+                query = query.bind(*id);
+            }
+            for (task_id, id) in chunk {
+                query = query.bind(*task_id).bind(*id);
+            }
+            for row in query.fetch_all(&mut **tx).await? {
+                ready.push((row.try_get("task_id")?, row.try_get("id")?));
+            }
         }
-        let ready: Vec<(i64, i64)> = waiting
-            .into_iter()
-            .filter(|(_, links)| links.iter().all(|l| !holding.contains(l)))
-            .map(|(pair, _)| pair)
-            .collect();
-        let ready_ids: Vec<i64> = ready.iter().map(|(_, id)| *id).collect();
-        self.on_ids(
-            tx,
-            "UPDATE subtask_instance SET status = 'READY' WHERE id IN ({ids})",
-            &ready_ids,
-        )
-        .await?;
         Ok(ready)
     }
 
