@@ -973,6 +973,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/ob/cluster/{clusterId}/tenants/{tenantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tenant's details, at the path the reference gives (`/cluster/`, singular). */
+        get: operations["tenant_details_as_documented"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/cluster/{clusterId}/tenants/{tenantId}/units": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tenant's units, at the path the reference gives (`/cluster/`, singular). */
+        get: operations["tenant_units_as_documented"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/ob/clusters": {
         parameters: {
             query?: never;
@@ -1476,10 +1510,85 @@ export interface paths {
             cookie?: never;
         };
         /** The tenants of a cluster: on seekdb, the sys tenant. */
-        get: operations["list_tenants"];
+        get: operations["cluster_tenants"];
         put?: never;
         /** Create a tenant: needs resource units and pools, which seekdb does not have. */
         post: operations["create_tenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/createTenant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a tenant as a task (the asynchronous form): refused as `create_tenant` is. */
+        post: operations["create_tenant_async"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A tenant's details: with its character set, whitelist, zones, pool and units, read from
+         *     its server (null while it does not answer).
+         */
+        get: operations["tenant_details"];
+        put?: never;
+        post?: never;
+        /** Drop a tenant: the sys tenant is the server itself. */
+        delete: operations["delete_tenant"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/addReplica": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a replica of the tenant in a zone. */
+        post: operations["add_replica"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/changePassword": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the password of the tenant's administrator (root, whom the platform manages the
+         *     cluster as; its sealed copy follows).
+         */
+        post: operations["change_password"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1513,6 +1622,139 @@ export interface paths {
         put: operations["modify_database"];
         post?: never;
         delete: operations["delete_database"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/deleteReplica": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Remove the tenant's replica from a zone. */
+        post: operations["delete_replica"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/lock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lock a tenant: the sys tenant cannot be locked. */
+        post: operations["lock_tenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/modifyPrimaryZone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change the order of zones the tenant's leaders prefer. */
+        post: operations["modify_primary_zone"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/modifyReplica": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change the tenant's replica in a zone. */
+        post: operations["modify_replica"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/modifyWhitelist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set the addresses the tenant admits over TCP (`ob_tcp_invited_nodes`). seekdb always
+         *     admits loopback and its unix socket, whatever the list; a list that would shut the
+         *     platform out is refused.
+         */
+        post: operations["modify_whitelist"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/objects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The objects of the tenant's databases (tables, views, indexes, procedures, functions), read
+         *     from `information_schema`; the server's own databases are left out.
+         */
+        get: operations["list_objects"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/parameters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's parameters: on seekdb, its system variables (every server parameter is the
+         *     cluster's: `GET /api/v2/ob/clusters/{id}/parameters`).
+         */
+        get: operations["tenant_parameters"];
+        /**
+         * Set tenant parameters (system variables): all are checked before any is set, and the
+         *     server checks each value.
+         */
+        put: operations["set_tenant_parameters"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1967,6 +2209,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/units": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tenant's units: on seekdb, its server, with the resources it has. */
+        get: operations["tenant_units"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/units/{unitId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a unit: a seekdb tenant's only unit is its server. */
+        delete: operations["delete_unit"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/tenants/{tenantId}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Unlock a tenant: the sys tenant is never locked. */
+        post: operations["unlock_tenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/ob/clusters/{id}/tenants/{tenantId}/users": {
         parameters: {
             query?: never;
@@ -2372,6 +2665,23 @@ export interface paths {
         put?: never;
         /** Stop a zone's servers. */
         post: operations["stop_zone"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every cluster's tenants, paged and filtered as documented. */
+        get: operations["all_tenants"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3321,6 +3631,15 @@ export interface components {
             /** @description Required when users change their own password; an administrator may leave it out. */
             oldPassword?: string | null;
         };
+        /** @description `POST .../tenants/{tenantId}/changePassword`: the tenant administrator's password. */
+        ChangeTenantPassword: {
+            newPassword: string;
+            /**
+             * @description The platform always keeps a sealed copy of the password it manages the cluster with:
+             *     false is refused.
+             */
+            saveToCredential?: boolean | null;
+        };
         /**
          * @description `POST /api/v2/alarm/channels/{id}/test`: whether the receiver took the test notification,
          *     and what it answered (an HTTP status and the start of its body, or a script's exit code
@@ -3598,20 +3917,77 @@ export interface components {
             }[];
         };
         /** @description A list answered without paging (`batchCreate` answers its tasks so). */
-        Contents_Tenant: {
+        Contents_TenantObject: {
             contents: {
-                /** Format: int64 */
-                clusterId: number;
+                /** @description `schema.name`, or `schema.table.index` for an index. */
+                fullName: string;
+                objectName: string;
+                /** @description `TABLE`, `VIEW`, `INDEX`, `STORED_PROCEDURE` or `FUNCTION`. */
+                objectType: string;
+                schemaName: string;
+                /** @description The table an index is on; null for the other kinds. */
+                tableName?: string | null;
+            }[];
+        };
+        /** @description A list answered without paging (`batchCreate` answers its tasks so). */
+        Contents_TenantParameter: {
+            contents: {
+                /** @description `MYSQL` (or `ORACLE` for a variable of Oracle-mode tenants only). */
+                compatibleType: string;
+                currentValue: string;
+                defaultValue?: string | null;
+                description: string;
+                name: string;
+                readonly: boolean;
+                /** @description Its type is `ENUM`, `INT` or `STRING`. */
+                valueRange: components["schemas"]["ValueRange"];
+            }[];
+        };
+        /** @description A list answered without paging (`batchCreate` answers its tasks so). */
+        Contents_TenantUnit: {
+            contents: {
+                /** Format: double */
+                cpuCoreCount?: number | null;
+                /**
+                 * Format: int64
+                 * @description Bytes.
+                 */
+                dataDiskInUse?: number | null;
+                /**
+                 * Format: int64
+                 * @description Bytes.
+                 */
+                dataDiskSize?: number | null;
                 /** Format: int64 */
                 id: number;
-                locked: boolean;
-                mode: string;
-                name: string;
+                /**
+                 * Format: int64
+                 * @description Bytes.
+                 */
+                logDiskInUse?: number | null;
+                /**
+                 * Format: int64
+                 * @description Bytes.
+                 */
+                logDiskSize?: number | null;
+                /**
+                 * Format: int64
+                 * @description Bytes.
+                 */
+                memorySize?: number | null;
                 /** Format: int64 */
-                obTenantId: number;
-                primaryZone: string;
+                resourcePoolId: number;
+                /** Format: int64 */
+                serverId: number;
+                serverIp: string;
+                /**
+                 * Format: int64
+                 * @description The server's RPC port, as OCP shows it.
+                 */
+                serverPort: number;
+                /** @description `ACTIVE` while the server answers SQL, `INACTIVE` otherwise. */
                 status: string;
-                zoneList: string;
+                zoneName: string;
             }[];
         };
         /** @description A list answered without paging (`batchCreate` answers its tasks so). */
@@ -3794,6 +4170,19 @@ export interface components {
             name: string;
             permissions: string[];
         };
+        /** @description `POST .../tenants` and `.../tenants/createTenant`. */
+        CreateTenant: {
+            charset?: string | null;
+            collation?: string | null;
+            description?: string | null;
+            mode?: string | null;
+            name: string;
+            primaryZone?: string | null;
+            rootPassword: string;
+            saveToCredential?: boolean | null;
+            whitelist?: string | null;
+            zones: components["schemas"]["TenantReplica"][];
+        };
         CreateUser: {
             description?: string | null;
             email?: string | null;
@@ -3912,6 +4301,10 @@ export interface components {
             isLocked: boolean;
             objectPrivileges: unknown[];
             username: string;
+        };
+        /** @description `POST .../tenants/{tenantId}/deleteReplica`. */
+        DeleteReplica: {
+            zoneName: string;
         };
         /** @description `POST /api/v2/ob/clusters/{id}/servers/batchDelete`. */
         DeleteServers: {
@@ -4160,6 +4553,15 @@ export interface components {
             collation?: string | null;
             primaryZone?: string | null;
             readonly?: boolean;
+        };
+        /** @description `POST .../tenants/{tenantId}/modifyPrimaryZone`. */
+        ModifyPrimaryZone: {
+            primaryZone: string;
+        };
+        /** @description `POST .../tenants/{tenantId}/modifyWhitelist`. */
+        ModifyWhitelist: {
+            /** @description Addresses and CIDR blocks (or `%` for any), separated by commas. */
+            whitelist: string;
         };
         /** @description An alert notification: one event (or its resolution) sent through one channel. */
         Notification: {
@@ -4739,6 +5141,35 @@ export interface components {
             }[];
             page: components["schemas"]["Page"];
         };
+        PageData_Tenant: {
+            contents: {
+                /** Format: int64 */
+                clusterId: number;
+                clusterName: string;
+                clusterType: components["schemas"]["ClusterType"];
+                createTime: components["schemas"]["Timestamp"];
+                description?: string | null;
+                /** Format: int64 */
+                id: number;
+                /** @description Where the replicas are, e.g. `FULL{1}@zone1`. */
+                locality: string;
+                locked: boolean;
+                /** @description `MYSQL` or `ORACLE`. */
+                mode: string;
+                name: string;
+                /** Format: int64 */
+                obClusterId: number;
+                /** Format: int64 */
+                obTenantId: number;
+                obVersion: string;
+                primaryZone: string;
+                readonly: boolean;
+                /** @description `NORMAL`, `CREATING`, `MODIFYING` or `DELETING`. */
+                status: string;
+                zoneList: string;
+            }[];
+            page: components["schemas"]["Page"];
+        };
         PageData_TenantSession: {
             contents: {
                 /** @description The client's address (without its port). */
@@ -4865,6 +5296,11 @@ export interface components {
         PlanTrend: components["schemas"]["PlanMetrics"] & {
             timestamp?: null | components["schemas"]["Timestamp"];
         };
+        PoolSpec: {
+            /** Format: int64 */
+            unitCount: number;
+            unitSpecName: string;
+        };
         /**
          * @description Whether a process runs.
          * @enum {string}
@@ -4915,6 +5351,14 @@ export interface components {
              * @description The host of the new server.
              */
             hostId: number;
+        };
+        ResourcePool: {
+            /** Format: int64 */
+            id: number;
+            name: string;
+            unitConfig: components["schemas"]["UnitConfig"];
+            /** Format: int64 */
+            unitCount: number;
         };
         /**
          * @description Restore a backup set, either in place (`restoreClusterId`, the backed-up cluster: its
@@ -5128,6 +5572,11 @@ export interface components {
         };
         /** @description One `name`/`value` of `PUT .../parameters` (and startup parameters). */
         SetParameter: {
+            name: string;
+            value: string;
+        };
+        /** @description `PUT .../tenants/{tenantId}/parameters`: one change (a number is taken as its text). */
+        SetTenantParameter: {
             name: string;
             value: string;
         };
@@ -5488,19 +5937,90 @@ export interface components {
          * @enum {string}
          */
         TaskType: "MANUAL" | "SYS_ONECE" | "SCHEDULED" | "SYS_SCHEDULED";
+        /** @description A tenant as the tenant lists show it. */
         Tenant: {
             /** Format: int64 */
             clusterId: number;
+            clusterName: string;
+            clusterType: components["schemas"]["ClusterType"];
+            createTime: components["schemas"]["Timestamp"];
+            description?: string | null;
             /** Format: int64 */
             id: number;
+            /** @description Where the replicas are, e.g. `FULL{1}@zone1`. */
+            locality: string;
             locked: boolean;
+            /** @description `MYSQL` or `ORACLE`. */
             mode: string;
             name: string;
             /** Format: int64 */
+            obClusterId: number;
+            /** Format: int64 */
             obTenantId: number;
+            obVersion: string;
             primaryZone: string;
+            readonly: boolean;
+            /** @description `NORMAL`, `CREATING`, `MODIFYING` or `DELETING`. */
             status: string;
             zoneList: string;
+        };
+        /**
+         * @description `GET /api/v2/ob/cluster/{clusterId}/tenants/{tenantId}`: the tenant with what only its
+         *     server knows. The fields read from the server are null while it does not answer SQL.
+         */
+        TenantDetail: components["schemas"]["Tenant"] & {
+            charset?: string | null;
+            clusterStatus: components["schemas"]["ClusterStatus"];
+            collation?: string | null;
+            /**
+             * @description Always false on seekdb, which keeps no SQL audit (its statement statistics come from
+             *     `__all_virtual_sqlstat` instead).
+             */
+            sqlAuditEnabled: boolean;
+            /**
+             * @description The addresses admitted over TCP (`ob_tcp_invited_nodes`); loopback and the server's
+             *     unix socket are always admitted by seekdb.
+             */
+            whitelist?: string | null;
+            zones: components["schemas"]["TenantZone"][];
+        };
+        /**
+         * @description `GET .../tenants/{tenantId}/objects`: an object of one of the tenant's databases (its
+         *     schemas, in MySQL mode).
+         */
+        TenantObject: {
+            /** @description `schema.name`, or `schema.table.index` for an index. */
+            fullName: string;
+            objectName: string;
+            /** @description `TABLE`, `VIEW`, `INDEX`, `STORED_PROCEDURE` or `FUNCTION`. */
+            objectType: string;
+            schemaName: string;
+            /** @description The table an index is on; null for the other kinds. */
+            tableName?: string | null;
+        };
+        /**
+         * @description A tenant parameter: on seekdb, a system variable of the tenant (every server parameter is
+         *     cluster-wide there).
+         */
+        TenantParameter: {
+            /** @description `MYSQL` (or `ORACLE` for a variable of Oracle-mode tenants only). */
+            compatibleType: string;
+            currentValue: string;
+            defaultValue?: string | null;
+            description: string;
+            name: string;
+            readonly: boolean;
+            /** @description Its type is `ENUM`, `INT` or `STRING`. */
+            valueRange: components["schemas"]["ValueRange"];
+        };
+        /**
+         * @description A replica of a tenant in a zone (`addReplica`, `modifyReplica`, and the zones of a new
+         *     tenant). The reference spells the zone's field `zoneNname`; both spellings are taken.
+         */
+        TenantReplica: {
+            replicaType?: string | null;
+            resourcePool?: null | components["schemas"]["PoolSpec"];
+            zoneName: string;
         };
         /** @description `TenantSession`: one session of a tenant, as OCP's session pages list it. */
         TenantSession: {
@@ -5529,6 +6049,62 @@ export interface components {
             /** @description Finds the statement's lines in the server's log. */
             traceId?: string | null;
             transState?: string | null;
+        };
+        /**
+         * @description A unit of a tenant on one server. On seekdb it is the server itself, and carries the
+         *     server's resources as `V$OB_SERVER_STAT` reports them (null while it does not answer SQL).
+         */
+        TenantUnit: {
+            /** Format: double */
+            cpuCoreCount?: number | null;
+            /**
+             * Format: int64
+             * @description Bytes.
+             */
+            dataDiskInUse?: number | null;
+            /**
+             * Format: int64
+             * @description Bytes.
+             */
+            dataDiskSize?: number | null;
+            /** Format: int64 */
+            id: number;
+            /**
+             * Format: int64
+             * @description Bytes.
+             */
+            logDiskInUse?: number | null;
+            /**
+             * Format: int64
+             * @description Bytes.
+             */
+            logDiskSize?: number | null;
+            /**
+             * Format: int64
+             * @description Bytes.
+             */
+            memorySize?: number | null;
+            /** Format: int64 */
+            resourcePoolId: number;
+            /** Format: int64 */
+            serverId: number;
+            serverIp: string;
+            /**
+             * Format: int64
+             * @description The server's RPC port, as OCP shows it.
+             */
+            serverPort: number;
+            /** @description `ACTIVE` while the server answers SQL, `INACTIVE` otherwise. */
+            status: string;
+            zoneName: string;
+        };
+        /** @description A zone of a tenant: its replica and the resource pool and units that serve it. */
+        TenantZone: {
+            name: string;
+            /** @description `FULL`, `LOGONLY` or `READONLY`. */
+            replicaType: string;
+            resourcePool: components["schemas"]["ResourcePool"];
+            units: components["schemas"]["TenantUnit"][];
         };
         /**
          * Format: date-time
@@ -5576,6 +6152,26 @@ export interface components {
             /** @description seekdb keeps no wait events per statement. */
             waitEvent?: string | null;
         };
+        /**
+         * @description What each unit of a pool may use; on seekdb, the whole server (null while it does not
+         *     answer SQL).
+         */
+        UnitConfig: {
+            /** Format: double */
+            maxCpuCoreCount?: number | null;
+            /**
+             * Format: int64
+             * @description GiB, rounded down.
+             */
+            maxMemorySize?: number | null;
+            /** Format: double */
+            minCpuCoreCount?: number | null;
+            /**
+             * Format: int64
+             * @description GiB, rounded down.
+             */
+            minMemorySize?: number | null;
+        };
         /** @description `PATCH /api/v2/obproxy/clusters/{id}`. */
         UpdateObproxyCluster: {
             address?: string | null;
@@ -5615,6 +6211,11 @@ export interface components {
             maxValue?: string | null;
             minValue?: string | null;
             type: string;
+        };
+        /** @description The answer to `modifyWhitelist`: the list now in force, and what seekdb admits besides. */
+        WhitelistChanged: {
+            hint: string;
+            whitelist: string;
         };
         Zone: {
             /** Format: int64 */
@@ -7734,6 +8335,56 @@ export interface operations {
             };
         };
     };
+    tenant_details_as_documented: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                clusterId: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["TenantDetail"];
+                    };
+                };
+            };
+        };
+    };
+    tenant_units_as_documented: {
+        parameters: {
+            query?: {
+                zoneName?: string;
+            };
+            header?: never;
+            path: {
+                clusterId: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["Contents_TenantUnit"];
+                    };
+                };
+            };
+        };
+    };
     list_clusters: {
         parameters: {
             query?: {
@@ -8680,9 +9331,24 @@ export interface operations {
             };
         };
     };
-    list_tenants: {
+    cluster_tenants: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page number, from 1. */
+                page?: string;
+                /** @description Entries per page, 1 to 2000 (default 10). */
+                size?: string;
+                /** @description `field,asc` or `field,desc`. */
+                sort?: string;
+                /** @description Part of the tenant's name, in any case. */
+                name?: string;
+                /** @description `MYSQL`, `ORACLE`. */
+                mode?: string;
+                locked?: string;
+                readonly?: string;
+                /** @description `NORMAL`, `CREATING`, `MODIFYING`, `DELETING`. */
+                status?: string;
+            };
             header?: never;
             path: {
                 id: number;
@@ -8697,7 +9363,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Envelope"] & {
-                        data: components["schemas"]["Contents_Tenant"];
+                        data: components["schemas"]["PageData_Tenant"];
                     };
                 };
             };
@@ -8712,6 +9378,87 @@ export interface operations {
             };
             cookie?: never;
         };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTenant"];
+            };
+        };
+        responses: {
+            /** @description code 10011 on seekdb */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    create_tenant_async: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTenant"];
+            };
+        };
+        responses: {
+            /** @description code 10011 on seekdb */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    tenant_details: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["TenantDetail"];
+                    };
+                };
+            };
+        };
+    };
+    delete_tenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
         requestBody?: never;
         responses: {
             /** @description code 10011 on seekdb */
@@ -8723,6 +9470,61 @@ export interface operations {
                     "application/json": components["schemas"]["Envelope"] & {
                         error: components["schemas"]["ApiError"];
                     };
+                };
+            };
+        };
+    };
+    add_replica: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantReplica"];
+            };
+        };
+        responses: {
+            /** @description code 10011 on seekdb */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    change_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeTenantPassword"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
         };
@@ -8820,6 +9622,227 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    delete_replica: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeleteReplica"];
+            };
+        };
+        responses: {
+            /** @description code 10011 on seekdb */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    lock_tenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description code 10011 on seekdb */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    modify_primary_zone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModifyPrimaryZone"];
+            };
+        };
+        responses: {
+            /** @description code 10011 on seekdb */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    modify_replica: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantReplica"];
+            };
+        };
+        responses: {
+            /** @description code 10011 on seekdb */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    modify_whitelist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModifyWhitelist"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["WhitelistChanged"];
+                    };
+                };
+            };
+        };
+    };
+    list_objects: {
+        parameters: {
+            query?: {
+                /** @description Kinds, comma-separated: `TABLE`, `VIEW`, `INDEX`, `STORED_PROCEDURE`, `FUNCTION`. */
+                objectType?: string;
+                /** @description Databases, comma-separated (`dbName` is taken too). */
+                schemaName?: string;
+                /** @description Part of the object's name, in any case. */
+                objectName?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["Contents_TenantObject"];
+                    };
+                };
+            };
+        };
+    };
+    tenant_parameters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["Contents_TenantParameter"];
+                    };
+                };
+            };
+        };
+    };
+    set_tenant_parameters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetTenantParameter"][];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -9596,6 +10619,83 @@ export interface operations {
             };
         };
     };
+    tenant_units: {
+        parameters: {
+            query?: {
+                zoneName?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["Contents_TenantUnit"];
+                    };
+                };
+            };
+        };
+    };
+    delete_unit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+                unitId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description code 10011 on seekdb */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
+    unlock_tenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                tenantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description code 10011 on seekdb */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        error: components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+    };
     list_users: {
         parameters: {
             query?: never;
@@ -10296,6 +11396,42 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Envelope"] & {
                         data: components["schemas"]["TaskInstance"];
+                    };
+                };
+            };
+        };
+    };
+    all_tenants: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: string;
+                /** @description Entries per page, 1 to 2000 (default 10). */
+                size?: string;
+                /** @description `field,asc` or `field,desc`. */
+                sort?: string;
+                /** @description Part of the tenant's name, in any case. */
+                name?: string;
+                /** @description `MYSQL`, `ORACLE`. */
+                mode?: string;
+                locked?: string;
+                readonly?: string;
+                /** @description `NORMAL`, `CREATING`, `MODIFYING`, `DELETING`. */
+                status?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["PageData_Tenant"];
                     };
                 };
             };

@@ -52,6 +52,7 @@ pub mod obproxy;
 pub mod page;
 pub mod sql;
 pub mod task;
+pub mod tenant;
 pub mod time;
 
 pub use envelope::Envelope;

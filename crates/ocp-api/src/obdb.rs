@@ -11,21 +11,6 @@ pub const SYS_TENANT_ID: i64 = 1;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-pub struct Tenant {
-    pub id: i64,
-    pub cluster_id: i64,
-    pub ob_tenant_id: i64,
-    pub name: String,
-    pub mode: String,
-    pub status: String,
-    pub locked: bool,
-    pub primary_zone: String,
-    pub zone_list: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
 pub struct ConnectionUrl {
     #[serde(rename = "type")]
     pub connection_string_type: String,
@@ -240,6 +225,37 @@ pub struct DbObject {
     pub object_type: String,
     pub object_name: String,
     pub schema_name: String,
+}
+
+/// `GET .../tenants/{tenantId}/objects`: an object of one of the tenant's databases (its
+/// schemas, in MySQL mode).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TenantObject {
+    /// `TABLE`, `VIEW`, `INDEX`, `STORED_PROCEDURE` or `FUNCTION`.
+    pub object_type: String,
+    pub object_name: String,
+    pub schema_name: String,
+    /// `schema.name`, or `schema.table.index` for an index.
+    pub full_name: String,
+    /// The table an index is on; null for the other kinds.
+    pub table_name: Option<String>,
+}
+
+/// `GET .../tenants/{tenantId}/objects`: filters, every one optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectFilter {
+    /// Kinds, comma-separated: `TABLE`, `VIEW`, `INDEX`, `STORED_PROCEDURE`, `FUNCTION`.
+    pub object_type: Option<String>,
+    /// Databases, comma-separated (`dbName` is taken too).
+    #[serde(alias = "dbName")]
+    pub schema_name: Option<String>,
+    /// Part of the object's name, in any case.
+    pub object_name: Option<String>,
 }
 
 /// Privileges on one object.

@@ -8,8 +8,10 @@
 
 mod grants;
 mod logical;
+mod objects;
 mod sessions;
 mod sqlstat;
+mod tenant;
 
 use std::time::Duration;
 
@@ -20,8 +22,10 @@ pub use grants::{
     check_name, check_password, quote, sql_privilege, DB_PRIVILEGES, GLOBAL_PRIVILEGES,
 };
 pub use logical::Definitions;
+pub use objects::ObjectRow;
 pub use sessions::SessionRow;
 pub use sqlstat::{PlanOperatorRow, SqlCounters, SqlStatRow, INNER_DB_ID};
+pub use tenant::{check_whitelist, ServerStat, TenantSettings, VariableRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ObError {

@@ -5,7 +5,8 @@
 use crate::{quote, text, ObClient, Result};
 
 /// The server's own databases, never part of a logical set.
-const SYSTEM_DATABASES: [&str; 4] = ["information_schema", "mysql", "oceanbase", "__recyclebin"];
+pub(crate) const SYSTEM_DATABASES: [&str; 4] =
+    ["information_schema", "mysql", "oceanbase", "__recyclebin"];
 
 /// The users' databases and roles of a server, and the statements that make them again.
 #[derive(Debug, Clone, Default)]

@@ -65,6 +65,7 @@ fn api_router(test_tasks: bool) -> OpenApiRouter<AppState> {
         .merge(routes::cluster_params::router())
         .merge(routes::backups::router())
         .merge(routes::ob_tenants::router())
+        .merge(routes::tenants::router())
         .merge(routes::ob_grants::router())
         .merge(routes::ob_sessions::router())
         .merge(routes::obproxy::router())

@@ -166,13 +166,6 @@ async fn a_seekdb_cluster_is_deployed_operated_and_deleted() {
         )
         .await;
     assert_eq!(bad_priv.error_code(), 10001);
-    let tenant = admin
-        .post(
-            &format!("/api/v2/ob/clusters/{id}/tenants"),
-            &json!({"name": "t1"}),
-        )
-        .await;
-    assert_eq!(tenant.error_code(), 10011);
     // A second zone or server, or deleting the only one: the documented bodies (and the
     // arrays taken before) reach the refusal; bad ones are named first.
     let cpath = format!("/api/v2/ob/clusters/{id}");
@@ -776,18 +769,7 @@ async fn a_killed_seekdb_fires_ob_cannot_connected_until_it_is_started() {
     const ITEM: &str = "ob_cannot_connected";
     let sb = sandbox().await;
     let admin = sb.server.admin();
-    let rpm = seekdb_rpm(&admin).await;
-    let deploy = admin
-        .post(
-            "/api/v2/ob/clusters",
-            &deploy_request(&sb, &rpm, "watched", json!([])),
-        )
-        .await;
-    let id = deploy.data()["clusterId"].as_i64().unwrap();
-    run_task(&admin, deploy, DEPLOY).await;
-    let server_id = cluster(&admin, id).await["zones"][0]["servers"][0]["id"]
-        .as_i64()
-        .unwrap();
+    let Deployed { id, server_id, .. } = deploy_one(&sb, "watched").await;
 
     let receiver = ocp_testkit::WebhookReceiver::start(0).await.unwrap();
     let channel = admin

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use ocp_testkit::Api;
 use seekdb_kit::*;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 fn range_query() -> String {
     let now = chrono::Utc::now().timestamp();
@@ -36,20 +36,11 @@ async fn top(admin: &Api, base: &str, extra: &str) -> Value {
 async fn a_known_workload_shows_in_top_sql_with_its_plans() {
     let sb = sandbox().await;
     let admin = sb.server.admin();
-    let rpm = seekdb_rpm(&admin).await;
-    let deploy = admin
-        .post(
-            "/api/v2/ob/clusters",
-            &deploy_request(&sb, &rpm, "diag", json!([])),
-        )
-        .await;
-    let id = deploy.data()["clusterId"].as_i64().unwrap();
-    run_task(&admin, deploy, DEPLOY).await;
-    let server = &cluster(&admin, id).await["zones"][0]["servers"][0];
-    let (server_id, port) = (
-        server["id"].as_i64().unwrap(),
-        server["sqlPort"].as_u64().unwrap() as u16,
-    );
+    let Deployed {
+        id,
+        server_id,
+        port,
+    } = deploy_one(&sb, "diag").await;
     let base = format!("/api/v2/ob/clusters/{id}/tenants/1");
 
     // The monitor's own statements arrive first (inner): its readings have begun, so what

@@ -38,6 +38,19 @@ pub fn ob_failure(err: ObError) -> Failure {
     }
 }
 
+/// A setting's value the server refused, as a bad argument naming `field`; other errors as
+/// [`ob_failure`].
+pub fn refused_value(err: ObError, name: &str, value: &str, field: &str) -> Failure {
+    match err {
+        ObError::Refused { message, .. } => Failure::new(
+            ErrorCode::IllegalArgument,
+            format!("{name} = {value:?}: {message}"),
+        )
+        .with_field(field),
+        other => ob_failure(other),
+    }
+}
+
 impl ObAccess {
     /// The root login of a server of the cluster.
     pub fn target(

@@ -10,3 +10,4 @@ pub mod parameters;
 pub mod status;
 pub mod steps;
 pub mod sync;
+pub mod tenant;

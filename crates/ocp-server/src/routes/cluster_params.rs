@@ -13,7 +13,7 @@ use ocp_ob::ParameterRow;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{perm, Authz};
-use crate::cluster::access::ob_failure;
+use crate::cluster::access::{ob_failure, refused_value};
 use crate::http::{ApiJson, ApiPath, ApiResult, Data, Failure, NoData};
 use crate::state::AppState;
 
@@ -141,14 +141,7 @@ async fn set_parameters(
         client
             .set_parameter(&change.name, &change.value)
             .await
-            .map_err(|e| match e {
-                ocp_ob::ObError::Refused { message, .. } => Failure::new(
-                    ErrorCode::IllegalArgument,
-                    format!("{} = {:?}: {message}", change.name, change.value),
-                )
-                .with_field(&format!("[{i}].value")),
-                other => ob_failure(other),
-            })?;
+            .map_err(|e| refused_value(e, &change.name, &change.value, &format!("[{i}].value")))?;
     }
     client.close().await;
     Ok(NoData)

@@ -392,15 +392,7 @@ async fn change_password(
 ) -> Result<NoData, Failure> {
     deploy::check_password("newPassword", &request.new_password)?;
     let cluster = state.store.cluster(id).await?;
-    let mut client = state.ob.connect(id).await?;
-    client
-        .set_password(&cluster.root_user, &request.new_password)
-        .await
-        .map_err(ob_failure)?;
-    client.close().await;
-    state
-        .store
-        .set_cluster_password(id, &state.vault.seal(&request.new_password)?)
+    crate::cluster::tenant::change_root_password(&state.ob, &cluster, &request.new_password)
         .await?;
     Ok(NoData)
 }

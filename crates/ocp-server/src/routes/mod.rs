@@ -23,3 +23,4 @@ pub mod sql_diagnostics;
 pub mod system;
 pub mod task_events;
 pub mod tasks;
+pub mod tenants;

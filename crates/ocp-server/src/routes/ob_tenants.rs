@@ -2,31 +2,30 @@
 //! databases, users and roles, all read from and changed on the server itself (the metadb
 //! keeps no copy, and no database password is stored or logged).
 //!
-//! A seekdb server has one tenant, sys, shown with id 1. Creating tenants answers 10011. The
-//! changes to a user's or role's password, lock, privileges and roles are in `ob_grants.rs`.
+//! A seekdb server has one tenant, sys, shown with id 1 (the tenant itself is in
+//! `tenants.rs`). The changes to a user's or role's password, lock, privileges and roles are
+//! in `ob_grants.rs`.
 
 use axum::extract::State;
 use ocp_api::host::Contents;
 use ocp_api::obdb::{
     ConnectionUrl, CreateDatabase, CreateDbRole, CreateDbUser, Database, DbPrivilege, DbRole,
-    DbUser, ModifyDatabase, Tenant, SYS_TENANT_ID,
+    DbUser, ModifyDatabase, ObjectFilter, TenantObject, SYS_TENANT_ID,
 };
 use ocp_api::Timestamp;
 use ocp_ob::{DatabaseRow, ObClient, UserRow};
 use ocp_store::ClusterRecord;
-use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{perm, Authz};
 use crate::cluster::access::ob_failure;
-use crate::http::{ApiJson, ApiPath, ApiResult, Data, Failure, NoData};
-use crate::routes::clusters::unsupported;
+use crate::http::{comma_list, ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_tenants, create_tenant))
         .routes(routes!(list_databases, create_database))
+        .routes(routes!(list_objects))
         .routes(routes!(modify_database, delete_database))
         .routes(routes!(list_users, create_user))
         .routes(routes!(get_user, delete_user))
@@ -114,53 +113,49 @@ fn user_view(row: UserRow, databases: &[String], address: &(String, i64)) -> DbU
     }
 }
 
-/// The tenants of a cluster: on seekdb, the sys tenant.
-#[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/tenants", tag = "tenants",
-    params(("id" = i64, Path)), responses((status = 200, body = ocp_api::host::Contents<Tenant>)))]
-async fn list_tenants(
+const OBJECT_TYPES: [&str; 5] = ["TABLE", "VIEW", "INDEX", "STORED_PROCEDURE", "FUNCTION"];
+
+/// The objects of the tenant's databases (tables, views, indexes, procedures, functions), read
+/// from `information_schema`; the server's own databases are left out.
+#[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/objects", tag = "tenants",
+    params(("id" = i64, Path), ("tenantId" = i64, Path), ObjectFilter),
+    responses((status = 200, body = ocp_api::host::Contents<TenantObject>)))]
+async fn list_objects(
     _: Authz<perm::TenantRead>,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Contents<Tenant>> {
-    state.store.cluster(id).await?;
-    let zones = state.store.zones(id).await?;
-    let zone_list = zones
-        .iter()
-        .map(|z| z.name.clone())
-        .collect::<Vec<_>>()
-        .join(";");
-    Ok(Data(Contents {
-        contents: vec![Tenant {
-            id: SYS_TENANT_ID,
-            cluster_id: id,
-            ob_tenant_id: 1,
-            name: "sys".into(),
-            mode: "MYSQL".into(),
-            status: "NORMAL".into(),
-            locked: false,
-            primary_zone: zone_list.clone(),
-            zone_list,
-        }],
-    }))
-}
-
-/// Create a tenant: needs resource units and pools, which seekdb does not have.
-#[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/tenants", tag = "tenants",
-    params(("id" = i64, Path)), responses((status = 400, description = "code 10011 on seekdb")))]
-async fn create_tenant(
-    _: Authz<perm::TenantUpdate>,
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(request): ApiJson<Value>,
-) -> Result<NoData, Failure> {
-    let name = request["name"].as_str().unwrap_or("");
-    if name.is_empty() {
-        return Err(Failure::field("name", "is required"));
-    }
-    Err(unsupported(
-        &state.store.cluster(id).await?,
-        "creating a tenant",
-    ))
+    ApiPath((id, tenant)): TenantPath,
+    ApiQuery(filter): ApiQuery<ObjectFilter>,
+) -> ApiResult<Contents<TenantObject>> {
+    let kinds = comma_list("objectType", &filter.object_type, |k| {
+        OBJECT_TYPES.contains(&k)
+    })?;
+    let schemas = comma_list("schemaName", &filter.schema_name, |_| true)?;
+    let name = filter.object_name.as_deref().map(str::to_lowercase);
+    let (_, mut client) = open(&state, id, tenant).await?;
+    let rows = client.objects().await;
+    client.close().await;
+    let contents = rows
+        .map_err(ob_failure)?
+        .into_iter()
+        .filter(|o| {
+            (kinds.is_empty() || kinds.contains(&o.kind))
+                && (schemas.is_empty() || schemas.contains(&o.schema))
+                && name
+                    .as_deref()
+                    .is_none_or(|n| o.name.to_lowercase().contains(n))
+        })
+        .map(|o| TenantObject {
+            full_name: match &o.table {
+                Some(table) => format!("{}.{table}.{}", o.schema, o.name),
+                None => format!("{}.{}", o.schema, o.name),
+            },
+            object_type: o.kind,
+            object_name: o.name,
+            schema_name: o.schema,
+            table_name: o.table,
+        })
+        .collect();
+    Ok(Data(Contents { contents }))
 }
 
 #[utoipa::path(get, path = "/api/v2/ob/clusters/{id}/tenants/{tenantId}/databases", tag = "tenants",

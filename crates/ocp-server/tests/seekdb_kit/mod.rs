@@ -94,6 +94,34 @@ pub fn deploy_request(sb: &Sandbox, rpm: &str, name: &str, parameters: Value) ->
            "parameters": parameters})
 }
 
+/// A cluster of one seekdb server, deployed through the API.
+pub struct Deployed {
+    pub id: i64,
+    pub server_id: i64,
+    pub port: u16,
+}
+
+/// Uploads the wheel and deploys a cluster of one server on the sandbox's first host, with the
+/// default startup parameters; waits for the deploy to succeed.
+pub async fn deploy_one(sb: &Sandbox, name: &str) -> Deployed {
+    let admin = sb.server.admin();
+    let rpm = seekdb_rpm(&admin).await;
+    let deploy = admin
+        .post(
+            "/api/v2/ob/clusters",
+            &deploy_request(sb, &rpm, name, json!([])),
+        )
+        .await;
+    let id = deploy.data()["clusterId"].as_i64().unwrap();
+    run_task(&admin, deploy, DEPLOY).await;
+    let server = &cluster(&admin, id).await["zones"][0]["servers"][0];
+    Deployed {
+        id,
+        server_id: server["id"].as_i64().unwrap(),
+        port: server["sqlPort"].as_u64().unwrap() as u16,
+    }
+}
+
 /// The pids of seekdb processes on this machine that run in `home` (seekdb makes its base
 /// directory its working directory).
 pub fn seekdb_processes(home: &str) -> Vec<i32> {

@@ -1,0 +1,52 @@
+//! The objects of the users' databases: tables, views, indexes, procedures and functions, as
+//! `information_schema` lists them.
+
+use crate::logical::SYSTEM_DATABASES;
+use crate::{text, ObClient, Result};
+
+/// One object of a database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRow {
+    /// `TABLE`, `VIEW`, `INDEX`, `STORED_PROCEDURE` or `FUNCTION`.
+    pub kind: String,
+    pub schema: String,
+    pub name: String,
+    /// The table an index is on.
+    pub table: Option<String>,
+}
+
+impl ObClient {
+    /// Every object of every database but the server's own, by database, kind and name.
+    pub async fn objects(&mut self) -> Result<Vec<ObjectRow>> {
+        let system = SYSTEM_DATABASES
+            .iter()
+            .map(|d| format!("'{d}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let statement = format!(
+            "SELECT TABLE_SCHEMA, CASE WHEN TABLE_TYPE = 'BASE TABLE' THEN 'TABLE' ELSE 'VIEW' END, \
+               TABLE_NAME, NULL FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN ({system}) \
+             UNION ALL \
+             SELECT DISTINCT TABLE_SCHEMA, 'INDEX', INDEX_NAME, TABLE_NAME \
+               FROM information_schema.STATISTICS \
+               WHERE TABLE_SCHEMA NOT IN ({system}) AND INDEX_NAME <> 'PRIMARY' \
+             UNION ALL \
+             SELECT ROUTINE_SCHEMA, \
+               CASE WHEN ROUTINE_TYPE = 'PROCEDURE' THEN 'STORED_PROCEDURE' ELSE 'FUNCTION' END, \
+               ROUTINE_NAME, NULL FROM information_schema.ROUTINES \
+               WHERE ROUTINE_SCHEMA NOT IN ({system}) \
+             ORDER BY 1, 2, 3, 4"
+        );
+        let rows = self.rows(&statement).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ObjectRow {
+                    schema: text(row, 0)?,
+                    kind: text(row, 1)?,
+                    name: text(row, 2)?,
+                    table: Some(text(row, 3)?).filter(|t| !t.is_empty()),
+                })
+            })
+            .collect()
+    }
+}
