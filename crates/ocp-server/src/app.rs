@@ -83,6 +83,7 @@ fn api_router(test_tasks: bool) -> OpenApiRouter<AppState> {
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = api_router(false).split_for_parts();
     utoipa::Modify::modify(&crate::openapi::Enveloped, &mut doc);
+    crate::openapi::document_compute_aliases(&mut doc);
     doc
 }
 

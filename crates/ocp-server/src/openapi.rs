@@ -83,21 +83,53 @@ fn wrap(operation: &mut Operation) {
     }
 }
 
+/// The agent operations the reference documents without `/api/v2` (`/compute/hosts/...`):
+/// served at both paths (see `app::alias_compute_paths`), and so documented at both, the
+/// short form's operation ids ending in `_compute`.
+pub fn document_compute_aliases(openapi: &mut utoipa::openapi::OpenApi) {
+    let aliases: Vec<(String, utoipa::openapi::PathItem)> = openapi
+        .paths
+        .paths
+        .iter()
+        .filter(|(path, item)| {
+            path.starts_with("/api/v2/compute/hosts/")
+                && operations(item).all(|o| o.tags.iter().flatten().any(|t| t == "agent"))
+        })
+        .map(|(path, item)| {
+            let mut item = item.clone();
+            for operation in operations_mut(&mut item) {
+                if let Some(id) = &mut operation.operation_id {
+                    id.push_str("_compute");
+                }
+            }
+            (path.trim_start_matches("/api/v2").to_string(), item)
+        })
+        .collect();
+    openapi.paths.paths.extend(aliases);
+}
+
+fn operations(item: &utoipa::openapi::PathItem) -> impl Iterator<Item = &Operation> {
+    [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+        .into_iter()
+        .flatten()
+}
+
+fn operations_mut(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .flatten()
+}
+
 impl utoipa::Modify for Enveloped {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for item in openapi.paths.paths.values_mut() {
-            for operation in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                wrap(operation);
-            }
+            operations_mut(item).for_each(wrap);
         }
         let components = openapi.components.get_or_insert_with(Default::default);
         components

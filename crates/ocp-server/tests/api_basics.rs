@@ -127,6 +127,26 @@ async fn bad_input_is_refused_in_the_envelope() {
     let admin = server.admin();
     assert_error(&admin.get("/api/v2/nothing/here").await, 404, 10002);
     assert_error(&admin.delete("/api/v2/info").await, 405, 10005);
+    // An action no route knows is an unknown path, whatever the resource it names (the
+    // resource is looked up only by a route that matched).
+    for path in [
+        "/api/v2/iam/users/1/fly",
+        "/api/v2/ob/clusters/1/fly",
+        "/api/v2/ob/clusters/424242/fly",
+        "/api/v2/ob/clusters/1/zones/zone1/fly",
+        "/api/v2/ob/clusters/1/servers/1/fly",
+        "/api/v2/ob/clusters/1/tenants/1/users/root/fly",
+        "/api/v2/ob/clusters/1/tenants/1/fly",
+        "/api/v2/tasks/instances/1/fly",
+    ] {
+        let reply = admin.post(path, &serde_json::json!({})).await;
+        assert_error(&reply, 404, 10002);
+        assert_eq!(
+            reply.body["error"]["message"], "no such API path",
+            "{path}: {}",
+            reply.text
+        );
+    }
     let bad_id = admin.get("/api/v2/tasks/instances/abc").await;
     assert_error(&bad_id, 400, 10001);
     assert_eq!(
