@@ -3533,6 +3533,17 @@ export interface components {
             /** Format: int64 */
             userId?: number | null;
         };
+        /** @description The active alert events of a cluster at one level. */
+        AlarmSummary: {
+            /** Format: int64 */
+            count: number;
+            /** Format: int32 */
+            level: number;
+            /** @description The API call that lists them. */
+            linkDataUrl: string;
+            /** @description The console page that lists them. */
+            linkUrl: string;
+        };
         ApiError: {
             /** Format: int32 */
             code: number;
@@ -3795,6 +3806,8 @@ export interface components {
             sessionIds: number[];
         };
         Cluster: {
+            /** @description How many of its alert events are active, per level (1, the most severe, to 5). */
+            alarmSummaries: components["schemas"]["AlarmSummary"][];
             createTime: components["schemas"]["Timestamp"];
             creator: string;
             failToQueryFromObReason?: string | null;
@@ -3900,11 +3913,13 @@ export interface components {
         /** @description A list answered without paging (`batchCreate` answers its tasks so). */
         Contents_DbRole: {
             contents: {
+                createTime?: null | components["schemas"]["Timestamp"];
                 globalPrivileges: string[];
                 grantedRoles: string[];
                 name: string;
                 objectPrivileges: unknown[];
                 roleGrantees: string[];
+                updateTime?: null | components["schemas"]["Timestamp"];
                 userGrantees: string[];
             }[];
         };
@@ -3919,6 +3934,7 @@ export interface components {
                 grantedRoles: string[];
                 isLocked: boolean;
                 objectPrivileges: unknown[];
+                updateTime?: null | components["schemas"]["Timestamp"];
                 username: string;
             }[];
         };
@@ -3951,12 +3967,15 @@ export interface components {
                 homePath: string;
                 /** Format: int64 */
                 hostId: number;
+                hostTypeName: string;
                 /** Format: int64 */
                 id: number;
+                idcName: string;
                 innerStatus: string;
                 ip: string;
                 /** Format: int32 */
                 port: number;
+                regionName: string;
                 /** Format: int32 */
                 sqlPort: number;
                 startTime?: null | components["schemas"]["Timestamp"];
@@ -4176,6 +4195,12 @@ export interface components {
             contents: {
                 /** Format: int64 */
                 clusterId: number;
+                /**
+                 * @description `IDLE` or `COMPACTING`, read from the server when the cluster runs; null otherwise (and
+                 *     in cluster lists, which read only the metadb).
+                 */
+                compactionStatus?: string | null;
+                createTime: components["schemas"]["Timestamp"];
                 /** Format: int64 */
                 hostCount: number;
                 /** Format: int64 */
@@ -4187,10 +4212,12 @@ export interface components {
                 obClusterId: number;
                 operateStatus: string;
                 regionName?: string | null;
+                rootServer?: null | components["schemas"]["RootServer"];
                 /** Format: int64 */
                 serverCount: number;
                 servers: components["schemas"]["Server"][];
                 status: components["schemas"]["ServerStatus"];
+                updateTime: components["schemas"]["Timestamp"];
             }[];
         };
         /**
@@ -4420,11 +4447,13 @@ export interface components {
             dbPrivileges?: components["schemas"]["DbPrivilege"][];
         };
         DbRole: {
+            createTime?: null | components["schemas"]["Timestamp"];
             globalPrivileges: string[];
             grantedRoles: string[];
             name: string;
             objectPrivileges: unknown[];
             roleGrantees: string[];
+            updateTime?: null | components["schemas"]["Timestamp"];
             userGrantees: string[];
         };
         DbUser: {
@@ -4436,6 +4465,7 @@ export interface components {
             grantedRoles: string[];
             isLocked: boolean;
             objectPrivileges: unknown[];
+            updateTime?: null | components["schemas"]["Timestamp"];
             username: string;
         };
         /** @description `POST .../tenants/{tenantId}/deleteReplica`. */
@@ -4577,6 +4607,11 @@ export interface components {
         /** @description A host type (OCP calls it a model), e.g. `tiny`, "2core 16gb". */
         HostType: {
             createTime: components["schemas"]["Timestamp"];
+            /**
+             * @description `description` again, spelled as the reference's samples of this list spell it, for
+             *     clients written against them.
+             */
+            descripiton?: string | null;
             description?: string | null;
             /** Format: int64 */
             id: number;
@@ -4585,6 +4620,11 @@ export interface components {
         };
         Idc: {
             createTime: components["schemas"]["Timestamp"];
+            /**
+             * @description `description` again, spelled as the reference's samples of this list spell it, for
+             *     clients written against them.
+             */
+            descripiton?: string | null;
             description?: string | null;
             /** Format: int64 */
             id: number;
@@ -4995,6 +5035,8 @@ export interface components {
         };
         PageData_Cluster: {
             contents: {
+                /** @description How many of its alert events are active, per level (1, the most severe, to 5). */
+                alarmSummaries: components["schemas"]["AlarmSummary"][];
                 createTime: components["schemas"]["Timestamp"];
                 creator: string;
                 failToQueryFromObReason?: string | null;
@@ -5118,6 +5160,11 @@ export interface components {
         PageData_HostType: {
             contents: {
                 createTime: components["schemas"]["Timestamp"];
+                /**
+                 * @description `description` again, spelled as the reference's samples of this list spell it, for
+                 *     clients written against them.
+                 */
+                descripiton?: string | null;
                 description?: string | null;
                 /** Format: int64 */
                 id: number;
@@ -5129,6 +5176,11 @@ export interface components {
         PageData_Idc: {
             contents: {
                 createTime: components["schemas"]["Timestamp"];
+                /**
+                 * @description `description` again, spelled as the reference's samples of this list spell it, for
+                 *     clients written against them.
+                 */
+                descripiton?: string | null;
                 description?: string | null;
                 /** Format: int64 */
                 id: number;
@@ -5622,12 +5674,15 @@ export interface components {
             homePath: string;
             /** Format: int64 */
             hostId: number;
+            hostTypeName: string;
             /** Format: int64 */
             id: number;
+            idcName: string;
             innerStatus: string;
             ip: string;
             /** Format: int32 */
             port: number;
+            regionName: string;
             /** Format: int32 */
             sqlPort: number;
             startTime?: null | components["schemas"]["Timestamp"];
@@ -5989,7 +6044,11 @@ export interface components {
         TaskCluster: {
             /** Format: int64 */
             id: number;
+            /** @description Null once the cluster is deleted. */
             name?: string | null;
+            /** Format: int64 */
+            obClusterId: number;
+            type?: null | components["schemas"]["ClusterType"];
         };
         /** @description The execution context of a task, as OCP shows it. */
         TaskContext: {
@@ -6066,7 +6125,11 @@ export interface components {
         TaskTenant: {
             /** Format: int64 */
             id: number;
+            /** @description `MYSQL` or `ORACLE`. */
+            mode?: string | null;
             name?: string | null;
+            /** Format: int64 */
+            obTenantId: number;
         };
         /**
          * @description Who started a task. `SYS_ONECE` is spelled as in OCP.
@@ -6356,6 +6419,12 @@ export interface components {
         Zone: {
             /** Format: int64 */
             clusterId: number;
+            /**
+             * @description `IDLE` or `COMPACTING`, read from the server when the cluster runs; null otherwise (and
+             *     in cluster lists, which read only the metadb).
+             */
+            compactionStatus?: string | null;
+            createTime: components["schemas"]["Timestamp"];
             /** Format: int64 */
             hostCount: number;
             /** Format: int64 */
@@ -6367,10 +6436,12 @@ export interface components {
             obClusterId: number;
             operateStatus: string;
             regionName?: string | null;
+            rootServer?: null | components["schemas"]["RootServer"];
             /** Format: int64 */
             serverCount: number;
             servers: components["schemas"]["Server"][];
             status: components["schemas"]["ServerStatus"];
+            updateTime: components["schemas"]["Timestamp"];
         };
     };
     responses: never;
@@ -12083,7 +12154,14 @@ export interface operations {
                 /** @description MANUAL, SYS_ONECE, SCHEDULED or SYS_SCHEDULED. */
                 type?: string;
                 clusterId?: string;
+                /**
+                 * @description Part of the cluster's name, in any case (the reference spells it `cluterName`; both
+                 *     are taken).
+                 */
+                clusterName?: string;
                 tenantId?: string;
+                /** @description Part of the tenant's name, in any case. */
+                tenantName?: string;
                 hostId?: string;
                 /** @description ISO-8601 times bounding the tasks' creation (our addition). */
                 startTime?: string;

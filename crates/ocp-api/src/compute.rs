@@ -22,6 +22,9 @@ pub struct Idc {
     pub id: i64,
     pub name: String,
     pub description: Option<String>,
+    /// `description` again, spelled as the reference's samples of this list spell it, for
+    /// clients written against them.
+    pub descripiton: Option<String>,
     pub region_id: i64,
     pub region_name: String,
     pub create_time: Timestamp,
@@ -36,6 +39,9 @@ pub struct HostType {
     pub id: i64,
     pub name: String,
     pub description: Option<String>,
+    /// `description` again, spelled as the reference's samples of this list spell it, for
+    /// clients written against them.
+    pub descripiton: Option<String>,
     pub create_time: Timestamp,
     pub update_time: Timestamp,
 }

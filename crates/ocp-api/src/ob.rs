@@ -185,6 +185,9 @@ pub struct Server {
     pub version: String,
     pub with_rootserver: bool,
     pub zone_name: String,
+    pub idc_name: String,
+    pub region_name: String,
+    pub host_type_name: String,
     pub home_path: String,
     pub start_time: Option<Timestamp>,
     pub stop_time: Option<Timestamp>,
@@ -206,6 +209,13 @@ pub struct Zone {
     pub operate_status: String,
     pub server_count: i64,
     pub host_count: i64,
+    /// `IDLE` or `COMPACTING`, read from the server when the cluster runs; null otherwise (and
+    /// in cluster lists, which read only the metadb).
+    pub compaction_status: Option<String>,
+    /// The zone's server that holds its root service (seekdb's one server).
+    pub root_server: Option<RootServer>,
+    pub create_time: Timestamp,
+    pub update_time: Timestamp,
     pub servers: Vec<Server>,
 }
 
@@ -227,10 +237,25 @@ pub struct Cluster {
     pub server_count: i64,
     pub zones: Vec<Zone>,
     pub standby_clusters: Vec<serde_json::Value>,
+    /// How many of its alert events are active, per level (1, the most severe, to 5).
+    pub alarm_summaries: Vec<AlarmSummary>,
     pub create_time: Timestamp,
     pub update_time: Timestamp,
     pub creator: String,
     pub fail_to_query_from_ob_reason: Option<String>,
+}
+
+/// The active alert events of a cluster at one level.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AlarmSummary {
+    pub level: i32,
+    pub count: i64,
+    /// The API call that lists them.
+    pub link_data_url: String,
+    /// The console page that lists them.
+    pub link_url: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -168,6 +168,7 @@ pub struct DbUser {
     pub granted_roles: Vec<String>,
     pub is_locked: bool,
     pub create_time: Option<Timestamp>,
+    pub update_time: Option<Timestamp>,
     pub connection_strings: Vec<ConnectionUrl>,
     pub accessible_databases: Vec<String>,
 }
@@ -305,6 +306,8 @@ pub struct DbRole {
     pub object_privileges: Vec<serde_json::Value>,
     pub user_grantees: Vec<String>,
     pub role_grantees: Vec<String>,
+    pub create_time: Option<Timestamp>,
+    pub update_time: Option<Timestamp>,
 }
 
 wire_enum!(

@@ -142,22 +142,22 @@ pub struct SubtaskInstance {
 pub struct BasicTaskInstance {
     pub id: i64,
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub cluster: Option<TaskCluster>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub tenant: Option<TaskTenant>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub host_id: Option<i64>,
     pub creator: Creator,
     #[serde(rename = "type")]
     pub task_type: TaskType,
     pub status: TaskStatus,
     pub operation: Operation,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub create_time: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub start_time: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub finish_time: Option<Timestamp>,
     pub subtasks: Vec<BasicSubtaskInstance>,
 }
@@ -167,8 +167,12 @@ pub struct BasicTaskInstance {
 #[serde(rename_all = "camelCase")]
 pub struct TaskCluster {
     pub id: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Null once the cluster is deleted.
     pub name: Option<String>,
+    pub ob_cluster_id: i64,
+    /// Null once the cluster is deleted.
+    #[serde(rename = "type")]
+    pub cluster_type: Option<crate::ob::ClusterType>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -176,8 +180,10 @@ pub struct TaskCluster {
 #[serde(rename_all = "camelCase")]
 pub struct TaskTenant {
     pub id: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    pub ob_tenant_id: i64,
+    /// `MYSQL` or `ORACLE`.
+    pub mode: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -214,7 +220,13 @@ pub struct TaskFilter {
     #[cfg_attr(feature = "openapi", param(rename = "type"))]
     pub task_type: Option<String>,
     pub cluster_id: Option<String>,
+    /// Part of the cluster's name, in any case (the reference spells it `cluterName`; both
+    /// are taken).
+    #[serde(alias = "cluterName")]
+    pub cluster_name: Option<String>,
     pub tenant_id: Option<String>,
+    /// Part of the tenant's name, in any case.
+    pub tenant_name: Option<String>,
     pub host_id: Option<String>,
     /// ISO-8601 times bounding the tasks' creation (our addition).
     pub start_time: Option<String>,

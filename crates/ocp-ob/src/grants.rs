@@ -102,7 +102,8 @@ impl ObClient {
         use sqlx::{Column, Row};
         let rows = self
             .rows(
-                "SELECT u.*, CAST(a.gmt_create AS CHAR) AS OCP_CREATE_TIME \
+                "SELECT u.*, CAST(a.gmt_create AS CHAR) AS OCP_CREATE_TIME, \
+                 CAST(a.gmt_modified AS CHAR) AS OCP_UPDATE_TIME \
                  FROM oceanbase.DBA_OB_USERS u \
                  LEFT JOIN oceanbase.__all_user a ON a.user_name = u.USER_NAME \
                  ORDER BY u.USER_NAME",
@@ -125,6 +126,7 @@ impl ObClient {
                 db_privileges: Vec::new(),
                 granted_roles: Vec::new(),
                 create_time: Some(column("OCP_CREATE_TIME")).filter(|t| !t.is_empty()),
+                update_time: Some(column("OCP_UPDATE_TIME")).filter(|t| !t.is_empty()),
             });
         }
         let rows = self

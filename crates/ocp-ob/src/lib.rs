@@ -135,6 +135,8 @@ pub struct UserRow {
     pub db_privileges: Vec<(String, Vec<String>)>,
     pub granted_roles: Vec<String>,
     pub create_time: Option<String>,
+    /// When its row last changed (a password, a lock).
+    pub update_time: Option<String>,
 }
 
 /// One reading of a server's monitor views; `executions`, `elapsed_us` and `plan_hits` are

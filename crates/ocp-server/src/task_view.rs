@@ -5,6 +5,10 @@ use ocp_api::task::{
     BasicSubtaskInstance, BasicTaskInstance, Creator, SubtaskInstance, TaskCluster, TaskInstance,
     TaskTenant,
 };
+use std::collections::HashMap;
+
+use ocp_api::ob::ClusterType;
+use ocp_api::obdb::SYS_TENANT_ID;
 use ocp_api::Timestamp;
 use ocp_store::{SubtaskRecord, TaskRecord};
 
@@ -58,12 +62,31 @@ pub fn task_view(t: &TaskRecord) -> TaskInstance {
     }
 }
 
-pub fn basic_view(t: &TaskRecord) -> BasicTaskInstance {
+/// A task as the task list shows it; `cluster` names the clusters that still exist (`id`
+/// to name and type).
+pub fn basic_view(
+    t: &TaskRecord,
+    clusters: &HashMap<i64, (String, ClusterType)>,
+) -> BasicTaskInstance {
     BasicTaskInstance {
         id: t.id,
         name: t.name.clone(),
-        cluster: t.cluster_id.map(|id| TaskCluster { id, name: None }),
-        tenant: t.tenant_id.map(|id| TaskTenant { id, name: None }),
+        cluster: t.cluster_id.map(|id| {
+            let known = clusters.get(&id);
+            TaskCluster {
+                id,
+                name: known.map(|(name, _)| name.clone()),
+                ob_cluster_id: id,
+                cluster_type: known.map(|(_, kind)| *kind),
+            }
+        }),
+        // A seekdb cluster's one tenant (sys, id 1).
+        tenant: t.tenant_id.map(|id| TaskTenant {
+            id,
+            name: (id == SYS_TENANT_ID).then(|| "sys".to_string()),
+            ob_tenant_id: id,
+            mode: (id == SYS_TENANT_ID).then(|| "MYSQL".to_string()),
+        }),
         host_id: t.host_id,
         creator: Creator {
             id: t.creator_id,

@@ -162,6 +162,17 @@ async fn alerts_fire_notify_resolve_and_are_silenced() {
     assert_eq!(one["scope"], "Host");
     assert_eq!(one["labels"]["alarm_threshold"], "1");
     assert_eq!(one["labels"]["svr_ip"], ip.as_str());
+    // The labels carry the alarm reference's template variables of the event too.
+    let labels = &one["labels"];
+    assert_eq!(labels["alarm_status"], "Active", "{labels:#}");
+    assert_eq!(labels["alarm_summary"], one["summary"]);
+    assert_eq!(labels["alarm_description"], one["description"]);
+    assert_eq!(labels["service"], "OCP");
+    assert!(labels["alarm_active_at"].as_str().unwrap().contains('T'));
+    assert!(labels["alarm_url"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/api/v2/alarm/alarms/{}", one["id"])));
     let id = one["id"].as_i64().unwrap();
     let detail = admin.get(&format!("/api/v2/alarm/alarms/{id}")).await.ok();
     assert_eq!(detail.data()["target"], one["target"]);

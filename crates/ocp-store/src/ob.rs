@@ -65,6 +65,8 @@ pub struct ServerRecord {
     pub idc_id: i64,
     pub idc_name: String,
     pub region_name: String,
+    /// The host's type (model).
+    pub host_type_name: String,
     pub ip: String,
     pub rpc_port: i64,
     pub sql_port: i64,
@@ -167,6 +169,7 @@ fn server_from_row(row: &AnyRow) -> Result<ServerRecord> {
         idc_id: row.try_get("idc_id")?,
         idc_name: row.try_get("idc_name")?,
         region_name: row.try_get("region_name")?,
+        host_type_name: row.try_get("host_type_name")?,
         ip: row.try_get("ip")?,
         rpc_port: row.try_get("rpc_port")?,
         sql_port: row.try_get("sql_port")?,
@@ -181,10 +184,10 @@ fn server_from_row(row: &AnyRow) -> Result<ServerRecord> {
 }
 
 const SERVER_SELECT: &str = "SELECT s.*, z.name AS zone_name, h.idc_id AS idc_id, \
-     i.name AS idc_name, r.name AS region_name \
+     i.name AS idc_name, r.name AS region_name, t.name AS host_type_name \
      FROM ob_server s JOIN ob_zone z ON z.id = s.zone_id \
      JOIN compute_host h ON h.id = s.host_id JOIN compute_idc i ON i.id = h.idc_id \
-     JOIN compute_region r ON r.id = i.region_id";
+     JOIN compute_region r ON r.id = i.region_id JOIN compute_host_type t ON t.id = h.type_id";
 
 fn not_found(entity: &'static str, key: impl ToString) -> StoreError {
     StoreError::NotFound {

@@ -118,6 +118,8 @@ pub enum FinishOutcome {
 #[derive(Debug, Clone, Default)]
 pub struct TaskListFilter {
     pub name: Option<String>,
+    /// Part of the name of the task's cluster, in any case.
+    pub cluster_name: Option<String>,
     pub status: Option<TaskStatus>,
     pub task_type: Option<TaskType>,
     pub cluster_id: Option<i64>,
@@ -456,6 +458,9 @@ impl Store {
         if filter.name.is_some() {
             clauses.push("name LIKE ?");
         }
+        if filter.cluster_name.is_some() {
+            clauses.push("cluster_id IN (SELECT id FROM ob_cluster WHERE LOWER(name) LIKE ?)");
+        }
         if filter.status.is_some() {
             clauses.push("status = ?");
         }
@@ -490,7 +495,8 @@ impl Store {
         let (list_sql, count_sql) = (self.sql(&list_text), self.sql(&count_text));
         let mut list = sqlx::query(&list_sql);
         let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
-        if let Some(name) = &filter.name {
+        let lower = filter.cluster_name.as_ref().map(|n| n.to_lowercase());
+        for name in [&filter.name, &lower].into_iter().flatten() {
             let pattern = format!("%{}%", name.replace('%', "\\%"));
             list = list.bind(pattern.clone());
             count = count.bind(pattern);

@@ -624,6 +624,8 @@ pub fn event_vars(event: &EventRecord, base_url: &str) -> BTreeMap<String, Strin
     if let Some(value) = event.value {
         vars.insert("value".into(), show_number(value));
     }
+    vars.entry("service".into())
+        .or_insert_with(|| event.app_type.clone());
     vars
 }
 

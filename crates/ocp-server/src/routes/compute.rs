@@ -41,6 +41,7 @@ fn host_type_view(r: CatalogRecord) -> HostType {
     HostType {
         id: r.id,
         name: r.name,
+        descripiton: r.description.clone(),
         description: r.description,
         create_time: Timestamp::from_millis(r.create_time),
         update_time: Timestamp::from_millis(r.update_time),
@@ -51,6 +52,7 @@ fn idc_view(r: CatalogRecord) -> Idc {
     Idc {
         id: r.id,
         name: r.name,
+        descripiton: r.description.clone(),
         description: r.description,
         region_id: r.region_id.unwrap_or_default(),
         region_name: r.region_name.unwrap_or_default(),

@@ -109,6 +109,7 @@ fn user_view(row: UserRow, databases: &[String], address: &(String, i64)) -> DbU
         granted_roles: row.granted_roles,
         is_locked: row.locked,
         create_time: time(&row.create_time),
+        update_time: time(&row.update_time),
         accessible_databases: accessible,
     }
 }
@@ -406,6 +407,8 @@ fn role_view(role: DbUser, users: &[DbUser], roles: &[DbUser]) -> DbRole {
         global_privileges: role.global_privileges,
         granted_roles: role.granted_roles,
         object_privileges: Vec::new(),
+        create_time: role.create_time,
+        update_time: role.update_time,
     }
 }
 

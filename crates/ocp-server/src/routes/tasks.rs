@@ -1,6 +1,7 @@
 //! `/api/v2/tasks/instances`: tasks, their subtasks, logs and the operator transitions.
 
 use axum::extract::State;
+use ocp_api::obdb::SYS_TENANT_ID;
 use ocp_api::task::{
     BasicTaskInstance, SubtaskInstance, SubtaskLog, TaskFilter, TaskInstance, TaskStatus, TaskType,
 };
@@ -80,12 +81,21 @@ async fn list_tasks(
             })
         })
         .transpose()?;
+    let mut tenant_id = parse_id("tenantId", &filter.tenant_id)?;
+    if let Some(name) = filter.tenant_name.as_deref().map(str::to_lowercase) {
+        // seekdb's clusters have one tenant, sys (id 1): another name matches no task.
+        if !"sys".contains(name.as_str()) || tenant_id.is_some_and(|t| t != SYS_TENANT_ID) {
+            return Ok(Data(PageData::new(Vec::new(), 0, paging.page, paging.size)));
+        }
+        tenant_id = Some(SYS_TENANT_ID);
+    }
     let store_filter = TaskListFilter {
         name: filter.name.clone(),
+        cluster_name: filter.cluster_name.clone().filter(|n| !n.is_empty()),
         status,
         task_type,
         cluster_id: parse_id("clusterId", &filter.cluster_id)?,
-        tenant_id: parse_id("tenantId", &filter.tenant_id)?,
+        tenant_id,
         host_id: parse_id("hostId", &filter.host_id)?,
         created_from: crate::http::time_millis("startTime", &filter.start_time)?,
         created_to: crate::http::time_millis("endTime", &filter.end_time)?,
@@ -104,8 +114,15 @@ async fn list_tasks(
             order == SortOrder::Desc,
         )
         .await?;
+    let clusters = state
+        .store
+        .clusters()
+        .await?
+        .into_iter()
+        .map(|c| (c.id, (c.name, c.cluster_type)))
+        .collect();
     Ok(Data(PageData::new(
-        tasks.iter().map(basic_view).collect(),
+        tasks.iter().map(|t| basic_view(t, &clusters)).collect(),
         total,
         paging.page,
         paging.size,

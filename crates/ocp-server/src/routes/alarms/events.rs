@@ -17,7 +17,10 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_alarm))
 }
 
-fn alarm_view(e: EventRecord) -> Alarm {
+/// An event with its labels: what the rule saw, and every template variable of the event
+/// (`alarm_summary`, `alarm_status`, `alarm_active_at`, `service`, ...).
+fn alarm_view(e: EventRecord, base_url: &str) -> Alarm {
+    let labels = crate::alarm::engine::event_vars(&e, base_url);
     Alarm {
         id: e.id,
         app_type: e.app_type,
@@ -33,7 +36,7 @@ fn alarm_view(e: EventRecord) -> Alarm {
         updated_at: Timestamp::from_millis(e.updated_at),
         gmt_create: Timestamp::from_millis(e.active_at),
         gmt_modified: Timestamp::from_millis(e.updated_at),
-        labels: labels_of(&e.labels),
+        labels,
     }
 }
 
@@ -53,7 +56,9 @@ async fn list_alarms(
         .alarms(&filter, paging.offset(), paging.size)
         .await?;
     Ok(Data(PageData::new(
-        rows.into_iter().map(alarm_view).collect(),
+        rows.into_iter()
+            .map(|e| alarm_view(e, &state.public_url))
+            .collect(),
         total,
         paging.page,
         paging.size,
@@ -98,5 +103,8 @@ async fn get_alarm(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Alarm> {
-    Ok(Data(alarm_view(state.store.alarm(id).await?)))
+    Ok(Data(alarm_view(
+        state.store.alarm(id).await?,
+        &state.public_url,
+    )))
 }

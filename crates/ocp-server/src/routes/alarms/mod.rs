@@ -9,8 +9,6 @@ mod rules;
 mod silencers;
 mod subscriptions;
 
-use std::collections::BTreeMap;
-
 use ocp_api::{PageData, PageQuery};
 use utoipa_axum::router::OpenApiRouter;
 
@@ -64,9 +62,6 @@ pub(super) fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<&'st
     all.iter().map(|v| name(*v)).collect()
 }
 
-pub(super) fn labels_of(text: &str) -> BTreeMap<String, String> {
-    serde_json::from_str(text).unwrap_or_default()
-}
 pub(super) fn page<R, T>(rows: Vec<R>, paging: &Paging, view: fn(R) -> T) -> PageData<T> {
     let total = rows.len() as i64;
     let contents = rows

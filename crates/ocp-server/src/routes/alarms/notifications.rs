@@ -76,6 +76,7 @@ async fn list_notifications(
         .collect();
     let mut contents = Vec::with_capacity(rows.len());
     for (n, event) in rows {
+        let labels = crate::alarm::engine::event_vars(&event, &state.public_url);
         contents.push(Notification {
             id: n.id,
             alarm_ids: vec![n.alarm_id],
@@ -95,7 +96,7 @@ async fn list_notifications(
             generated_at: Timestamp::from_millis(n.generated_at),
             sent_at: n.sent_at.map(Timestamp::from_millis),
             is_aggregated: false,
-            labels: labels_of(&event.labels),
+            labels,
             attempts: attempts
                 .iter()
                 .filter(|a| a.notification_id == n.id)
