@@ -78,6 +78,9 @@ enum Command {
     /// Cluster parameters: list, set.
     #[command(subcommand)]
     Param(commands::ParamCmd),
+    /// Tenants: list, show, params, set, whitelist, passwd, objects.
+    #[command(subcommand)]
+    Tenant(commands::TenantCmd),
     /// Databases of a cluster's tenant: list, create, delete.
     #[command(subcommand)]
     Db(commands::DbCmd),
@@ -199,6 +202,7 @@ fn main() -> ExitCode {
             Command::Metric(c) => commands::metric(&mut ctx, c).await,
             Command::Backup(c) => commands::backup(&mut ctx, c).await,
             Command::Param(c) => commands::param(&mut ctx, c).await,
+            Command::Tenant(c) => commands::tenant(&mut ctx, c).await,
             Command::Db(c) => commands::db(&mut ctx, c).await,
             Command::User(c) => commands::user(&mut ctx, c).await,
             Command::Session(c) => commands::session(&mut ctx, c).await,

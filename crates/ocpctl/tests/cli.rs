@@ -450,6 +450,30 @@ async fn clusters_databases_and_users_on_seekdb() {
     // Databases and users.
     expect(&run(&["db", "create", &id, "shop"]), 0);
     assert!(stdout(expect(&run(&["db", "list", &id]), 0)).contains("shop"));
+
+    // The tenant: listed, shown, its variables read and set, its objects, its whitelist.
+    assert!(stdout(expect(&run(&["tenant", "list"]), 0)).contains("sys"));
+    let shown = json_of(&run(&["-o", "json", "tenant", "show", &id]));
+    assert_eq!(shown["charset"], "utf8mb4", "{shown:#}");
+    assert!(
+        shown["zones"][0]["units"][0]["memorySize"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
+    expect(
+        &run(&["tenant", "set", &id, "ob_query_timeout=20000000"]),
+        0,
+    );
+    let params = run(&["tenant", "params", &id, "--name", "ob_query_timeout"]);
+    assert!(stdout(expect(&params, 0)).contains("20000000"));
+    let refused = run(&["tenant", "set", &id, "version_comment=mine"]);
+    assert!(stderr(expect(&refused, 5)).contains("code 10001"));
+    let objects = run(&["tenant", "objects", &id, "--db", "shop"]);
+    expect(&objects, 0);
+    let whitelist = run(&["tenant", "whitelist", &id, "10.0.0.0/8"]);
+    assert!(stdout(expect(&whitelist, 0)).contains("loopback"));
+    expect(&run(&["tenant", "whitelist", &id, "%"]), 0);
     let user = run(&[
         "user",
         "create",

@@ -14,7 +14,7 @@ use ocp_api::tenant::{
     TenantUnit, UnitFilter, WhitelistChanged,
 };
 use ocp_api::{PageData, PageQuery, SortOrder};
-use ocp_store::ClusterRecord;
+use ocp_store::{ClusterRecord, ZoneRecord};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{perm, Authz};
@@ -87,10 +87,16 @@ async fn tenants_of(
     let locked = flag("locked", &filter.locked)?;
     let readonly = flag("readonly", &filter.readonly)?;
     let name = filter.name.as_deref().map(str::to_lowercase);
+    // Every zone in one statement, not one per cluster.
+    let zones = state.store.all_zones().await?;
     let mut all = Vec::new();
     for cluster in clusters {
-        let zones = state.store.zones(cluster.id).await?;
-        let t = tenant::tenant_of(&cluster, &zones);
+        let of: Vec<ZoneRecord> = zones
+            .iter()
+            .filter(|z| z.cluster_id == cluster.id)
+            .cloned()
+            .collect();
+        let t = tenant::tenant_of(&cluster, &of);
         let keep = name
             .as_deref()
             .is_none_or(|n| t.name.to_lowercase().contains(n))

@@ -14,6 +14,7 @@ mod profiles;
 mod session;
 mod sql;
 mod task;
+mod tenant;
 
 pub use alarm::{alarm, AlarmCmd};
 pub use backup::{backup, BackupCmd};
@@ -30,6 +31,7 @@ pub use profiles::{config, ConfigCmd};
 pub use session::{session, SessionCmd};
 pub use sql::{sql, SqlCmd};
 pub use task::{task, TaskCmd};
+pub use tenant::{tenant, TenantCmd};
 
 use clap::Subcommand;
 use ocp_api::host::{Contents, CreateHost, Host, HostAgent, HostAgentProcess};
