@@ -37,10 +37,6 @@ pub enum DbCmd {
     },
 }
 
-fn tenant_path(cluster: i64, tenant: i64) -> String {
-    format!("/api/v2/ob/clusters/{cluster}/tenants/{tenant}")
-}
-
 pub async fn db(ctx: &mut Ctx, cmd: DbCmd) -> Result<()> {
     let format = ctx.format();
     let client = ctx.client()?.clone();

@@ -78,6 +78,11 @@ fn body<T: serde::Serialize>(request: &T) -> Value {
     serde_json::to_value(request).unwrap_or(Value::Null)
 }
 
+/// The API path of a cluster's tenant.
+fn tenant_path(cluster: i64, tenant: i64) -> String {
+    format!("/api/v2/ob/clusters/{cluster}/tenants/{tenant}")
+}
+
 /// `name=value` pairs as parameters.
 fn parameters(items: &[String], what: &str) -> Result<Vec<SetParameter>> {
     Ok(pairs(items, what)?

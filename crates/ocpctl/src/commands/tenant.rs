@@ -88,10 +88,6 @@ pub enum TenantCmd {
     },
 }
 
-fn tenant_path(cluster: i64, tenant: i64) -> String {
-    format!("/api/v2/ob/clusters/{cluster}/tenants/{tenant}")
-}
-
 pub async fn tenant(ctx: &mut Ctx, cmd: TenantCmd) -> Result<()> {
     let format = ctx.format();
     let client = ctx.client()?.clone();
