@@ -131,6 +131,28 @@ await run(async ({ page, step, inPage, logIn, logOut }) => {
     await page.getByTestId('value-plan_cache_evict_interval').getByText('7s').waitFor({ timeout: 15_000 });
   });
 
+  await step('cluster-tenant', async () => {
+    await page.getByRole('tab', { name: 'Tenant' }).click();
+    const pane = page.getByTestId('tenant-pane');
+    await pane.getByTestId('tenant-charset').getByText('utf8mb4').waitFor();
+    await pane.getByTestId('tenant-units').getByText('zone1').waitFor();
+    // The whitelist, set on the server (loopback stays admitted whatever it says).
+    await pane.getByTestId('edit-whitelist').click();
+    await pane.getByTestId('whitelist-value').fill('10.0.0.0/8,127.0.0.1');
+    await pane.getByTestId('whitelist-save').click();
+    await pane.getByTestId('tenant-whitelist').getByText('10.0.0.0/8,127.0.0.1').waitFor({ timeout: 15_000 });
+    // A system variable: a value of the wrong type refused in place, then set.
+    await pane.getByPlaceholder('Search name or description').fill('max_allowed_packet');
+    await pane.getByTestId('edit-max_allowed_packet').click();
+    await pane.getByTestId('parameter-value').fill('soon');
+    await pane.getByTestId('parameter-save').click();
+    await pane.getByText('A number').waitFor();
+    await pane.getByTestId('parameter-value').fill('33554432');
+    await pane.getByTestId('parameter-save').click();
+    await confirmDialog(page);
+    await pane.getByTestId('value-max_allowed_packet').getByText('33554432').waitFor({ timeout: 15_000 });
+  });
+
   await step('cluster-databases', async () => {
     await page.getByRole('tab', { name: 'Databases' }).click();
     await page.getByTestId('create-database').click();

@@ -14,6 +14,7 @@ import { TaskList } from './Tasks';
 
 const ClusterParameters = lazy(() => import('./ClusterParameters'));
 const ClusterDatabases = lazy(() => import('./ClusterDatabases'));
+const ClusterTenant = lazy(() => import('./ClusterTenant'));
 const ClusterDbUsers = lazy(() => import('./ClusterDbUsers'));
 const ClusterDbRoles = lazy(() => import('./ClusterDbRoles'));
 const ClusterCompaction = lazy(() => import('./ClusterCompaction'));
@@ -146,10 +147,11 @@ export default function Cluster() {
               {
                 key: 'parameters',
                 label: t('cluster.parameters'),
-                children: lazyTab(<ClusterParameters clusterId={c.id} />),
+                children: lazyTab(<ClusterParameters path={`${base}/parameters`} />),
               },
               ...(tenant
                 ? [
+                    { key: 'tenant', label: t('cluster.tenant'), children: lazyTab(<ClusterTenant base={`${base}/tenants/${tenant.id}`} />) },
                     { key: 'databases', label: t('cluster.databases'), children: lazyTab(<ClusterDatabases base={`${base}/tenants/${tenant.id}`} />) },
                     { key: 'users', label: t('cluster.users'), children: lazyTab(<ClusterDbUsers base={`${base}/tenants/${tenant.id}`} rootUser="root" />) },
                     { key: 'roles', label: t('cluster.roles'), children: lazyTab(<ClusterDbRoles base={`${base}/tenants/${tenant.id}`} />) },

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 
 import { ApiError, get, put } from '../api/client';
-import type { ClusterParameter } from '../api/types';
+import type { ClusterParameter, TenantParameter } from '../api/types';
 import { useT } from '../i18n';
 import { useSession } from '../session';
 import { useConfirm } from './confirm';
@@ -53,8 +53,26 @@ export function checkValue(p: ClusterParameter, value: string, t: ReturnType<typ
   return null;
 }
 
-/** A cluster's parameters: search, their values on each server, in-place edits. */
-export default function ClusterParameters({ clusterId }: { clusterId: number }) {
+/** A tenant parameter (a system variable) as a cluster parameter with one value everywhere. */
+function asClusterParameter(p: TenantParameter): ClusterParameter {
+  return {
+    name: p.name,
+    section: '',
+    scope: 'TENANT',
+    defaultValue: p.defaultValue ?? '',
+    valueRange: p.valueRange,
+    currentValue: { values: [p.currentValue], singleValueInCluster: true, valueToServers: {}, obParameters: [] },
+    needRestart: false,
+    readonly: p.readonly,
+    description: p.description,
+  };
+}
+
+/**
+ * Parameters at `path` (a cluster's, or with `tenant` a tenant's system variables): search,
+ * their values on each server, in-place edits.
+ */
+export default function ClusterParameters({ path, tenant = false }: { path: string; tenant?: boolean }) {
   const t = useT();
   const { may } = useSession();
   const { message } = App.useApp();
@@ -63,13 +81,16 @@ export default function ClusterParameters({ clusterId }: { clusterId: number }) 
   const [search, setSearch] = useState('');
   const [editing, setEditing] = useState<{ name: string; value: string; error: string | null } | null>(null);
   const parameters = useQuery({
-    queryKey: ['cluster', String(clusterId), 'parameters'],
-    queryFn: () => get<{ contents: ClusterParameter[] }>(`/api/v2/ob/clusters/${clusterId}/parameters`),
+    queryKey: ['parameters', path],
+    queryFn: async () =>
+      tenant
+        ? { contents: (await get<{ contents: TenantParameter[] }>(path)).contents.map(asClusterParameter) }
+        : get<{ contents: ClusterParameter[] }>(path),
   });
   const change = useMutation({
-    mutationFn: (edit: { name: string; value: string }) => put(`/api/v2/ob/clusters/${clusterId}/parameters`, [edit]),
+    mutationFn: (edit: { name: string; value: string }) => put(path, [edit]),
     onSuccess: async (_, edit) => {
-      await client.invalidateQueries({ queryKey: ['cluster', String(clusterId), 'parameters'] });
+      await client.invalidateQueries({ queryKey: ['parameters', path] });
       setEditing(null);
       message.success(t('parameter.changed', { name: edit.name, value: edit.value }));
     },
@@ -78,7 +99,7 @@ export default function ClusterParameters({ clusterId }: { clusterId: number }) 
       setEditing((current) => current && { ...current, error: sub?.message ?? e.message });
     },
   });
-  const mayUpdate = may('CLUSTER:*:UPDATE');
+  const mayUpdate = may(tenant ? 'CLUSTER:*:TENANT:*:UPDATE' : 'CLUSTER:*:UPDATE');
   const needle = search.trim().toLowerCase();
   const rows = (parameters.data?.contents ?? []).filter(
     (p) => !needle || p.name.toLowerCase().includes(needle) || p.description.toLowerCase().includes(needle),

@@ -8,18 +8,8 @@ import { useT } from '../i18n';
 import { useSession } from '../session';
 import { useConfirm } from './confirm';
 import { When } from './status';
+import { bytes as size } from './format';
 import { usePaging } from './paging';
-
-function size(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
 
 /** Software packages: upload (with its progress), list, delete. */
 export default function Packages() {
