@@ -2557,7 +2557,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Upgrade a cluster to a package: not in place on seekdb yet. */
+        /**
+         * Upgrade a cluster to a package: the package is checked (uploaded, the same server, newer
+         *     than the one the cluster runs), then refused with 10011: not built on seekdb yet.
+         */
         post: operations["upgrade_cluster"];
         delete?: never;
         options?: never;

@@ -232,10 +232,16 @@ async fn a_seekdb_cluster_is_deployed_operated_and_deleted() {
             json!({"rpmFileName": ""}),
             10001,
         ),
+        // A package must be uploaded, and newer than the one the cluster runs.
         (
             format!("{cpath}/upgrade"),
             json!({"rpmFileName": "seekdb-1.5.rpm"}),
-            10011,
+            10001,
+        ),
+        (
+            format!("{cpath}/upgrade"),
+            json!({"rpmFileName": rpm}),
+            10001,
         ),
         (
             format!("{cpath}/servers/{server_id}/replace"),

@@ -11,3 +11,4 @@ pub mod status;
 pub mod steps;
 pub mod sync;
 pub mod tenant;
+pub mod upgrade;

@@ -410,7 +410,8 @@ async fn restart_cluster(
     operate_cluster(&state, &caller, id, ServerOperation::Restart).await
 }
 
-/// Upgrade a cluster to a package: not in place on seekdb yet.
+/// Upgrade a cluster to a package: the package is checked (uploaded, the same server, newer
+/// than the one the cluster runs), then refused with 10011: not built on seekdb yet.
 #[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/upgrade", tag = "clusters",
     params(("id" = i64, Path)), request_body = UpgradeCluster,
     responses((status = 200, body = TaskInstance), (status = 400, description = "code 10011 on seekdb")))]
@@ -420,11 +421,16 @@ async fn upgrade_cluster(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<UpgradeCluster>,
 ) -> ApiResult<TaskInstance> {
-    if body.rpm_file_name.trim().is_empty() {
-        return Err(Failure::field("rpmFileName", "is required"));
-    }
     let cluster = state.store.cluster(id).await?;
-    Err(unsupported(&cluster, "an in-place upgrade"))
+    let package =
+        crate::cluster::upgrade::check(&state.store, &cluster, &body.rpm_file_name).await?;
+    Err(unsupported(
+        &cluster,
+        &format!(
+            "an in-place upgrade (to {} {})",
+            package.name, package.version
+        ),
+    ))
 }
 
 /// Delete a cluster: stops its servers and removes their directories unless `keepData`.
