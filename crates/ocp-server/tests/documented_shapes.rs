@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use seekdb_kit::*;
 use serde_json::{json, Value};
 
-/// Operations not checked here, and why.
+/// Operations not checked here, and why: a part that starts and ends with `/` names every
+/// path holding it, another the paths that end with it.
 const UNCHECKED: &[(&str, &str)] = &[
     (
         "/api/v2/obproxy/",
@@ -40,6 +41,10 @@ const UNCHECKED: &[(&str, &str)] = &[
         "/api/v2/monitor/metric",
         "needs collected series: tests/monitor.rs",
     ),
+    (
+        "/api/v2/monitor/metricsWithLabel",
+        "needs collected series: tests/monitor.rs",
+    ),
     ("/api/v2/alarm/", "needs alert events: tests/alarms.rs"),
 ];
 
@@ -49,6 +54,14 @@ const UNCHECKED_FIELDS: &[(&str, &str)] = &[
         "/api/v2/tasks/instances/{taskInstanceId}: creator.",
         "sample 002, which this project reproduces field for field, gives a task's creator as \
          its name; the task list gives it as {id, name}",
+    ),
+    (
+        "/api/v2/monitor/metricGroups: contents[].metricGroups[].Description",
+        "the sample's typo of `description` in its last group (its table says description)",
+    ),
+    (
+        "/api/v2/monitor/metricGroups: contents[].metricGroups[].metrics[].Description",
+        "the same typo",
     ),
     (
         "/api/v2/software-packages: contents[].installationDataList",
@@ -181,7 +194,14 @@ async fn answers_carry_the_fields_of_the_documented_samples() {
     for line in list.lines().filter(|l| !l.starts_with('#')) {
         let mut parts = line.split_whitespace();
         let documented = parts.next().unwrap();
-        if UNCHECKED.iter().any(|(part, _)| documented.contains(part)) {
+        let unchecked = |part: &str| {
+            if part.starts_with('/') && part.ends_with('/') {
+                documented.contains(part)
+            } else {
+                documented.ends_with(part)
+            }
+        };
+        if UNCHECKED.iter().any(|(part, _)| unchecked(part)) {
             continue;
         }
         let mut path = documented.to_string();
@@ -206,7 +226,7 @@ async fn answers_carry_the_fields_of_the_documented_samples() {
             }
         }
     }
-    assert!(checked >= 25, "only {checked} operations checked");
+    assert!(checked >= 27, "only {checked} operations checked");
     assert!(
         missing.is_empty(),
         "documented fields missing from the answers:\n{}",
