@@ -10,13 +10,27 @@ use ocp_api::tenant::{
 };
 use ocp_api::{ErrorCode, Timestamp};
 use ocp_ob::{ObClient, ServerStat, VariableRow};
-use ocp_store::{ClusterRecord, ServerRecord, ZoneRecord};
+use ocp_store::{ClusterRecord, ServerRecord, Store, ZoneRecord};
 
 use crate::cluster::access::{ob_failure, refused_value, ObAccess};
 use crate::error::Failure;
 
 /// The sys tenant's one resource pool.
 const POOL_ID: i64 = 1;
+
+/// The cluster whose sys tenant (seekdb's only one) `tenant` is; any other tenant id is not
+/// found.
+pub async fn sys_tenant(
+    store: &Store,
+    cluster_id: i64,
+    tenant: i64,
+) -> Result<ClusterRecord, Failure> {
+    let cluster = store.cluster(cluster_id).await?;
+    if tenant != SYS_TENANT_ID {
+        return Err(Failure::not_found("tenant", tenant));
+    }
+    Ok(cluster)
+}
 
 /// The tenant as the metadb describes it: its lists need no connection to the server.
 pub fn tenant_of(cluster: &ClusterRecord, zones: &[ZoneRecord]) -> Tenant {

@@ -10,7 +10,7 @@ use axum::extract::State;
 use ocp_api::host::Contents;
 use ocp_api::obdb::{
     ConnectionUrl, CreateDatabase, CreateDbRole, CreateDbUser, Database, DbPrivilege, DbRole,
-    DbUser, ModifyDatabase, ObjectFilter, TenantObject, SYS_TENANT_ID,
+    DbUser, ModifyDatabase, ObjectFilter, TenantObject,
 };
 use ocp_api::Timestamp;
 use ocp_ob::{DatabaseRow, ObClient, UserRow};
@@ -41,10 +41,7 @@ pub(crate) async fn open(
     id: i64,
     tenant: i64,
 ) -> Result<(ClusterRecord, ObClient), Failure> {
-    let cluster = state.store.cluster(id).await?;
-    if tenant != SYS_TENANT_ID {
-        return Err(Failure::not_found("tenant", tenant));
-    }
+    let cluster = crate::cluster::tenant::sys_tenant(&state.store, id, tenant).await?;
     let client = state.ob.connect(id).await?;
     Ok((cluster, client))
 }

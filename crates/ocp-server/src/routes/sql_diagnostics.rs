@@ -10,7 +10,6 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use ocp_api::host::Contents;
-use ocp_api::obdb::SYS_TENANT_ID;
 use ocp_api::sql::{
     parse_plan_uid, plan_uid, sql_type, PlanExplain, PlanTrend, SlowExecution, SlowQuery, SlowSql,
     SlowSqlQuery, SqlRangeQuery, SqlText, SqlTrend, SqlTrendQuery, TopPlan, TopSql, TopSqlQuery,
@@ -61,10 +60,7 @@ async fn range(
     end: &Option<String>,
     server: &Option<String>,
 ) -> Result<Range, Failure> {
-    state.store.cluster(cluster).await?;
-    if tenant != SYS_TENANT_ID {
-        return Err(Failure::not_found("tenant", tenant));
-    }
+    crate::cluster::tenant::sys_tenant(&state.store, cluster, tenant).await?;
     let start = seconds("startTime", start)?;
     let end = seconds("endTime", end)?;
     if end < start {
@@ -278,10 +274,7 @@ async fn sql_text(
     ApiPath((id, tenant, sql_id)): ApiPath<(i64, i64, String)>,
 ) -> ApiResult<SqlText> {
     check_sql_id(&sql_id)?;
-    state.store.cluster(id).await?;
-    if tenant != SYS_TENANT_ID {
-        return Err(Failure::not_found("tenant", tenant));
-    }
+    crate::cluster::tenant::sys_tenant(&state.store, id, tenant).await?;
     let texts = state
         .store
         .sql_texts(id, Some(std::slice::from_ref(&sql_id)))
@@ -400,10 +393,7 @@ async fn operators(
     plan: &str,
 ) -> Result<PlanExplain, Failure> {
     let (server_id, plan_id, hash) = uid(plan)?;
-    let cluster = state.store.cluster(id).await?;
-    if tenant != SYS_TENANT_ID {
-        return Err(Failure::not_found("tenant", tenant));
-    }
+    let cluster = crate::cluster::tenant::sys_tenant(&state.store, id, tenant).await?;
     let server = state
         .store
         .servers(id)

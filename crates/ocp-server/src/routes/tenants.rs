@@ -7,7 +7,6 @@
 
 use axum::extract::State;
 use ocp_api::host::Contents;
-use ocp_api::obdb::SYS_TENANT_ID;
 use ocp_api::tenant::{
     ChangeTenantPassword, CreateTenant, DeleteReplica, ModifyPrimaryZone, ModifyWhitelist,
     SetTenantParameter, Tenant, TenantDetail, TenantFilter, TenantParameter, TenantReplica,
@@ -48,15 +47,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 type TenantPath = ApiPath<(i64, i64)>;
-
-/// The cluster whose sys tenant `tenant` is.
-async fn sys_tenant(state: &AppState, id: i64, tenant: i64) -> Result<ClusterRecord, Failure> {
-    let cluster = state.store.cluster(id).await?;
-    if tenant != SYS_TENANT_ID {
-        return Err(Failure::not_found("tenant", tenant));
-    }
-    Ok(cluster)
-}
 
 /// A yes/no filter.
 fn flag(field: &str, text: &Option<String>) -> Result<Option<bool>, Failure> {
@@ -238,7 +228,7 @@ async fn create_tenant_async(
 }
 
 async fn details(state: &AppState, (id, tenant_id): (i64, i64)) -> ApiResult<TenantDetail> {
-    let cluster = sys_tenant(state, id, tenant_id).await?;
+    let cluster = tenant::sys_tenant(&state.store, id, tenant_id).await?;
     Ok(Data(tenant::detail(&state.ob, &cluster).await?))
 }
 
@@ -276,7 +266,7 @@ async fn delete_tenant(
     State(state): State<AppState>,
     ApiPath((id, tenant_id)): TenantPath,
 ) -> Result<NoData, Failure> {
-    let cluster = sys_tenant(&state, id, tenant_id).await?;
+    let cluster = tenant::sys_tenant(&state.store, id, tenant_id).await?;
     Err(unsupported(&cluster, "dropping the sys tenant"))
 }
 
@@ -285,7 +275,7 @@ async fn units(
     (id, tenant_id): (i64, i64),
     filter: &UnitFilter,
 ) -> ApiResult<Contents<TenantUnit>> {
-    sys_tenant(state, id, tenant_id).await?;
+    tenant::sys_tenant(&state.store, id, tenant_id).await?;
     let servers = state.store.servers(id).await?;
     let stat = match tenant::server_stat(&state.ob, id).await {
         Some((stat, client)) => {
@@ -336,7 +326,7 @@ async fn delete_unit(
     State(state): State<AppState>,
     ApiPath((id, tenant_id, unit_id)): ApiPath<(i64, i64, i64)>,
 ) -> Result<NoData, Failure> {
-    let cluster = sys_tenant(&state, id, tenant_id).await?;
+    let cluster = tenant::sys_tenant(&state.store, id, tenant_id).await?;
     if !state
         .store
         .servers(id)
@@ -351,7 +341,7 @@ async fn delete_unit(
 
 /// The refusal of a change of the sys tenant's shape, once the tenant is found.
 async fn refuse(state: &AppState, (id, tenant_id): (i64, i64), what: &str) -> Failure {
-    match sys_tenant(state, id, tenant_id).await {
+    match tenant::sys_tenant(&state.store, id, tenant_id).await {
         Ok(cluster) => unsupported(&cluster, what),
         Err(failure) => failure,
     }
@@ -456,7 +446,7 @@ async fn tenant_parameters(
     State(state): State<AppState>,
     ApiPath((id, tenant_id)): TenantPath,
 ) -> ApiResult<Contents<TenantParameter>> {
-    sys_tenant(&state, id, tenant_id).await?;
+    tenant::sys_tenant(&state.store, id, tenant_id).await?;
     let mut client = state.ob.connect(id).await?;
     let rows = client.variables().await;
     client.close().await;
@@ -479,7 +469,7 @@ async fn set_tenant_parameters(
     ApiPath((id, tenant_id)): TenantPath,
     ApiJson(changes): ApiJson<Vec<SetTenantParameter>>,
 ) -> Result<NoData, Failure> {
-    sys_tenant(&state, id, tenant_id).await?;
+    tenant::sys_tenant(&state.store, id, tenant_id).await?;
     let mut client = state.ob.connect(id).await?;
     let done = tenant::set_parameters(&mut client, &changes).await;
     client.close().await;
@@ -504,7 +494,7 @@ async fn change_password(
             "the platform manages the cluster as this user, so it keeps the password (sealed)",
         ));
     }
-    let cluster = sys_tenant(&state, id, tenant_id).await?;
+    let cluster = tenant::sys_tenant(&state.store, id, tenant_id).await?;
     tenant::change_root_password(&state.ob, &cluster, &request.new_password).await?;
     Ok(NoData)
 }
@@ -521,7 +511,7 @@ async fn modify_whitelist(
     ApiPath((id, tenant_id)): TenantPath,
     ApiJson(request): ApiJson<ModifyWhitelist>,
 ) -> ApiResult<WhitelistChanged> {
-    let cluster = sys_tenant(&state, id, tenant_id).await?;
+    let cluster = tenant::sys_tenant(&state.store, id, tenant_id).await?;
     let whitelist = request.whitelist.trim();
     tenant::modify_whitelist(&state.ob, &cluster, whitelist).await?;
     Ok(Data(WhitelistChanged {
