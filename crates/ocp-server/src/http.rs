@@ -495,6 +495,19 @@ pub fn page_of<T>(all: Vec<T>, paging: &Paging) -> ocp_api::PageData<T> {
     ocp_api::PageData::new(contents, total, paging.page, paging.size)
 }
 
+/// Parses an optional `true`/`false` query parameter, naming the field when it is neither.
+pub fn parse_flag(field: &str, value: Option<&str>) -> Result<Option<bool>, Failure> {
+    match value {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(other) => Err(Failure::field(
+            field,
+            format!("must be true or false, not {other:?}"),
+        )),
+    }
+}
+
 /// Parses an optional id filter, naming the field when it is not a number.
 pub fn parse_id(field: &str, value: &Option<String>) -> Result<Option<i64>, Failure> {
     value

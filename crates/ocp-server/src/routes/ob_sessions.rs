@@ -13,7 +13,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{perm, Authz};
 use crate::cluster::access::ob_failure;
-use crate::http::{page_of, ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging};
+use crate::http::{
+    page_of, parse_flag, ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging,
+};
 use crate::routes::ob_tenants::open;
 use crate::state::AppState;
 
@@ -72,16 +74,7 @@ async fn list_sessions(
     ApiQuery(query): ApiQuery<SessionQuery>,
 ) -> ApiResult<PageData<TenantSession>> {
     let paging = Paging::parse(&page, &[])?;
-    let active_only = match query.active_only.as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(other) => {
-            return Err(Failure::field(
-                "activeOnly",
-                format!("must be true or false, not {other:?}"),
-            ))
-        }
-    };
+    let active_only = parse_flag("activeOnly", query.active_only.as_deref())?.unwrap_or(false);
     let matches = |wanted: &Option<String>, value: Option<&str>| {
         wanted
             .as_deref()

@@ -20,7 +20,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{perm, Authz};
 use crate::cluster::access::ob_failure;
-use crate::http::{parse_id, ApiPath, ApiQuery, ApiResult, Data, Failure};
+use crate::http::{parse_flag, parse_id, ApiPath, ApiQuery, ApiResult, Data, Failure};
 use crate::monitor::sql::{
     numeric_fields, parse_sort, plan_metrics, plan_tree, plan_type, sort_rows, sql_metrics,
     trend_step, Search,
@@ -133,16 +133,7 @@ async fn top_sql(
     ApiQuery(q): ApiQuery<TopSqlQuery>,
 ) -> ApiResult<Contents<TopSql>> {
     let mut range = range(&state, id, tenant, &q.start_time, &q.end_time, &q.server_id).await?;
-    range.filter.include_inner = match q.inner.as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(other) => {
-            return Err(Failure::field(
-                "inner",
-                format!("must be true or false, not {other:?}"),
-            ))
-        }
-    };
+    range.filter.include_inner = parse_flag("inner", q.inner.as_deref())?.unwrap_or(false);
     let fields = numeric_fields();
     let search = Search::parse(&q.search_attr, &q.search_op, &q.search_val, &fields)?;
     let (sort, descending) = parse_sort(&q.sort, &fields)?;

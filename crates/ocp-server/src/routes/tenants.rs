@@ -20,7 +20,8 @@ use crate::auth::{perm, Authz};
 use crate::cluster::access::ob_failure;
 use crate::cluster::{deploy, tenant};
 use crate::http::{
-    comma_list, page_of, ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData, Paging,
+    comma_list, page_of, parse_flag, ApiJson, ApiPath, ApiQuery, ApiResult, Data, Failure, NoData,
+    Paging,
 };
 use crate::routes::clusters::unsupported;
 use crate::state::AppState;
@@ -48,17 +49,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 type TenantPath = ApiPath<(i64, i64)>;
 
-/// A yes/no filter.
+/// A yes/no filter; left empty, it filters nothing.
 fn flag(field: &str, text: &Option<String>) -> Result<Option<bool>, Failure> {
-    match text.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some("true") => Ok(Some(true)),
-        Some("false") => Ok(Some(false)),
-        Some(other) => Err(Failure::field(
-            field,
-            format!("must be true or false, not {other:?}"),
-        )),
-    }
+    parse_flag(
+        field,
+        text.as_deref().map(str::trim).filter(|t| !t.is_empty()),
+    )
 }
 
 /// The tenants of `clusters` that pass `filter`, sorted as asked.
