@@ -203,6 +203,11 @@ fn text(row: &sqlx::mysql::MySqlRow, index: usize) -> Result<String> {
         .map_err(|e| ObError::Protocol(e.to_string()))
 }
 
+/// A column's text, or None when it is NULL or empty.
+fn optional(row: &sqlx::mysql::MySqlRow, index: usize) -> Result<Option<String>> {
+    Ok(Some(text(row, index)?).filter(|t| !t.is_empty()))
+}
+
 impl ObClient {
     /// Connects within `timeout`.
     pub async fn connect(target: &Target, timeout: Duration) -> Result<Self> {
@@ -489,7 +494,7 @@ impl ObClient {
                     charset: text(row, 2)?,
                     collation: text(row, 3)?,
                     read_only: text(row, 4)? == "YES",
-                    create_time: Some(text(row, 5)?).filter(|t| !t.is_empty()),
+                    create_time: optional(row, 5)?,
                 })
             })
             .collect()

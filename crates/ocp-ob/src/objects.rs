@@ -2,7 +2,7 @@
 //! `information_schema` lists them.
 
 use crate::logical::SYSTEM_DATABASES;
-use crate::{text, ObClient, Result};
+use crate::{optional, text, ObClient, Result};
 
 /// One object of a database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +44,7 @@ impl ObClient {
                     schema: text(row, 0)?,
                     kind: text(row, 1)?,
                     name: text(row, 2)?,
-                    table: Some(text(row, 3)?).filter(|t| !t.is_empty()),
+                    table: optional(row, 3)?,
                 })
             })
             .collect()

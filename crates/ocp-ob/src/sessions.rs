@@ -1,7 +1,7 @@
 //! The server's sessions (`oceanbase.V$OB_PROCESSLIST`) and ending them or their running
 //! statement (`KILL`, `KILL QUERY`).
 
-use crate::{text, ObClient, ObError, Result};
+use crate::{optional, text, ObClient, ObError, Result};
 
 /// One session as the server lists it.
 #[derive(Debug, Clone)]
@@ -30,10 +30,6 @@ impl SessionRow {
     pub fn active(&self) -> bool {
         self.state.eq_ignore_ascii_case("ACTIVE")
     }
-}
-
-fn optional(row: &sqlx::mysql::MySqlRow, index: usize) -> Result<Option<String>> {
-    Ok(Some(text(row, index)?).filter(|t| !t.is_empty()))
 }
 
 impl ObClient {

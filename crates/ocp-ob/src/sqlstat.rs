@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 pub use ocp_api::sql::SqlCounters;
 
-use crate::{text, ObClient, ObError, Result};
+use crate::{optional, text, ObClient, ObError, Result};
 
 /// The database seekdb's own (inner) statements run in.
 pub const INNER_DB_ID: i64 = 201001;
@@ -195,7 +195,7 @@ impl ObClient {
                 id: number(r, 0)?,
                 parent_id: number(r, 1)?,
                 operator: text(r, 2)?,
-                object_name: Some(text(r, 3)?).filter(|t| !t.is_empty()),
+                object_name: optional(r, 3)?,
                 rows: number(r, 4)?,
                 cost: number(r, 5)?,
                 property: (!property.is_empty()).then(|| property.join(", ")),

@@ -2,7 +2,7 @@
 //! with `SET GLOBAL`), its character set and whitelist, and the resources it has
 //! (`V$OB_SERVER_STAT`).
 
-use crate::{check_parameter_name, quote, text, ObClient, ObError, Result};
+use crate::{check_parameter_name, optional, quote, text, ObClient, ObError, Result};
 
 /// A system variable of the tenant, as `SHOW GLOBAL VARIABLES` shows it, with what
 /// `DBA_OB_SYS_VARIABLES` and `__all_sys_variable` say of it.
@@ -49,10 +49,6 @@ const READONLY: i64 = 4;
 const INVISIBLE: i64 = 16;
 const ORACLE_ONLY: i64 = 512;
 
-fn optional(value: String) -> Option<String> {
-    Some(value).filter(|v| !v.is_empty())
-}
-
 impl ObClient {
     /// Every visible global system variable, by name.
     pub async fn variables(&mut self) -> Result<Vec<VariableRow>> {
@@ -78,9 +74,9 @@ impl ObClient {
                 name: text(row, 0)?,
                 value: text(row, 1)?,
                 stored: text(row, 2)?,
-                default_value: optional(text(row, 3)?),
-                min_value: optional(text(row, 4)?),
-                max_value: optional(text(row, 5)?),
+                default_value: optional(row, 3)?,
+                min_value: optional(row, 4)?,
+                max_value: optional(row, 5)?,
                 info: text(row, 6)?,
                 readonly: flags & READONLY != 0,
                 oracle_only: flags & ORACLE_ONLY != 0,
