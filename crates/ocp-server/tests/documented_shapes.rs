@@ -103,20 +103,17 @@ fn has(answer: &Value, field: &str) -> bool {
 async fn answers_carry_the_fields_of_the_documented_samples() {
     let sb = sandbox().await;
     let admin = sb.server.admin();
-    let Deployed { id, server_id, .. } = deploy_one(&sb, "shapes").await;
+    let Deployed {
+        id,
+        server_id,
+        port,
+    } = deploy_one(&sb, "shapes").await;
     let base = format!("/api/v2/ob/clusters/{id}/tenants/1");
     admin
         .post(&format!("{base}/roles"), &json!({"roleName": "auditor"}))
         .await
         .ok();
-    let mut db = connect(
-        cluster(&admin, id).await["zones"][0]["servers"][0]["sqlPort"]
-            .as_u64()
-            .unwrap() as u16,
-        "root",
-        "Root-Pw-1",
-    )
-    .await;
+    let mut db = connect(port, "root", "Root-Pw-1").await;
     db.execute("CREATE DATABASE shop").await.unwrap();
     db.execute("CREATE TABLE shop.t (id INT PRIMARY KEY)")
         .await
