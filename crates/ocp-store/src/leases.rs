@@ -9,6 +9,7 @@ use sqlx::AnyConnection;
 use sqlx::Row;
 
 use crate::decode::enum_field;
+use crate::hosts::placeholders;
 use crate::tasks::{ClaimedSubtask, LeaseRenewal};
 use crate::{now_millis, Dialect, Result, Store, StoreError};
 
@@ -107,7 +108,7 @@ impl Store {
             return Ok(LeaseRenewal::default());
         }
         let _w = self.writer().await;
-        let marks = vec!["?"; ids.len()].join(", ");
+        let marks = placeholders(ids.len());
         let update = format!(
             "UPDATE subtask_instance SET lease_expiry = ? WHERE lease_owner = ? \
              AND status IN ('RUNNING', 'CANCELING') AND id IN ({marks})"

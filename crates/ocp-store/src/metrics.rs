@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
+use crate::hosts::placeholders;
 use crate::{Result, Store};
 
 /// One point to store: a metric, its labels as canonical JSON (keys sorted), the second and
@@ -85,7 +86,7 @@ impl Store {
         if metrics.is_empty() {
             return Ok(Vec::new());
         }
-        let marks = vec!["?"; metrics.len()].join(", ");
+        let marks = placeholders(metrics.len());
         let text = format!(
             "SELECT id, metric, labels FROM metric_series WHERE metric IN ({marks}) ORDER BY id"
         );
@@ -122,7 +123,7 @@ impl Store {
         use futures::TryStreamExt as _;
         let mut all = Vec::new();
         for chunk in series.chunks(CHUNK) {
-            let marks = vec!["?"; chunk.len()].join(", ");
+            let marks = placeholders(chunk.len());
             // Steps of a minute or more hold several samples each: the database averages
             // them, so fewer rows come back; shorter steps are folded here.
             let text = if step >= GROUP_IN_DATABASE {

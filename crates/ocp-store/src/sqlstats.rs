@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use ocp_api::sql::{SlowQuery, SqlCounters, SqlStatDelta};
 use sqlx::Row;
 
+use crate::hosts::placeholders;
 use crate::{Result, Store};
 
 /// Rows per multi-row upsert (31 values each).
@@ -257,7 +258,7 @@ impl Store {
              is_inner, plan_type, table_scan, {}, max_elapsed_us",
             counters.join(", ")
         );
-        let row = format!("({})", vec!["?"; 11 + counters.len() + 1].join(", "));
+        let row = format!("({})", placeholders(11 + counters.len() + 1));
         let adds: Vec<String> = counters
             .iter()
             .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
@@ -491,7 +492,7 @@ impl Store {
             let text = if sql_ids.is_some() {
                 format!(
                     "SELECT sql_id, text FROM sql_text WHERE cluster_id = ? AND sql_id IN ({})",
-                    vec!["?"; chunk.len()].join(", ")
+                    placeholders(chunk.len())
                 )
             } else {
                 "SELECT sql_id, text FROM sql_text WHERE cluster_id = ?".to_string()

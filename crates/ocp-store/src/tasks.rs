@@ -12,6 +12,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::decode::enum_field;
+use crate::hosts::placeholders;
 use crate::{flag, now_millis, Dialect, Result, Store, StoreError};
 
 #[derive(Debug, Clone)]
@@ -328,7 +329,7 @@ impl Store {
             .collect();
         for chunk in links.chunks(200) {
             let cases = " WHEN ? THEN ?".repeat(chunk.len());
-            let marks = vec!["?"; chunk.len()].join(", ");
+            let marks = placeholders(chunk.len());
             let text = format!(
                 "UPDATE subtask_instance SET upstreams = CASE id{cases} END, \
                  downstreams = CASE id{cases} END WHERE id IN ({marks})"
@@ -420,7 +421,7 @@ impl Store {
         if task_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let marks = vec!["?"; task_ids.len()].join(", ");
+        let marks = placeholders(task_ids.len());
         let text = format!("SELECT * FROM subtask_instance WHERE task_id IN ({marks}) ORDER BY id");
         let sql = self.sql(&text);
         let mut query = sqlx::query(&sql);
