@@ -52,7 +52,9 @@ impl DbReading {
 
 struct Watched {
     port: u16,
-    client: ObClient,
+    /// None until the monitor has logged in, and again after a reading failed. What the
+    /// statements counted stays: sqlstat's figures live in the server, not the session.
+    client: Option<ObClient>,
     previous: Option<(i64, MonitorStats)>,
     sql: SqlWatch,
     slow: Option<SlowLog>,
@@ -61,8 +63,13 @@ struct Watched {
 /// A statement's plan: SQL id, plan id, plan hash.
 type PlanKey = (String, i64, String);
 
-/// A plan's counters and slowest execution (µs, when) at a reading.
-type Seen = (SqlCounters, Option<(i64, i64)>);
+/// A plan at a reading: its counters, its slowest execution (µs, when), and whether the
+/// counters were the plan cache's ([`SqlStatRow::cached`]).
+struct Seen {
+    counters: SqlCounters,
+    slowest: Option<(i64, i64)>,
+    cached: bool,
+}
 
 /// A text is sent again after this long, so a server that lost it (or a text lost with a
 /// sample the monitor's ring dropped) gets it back.
@@ -114,19 +121,30 @@ impl SqlWatch {
             }
             let key = (row.sql_id.clone(), row.plan_id, row.plan_hash.clone());
             let before = previous.get(&key);
-            current.insert(key, (row.counters, row.slowest));
+            current.insert(
+                key,
+                Seen {
+                    counters: row.counters,
+                    slowest: row.slowest,
+                    cached: row.cached,
+                },
+            );
             if baseline {
                 continue;
             }
             let counters = match before {
-                Some((then, _)) => row.counters.since(then),
+                // Counters that went down mean the plan was loaded again...
+                Some(then) if then.cached == row.cached => row.counters.since(&then.counters),
+                // ...unless they were read from the other source: sqlstat counts an
+                // execution when it starts, the plan cache when it ends.
+                Some(then) => row.counters.grown_since(&then.counters),
                 None => row.counters,
             };
             if counters.is_zero() {
                 continue;
             }
             // The slowest execution is new if it changed since the previous reading.
-            let max_elapsed_us = match (row.slowest, before.and_then(|b| b.1)) {
+            let max_elapsed_us = match (row.slowest, before.and_then(|b| b.slowest)) {
                 (Some(now), Some(then)) if now == then => None,
                 (Some((usec, _)), _) => Some(usec),
                 (None, _) => None,
@@ -382,35 +400,38 @@ impl DbMonitor {
         let mut sql = Vec::new();
         let mut slow = Vec::new();
         for (id, pid, port) in running {
-            let w = match self.watched.entry(id) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    let target = Target {
-                        host: "127.0.0.1".into(),
-                        port,
-                        user: ocp_api::agent::monitor_user(credentials.host_id),
-                        password: ocp_api::agent::monitor_password(&credentials.secret),
-                    };
-                    match ObClient::connect(&target, CONNECT_TIMEOUT).await {
-                        Ok(client) => e.insert(Watched {
-                            port,
-                            client: client.with_statement_timeout(STATEMENT_TIMEOUT),
-                            previous: None,
-                            sql: SqlWatch::default(),
-                            slow: procinfo::cwd(pid).map(|home| SlowLog::new(Path::new(&home))),
-                        }),
-                        Err(err) => {
-                            tracing::debug!("monitor cannot log in to server {id}: {err}");
-                            continue;
-                        }
+            let w = self.watched.entry(id).or_insert_with(|| Watched {
+                port,
+                client: None,
+                previous: None,
+                sql: SqlWatch::default(),
+                slow: procinfo::cwd(pid).map(|home| SlowLog::new(Path::new(&home))),
+            });
+            if w.client.is_none() {
+                let target = Target {
+                    host: "127.0.0.1".into(),
+                    port,
+                    user: ocp_api::agent::monitor_user(credentials.host_id),
+                    password: ocp_api::agent::monitor_password(&credentials.secret),
+                };
+                match ObClient::connect(&target, CONNECT_TIMEOUT).await {
+                    Ok(c) => w.client = Some(c.with_statement_timeout(STATEMENT_TIMEOUT)),
+                    Err(err) => {
+                        tracing::debug!("monitor cannot log in to server {id}: {err}");
+                        continue;
                     }
                 }
+            }
+            let Some(client) = w.client.as_mut() else {
+                continue;
             };
-            let stats = match w.client.monitor_stats().await {
+            let stats = match client.monitor_stats().await {
                 Ok(stats) => stats,
                 Err(e) => {
+                    // Logged in again next time; a rate needs two readings of one run.
                     tracing::debug!("monitor reading server {id}: {e}");
-                    self.watched.remove(&id);
+                    w.client = None;
+                    w.previous = None;
                     continue;
                 }
             };
@@ -422,7 +443,7 @@ impl DbMonitor {
             });
             w.previous = Some((timestamp_ms, stats));
             if statements {
-                match w.client.sql_stats().await {
+                match client.sql_stats().await {
                     Ok(rows) => sql.extend(w.sql.deltas(id, rows, timestamp_ms)),
                     Err(e) => tracing::debug!("monitor reading statements of server {id}: {e}"),
                 }
@@ -553,5 +574,36 @@ mod tests {
         assert_eq!(values["ob_sql_qps"], 100.0);
         assert_eq!(values["ob_sql_avg_response_us"], 20.0);
         assert_eq!(values["ob_plan_cache_hit_percent"], 95.0);
+    }
+
+    fn plan(executions: i64, elapsed_us: i64, cached: bool) -> SqlStatRow {
+        SqlStatRow {
+            sql_id: "AB".into(),
+            plan_id: 7,
+            plan_hash: "1".into(),
+            counters: SqlCounters {
+                executions,
+                elapsed_us,
+                ..Default::default()
+            },
+            cached,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_plan_counts_each_execution_once_whichever_source_its_figures_came_from() {
+        let mut watch = SqlWatch::default();
+        assert!(watch.deltas(1, vec![], 1_000).is_empty(), "a baseline");
+        // New since the baseline, read from sqlstat: one execution still running.
+        let first = watch.deltas(1, vec![plan(26, 9_000, false)], 2_000);
+        assert_eq!(first[0].counters.executions, 26);
+        // Then from the plan cache, whose time of the same executions is lower.
+        let second = watch.deltas(1, vec![plan(50, 8_000, true)], 3_000);
+        assert_eq!(second[0].counters.executions, 24);
+        assert_eq!(second[0].counters.elapsed_us, 0);
+        // Counters that go down in one source: the plan was loaded again.
+        let third = watch.deltas(1, vec![plan(3, 100, true)], 4_000);
+        assert_eq!(third[0].counters.executions, 3);
     }
 }

@@ -112,6 +112,17 @@ impl SqlCounters {
         Self::from_fields(out)
     }
 
+    /// What grew since `earlier`, each counter on its own (none below zero): for two
+    /// readings of one plan whose figures come from different sources.
+    pub fn grown_since(&self, earlier: &SqlCounters) -> SqlCounters {
+        let (now, then) = (self.fields(), earlier.fields());
+        let mut out = [0; 16];
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = (now[i] - then[i]).max(0);
+        }
+        Self::from_fields(out)
+    }
+
     pub fn add(&mut self, other: &SqlCounters) {
         let mut sum = self.fields();
         for (s, o) in sum.iter_mut().zip(other.fields()) {

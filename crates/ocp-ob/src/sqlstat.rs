@@ -37,6 +37,9 @@ pub struct SqlStatRow {
     pub slowest: Option<(i64, i64)>,
     /// Whether the cached plan scans a whole table.
     pub table_scan: bool,
+    /// Whether the executions and times are the plan cache's; they are sqlstat's for a
+    /// statement without a cached plan, or one whose plan the cache did not show yet.
+    pub cached: bool,
 }
 
 /// One operator of a cached plan, in plan order (`ID`), with its parent.
@@ -159,6 +162,7 @@ impl ObClient {
                 },
                 slowest: plan.and_then(|p| p.slowest),
                 table_scan: plan.is_some_and(|p| p.table_scan),
+                cached: plan.is_some(),
                 sql_id,
                 plan_id,
             });

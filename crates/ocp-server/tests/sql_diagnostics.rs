@@ -94,7 +94,15 @@ async fn a_known_workload_shows_in_top_sql_with_its_plans() {
     let all = admin
         .poll(&format!("{base}/topSql?{}", range_query()), WAIT, done)
         .await
-        .unwrap_or_else(|last| panic!("the workload is not in TopSQL: {last:#}"));
+        .unwrap_or_else(|last| {
+            let seen: Vec<(&Value, &Value)> = last["contents"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| (&r["sqlTextShort"], &r["executions"]))
+                .collect();
+            panic!("the workload is not in TopSQL (text, executions): {seen:?}")
+        });
     let order: Vec<&str> = all["contents"]
         .as_array()
         .unwrap()
