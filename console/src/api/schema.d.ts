@@ -2558,8 +2558,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Upgrade a cluster to a package: the package is checked (uploaded, the same server, newer
-         *     than the one the cluster runs), then refused with 10011: not built on seekdb yet.
+         * Upgrade a cluster to a package, as a task: the package is checked (uploaded, the same
+         *     server, newer than the one the cluster runs), a physical backup set is taken first (into
+         *     the storage of the cluster's backup strategy, or beside the server's base directory),
+         *     then the server restarts on the new package; a failure after the stop rolls back.
          */
         post: operations["upgrade_cluster"];
         delete?: never;
@@ -3824,6 +3826,11 @@ export interface components {
             /** Format: int64 */
             regionCount: number;
             rootServers: components["schemas"]["RootServer"][];
+            /**
+             * @description The package its servers start from, by file name (an upgrade changes it); none for a
+             *     cluster taken over without one.
+             */
+            rpmName?: string | null;
             /** Format: int64 */
             serverCount: number;
             standbyClusters: unknown[];
@@ -5053,6 +5060,11 @@ export interface components {
                 /** Format: int64 */
                 regionCount: number;
                 rootServers: components["schemas"]["RootServer"][];
+                /**
+                 * @description The package its servers start from, by file name (an upgrade changes it); none for a
+                 *     cluster taken over without one.
+                 */
+                rpmName?: string | null;
                 /** Format: int64 */
                 serverCount: number;
                 standbyClusters: unknown[];
@@ -11425,17 +11437,6 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Envelope"] & {
                         data: components["schemas"]["TaskInstance"];
-                    };
-                };
-            };
-            /** @description code 10011 on seekdb */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope"] & {
-                        error: components["schemas"]["ApiError"];
                     };
                 };
             };

@@ -112,6 +112,9 @@ export default function Cluster() {
               </span>
             </Descriptions.Item>
             <Descriptions.Item label={t('cluster.version')}>{c.obVersion}</Descriptions.Item>
+            <Descriptions.Item label={t('cluster.package')}>
+              <span data-testid="cluster-package">{c.rpmName ?? '-'}</span>
+            </Descriptions.Item>
             <Descriptions.Item label={t('cluster.kind')}>
               {c.kind} / {c.type}
             </Descriptions.Item>

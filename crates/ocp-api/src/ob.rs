@@ -227,6 +227,9 @@ pub struct Cluster {
     pub name: String,
     pub ob_cluster_id: i64,
     pub ob_version: String,
+    /// The package its servers start from, by file name (an upgrade changes it); none for a
+    /// cluster taken over without one.
+    pub rpm_name: Option<String>,
     pub kind: ServerKind,
     #[serde(rename = "type")]
     pub cluster_type: ClusterType,

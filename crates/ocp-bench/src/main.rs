@@ -21,8 +21,11 @@
 //! 8. SQL statistics: 1,000 statements sampled every 15 s for a day stored in SQLite, and the
 //!    read behind a 24-hour TopSQL answer.
 //!
+//! 9. Upgrade on real seekdb: 1.4.0 to 1.4.0.post1, request to SUCCESSFUL and the downtime
+//!    a client sees.
+//!
 //! `--quick` runs smaller counts; `--only tasks` (or `agents`, `clusters`, `monitor`, `sql`,
-//! `alerts`, `backups`) runs one group; `--json FILE` writes the figures there too;
+//! `alerts`, `backups`, `upgrade`) runs one group; `--json FILE` writes the figures there too;
 //! `--only tasks --backend sqlite` runs only the engine on that backend (for a profile).
 //! `compare BASELINE RUN [--accept]` prints the figures that moved by more than 20 %.
 
@@ -33,6 +36,7 @@ mod clusters;
 mod console;
 mod figures;
 mod monitor;
+mod upgrade;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -123,6 +127,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if runs("backups") {
         backups::run(if quick { 20 } else { 200 }).await?;
+    }
+    if runs("upgrade") {
+        upgrade::run().await?;
     }
     if let Some(path) = json {
         figures::write(path.as_ref())?;

@@ -308,11 +308,22 @@ impl ObClient {
 
     /// The version string, e.g. `5.7.25-OceanBase seekdb-v1.4.0.0`.
     pub async fn version(&mut self) -> Result<String> {
-        let rows = self.rows("SELECT version()").await?;
+        self.one_text("SELECT version()").await
+    }
+
+    /// The text of the first column of the first row `statement` answers.
+    async fn one_text(&mut self, statement: &str) -> Result<String> {
+        let rows = self.rows(statement).await?;
         let row = rows
             .first()
-            .ok_or_else(|| ObError::Protocol("no version".into()))?;
+            .ok_or_else(|| ObError::Protocol(format!("no row answers {statement}")))?;
         text(row, 0)
+    }
+
+    /// `@@version_comment`: the release and build, `OceanBase 4.3.5.3 seekdb (r1.4.0.0)
+    /// (Built ...)`; `version()` names the release only.
+    pub async fn version_comment(&mut self) -> Result<String> {
+        self.one_text("SELECT @@version_comment").await
     }
 
     pub async fn close(self) {

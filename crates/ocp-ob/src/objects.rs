@@ -50,3 +50,48 @@ impl ObClient {
             .collect()
     }
 }
+
+/// A name as an identifier in a statement: in backquotes, a backquote in it doubled.
+fn identifier(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+impl ObClient {
+    /// The rows of each table of the users' databases, as `database.table`, in name order:
+    /// every table is read to its end, so what answers has data that reads back. At most
+    /// `limit` tables are counted; the rest are listed with `None`.
+    pub async fn table_rows(&mut self, limit: usize) -> Result<Vec<(String, Option<i64>)>> {
+        let tables: Vec<(String, String)> = self
+            .objects()
+            .await?
+            .into_iter()
+            .filter(|o| o.kind == "TABLE")
+            .map(|o| (o.schema, o.name))
+            .collect();
+        let mut out = Vec::with_capacity(tables.len());
+        for (i, (schema, name)) in tables.into_iter().enumerate() {
+            let rows = match i < limit {
+                true => Some(
+                    self.fetch_i64(&format!(
+                        "SELECT COUNT(*) FROM {}.{}",
+                        identifier(&schema),
+                        identifier(&name)
+                    ))
+                    .await?,
+                ),
+                false => None,
+            };
+            out.push((format!("{schema}.{name}"), rows));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_identifier_keeps_its_backquotes_inside_its_own() {
+        assert_eq!(super::identifier("t"), "`t`");
+        assert_eq!(super::identifier("a`b"), "`a``b`");
+    }
+}

@@ -561,6 +561,24 @@ impl Store {
         Ok(())
     }
 
+    /// The package whose binary the cluster's servers start from: changed by an upgrade
+    /// (and back by its rollback).
+    pub async fn set_cluster_package(&self, id: i64, package_id: i64) -> Result<()> {
+        let _w = self.writer().await;
+        let done = sqlx::query(
+            &self.sql("UPDATE ob_cluster SET package_id = ?, update_time = ? WHERE id = ?"),
+        )
+        .bind(package_id)
+        .bind(now_millis())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(not_found("cluster", id));
+        }
+        Ok(())
+    }
+
     pub async fn set_cluster_password(&self, id: i64, sealed: &str) -> Result<()> {
         self.update_one(
             "UPDATE ob_cluster SET root_password_sealed = ?, update_time = ? WHERE id = ?",

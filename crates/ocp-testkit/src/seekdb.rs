@@ -4,9 +4,11 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-pub const SEEKDB_WHEEL_SPEC: &str = "pylibseekdb==1.4.0.post1";
+/// The version the tests deploy unless they name another.
+pub const SEEKDB_VERSION: &str = "1.4.0.post1";
 
-fn find_in(dir: &std::path::Path) -> Option<PathBuf> {
+fn find_in(dir: &std::path::Path, version: &str) -> Option<PathBuf> {
+    let prefix = format!("pylibseekdb-{version}-");
     std::fs::read_dir(dir)
         .ok()?
         .flatten()
@@ -14,7 +16,7 @@ fn find_in(dir: &std::path::Path) -> Option<PathBuf> {
         .find(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("pylibseekdb-") && n.ends_with(".whl"))
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".whl"))
         })
 }
 
@@ -23,12 +25,21 @@ pub fn seekdb_wheel() -> anyhow::Result<PathBuf> {
     if let Ok(path) = std::env::var("OCP_SEEKDB_WHEEL") {
         return Ok(PathBuf::from(path));
     }
+    seekdb_wheel_of(SEEKDB_VERSION)
+}
+
+/// The path of the wheel of seekdb `version` (`1.4.0`, `1.3.0.post5`), downloading it with
+/// pip if it is not cached. pip writes into a directory of its own, and the wheel is moved
+/// into the cache whole, so tests that want it at once never read half of it.
+pub fn seekdb_wheel_of(version: &str) -> anyhow::Result<PathBuf> {
     let home = std::env::var("HOME").unwrap_or_else(|_| "/tmp".into());
     let dir = PathBuf::from(home).join(".cache/ocp-seekdb");
-    if let Some(found) = find_in(&dir) {
+    if let Some(found) = find_in(&dir, version) {
         return Ok(found);
     }
     std::fs::create_dir_all(&dir)?;
+    let download = dir.join(format!("download-{version}-{}", std::process::id()));
+    std::fs::create_dir_all(&download)?;
     let status = Command::new("python3")
         .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
         .args([
@@ -38,9 +49,19 @@ pub fn seekdb_wheel() -> anyhow::Result<PathBuf> {
             "manylinux_2_28_x86_64",
         ])
         .arg("-d")
-        .arg(&dir)
-        .arg(SEEKDB_WHEEL_SPEC)
+        .arg(&download)
+        .arg(format!("pylibseekdb=={version}"))
         .status()?;
-    anyhow::ensure!(status.success(), "pip download {SEEKDB_WHEEL_SPEC} failed");
-    find_in(&dir).ok_or_else(|| anyhow::anyhow!("pip left no wheel in {}", dir.display()))
+    let fetched = find_in(&download, version);
+    let moved = match (status.success(), fetched) {
+        (true, Some(wheel)) => {
+            let into = dir.join(wheel.file_name().expect("a file name"));
+            std::fs::rename(&wheel, &into).map(|_| into).ok()
+        }
+        _ => None,
+    };
+    let _ = std::fs::remove_dir_all(&download);
+    moved
+        .or_else(|| find_in(&dir, version))
+        .ok_or_else(|| anyhow::anyhow!("pip download pylibseekdb=={version} failed"))
 }

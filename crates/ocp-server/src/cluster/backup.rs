@@ -265,7 +265,10 @@ pub fn check_backupable(cluster: &ClusterRecord, mode: BackupMode) -> Result<(),
 }
 
 /// The cluster's one server: a set is the copy of one seekdb.
-async fn only_server(store: &Store, cluster: &ClusterRecord) -> Result<ServerRecord, Failure> {
+pub(crate) async fn only_server(
+    store: &Store,
+    cluster: &ClusterRecord,
+) -> Result<ServerRecord, Failure> {
     let mut servers = store.servers(cluster.id).await?;
     if servers.len() != 1 {
         return Err(Failure::new(
@@ -281,7 +284,7 @@ async fn only_server(store: &Store, cluster: &ClusterRecord) -> Result<ServerRec
 }
 
 /// The cluster and its one server both RUNNING, or a state conflict saying `why` they must.
-fn require_running(
+pub(crate) fn require_running(
     cluster: &ClusterRecord,
     server: &ServerRecord,
     why: &str,

@@ -1,13 +1,17 @@
 //! What an upgrade must be: a package uploaded to the platform, of the same server kind, and
-//! of a newer version than the one the cluster runs. The upgrade itself is not built yet, so a
-//! request that passes these checks answers 10011.
+//! of a newer version than the one the cluster runs; and what it takes first: a physical
+//! backup set, into the storage of the cluster's backup strategy or, without one, into a
+//! directory beside the server's base directory on its host (`steps/upgrade.rs` runs it).
 
 use std::cmp::Ordering;
 
+use ocp_api::backup::{BackupMode, BackupStorageType};
 use ocp_api::ErrorCode;
-use ocp_store::{ClusterRecord, PackageRecord, Store};
+use ocp_store::{ClusterRecord, NewBackupSet, PackageRecord, ServerRecord, Store};
 
+use crate::cluster::backup;
 use crate::error::Failure;
+use crate::vault::Vault;
 
 /// A package version as seekdb's wheels are numbered: release numbers, then an optional
 /// `.postN` (`1.3.0` < `1.3.0.post5` < `1.4.0` < `1.4.0.post1`). Other forms are not ordered.
@@ -89,6 +93,83 @@ pub async fn check(
     }
 }
 
+/// A checked upgrade: the package to run, the one run now, the cluster's one server, and the
+/// backup set to take before anything stops.
+pub struct UpgradePlan {
+    pub package: PackageRecord,
+    pub running: PackageRecord,
+    pub server: ServerRecord,
+    pub set: NewBackupSet,
+}
+
+/// The directory the set before an upgrade goes to when the cluster has no backup strategy:
+/// beside the server's base directory, on its host.
+pub fn local_backup_dir(server: &ServerRecord) -> String {
+    format!("{}-backups", server.home_path.trim_end_matches('/'))
+}
+
+/// Checks an upgrade of `cluster` to the package `rpm_file_name`: the package (see
+/// [`check`]), a RUNNING cluster of one server the platform deployed (a physical set stops
+/// and starts it), and where the set before it goes.
+pub async fn plan(
+    store: &Store,
+    vault: &Vault,
+    cluster: &ClusterRecord,
+    rpm_file_name: &str,
+) -> Result<UpgradePlan, Failure> {
+    let package = check(store, cluster, rpm_file_name).await?;
+    backup::check_backupable(cluster, BackupMode::PhysicalBackup)?;
+    let server = backup::only_server(store, cluster).await?;
+    backup::require_running(cluster, &server, "an upgrade starts from a RUNNING cluster")?;
+    let running = store
+        .package(cluster.package_id.unwrap_or_default())
+        .await?;
+    let strategy = store.backup_strategies(Some(cluster.id)).await?;
+    let storage = match strategy.first() {
+        Some(record) => {
+            let kept = backup::strategy_s3(record);
+            let base = &record
+                .strategy
+                .ob_backup_service_storage_config
+                .ob_backup_storage_base_info;
+            backup::check_storage(base, "backupStrategy", vault, kept.as_ref())?
+        }
+        None => backup::CheckedStorage {
+            kind: BackupStorageType::BackupStorageFile,
+            url: local_backup_dir(&server),
+            s3: None,
+        },
+    };
+    let set = NewBackupSet {
+        cluster_id: cluster.id,
+        cluster_name: cluster.name.clone(),
+        server_id: server.id,
+        mode: BackupMode::PhysicalBackup,
+        storage_type: storage.kind,
+        storage_url: storage.url,
+        s3: storage.s3,
+        ob_version: cluster.ob_version.clone(),
+        root_password_sealed: cluster.root_password_sealed.clone(),
+    };
+    Ok(UpgradePlan {
+        package,
+        running,
+        server,
+        set,
+    })
+}
+
+/// Whether the server's `@@version_comment` is of `version` (a package version such as
+/// `1.4.0.post1`): seekdb names its release there (`seekdb (r1.4.0.0)`), not a post release.
+pub fn comment_is_of(comment: &str, version: &str) -> bool {
+    let release = version.split_once(".post").map_or(version, |(r, _)| r);
+    let Some(at) = comment.find("(r") else {
+        return false;
+    };
+    let named = comment[at + 2..].split(')').next().unwrap_or("");
+    compare_versions(named, release) == Some(Ordering::Equal)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +190,15 @@ mod tests {
             assert_eq!(compare_versions(new, old), Some(order), "{new} vs {old}");
         }
         assert_eq!(compare_versions("1.4.0rc1", "1.4.0"), None);
+    }
+
+    #[test]
+    fn a_version_comment_names_the_release_of_its_package() {
+        let comment = "OceanBase 4.3.5.3 seekdb (r1.4.0.0) (Built 1-d0cbdf0e Sep  8 2026)";
+        assert!(comment_is_of(comment, "1.4.0.post1"));
+        assert!(comment_is_of(comment, "1.4.0"));
+        assert!(!comment_is_of(comment, "1.3.0.post5"));
+        assert!(!comment_is_of("OceanBase 4.3.5.3", "1.4.0"));
         assert_eq!(compare_versions("", "1.4.0"), None);
     }
 }

@@ -1,12 +1,12 @@
 //! `/api/v2/ob/clusters`: deploy, take over, list, start/stop/restart (cluster, zone,
-//! server), delete, password, compaction. Parameters are in `cluster_params.rs`.
+//! server), upgrade, delete, password, compaction. Parameters are in `cluster_params.rs`.
 //!
 //! seekdb runs one zone with one server and one tenant. Calls that need more (a second
-//! zone or server, replacing a server, upgrading in place) exist, check their input, and
-//! answer 10011 for it.
+//! zone or server, replacing a server) exist, check their input, and answer 10011 for it.
+
+use std::collections::HashMap;
 
 use axum::extract::State;
-use std::collections::HashMap;
 
 use ocp_api::alarm::AlarmStatus;
 use ocp_api::ob::{
@@ -151,7 +151,12 @@ fn alarm_summaries(
 }
 
 /// A cluster as the API shows it, from its own servers and zones.
-fn cluster_view(c: ClusterRecord, servers: &[&ServerRecord], zones: &[&ZoneRecord]) -> Cluster {
+fn cluster_view(
+    c: ClusterRecord,
+    servers: &[&ServerRecord],
+    zones: &[&ZoneRecord],
+    packages: &HashMap<i64, String>,
+) -> Cluster {
     let mut zone_views = Vec::new();
     for z in zones {
         let of: Vec<&ServerRecord> = servers
@@ -202,6 +207,7 @@ fn cluster_view(c: ClusterRecord, servers: &[&ServerRecord], zones: &[&ZoneRecor
         name: c.name,
         ob_cluster_id: c.id,
         ob_version: c.ob_version,
+        rpm_name: c.package_id.and_then(|p| packages.get(&p).cloned()),
         kind: c.kind,
         cluster_type: c.cluster_type,
         status: c.status,
@@ -224,10 +230,15 @@ async fn one_cluster_view(state: &AppState, id: i64) -> Result<Cluster, Failure>
     let cluster = state.store.cluster(id).await?;
     let running = cluster.status == ClusterStatus::Running;
     let (servers, zones) = (state.store.servers(id).await?, state.store.zones(id).await?);
+    let mut packages = HashMap::new();
+    if let Some(id) = cluster.package_id {
+        packages.insert(id, state.store.package(id).await?.file_name);
+    }
     let mut view = cluster_view(
         cluster,
         &servers.iter().collect::<Vec<_>>(),
         &zones.iter().collect::<Vec<_>>(),
+        &packages,
     );
     view.alarm_summaries =
         alarm_summaries(&view.name, &active_alarms(state).await?, &state.public_url);
@@ -291,6 +302,13 @@ async fn list_clusters(
         state.store.all_zones().await?,
     );
     let alarms = active_alarms(&state).await?;
+    let packages: HashMap<i64, String> = state
+        .store
+        .packages()
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.file_name))
+        .collect();
     let contents = page
         .contents
         .into_iter()
@@ -299,7 +317,7 @@ async fn list_clusters(
                 servers.iter().filter(|s| s.cluster_id == c.id).collect();
             let of_zones: Vec<&ZoneRecord> =
                 zones.iter().filter(|z| z.cluster_id == c.id).collect();
-            let mut view = cluster_view(c, &of_servers, &of_zones);
+            let mut view = cluster_view(c, &of_servers, &of_zones, &packages);
             view.alarm_summaries = alarm_summaries(&view.name, &alarms, &state.public_url);
             view
         })
@@ -410,27 +428,33 @@ async fn restart_cluster(
     operate_cluster(&state, &caller, id, ServerOperation::Restart).await
 }
 
-/// Upgrade a cluster to a package: the package is checked (uploaded, the same server, newer
-/// than the one the cluster runs), then refused with 10011: not built on seekdb yet.
+/// Upgrade a cluster to a package, as a task: the package is checked (uploaded, the same
+/// server, newer than the one the cluster runs), a physical backup set is taken first (into
+/// the storage of the cluster's backup strategy, or beside the server's base directory),
+/// then the server restarts on the new package; a failure after the stop rolls back.
 #[utoipa::path(post, path = "/api/v2/ob/clusters/{id}/upgrade", tag = "clusters",
     params(("id" = i64, Path)), request_body = UpgradeCluster,
-    responses((status = 200, body = TaskInstance), (status = 400, description = "code 10011 on seekdb")))]
+    responses((status = 200, body = TaskInstance)))]
 async fn upgrade_cluster(
-    _: Authz<perm::ClusterUpdate>,
+    Authz(caller, _): Authz<perm::ClusterUpdate>,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<UpgradeCluster>,
 ) -> ApiResult<TaskInstance> {
     let cluster = state.store.cluster(id).await?;
-    let package =
-        crate::cluster::upgrade::check(&state.store, &cluster, &body.rpm_file_name).await?;
-    Err(unsupported(
-        &cluster,
-        &format!(
-            "an in-place upgrade (to {} {})",
-            package.name, package.version
-        ),
-    ))
+    let plan =
+        crate::cluster::upgrade::plan(&state.store, &state.vault, &cluster, &body.rpm_file_name)
+            .await?;
+    let task = |set_id| {
+        let template =
+            steps::upgrade_cluster(id, plan.server.id, set_id, plan.package.id, plan.running.id)
+                .value("cluster_name", cluster.name.clone())
+                .value("rpm_name", plan.package.file_name.clone())
+                .value("former_rpm_name", plan.running.file_name.clone());
+        state.task_of(template, &caller)
+    };
+    let (_, task_id) = state.store.create_backup_set(&plan.set, task).await?;
+    Ok(Data(state.submitted(task_id).await?))
 }
 
 /// Delete a cluster: stops its servers and removes their directories unless `keepData`.

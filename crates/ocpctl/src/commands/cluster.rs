@@ -56,6 +56,16 @@ pub enum ClusterCmd {
         /// The cluster's id.
         id: i64,
     },
+    /// Upgrades a cluster to a newer uploaded package, for example `ocpctl cluster upgrade 1
+    /// --package pylibseekdb-1.4.0.post1-....whl --wait`: a backup set is taken first, and
+    /// a failure after the restart goes back to the old package and the set's data.
+    Upgrade {
+        /// The cluster's id.
+        id: i64,
+        /// The file name of the uploaded package to run (see `package list`).
+        #[arg(long)]
+        package: String,
+    },
     /// Stops a cluster, removes its servers' directories and forgets it.
     Delete {
         /// The cluster's id.
@@ -76,7 +86,15 @@ pub async fn cluster(ctx: &mut Ctx, cmd: ClusterCmd) -> Result<()> {
             output::list(
                 format,
                 &clusters.contents,
-                &["id", "name", "kind", "status", "obVersion", "serverCount"],
+                &[
+                    "id",
+                    "name",
+                    "kind",
+                    "status",
+                    "obVersion",
+                    "rpmName",
+                    "serverCount",
+                ],
             )
         }
         ClusterCmd::Show { id } => {
@@ -138,6 +156,18 @@ pub async fn cluster(ctx: &mut Ctx, cmd: ClusterCmd) -> Result<()> {
             };
             let task: TaskInstance = client
                 .post(&format!("/api/v2/ob/clusters/{id}/{action}"), None)
+                .await?;
+            started(ctx, task).await
+        }
+        ClusterCmd::Upgrade { id, package } => {
+            let request = ocp_api::ob::UpgradeCluster {
+                rpm_file_name: package,
+            };
+            let task: TaskInstance = client
+                .post(
+                    &format!("/api/v2/ob/clusters/{id}/upgrade"),
+                    Some(&body(&request)),
+                )
                 .await?;
             started(ctx, task).await
         }

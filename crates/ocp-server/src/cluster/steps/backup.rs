@@ -163,7 +163,7 @@ impl ObAccess {
     }
 
     /// Starts the server if its process does not run, and waits until it accepts SQL.
-    async fn ensure_serving(
+    pub(super) async fn ensure_serving(
         &self,
         ctx: &StepContext,
         server: &ServerRecord,
@@ -492,24 +492,29 @@ pub(super) struct RestoreData(pub(super) ObAccess);
 impl Step for RestoreData {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
         let (server, _) = self.0.server_and_cluster(ctx).await?;
-        unpack_set(&self.0, ctx, &server, false).await.map(|_| ())
+        let restore_id = context_id(ctx, "restore_id")?;
+        unpack_set(&self.0, ctx, &server, false, restore_id)
+            .await
+            .map(|_| ())
     }
 }
 
 /// Has the server's agent check and unpack the set into the server's base directory,
-/// replacing the data there when `replace`.
-async fn unpack_set(
+/// replacing the data there when `replace`. A repeated call with the same `restore_id` goes
+/// on from where the first stopped.
+pub(super) async fn unpack_set(
     access: &ObAccess,
     ctx: &StepContext,
     server: &ServerRecord,
     replace: bool,
+    restore_id: i64,
 ) -> Result<BackupManifest, StepError> {
     let location = access.location(ctx, server.host_id).await?;
     let request = RestoreBackupSet {
         storage: location.storage,
         set_name: location.set_name,
         home_path: server.home_path.clone(),
-        restore_id: context_id(ctx, "restore_id")?,
+        restore_id,
         replace,
     };
     let started = Instant::now();
@@ -566,7 +571,8 @@ impl Step for RestoreInPlace {
             .store
             .backup_set(context_id(ctx, "backup_set_id")?)
             .await?;
-        match unpack_set(&self.0, ctx, &server, true).await {
+        let restore_id = context_id(ctx, "restore_id")?;
+        match unpack_set(&self.0, ctx, &server, true, restore_id).await {
             Ok(_) => {
                 if set.root_password_sealed != cluster.root_password_sealed {
                     self.0

@@ -11,6 +11,7 @@ mod deploy;
 mod process;
 mod state;
 mod templates;
+mod upgrade;
 
 use ocp_api::agent_path;
 use ocp_api::ob::{ClusterStatus, ServerStatus};
@@ -30,7 +31,9 @@ use state::*;
 pub use templates::{
     back_up_now, create_cluster, delete_cluster, major_compaction, restore_cluster,
     restore_in_place, restore_logical, restore_logical_cluster, server_operation, take_over,
+    upgrade_cluster,
 };
+use upgrade::*;
 
 const PKG: &str = "com.alipay.ocp.service.task.business";
 
@@ -86,6 +89,17 @@ impl ObAccess {
             )
         })?;
         let package = self.store.package(package_id).await?;
+        self.install(ctx, server, &package).await
+    }
+
+    /// Installs `package` on the server's host (a no-op when it is there) and answers the
+    /// path of its server binary.
+    async fn install(
+        &self,
+        ctx: &StepContext,
+        server: &ServerRecord,
+        package: &ocp_store::PackageRecord,
+    ) -> Result<String, StepError> {
         let binary = package.binary_path.clone().ok_or_else(|| {
             StepError::new(format!("{} holds no server binary", package.file_name))
         })?;
@@ -262,6 +276,9 @@ pub fn register(registry: &mut Registry, access: &ObAccess) {
         .register(class("CheckRestoreTargetTask"), CheckRestoreTarget(a()))
         .register(class("RestoreLogicalBackupDataTask"), LoadData(a()))
         .register(class("UpdateRestoreStatusTask"), FinishRestore(a()))
+        .register(class("CheckUpgradePackageTask"), CheckUpgrade(a()))
+        .register(class("InstallUpgradeRpmTask"), InstallUpgrade(a()))
+        .register(class("UpgradeObserverTask"), UpgradeServer(a()))
         .register(class("TriggerCompactionTask"), TriggerCompaction(a()))
         .register(class("WaitCompactionTask"), WaitCompaction(a()));
 }

@@ -278,6 +278,17 @@ fn install_cluster(
     template
 }
 
+/// A physical set: the server stops for the copy (RESTARTING meanwhile) and serves again
+/// before the set is checked.
+const PHYSICAL_SET: [(&str, &str, i64); 6] = [
+    ("Prepare data backup", "PrepareDataBackupTask", 120),
+    ("Prepare restart observer", "PrepareRestartObserverTask", 60),
+    ("Backup data", "BackupDataTask", 6 * 3600),
+    ("Wait observer active", "WaitObserverActiveTask", 600),
+    ("Update observer status", "UpdateObserverRunningTask", 60),
+    ("Verify backup set", "VerifyBackupSetTask", 6 * 3600),
+];
+
 /// Back up now: a full set of the cluster's one server, then checked against its manifest.
 /// A physical set is taken while the server is stopped for the copy; it is RESTARTING
 /// meanwhile, so no start, stop or restart runs beside the copy. A logical set is a dump
@@ -302,33 +313,44 @@ pub fn back_up_now(
         template.chain(steps.map(|(n, c, t)| spec(n, c, t, None)), &[]);
         return template;
     }
-    template.chain(
-        [
-            spec("Prepare data backup", "PrepareDataBackupTask", 120, None),
-            spec(
-                "Prepare restart observer",
-                "PrepareRestartObserverTask",
-                60,
-                None,
-            ),
-            spec("Backup data", "BackupDataTask", 6 * 3600, None),
-            spec("Wait observer active", "WaitObserverActiveTask", 600, None),
-            spec(
-                "Update observer status",
-                "UpdateObserverRunningTask",
-                60,
-                None,
-            ),
-            spec("Verify backup set", "VerifyBackupSetTask", 6 * 3600, None),
-            spec(
-                "Update OB cluster status",
-                "UpdateObClusterStatusTask",
-                60,
-                None,
-            ),
-        ],
-        &[],
-    );
+    let steps =
+        PHYSICAL_SET
+            .iter()
+            .chain(&[("Update OB cluster status", "UpdateObClusterStatusTask", 60)]);
+    template.chain(steps.map(|&(n, c, t)| spec(n, c, t, None)), &[]);
+    template
+}
+
+/// Upgrades a cluster's one server to the package `package_id`: checked and installed while
+/// the server runs, a physical backup set taken, then the restart on the new package, checked;
+/// a failure after the stop goes back to the old package and the set's data.
+pub fn upgrade_cluster(
+    cluster_id: i64,
+    server_id: i64,
+    backup_set_id: i64,
+    package_id: i64,
+    old_package_id: i64,
+) -> TaskTemplate {
+    let mut template = TaskTemplate::new("Upgrade OB cluster")
+        .cluster(cluster_id)
+        .value("server_id", server_id.to_string())
+        .value("backup_set_id", backup_set_id.to_string())
+        .value("backup_mode", BackupMode::PhysicalBackup.as_str())
+        .value("package_id", package_id.to_string())
+        .value("old_package_id", old_package_id.to_string());
+    let before = [
+        ("Check upgrade package", "CheckUpgradePackageTask", 600),
+        ("Install rpm", "InstallUpgradeRpmTask", 1800),
+    ];
+    let after = [
+        ("Prepare restart observer", "PrepareRestartObserverTask", 60),
+        ("Upgrade observer", "UpgradeObserverTask", 6 * 3600),
+        ("Update observer status", "UpdateObserverRunningTask", 60),
+        ("Sync cluster info", "SyncClusterInfoTask", 120),
+        ("Update OB cluster status", "UpdateObClusterStatusTask", 60),
+    ];
+    let steps = before.iter().chain(&PHYSICAL_SET).chain(&after);
+    template.chain(steps.map(|&(n, c, t)| spec(n, c, t, None)), &[]);
     template
 }
 
@@ -452,6 +474,7 @@ mod tests {
         assert!(build(restore_logical_cluster(1, &[2], 3)).unwrap() > 5);
         assert!(build(restore_in_place(1, 2, 3, 4)).unwrap() > 3);
         assert!(build(take_over(1, 2)).unwrap() > 1);
+        assert!(build(upgrade_cluster(1, 2, 3, 4, 5)).unwrap() > 5);
         assert!(build(delete_cluster(1, &[2, 3], true)).unwrap() > 1);
         assert!(build(major_compaction(1)).unwrap() > 0);
     }
