@@ -324,6 +324,56 @@ impl Step for BackupData {
     }
 }
 
+/// Has the agent write the task's physical set of the stopped server (unless a finished one
+/// is there), checks every file of it against its manifest, and marks it DONE. What a failed
+/// write left is removed. For an upgrade, whose one stop is both the copy and the restart.
+pub(super) async fn write_stopped_set(
+    access: &ObAccess,
+    ctx: &StepContext,
+    server: &ServerRecord,
+    cluster: &ClusterRecord,
+) -> Result<BackupManifest, StepError> {
+    let location = access.location(ctx, server.host_id).await?;
+    let manifest = match access.check_set(server.host_id, &location).await? {
+        Some(manifest) => manifest,
+        None => {
+            let into = shown(&location);
+            let request =
+                write_request(ctx, location, server, cluster, BackupMode::PhysicalBackup)?;
+            let started = Instant::now();
+            let written: Result<BackupManifest, StepError> = access
+                .set_work(
+                    server.host_id,
+                    &agent_path::manager::backup_write(),
+                    &request,
+                )
+                .await;
+            if written.is_err() {
+                access.discard_unfinished(ctx, server.host_id).await;
+            }
+            let manifest = written?;
+            ctx.log(format!(
+                "wrote {} bytes into {into} in {} ms",
+                set_size(&manifest),
+                started.elapsed().as_millis()
+            ));
+            access.finished_set(ctx, server.host_id).await?
+        }
+    };
+    access
+        .store
+        .finish_backup_set(
+            context_id(ctx, "backup_set_id")?,
+            i64::try_from(set_size(&manifest)).unwrap_or(i64::MAX),
+        )
+        .await?;
+    ctx.log(format!(
+        "backup set {} matches its manifest and is done",
+        manifest.backup_set_id
+    ));
+    Ok(manifest)
+}
+
 /// Backup data, logical: the agent dumps the running server's user databases in one
 /// consistent snapshot, with its users and grants. The server serves throughout. A set
 /// written by an earlier run of this step is not written again.

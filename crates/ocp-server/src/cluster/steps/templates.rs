@@ -322,8 +322,9 @@ pub fn back_up_now(
 }
 
 /// Upgrades a cluster's one server to the package `package_id`: checked and installed while
-/// the server runs, a physical backup set taken, then the restart on the new package, checked;
-/// a failure after the stop goes back to the old package and the set's data.
+/// the server runs; then one stop, in which the physical backup set is written, and the start
+/// on the new package, checked; a failure after the stop goes back to the old package and the
+/// set's data, which are the data at the stop.
 pub fn upgrade_cluster(
     cluster_id: i64,
     server_id: i64,
@@ -338,19 +339,17 @@ pub fn upgrade_cluster(
         .value("backup_mode", BackupMode::PhysicalBackup.as_str())
         .value("package_id", package_id.to_string())
         .value("old_package_id", old_package_id.to_string());
-    let before = [
+    let steps = [
         ("Check upgrade package", "CheckUpgradePackageTask", 600),
         ("Install rpm", "InstallUpgradeRpmTask", 1800),
-    ];
-    let after = [
+        ("Prepare data backup", "PrepareDataBackupTask", 120),
         ("Prepare restart observer", "PrepareRestartObserverTask", 60),
         ("Upgrade observer", "UpgradeObserverTask", 6 * 3600),
         ("Update observer status", "UpdateObserverRunningTask", 60),
         ("Sync cluster info", "SyncClusterInfoTask", 120),
         ("Update OB cluster status", "UpdateObClusterStatusTask", 60),
     ];
-    let steps = before.iter().chain(&PHYSICAL_SET).chain(&after);
-    template.chain(steps.map(|&(n, c, t)| spec(n, c, t, None)), &[]);
+    template.chain(steps.map(|(n, c, t)| spec(n, c, t, None)), &[]);
     template
 }
 

@@ -1,11 +1,12 @@
-//! Upgrade steps. The new package is checked and installed while the server still runs, and
-//! a physical backup set is taken (the backup steps); then the server stops, starts from the
-//! new package and must answer as its version with the tables it had. A failure after the
-//! stop puts the old package and the set's data back and starts the server on them again,
-//! so a failed upgrade ends with the cluster running what it ran before.
+//! Upgrade steps. The new package is checked and installed while the server still runs.
+//! Then the server stops once: its agent writes a physical backup set of the stopped data,
+//! and the server starts from the new package and must answer as its version with the tables
+//! and rows it had at the stop. A failure after the stop puts the old package and the set's
+//! data (the data at the stop: nothing written before it is lost) back and starts the server
+//! on them, so a failed upgrade ends with the cluster running what it ran before.
 //!
 //! The task context holds `package_id` (the new package), `old_package_id`, `backup_set_id`,
-//! and, from the check, `version_comment_before` and `tables_before`.
+//! and, read just before the stop, `tables_before`.
 
 use std::time::Instant;
 
@@ -42,8 +43,7 @@ async fn read_server(
     read.map_err(sql_failed)
 }
 
-/// Check upgrade package: the server answers; its version and its tables' rows go into the
-/// context, to be found again after the upgrade.
+/// Check upgrade package: the server answers SQL and its tables read, before anything stops.
 pub(super) struct CheckUpgrade(pub(super) ObAccess);
 
 #[async_trait]
@@ -57,9 +57,6 @@ impl Step for CheckUpgrade {
             .package(context_id(ctx, "old_package_id")?)
             .await?;
         let (comment, tables) = read_server(&self.0, &server, &cluster).await?;
-        let json = serde_json::to_string(&tables).map_err(|e| StepError::new(e.to_string()))?;
-        ctx.set("version_comment_before", &comment).await?;
-        ctx.set("tables_before", &json).await?;
         ctx.log(format!(
             "server {} at {}:{} runs {} ({comment}) with {} tables; upgrading to {} {}",
             server.id,
@@ -89,8 +86,9 @@ impl Step for InstallUpgrade {
     }
 }
 
-/// Upgrade observer: stops the server, starts it from the new package, and checks that it
-/// answers as the new version with every table and row it had. If anything after the stop
+/// Upgrade observer: reads the server's tables, stops it, has its agent write the backup set
+/// of the stopped data, starts it from the new package, and checks that it answers as the
+/// new version with every table and row it had. If anything after the stop
 /// fails, the old package and the backup set's data are put back and the server starts on
 /// them; the step then fails saying so. Rollback (of a task that failed after this step
 /// succeeded too) does the same.
@@ -103,6 +101,7 @@ impl UpgradeServer {
         ctx: &StepContext,
         server: &ServerRecord,
         cluster: &ClusterRecord,
+        before: &Tables,
     ) -> Result<String, StepError> {
         let package = self.0.store.package(context_id(ctx, "package_id")?).await?;
         if !self.0.process_running(server).await? {
@@ -116,9 +115,7 @@ impl UpgradeServer {
                 package.version
             )));
         }
-        let before: Tables = serde_json::from_str(ctx.require("tables_before")?)
-            .map_err(|e| StepError::new(format!("bad tables_before: {e}")))?;
-        if tables != before {
+        if tables != *before {
             let lost: Vec<String> = before
                 .iter()
                 .filter(|t| !tables.contains(t))
@@ -195,18 +192,38 @@ impl Step for UpgradeServer {
             ));
         }
         let new = context_id(ctx, "package_id")?;
+        // What the server holds just before the stop; a run after one that stopped it reads
+        // what that run kept.
+        let mut before = None;
+        if cluster.package_id != Some(new) && self.0.process_running(&server).await? {
+            let (_, tables) = read_server(&self.0, &server, &cluster).await?;
+            let json = serde_json::to_string(&tables).map_err(|e| StepError::new(e.to_string()))?;
+            ctx.set("tables_before", &json).await?;
+            before = Some(tables);
+        }
+        let before = match before {
+            Some(tables) => tables,
+            None => serde_json::from_str(ctx.require("tables_before")?)
+                .map_err(|e| StepError::new(format!("bad tables_before: {e}")))?,
+        };
         let stopped = Instant::now();
         if cluster.package_id != Some(new) {
             stop_process(&self.0, ctx, &server).await?;
+            if let Err(e) = write_stopped_set(&self.0, ctx, &server, &cluster).await {
+                ctx.log("ERROR no backup set, so no upgrade: starting the server again");
+                self.0.ensure_serving(ctx, &server, &cluster).await?;
+                return Err(e);
+            }
             self.0.store.set_cluster_package(cluster.id, new).await?;
         } else {
             ctx.log("the cluster is on the new package already; checking its server");
         }
         let cluster = self.0.store.cluster(cluster.id).await?;
-        match self.start_new(ctx, &server, &cluster).await {
+        match self.start_new(ctx, &server, &cluster, &before).await {
             Ok(_) => {
                 ctx.log(format!(
-                    "downtime: {} ms from the stop to the checked start",
+                    "downtime: {} ms from the stop to the checked start, the backup set's \
+                     copy included",
                     stopped.elapsed().as_millis()
                 ));
                 Ok(())
