@@ -56,7 +56,30 @@ impl AgentProcess {
         Ok(agent)
     }
 
+    /// Starts the agent. Its Prometheus port is picked free before the start, so a test
+    /// running beside may take it first: the agent then exits at its bind, and it is started
+    /// again on another port (its main port was bound before it joined, so it is its own).
     fn launch(&mut self) -> anyhow::Result<()> {
+        for _ in 0..2 {
+            match self.launch_once()? {
+                Some(process) => {
+                    self.process = Some(process);
+                    return Ok(());
+                }
+                None => self.prometheus_port = free_port(&self.ip)?,
+            }
+        }
+        self.process = self.launch_once()?;
+        anyhow::ensure!(
+            self.process.is_some(),
+            "ocp-agent on {} exited at start",
+            self.ip
+        );
+        Ok(())
+    }
+
+    /// One start: the running agent, or none if it exited before it listened.
+    fn launch_once(&mut self) -> anyhow::Result<Option<ChildGroup>> {
         std::fs::create_dir_all(&self.data_dir)?;
         let mut command = Command::new(agent_binary());
         command
@@ -82,17 +105,24 @@ impl AgentProcess {
             command.env("OCP_AGENT_JOIN_TOKEN", token);
         }
         let mut process = ChildGroup::spawn("ocp-agent", command)?;
-        process
+        if process
             .wait_for_line("ocp-agent listening on ", Duration::from_secs(60))
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "ocp-agent on {} did not start; its log:\n{}",
-                    self.ip,
-                    std::fs::read_to_string(self.log_path()).unwrap_or_default()
-                )
-            })?;
-        self.process = Some(process);
-        Ok(())
+            .is_some()
+        {
+            return Ok(Some(process));
+        }
+        // Its output ends as it exits: give it a moment to be reaped.
+        for _ in 0..100 {
+            if !process.is_running() {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        anyhow::bail!(
+            "ocp-agent on {} did not start; its log:\n{}",
+            self.ip,
+            std::fs::read_to_string(self.log_path()).unwrap_or_default()
+        )
     }
 
     pub fn ip(&self) -> &str {
