@@ -168,7 +168,14 @@ await run(async ({ page, step, inPage, logIn, logOut }) => {
     await page.fill('#db-user-password', 'App-Pass-2026');
     await page.getByTestId('add-db-privilege').click();
     await page.locator('.ant-select-item-option', { hasText: 'shop' }).click();
-    await page.getByTestId('db-privileges-shop').getByLabel('INSERT').check();
+    // The row appears as the database's option closes its list; a click in that moment
+    // can be lost, so click until the box holds.
+    const insert = page.getByTestId('db-privileges-shop').getByLabel('INSERT');
+    for (let i = 0; i < 10 && !(await insert.isChecked()); i++) {
+      await insert.click();
+      await page.waitForTimeout(100);
+    }
+    assert.ok(await insert.isChecked(), 'INSERT is ticked');
     const preview = page.getByTestId('grant-preview');
     await preview.getByText('SELECT, INSERT').waitFor();
     await page.locator('#db-user-save').click();
