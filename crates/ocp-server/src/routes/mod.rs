@@ -4,6 +4,7 @@ pub mod agent_link;
 pub mod alarms;
 pub mod backups;
 pub mod cluster_params;
+mod cluster_view;
 pub mod clusters;
 pub mod compute;
 pub mod debug;
