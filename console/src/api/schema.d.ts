@@ -1468,6 +1468,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/ob/clusters/{id}/standbyClusters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The standbys of a cluster, each with its lag read now from both servers: in seconds
+         *     (`delayTime`) and in SCN (`lagScn`).
+         */
+        get: operations["list_standbys"];
+        put?: never;
+        /**
+         * Create a standby of a running primary on another host, as a task: the primary serves its
+         *     log on its RPC port, the standby is installed and started from it and the task ends when
+         *     the standby reads what the primary had written. The standby has the primary's package,
+         *     startup parameters, users and passwords.
+         */
+        post: operations["create_standby"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/standbyClusters/{standbyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a standby: its server stops and its directory is removed, as a task; the primary
+         *     goes on serving its log for a standby created later.
+         */
+        delete: operations["remove_standby"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/standbyClusters/{standbyId}/failover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Failover: the standby becomes the primary with the log it has (writes the primary
+         *     acknowledged but had not shipped are lost). The old primary is fenced off first: made
+         *     read-only and stopped if it answers, recorded STOPPED if not; the platform does not start
+         *     it again. Remove it and create a new standby to have a pair again.
+         */
+        post: operations["failover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/ob/clusters/{id}/standbyClusters/{standbyId}/switchover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Switchover: the standby becomes the primary and the primary its standby, following it
+         *     after a restart. Both must run and the standby must follow; the task first waits until
+         *     the standby has the primary's log, so no acknowledged write is lost.
+         */
+        post: operations["switchover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/ob/clusters/{id}/start": {
         parameters: {
             query?: never;
@@ -3815,6 +3904,12 @@ export interface components {
             alarmSummaries: components["schemas"]["AlarmSummary"][];
             createTime: components["schemas"]["Timestamp"];
             creator: string;
+            /**
+             * Format: double
+             * @description For a standby, in one cluster's view: how far behind its primary it reads, in
+             *     seconds (see `GET .../standbyClusters`); null in lists and for a primary.
+             */
+            delayTime?: number | null;
             failToQueryFromObReason?: string | null;
             /** Format: int64 */
             id: number;
@@ -3823,6 +3918,7 @@ export interface components {
             /** Format: int64 */
             obClusterId: number;
             obVersion: string;
+            primaryCluster?: null | components["schemas"]["ClusterLink"];
             /** Format: int64 */
             regionCount: number;
             rootServers: components["schemas"]["RootServer"][];
@@ -3833,8 +3929,10 @@ export interface components {
             rpmName?: string | null;
             /** Format: int64 */
             serverCount: number;
-            standbyClusters: unknown[];
+            /** @description For a primary: its standbys. */
+            standbyClusters: components["schemas"]["ClusterLink"][];
             status: components["schemas"]["ClusterStatus"];
+            syncStatus?: null | components["schemas"]["SyncStatus"];
             /** Format: int64 */
             tenantCount: number;
             type: components["schemas"]["ClusterType"];
@@ -3850,6 +3948,15 @@ export interface components {
             obClusterId: number;
             obRecoverableInfoAggregation: components["schemas"]["RecoverableAggregation"];
             online: boolean;
+        };
+        /** @description Another cluster of a primary/standby pair, as a cluster's view names it. */
+        ClusterLink: {
+            /** Format: int64 */
+            id: number;
+            name: string;
+            status: components["schemas"]["ClusterStatus"];
+            syncStatus?: null | components["schemas"]["SyncStatus"];
+            type: components["schemas"]["ClusterType"];
         };
         /** @description `GET .../parameters`: a parameter as the server reports it. */
         ClusterParameter: {
@@ -4342,6 +4449,31 @@ export interface components {
             description?: string | null;
             name: string;
             permissions: string[];
+        };
+        /**
+         * @description `POST /api/v2/ob/clusters/{id}/standbyClusters`: a standby of cluster `id` on another
+         *     host. It runs the primary's package and has the primary's users and passwords.
+         */
+        CreateStandby: {
+            /** @description Its base directory on its host (default `ob/NAME` under the agent's data directory). */
+            homePath?: string | null;
+            /**
+             * Format: int64
+             * @description The host of its one server.
+             */
+            hostId: number;
+            /** @description The standby cluster's name. */
+            name: string;
+            /**
+             * Format: int32
+             * @description Its RPC port, on which it serves its log once it is a primary (default 2882).
+             */
+            rpcPort?: number | null;
+            /**
+             * Format: int32
+             * @description Its SQL port (default 2881).
+             */
+            sqlPort?: number | null;
         };
         /** @description `POST .../tenants` and `.../tenants/createTenant`. */
         CreateTenant: {
@@ -5049,6 +5181,12 @@ export interface components {
                 alarmSummaries: components["schemas"]["AlarmSummary"][];
                 createTime: components["schemas"]["Timestamp"];
                 creator: string;
+                /**
+                 * Format: double
+                 * @description For a standby, in one cluster's view: how far behind its primary it reads, in
+                 *     seconds (see `GET .../standbyClusters`); null in lists and for a primary.
+                 */
+                delayTime?: number | null;
                 failToQueryFromObReason?: string | null;
                 /** Format: int64 */
                 id: number;
@@ -5057,6 +5195,7 @@ export interface components {
                 /** Format: int64 */
                 obClusterId: number;
                 obVersion: string;
+                primaryCluster?: null | components["schemas"]["ClusterLink"];
                 /** Format: int64 */
                 regionCount: number;
                 rootServers: components["schemas"]["RootServer"][];
@@ -5067,8 +5206,10 @@ export interface components {
                 rpmName?: string | null;
                 /** Format: int64 */
                 serverCount: number;
-                standbyClusters: unknown[];
+                /** @description For a primary: its standbys. */
+                standbyClusters: components["schemas"]["ClusterLink"][];
                 status: components["schemas"]["ClusterStatus"];
+                syncStatus?: null | components["schemas"]["SyncStatus"];
                 /** Format: int64 */
                 tenantCount: number;
                 type: components["schemas"]["ClusterType"];
@@ -5977,6 +6118,53 @@ export interface components {
         SqlTrend: components["schemas"]["SqlMetrics"] & {
             timestamp?: null | components["schemas"]["Timestamp"];
         };
+        /** @description A standby of a cluster and its lag, read from both servers. */
+        StandbyCluster: {
+            /** @description Its server's address, `ip:sqlPort`. */
+            address: string;
+            /**
+             * Format: double
+             * @description How far it is behind its primary, in seconds: the primary's newest log SCN less the
+             *     standby's readable SCN (both nanoseconds since the epoch), or, when the primary
+             *     cannot be read, now less the readable SCN.
+             */
+            delayTime?: number | null;
+            /** @description Why the lag could not be read, when it could not. */
+            failToQueryReason?: string | null;
+            /** Format: int64 */
+            id: number;
+            /**
+             * Format: int64
+             * @description `primaryScn - readableScn`, in SCN units (nanoseconds).
+             */
+            lagScn?: number | null;
+            name: string;
+            /** Format: int64 */
+            primaryClusterId: number;
+            primaryClusterName: string;
+            /**
+             * Format: int64
+             * @description The primary's newest log SCN.
+             */
+            primaryScn?: number | null;
+            /**
+             * Format: int64
+             * @description The SCN up to which it reads consistently.
+             */
+            readableScn?: number | null;
+            /** @description The role its server reports (`V$OB_SERVER_STAT.ROLE`); null when it cannot be read. */
+            role?: string | null;
+            /** Format: int64 */
+            rpcPort: number;
+            status: components["schemas"]["ClusterStatus"];
+            /**
+             * Format: int64
+             * @description The SCN up to which it has the primary's log.
+             */
+            syncScn?: number | null;
+            syncStatus: components["schemas"]["SyncStatus"];
+            type: components["schemas"]["ClusterType"];
+        };
         /** @description "Back up now": a full backup of the cluster into a storage location. */
         StartDataBackup: {
             backupMode?: components["schemas"]["BackupMode"];
@@ -6034,6 +6222,11 @@ export interface components {
          * @enum {string}
          */
         SubtaskStatus: "PENDING" | "READY" | "RUNNING" | "CANCELING" | "FAILED" | "SUCCESSFUL";
+        /**
+         * @description How a standby stands with its primary.
+         * @enum {string}
+         */
+        SyncStatus: "VALID" | "DISABLED" | "SYNCHRONIZING";
         /** @description `POST /api/v2/ob/clusters/takeover` (our addition): registers a running server. */
         TakeOverCluster: {
             /** @description The server's base directory, if the platform should be able to start it again. */
@@ -9490,6 +9683,128 @@ export interface operations {
             path: {
                 id: number;
                 serverId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["TaskInstance"];
+                    };
+                };
+            };
+        };
+    };
+    list_standbys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["StandbyCluster"][];
+                    };
+                };
+            };
+        };
+    };
+    create_standby: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateStandby"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["TaskInstance"];
+                    };
+                };
+            };
+        };
+    };
+    remove_standby: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                standbyId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["TaskInstance"];
+                    };
+                };
+            };
+        };
+    };
+    failover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                standbyId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] & {
+                        data: components["schemas"]["TaskInstance"];
+                    };
+                };
+            };
+        };
+    };
+    switchover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                standbyId: number;
             };
             cookie?: never;
         };

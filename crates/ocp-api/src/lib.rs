@@ -51,6 +51,7 @@ pub mod obdb;
 pub mod obproxy;
 pub mod page;
 pub mod sql;
+pub mod standby;
 pub mod task;
 pub mod tenant;
 pub mod time;

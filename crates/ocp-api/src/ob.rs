@@ -239,7 +239,15 @@ pub struct Cluster {
     pub tenant_count: i64,
     pub server_count: i64,
     pub zones: Vec<Zone>,
-    pub standby_clusters: Vec<serde_json::Value>,
+    /// For a standby: the primary it follows (or, fenced, followed).
+    pub primary_cluster: Option<crate::standby::ClusterLink>,
+    /// For a primary: its standbys.
+    pub standby_clusters: Vec<crate::standby::ClusterLink>,
+    /// For a standby: how it stands with its primary.
+    pub sync_status: Option<crate::standby::SyncStatus>,
+    /// For a standby, in one cluster's view: how far behind its primary it reads, in
+    /// seconds (see `GET .../standbyClusters`); null in lists and for a primary.
+    pub delay_time: Option<f64>,
     /// How many of its alert events are active, per level (1, the most severe, to 5).
     pub alarm_summaries: Vec<AlarmSummary>,
     pub create_time: Timestamp,

@@ -77,6 +77,7 @@ pub async fn seed(data_dir: &Path) -> anyhow::Result<()> {
         startup_parameters: "[]".into(),
         creator: "bench".into(),
         zones,
+        primary_cluster_id: None,
     };
     // A cluster is registered with a task; this one does nothing (the bench's server runs
     // with --enable-test-tasks, whose no-op step it is).

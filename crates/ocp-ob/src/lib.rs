@@ -11,6 +11,7 @@ mod logical;
 mod objects;
 mod sessions;
 mod sqlstat;
+mod standby;
 mod tenant;
 
 use std::time::Duration;
@@ -25,6 +26,7 @@ pub use logical::Definitions;
 pub use objects::ObjectRow;
 pub use sessions::SessionRow;
 pub use sqlstat::{PlanOperatorRow, SqlCounters, SqlStatRow, INNER_DB_ID};
+pub use standby::ReplicaStat;
 pub use tenant::{check_whitelist, ServerStat, TenantSettings, VariableRow};
 
 #[derive(Debug, thiserror::Error)]
@@ -312,7 +314,7 @@ impl ObClient {
     }
 
     /// The text of the first column of the first row `statement` answers.
-    async fn one_text(&mut self, statement: &str) -> Result<String> {
+    pub(crate) async fn one_text(&mut self, statement: &str) -> Result<String> {
         let rows = self.rows(statement).await?;
         let row = rows
             .first()

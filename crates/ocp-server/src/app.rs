@@ -62,6 +62,7 @@ fn api_router(test_tasks: bool) -> OpenApiRouter<AppState> {
         .merge(routes::iam_roles::router())
         .merge(routes::packages::router())
         .merge(routes::clusters::router())
+        .merge(routes::standby::router())
         .merge(routes::cluster_params::router())
         .merge(routes::backups::router())
         .merge(routes::ob_tenants::router())

@@ -50,7 +50,8 @@ pub use hosts::{
 pub use iam::{AccessKeyRecord, NewUser, RoleRecord, UserRecord, UserUpdate};
 pub use metrics::{NewSample, SeriesRecord};
 pub use ob::{
-    ClusterRecord, NewCluster, NewServer, NewZone, PackageRecord, ServerRecord, ZoneRecord,
+    ClusterRecord, ClusterRole, NewCluster, NewServer, NewZone, PackageRecord, ServerRecord,
+    ZoneRecord,
 };
 pub use sessions::{LoginRecord, LoginRecordFilter, NewSession, SessionRecord};
 pub use sqlstats::{SqlStatFilter, SqlStatGroup, SqlStatSum};

@@ -43,6 +43,19 @@ pub struct ClusterRecord {
     pub creator: String,
     pub create_time: i64,
     pub update_time: i64,
+    /// For a standby: the primary whose log it follows (or, once fenced, followed).
+    pub primary_cluster_id: Option<i64>,
+    /// For a standby: `SYNCHRONIZING`, `VALID` or `DISABLED` (see the migration).
+    pub sync_status: Option<String>,
+}
+
+/// The role of one cluster of a primary/standby pair, as a switchover or failover leaves it.
+#[derive(Debug, Clone)]
+pub struct ClusterRole {
+    pub cluster_id: i64,
+    pub cluster_type: ClusterType,
+    pub primary_cluster_id: Option<i64>,
+    pub sync_status: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +123,8 @@ pub struct NewCluster {
     pub startup_parameters: String,
     pub creator: String,
     pub zones: Vec<NewZone>,
+    /// For a standby: its primary (it starts SYNCHRONIZING).
+    pub primary_cluster_id: Option<i64>,
 }
 
 fn package_from_row(row: &AnyRow) -> Result<PackageRecord> {
@@ -146,6 +161,8 @@ fn cluster_from_row(row: &AnyRow) -> Result<ClusterRecord> {
         creator: row.try_get("creator")?,
         create_time: row.try_get("create_time")?,
         update_time: row.try_get("update_time")?,
+        primary_cluster_id: row.try_get("primary_cluster_id")?,
+        sync_status: row.try_get("sync_status")?,
     })
 }
 
@@ -299,7 +316,8 @@ impl Store {
         let cluster_id: i64 = sqlx::query_scalar(&self.sql(
             "INSERT INTO ob_cluster (name, kind, cluster_type, status, ob_version, package_id, \
              root_user, root_password_sealed, startup_parameters, creator, create_time, \
-             update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             update_time, primary_cluster_id, sync_status) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         ))
         .bind(&c.name)
         .bind(c.kind.as_str())
@@ -313,6 +331,8 @@ impl Store {
         .bind(&c.creator)
         .bind(now)
         .bind(now)
+        .bind(c.primary_cluster_id)
+        .bind(c.primary_cluster_id.map(|_| "SYNCHRONIZING"))
         .fetch_one(&mut **tx)
         .await
         .map_err(|e| StoreError::from_unique(e, "cluster", &c.name))?;
@@ -576,6 +596,32 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(not_found("cluster", id));
         }
+        Ok(())
+    }
+
+    /// Sets the roles of the clusters of a pair in one transaction: a switchover or a
+    /// failover never leaves one half written.
+    pub async fn set_cluster_roles(&self, roles: &[ClusterRole]) -> Result<()> {
+        let _w = self.writer().await;
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        for role in roles {
+            let done = sqlx::query(&self.sql(
+                "UPDATE ob_cluster SET cluster_type = ?, primary_cluster_id = ?, \
+                 sync_status = ?, update_time = ? WHERE id = ?",
+            ))
+            .bind(role.cluster_type.as_str())
+            .bind(role.primary_cluster_id)
+            .bind(role.sync_status.as_deref())
+            .bind(now)
+            .bind(role.cluster_id)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(not_found("cluster", role.cluster_id));
+            }
+        }
+        tx.commit().await?;
         Ok(())
     }
 

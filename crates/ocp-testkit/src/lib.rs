@@ -30,7 +30,7 @@ pub use process::ChildGroup;
 pub use s3::{moto_server, S3Server, MOTO_SPEC};
 pub use sandbox::{host_ip, Sandbox};
 pub use seekdb::{seekdb_wheel, seekdb_wheel_of, SEEKDB_VERSION};
-pub use server::{server_binary, ServerOptions, ServerProcess};
+pub use server::{ocpctl_binary, server_binary, ServerOptions, ServerProcess};
 pub use webhook::{Received, WebhookReceiver};
 
 /// The admin password every test server is started with.

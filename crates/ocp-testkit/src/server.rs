@@ -11,6 +11,11 @@ pub fn server_binary() -> PathBuf {
     sibling_binary("OCP_SERVER_BIN", "ocp-server")
 }
 
+/// Where the `ocpctl` binary is: `OCPCTL_BIN`, else beside the running test binary.
+pub fn ocpctl_binary() -> PathBuf {
+    sibling_binary("OCPCTL_BIN", "ocpctl")
+}
+
 /// The binary named by `env_var`, else `name` in the target directory of the running binary.
 pub(crate) fn sibling_binary(env_var: &str, name: &str) -> PathBuf {
     if let Ok(path) = std::env::var(env_var) {

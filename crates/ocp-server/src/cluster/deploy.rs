@@ -206,6 +206,21 @@ pub async fn plan(
             }
         }
     }
+    // The recorded RPC port is the one the server uses when it serves its log (a primary
+    // with a standby); seekdb listens on it only then.
+    if let Some(p) = parameters.iter().find(|p| p.name == "rpc_port") {
+        if p.value != rpc_port.to_string() {
+            return Err(Failure::field(
+                "rpcPort",
+                format!("differs from the parameter rpc_port = {}", p.value),
+            ));
+        }
+    } else {
+        parameters.push(SetParameter {
+            name: "rpc_port".into(),
+            value: rpc_port.to_string(),
+        });
+    }
     for (name, value) in SEEKDB_DEFAULTS {
         if !parameters.iter().any(|p| p.name == *name) {
             parameters.push(SetParameter {
@@ -226,6 +241,7 @@ pub async fn plan(
         root_password_sealed: vault.seal(&request.password)?,
         startup_parameters: serde_json::to_string(&parameters).map_err(Failure::internal)?,
         creator: creator.to_string(),
+        primary_cluster_id: None,
         zones: vec![NewZone {
             name: zone.name.clone(),
             idc_id: Some(host.idc_id),
@@ -331,6 +347,7 @@ pub async fn plan_take_over(
         root_password_sealed: vault.seal(&request.password)?,
         startup_parameters: "[]".into(),
         creator: creator.to_string(),
+        primary_cluster_id: None,
         zones: vec![NewZone {
             name: "zone1".into(),
             idc_id: Some(host.idc_id),

@@ -7,6 +7,7 @@ pub mod backup_schedule;
 pub mod deploy;
 pub mod operation;
 pub mod parameters;
+pub mod standby;
 pub mod status;
 pub mod steps;
 pub mod sync;

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use ocp_api::alarm::AlarmStatus;
 use ocp_api::ob::{AlarmSummary, Cluster, ClusterStatus, RootServer, Server, ServerStatus, Zone};
+use ocp_api::standby::{ClusterLink, SyncStatus};
 use ocp_api::Timestamp;
 use ocp_store::{AlarmListFilter, ClusterRecord, ServerRecord, ZoneRecord};
 
@@ -155,13 +156,41 @@ pub(super) fn cluster_view(
         tenant_count: 1,
         server_count: servers.len() as i64,
         zones,
+        primary_cluster: None,
         standby_clusters: Vec::new(),
+        sync_status: c.sync_status.as_deref().and_then(SyncStatus::parse),
+        delay_time: None,
         alarm_summaries: Vec::new(),
         create_time: Timestamp::from_millis(c.create_time),
         update_time: Timestamp::from_millis(c.update_time),
         creator: c.creator,
         fail_to_query_from_ob_reason: None,
     }
+}
+
+/// How a cluster's record names another of its pair.
+fn link(c: &ClusterRecord) -> ClusterLink {
+    ClusterLink {
+        id: c.id,
+        name: c.name.clone(),
+        cluster_type: c.cluster_type,
+        status: c.status,
+        sync_status: c.sync_status.as_deref().and_then(SyncStatus::parse),
+    }
+}
+
+/// Names a cluster's primary and standbys, from the records of every cluster.
+pub(super) fn link_pair(view: &mut Cluster, all: &[ClusterRecord]) {
+    let primary_id = all
+        .iter()
+        .find(|c| c.id == view.id)
+        .and_then(|c| c.primary_cluster_id);
+    view.primary_cluster = primary_id.and_then(|id| all.iter().find(|c| c.id == id).map(link));
+    view.standby_clusters = all
+        .iter()
+        .filter(|c| c.primary_cluster_id == Some(view.id))
+        .map(link)
+        .collect();
 }
 
 /// One cluster, with its zones' compaction status read from its server while it runs.
@@ -173,6 +202,7 @@ pub(super) async fn one_cluster_view(state: &AppState, id: i64) -> Result<Cluste
     if let Some(id) = cluster.package_id {
         packages.insert(id, state.store.package(id).await?.file_name);
     }
+    let record = cluster.clone();
     let mut view = cluster_view(
         cluster,
         &servers.iter().collect::<Vec<_>>(),
@@ -181,6 +211,13 @@ pub(super) async fn one_cluster_view(state: &AppState, id: i64) -> Result<Cluste
     );
     view.alarm_summaries =
         alarm_summaries(&view.name, &active_alarms(state).await?, &state.public_url);
+    let all = state.store.clusters().await?;
+    link_pair(&mut view, &all);
+    let primary = all.iter().find(|p| Some(p.id) == record.primary_cluster_id);
+    if let (true, Some(primary)) = (running, primary) {
+        let lag = crate::cluster::standby::view(&state.ob, primary, record).await?;
+        view.delay_time = lag.delay_time;
+    }
     if running {
         if let Ok(mut client) = state.ob.connect(id).await {
             let row = client.compaction().await;

@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use axum::extract::State;
 
 use ocp_api::ob::{
-    AddServers, ChangeClusterPassword, Cluster, ClusterFilter, ClusterStatus, Compaction,
-    CreateCluster, CreateZone, DeleteClusterQuery, DeleteServers, ReplaceServer, Server,
-    ServerKind, TakeOverCluster, UpgradeCluster, Zone,
+    AddServers, ChangeClusterPassword, Cluster, ClusterFilter, ClusterStatus, ClusterType,
+    Compaction, CreateCluster, CreateZone, DeleteClusterQuery, DeleteServers, ReplaceServer,
+    Server, ServerKind, TakeOverCluster, UpgradeCluster, Zone,
 };
 use ocp_api::task::TaskInstance;
 use ocp_api::{ErrorCode, PageData, PageQuery};
@@ -31,7 +31,7 @@ use crate::roles::Caller;
 use crate::state::AppState;
 
 use super::cluster_view::{
-    active_alarms, alarm_summaries, cluster_view, one_cluster_view, server_view,
+    active_alarms, alarm_summaries, cluster_view, link_pair, one_cluster_view, server_view,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -92,16 +92,17 @@ async fn list_clusters(
         ClusterStatus::parse(s).is_some()
     })?;
     let name = filter.name.as_deref().map(str::to_lowercase);
-    let mut records: Vec<ClusterRecord> = state
-        .store
-        .clusters()
-        .await?
-        .into_iter()
+    let all = state.store.clusters().await?;
+    let only_primaries = filter.with_standby == Some(true);
+    let mut records: Vec<ClusterRecord> = all
+        .iter()
+        .filter(|c| !only_primaries || c.cluster_type == ClusterType::Primary)
         .filter(|c| {
             name.as_deref()
                 .is_none_or(|n| c.name.to_lowercase().contains(n))
         })
         .filter(|c| statuses.is_empty() || statuses.iter().any(|s| s == c.status.as_str()))
+        .cloned()
         .collect();
     if let Some((column, order)) = &paging.sort {
         if column == "name" {
@@ -135,6 +136,7 @@ async fn list_clusters(
                 zones.iter().filter(|z| z.cluster_id == c.id).collect();
             let mut view = cluster_view(c, &of_servers, &of_zones, &packages);
             view.alarm_summaries = alarm_summaries(&view.name, &alarms, &state.public_url);
+            link_pair(&mut view, &all);
             view
         })
         .collect();
@@ -202,6 +204,17 @@ async fn operate_cluster(
     operation: ServerOperation,
 ) -> ApiResult<TaskInstance> {
     let cluster = state.store.cluster(id).await?;
+    if operation != ServerOperation::Stop && cluster.sync_status.as_deref() == Some("DISABLED") {
+        return Err(Failure::new(
+            ErrorCode::StateConflict,
+            format!(
+                "cluster {} was the primary before a failover and is fenced off: its log has \
+                 parted from the new primary's, so starting it would make a second primary; \
+                 remove it and create a new standby",
+                cluster.name
+            ),
+        ));
+    }
     let servers = state.store.servers(id).await?;
     operation.check_operable(&servers)?;
     let ids: Vec<i64> = servers.iter().map(|s| s.id).collect();
@@ -283,6 +296,32 @@ async fn delete_cluster(
     ApiQuery(query): ApiQuery<DeleteClusterQuery>,
 ) -> ApiResult<TaskInstance> {
     let cluster = state.store.cluster(id).await?;
+    if let Some(standby) = state
+        .store
+        .clusters()
+        .await?
+        .into_iter()
+        .find(|c| c.primary_cluster_id == Some(id) && c.cluster_type == ClusterType::Standby)
+    {
+        return Err(Failure::new(
+            ErrorCode::StateConflict,
+            format!(
+                "cluster {} has standby {}; remove the standby first",
+                cluster.name, standby.name
+            ),
+        ));
+    }
+    delete_task(&state, &caller, cluster, query.keep_data.unwrap_or(false)).await
+}
+
+/// Marks a cluster DELETING and submits the task that stops its servers, removes their
+/// directories unless `keep_data` and forgets it.
+pub(super) async fn delete_task(
+    state: &AppState,
+    caller: &Caller,
+    cluster: ClusterRecord,
+    keep_data: bool,
+) -> ApiResult<TaskInstance> {
     let being_deleted = || {
         Failure::new(
             ErrorCode::StateConflict,
@@ -294,17 +333,17 @@ async fn delete_cluster(
     }
     let ids: Vec<i64> = state
         .store
-        .servers(id)
+        .servers(cluster.id)
         .await?
         .iter()
         .map(|s| s.id)
         .collect();
-    let template = steps::delete_cluster(id, &ids, query.keep_data.unwrap_or(false))
+    let template = steps::delete_cluster(cluster.id, &ids, keep_data)
         .value("cluster_name", cluster.name.clone());
-    let task = state.task_of(template, &caller);
+    let task = state.task_of(template, caller);
     let task_id = state
         .store
-        .begin_cluster_delete(id, &task)
+        .begin_cluster_delete(cluster.id, &task)
         .await?
         .ok_or_else(being_deleted)?;
     Ok(Data(state.submitted(task_id).await?))

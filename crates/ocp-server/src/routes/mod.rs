@@ -21,6 +21,7 @@ pub mod obproxy;
 pub mod packages;
 pub mod session;
 pub mod sql_diagnostics;
+pub mod standby;
 pub mod system;
 pub mod task_events;
 pub mod tasks;

@@ -19,6 +19,11 @@ pub async fn sandbox() -> Sandbox {
 
 /// A sandbox whose server takes `args` as well.
 pub async fn sandbox_with(args: &[&str]) -> Sandbox {
+    sandbox_of(1, args).await
+}
+
+/// A sandbox of `hosts` hosts whose server takes `args` as well.
+pub async fn sandbox_of(hosts: usize, args: &[&str]) -> Sandbox {
     // One test's webhook receiver listens on loopback.
     let mut options = common::options_with_local_webhooks();
     options
@@ -27,7 +32,7 @@ pub async fn sandbox_with(args: &[&str]) -> Sandbox {
     options
         .extra_args
         .extend(args.iter().map(|a| a.to_string()));
-    Sandbox::start(options, 1, 300)
+    Sandbox::start(options, hosts, 300)
         .await
         .expect("sandbox starts")
 }

@@ -99,6 +99,7 @@ pub(crate) async fn cluster_place(store: &Store) -> (i64, i64, impl Fn(&str, i64
         root_password_sealed: "sealed".into(),
         startup_parameters: "[]".into(),
         creator: "admin".into(),
+        primary_cluster_id: None,
         zones: vec![NewZone {
             name: "zone1".into(),
             idc_id: Some(idc_id),

@@ -66,6 +66,9 @@ pub enum ClusterCmd {
         #[arg(long)]
         package: String,
     },
+    /// A primary's standby clusters: create, list (with lag), switchover, failover, remove.
+    #[command(subcommand)]
+    Standby(super::StandbyCmd),
     /// Stops a cluster, removes its servers' directories and forgets it.
     Delete {
         /// The cluster's id.
@@ -90,6 +93,7 @@ pub async fn cluster(ctx: &mut Ctx, cmd: ClusterCmd) -> Result<()> {
                     "id",
                     "name",
                     "kind",
+                    "type",
                     "status",
                     "obVersion",
                     "rpmName",
@@ -171,6 +175,7 @@ pub async fn cluster(ctx: &mut Ctx, cmd: ClusterCmd) -> Result<()> {
                 .await?;
             started(ctx, task).await
         }
+        ClusterCmd::Standby(cmd) => super::standby(ctx, cmd).await,
         ClusterCmd::Delete { id, keep_data } => {
             let task: TaskInstance = client
                 .call(

@@ -13,6 +13,7 @@ mod package;
 mod profiles;
 mod session;
 mod sql;
+mod standby;
 mod task;
 mod tenant;
 
@@ -30,6 +31,7 @@ pub use package::{package, PackageCmd};
 pub use profiles::{config, ConfigCmd};
 pub use session::{session, SessionCmd};
 pub use sql::{sql, SqlCmd};
+pub use standby::{standby, StandbyCmd};
 pub use task::{task, TaskCmd};
 pub use tenant::{tenant, TenantCmd};
 

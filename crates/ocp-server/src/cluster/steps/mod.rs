@@ -9,6 +9,7 @@
 mod backup;
 mod deploy;
 mod process;
+mod standby;
 mod state;
 mod templates;
 mod upgrade;
@@ -27,11 +28,12 @@ use crate::error::Failure;
 use backup::*;
 use deploy::*;
 use process::*;
+use standby::*;
 use state::*;
 pub use templates::{
-    back_up_now, create_cluster, delete_cluster, major_compaction, restore_cluster,
-    restore_in_place, restore_logical, restore_logical_cluster, server_operation, take_over,
-    upgrade_cluster,
+    back_up_now, create_cluster, create_standby, delete_cluster, failover, major_compaction,
+    restore_cluster, restore_in_place, restore_logical, restore_logical_cluster, server_operation,
+    switchover, take_over, upgrade_cluster,
 };
 use upgrade::*;
 
@@ -182,6 +184,10 @@ pub(super) async fn connect_root(
 
 pub fn register(registry: &mut Registry, access: &ObAccess) {
     let a = || access.clone();
+    let role = |change| ChangeRole {
+        access: access.clone(),
+        change,
+    };
     let status = |s| ServerStatusStep {
         access: access.clone(),
         status: s,
@@ -279,6 +285,46 @@ pub fn register(registry: &mut Registry, access: &ObAccess) {
         .register(class("CheckUpgradePackageTask"), CheckUpgrade(a()))
         .register(class("InstallUpgradeRpmTask"), InstallUpgrade(a()))
         .register(class("UpgradeObserverTask"), UpgradeServer(a()))
+        .register(class("EnablePrimaryLogServiceTask"), ServeLog(a()))
+        .register(
+            class("WaitStandbySyncTask"),
+            WaitSync {
+                access: a(),
+                key: "standby_cluster_id",
+            },
+        )
+        .register(
+            class("WaitOldPrimarySyncTask"),
+            WaitSync {
+                access: a(),
+                key: "old_primary_id",
+            },
+        )
+        .register(
+            class("SwitchPrimaryToStandbyTask"),
+            role(RoleChange::ToStandby),
+        )
+        .register(
+            class("SwitchStandbyToPrimaryTask"),
+            role(RoleChange::ToPrimary),
+        )
+        .register(class("FollowNewPrimaryTask"), role(RoleChange::Follow))
+        .register(class("ActivateStandbyTask"), role(RoleChange::Activate))
+        .register(
+            class("UpdateSwitchoverRolesTask"),
+            UpdateRoles {
+                access: a(),
+                failover: false,
+            },
+        )
+        .register(
+            class("UpdateFailoverRolesTask"),
+            UpdateRoles {
+                access: a(),
+                failover: true,
+            },
+        )
+        .register(class("FenceOldPrimaryTask"), Fence(a()))
         .register(class("TriggerCompactionTask"), TriggerCompaction(a()))
         .register(class("WaitCompactionTask"), WaitCompaction(a()));
 }

@@ -54,6 +54,10 @@ pub(super) async fn spawn_server(
         "--base-dir".into(),
         server.home_path.clone(),
     ];
+    if bootstrap && cluster.cluster_type == ocp_api::ob::ClusterType::Standby {
+        // The role is kept in the data directory: later starts need not name it.
+        args.extend(["--role".into(), "STANDBY".into()]);
+    }
     if bootstrap {
         let parameters: Vec<SetParameter> =
             serde_json::from_str(&cluster.startup_parameters).unwrap_or_default();
@@ -128,7 +132,8 @@ impl Step for WaitActive {
         let (server, cluster) = self.access.server_and_cluster(ctx).await?;
         let started = Instant::now();
         let target = wait_for_sql(&self.access, ctx, &server, &cluster, self.fresh).await?;
-        if !self.fresh {
+        // A standby takes no DDL: it is read-only.
+        if !self.fresh && cluster.cluster_type == ocp_api::ob::ClusterType::Primary {
             wait_for_ddl(ctx, &target, started).await?;
         }
         Ok(())

@@ -118,10 +118,93 @@ pub fn create_cluster(cluster_id: i64, server_ids: &[i64]) -> TaskTemplate {
         "Create primary OB cluster",
         cluster_id,
         server_ids,
+        &[],
         &BOOTSTRAP,
         &SET_PASSWORD,
         &[],
     )
+}
+
+/// Builds a standby registered as CREATING from its primary's log: the primary serves its
+/// log, the standby is installed and started as a standby (no password is set: it has its
+/// primary's users), and the task ends when it reads what the primary had written.
+pub fn create_standby(cluster_id: i64, server_ids: &[i64], primary_id: i64) -> TaskTemplate {
+    install_cluster(
+        "Create standby OB cluster",
+        cluster_id,
+        server_ids,
+        &[(
+            "Enable primary log service",
+            "EnablePrimaryLogServiceTask",
+            120,
+        )],
+        &BOOTSTRAP,
+        &[],
+        &[("Wait standby synchronized", "WaitStandbySyncTask", 1900)],
+    )
+    .value("primary_cluster_id", primary_id.to_string())
+    .value("standby_cluster_id", cluster_id.to_string())
+}
+
+/// The steps that exchange the roles of a pair; the old primary then restarts to follow the
+/// new one (seekdb follows a changed source only after a restart).
+const SWITCHOVER: [(&str, &str, i64); 12] = [
+    ("Check standby synchronized", "WaitStandbySyncTask", 1900),
+    (
+        "Switch primary to standby",
+        "SwitchPrimaryToStandbyTask",
+        300,
+    ),
+    (
+        "Switch standby to primary",
+        "SwitchStandbyToPrimaryTask",
+        300,
+    ),
+    ("Follow new primary", "FollowNewPrimaryTask", 120),
+    ("Update cluster roles", "UpdateSwitchoverRolesTask", 60),
+    ("Prepare restart observer", "PrepareRestartObserverTask", 60),
+    ("Stop observer process", "StopObserverProcessTask", 600),
+    ("Start observer process", "StartObserverProcessTask", 600),
+    (
+        "Wait observer accessible",
+        "WaitObserverAccessibleTask",
+        600,
+    ),
+    ("Update observer status", "UpdateObserverRunningTask", 60),
+    ("Wait standby synchronized", "WaitOldPrimarySyncTask", 1900),
+    ("Update OB cluster status", "UpdateObClusterStatusTask", 60),
+];
+
+/// Switchover: the standby becomes the primary of the pair and the primary its standby.
+/// Not rolled back (a half-done switchover is finished by a retry, never undone).
+pub fn switchover(primary_id: i64, primary_server: i64, standby_id: i64) -> TaskTemplate {
+    let mut template = TaskTemplate::new("Switchover OB cluster")
+        .cluster(primary_id)
+        .value("server_id", primary_server.to_string())
+        .value("old_primary_id", primary_id.to_string())
+        .value("old_standby_id", standby_id.to_string())
+        .value("standby_cluster_id", standby_id.to_string())
+        .prohibit_rollback();
+    template.chain(SWITCHOVER.map(|(n, c, t)| spec(n, c, t, None)), &[]);
+    template
+}
+
+/// Failover: the standby takes the primary's role with the log it has; the old primary is
+/// fenced off first (read-only and stopped if it answers, recorded STOPPED if not).
+pub fn failover(primary_id: i64, standby_id: i64) -> TaskTemplate {
+    let mut template = TaskTemplate::new("Failover OB cluster")
+        .cluster(standby_id)
+        .value("old_primary_id", primary_id.to_string())
+        .value("old_standby_id", standby_id.to_string())
+        .prohibit_rollback();
+    let steps = [
+        ("Fence old primary", "FenceOldPrimaryTask", 300),
+        ("Activate standby", "ActivateStandbyTask", 300),
+        ("Update cluster roles", "UpdateFailoverRolesTask", 60),
+        ("Update OB cluster status", "UpdateObClusterStatusTask", 60),
+    ];
+    template.chain(steps.map(|(n, c, t)| spec(n, c, t, None)), &[]);
+    template
 }
 
 /// Restores a backup set into a cluster registered as CREATING: installed as a deploy is,
@@ -131,6 +214,7 @@ pub fn restore_cluster(cluster_id: i64, server_ids: &[i64], restore_id: i64) -> 
         "Restore OB cluster",
         cluster_id,
         server_ids,
+        &[],
         &[
             ("Restore backup data", "RestoreBackupDataTask", 6 * 3600),
             ("Start observer process", "StartObserverProcessTask", 600),
@@ -164,6 +248,7 @@ pub fn restore_logical_cluster(
         "Restore OB cluster",
         cluster_id,
         server_ids,
+        &[],
         &BOOTSTRAP,
         &SET_PASSWORD,
         &LOAD_LOGICAL,
@@ -220,12 +305,14 @@ pub fn restore_in_place(
     template
 }
 
-/// A new cluster's task: prepare, then per server pre check, install, make its directory and
-/// `start` it; then `before`, the statuses and the cluster's info, and `after`.
+/// A new cluster's task: prepare (and `prepare`), then per server pre check, install, make
+/// its directory and `start` it; then `before`, the statuses and the cluster's info, and
+/// `after`.
 fn install_cluster(
     name: &str,
     cluster_id: i64,
     server_ids: &[i64],
+    prepare: &[(&str, &str, i64)],
     start: &[(&str, &str, i64)],
     before: &[(&str, &str, i64)],
     after: &[(&str, &str, i64)],
@@ -250,6 +337,9 @@ fn install_cluster(
         ),
         &[],
     );
+    let first = prepare.iter().fold(first, |previous, &(n, c, t)| {
+        template.step(spec(n, c, t, None), &[previous])
+    });
     let mut ends = Vec::new();
     for i in 0..server_ids.len() {
         let idx = (!single).then_some(i);
