@@ -499,9 +499,14 @@ fn readings(
             "ob_log_disk_used_percent",
             percent(s.log_disk_used, s.log_disk_total),
         ),
-        ("ob_compaction_running", f64::from(u8::from(s.compacting))),
-        ("ob_no_compaction_seconds", s.no_compaction_seconds.max(0.0)),
     ];
+    if let Some((running, idle_s)) = s.compaction {
+        out.push(("ob_compaction_running", f64::from(u8::from(running))));
+        out.push(("ob_no_compaction_seconds", idle_s.max(0.0)));
+    }
+    if let Some(delay) = s.standby_delay_seconds {
+        out.push(("ob_sync_delay_time", delay));
+    }
     if let Some((then, p)) = previous {
         let seconds = (at_ms - then) as f64 / 1000.0;
         let executions = (s.executions - p.executions).max(0.0);

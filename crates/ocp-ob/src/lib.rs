@@ -157,8 +157,13 @@ pub struct MonitorStats {
     pub data_disk_used: f64,
     pub log_disk_total: f64,
     pub log_disk_used: f64,
-    pub compacting: bool,
-    pub no_compaction_seconds: f64,
+    /// Whether a major compaction runs, and for how long none has finished (as long as the
+    /// server has existed if none ever has); None on a standby, which shows no compaction
+    /// of its own (it follows its primary's).
+    pub compaction: Option<(bool, f64)>,
+    /// On a standby: how far behind now it reads consistently, in seconds (OCP's sync delay:
+    /// now less its readable SCN). None on a primary.
+    pub standby_delay_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -391,7 +396,9 @@ impl ObClient {
                 "SELECT CAST(MEMORY_LIMIT AS CHAR), CAST(DATA_DISK_CAPACITY AS CHAR), \
                  CAST(DATA_DISK_IN_USE AS CHAR), CAST(LOG_DISK_CAPACITY AS CHAR), \
                  CAST(LOG_DISK_IN_USE AS CHAR), \
-                 CAST(TIME_TO_USEC(NOW()) - TIME_TO_USEC(CREATE_TIME) AS CHAR) \
+                 CAST(TIME_TO_USEC(NOW()) - TIME_TO_USEC(CREATE_TIME) AS CHAR), ROLE, \
+                 CAST((TIME_TO_USEC(NOW(6)) * 1000 - READABLE_SCN) / 1000000000 AS CHAR), \
+                 CAST(READABLE_SCN AS CHAR) \
                  FROM oceanbase.V$OB_SERVER_STAT",
             )
             .await?;
@@ -401,18 +408,20 @@ impl ObClient {
                  CAST(TIME_TO_USEC(NOW()) AS CHAR) FROM oceanbase.DBA_OB_MAJOR_COMPACTION",
             )
             .await?;
-        let (s, p, v, c) = match (
-            sessions.first(),
-            plans.first(),
-            server.first(),
-            compaction.first(),
-        ) {
-            (Some(s), Some(p), Some(v), Some(c)) => (s, p, v, c),
+        let (s, p, v) = match (sessions.first(), plans.first(), server.first()) {
+            (Some(s), Some(p), Some(v)) => (s, p, v),
             _ => return Err(ObError::Protocol("a monitor view answered no row".into())),
         };
-        let finished_us = number(c, 1);
-        let now_us = number(c, 2);
         let age_s = number(v, 5) / 1e6;
+        let compaction = compaction.first().map(|c| {
+            let finished_us = number(c, 1);
+            let idle_s = if finished_us > 0.0 {
+                (number(c, 2) - finished_us) / 1e6
+            } else {
+                age_s
+            };
+            (text(c, 0).map(|t| t != "IDLE").unwrap_or(false), idle_s)
+        });
         Ok(MonitorStats {
             sessions: number(s, 0),
             active_sessions: number(s, 1),
@@ -426,13 +435,11 @@ impl ObClient {
             data_disk_used: number(v, 2),
             log_disk_total: number(v, 3),
             log_disk_used: number(v, 4),
-            compacting: text(c, 0).map(|t| t != "IDLE").unwrap_or(false),
-            // Never compacted (the epoch): as long as the server has existed.
-            no_compaction_seconds: if finished_us > 0.0 {
-                (now_us - finished_us) / 1e6
-            } else {
-                age_s
-            },
+            compaction,
+            // A standby still building itself reads nothing yet (its readable SCN is 0 or 1).
+            standby_delay_seconds: (text(v, 6).ok().as_deref() == Some("STANDBY")
+                && number(v, 8) > 1.0)
+                .then(|| number(v, 7).max(0.0)),
         })
     }
 

@@ -1,6 +1,8 @@
 //! Standby clusters on real seekdb, on two hosts of the sandbox: a standby built from a
-//! primary's log reads what the primary writes and refuses writes; a switchover (through
-//! `ocpctl`) exchanges the roles and the old primary follows the new one; when the new
+//! primary's log reads what the primary writes and refuses writes, and reports its delay,
+//! which alerts; an upgrade goes to the standby first (1.4.0 to 1.4.0.post1), then a
+//! switchover (through `ocpctl`) exchanges the roles, the old primary follows the new one
+//! and is upgraded in turn; when the new
 //! primary's server is killed, a failover makes the standby writable, fences the lost one
 //! off (it is not started again) and the platform shows the roles; the fenced one is removed.
 
@@ -10,9 +12,22 @@ mod seekdb_kit;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ocp_testkit::{free_port, ocpctl_binary, Api, Sandbox, ADMIN_PASSWORD};
+use ocp_testkit::{
+    free_port, ocpctl_binary, seekdb_wheel_of, Api, Sandbox, ADMIN_PASSWORD, SEEKDB_VERSION,
+};
 use seekdb_kit::*;
 use serde_json::{json, Value};
+
+async fn upload(admin: &Api, version: &str) -> String {
+    let wheel = seekdb_wheel_of(version).expect("the seekdb wheel");
+    let reply = admin.upload_package(&wheel).await.ok();
+    reply.data()["fileName"].as_str().unwrap().to_string()
+}
+
+async fn upgrade(admin: &Api, id: i64, rpm: &str) -> ocp_testkit::Reply {
+    let path = format!("/api/v2/ob/clusters/{id}/upgrade");
+    admin.post(&path, &json!({"rpmFileName": rpm})).await
+}
 
 fn port_of(cluster: &Value) -> u16 {
     cluster["zones"][0]["servers"][0]["sqlPort"]
@@ -66,6 +81,30 @@ fn ocpctl(sb: &Sandbox, config: &std::path::Path, args: &[&str]) -> std::process
     output
 }
 
+/// The newest value of a cluster's metric, waiting until there is one.
+async fn metric_of(admin: &Api, cluster: &str, metric: &str) -> f64 {
+    let start = chrono::Utc::now() - chrono::Duration::minutes(5);
+    let end = chrono::Utc::now() + chrono::Duration::hours(1);
+    let format = "%Y-%m-%dT%H:%M:%S%%2B00:00";
+    let path = format!(
+        "/api/v2/monitor/metricsWithLabel?startTime={}&endTime={}&metrics={metric}\
+         &groupBy=ob_cluster&interval=1&labels=ob_cluster:{cluster}",
+        start.format(format),
+        end.format(format)
+    );
+    let read = admin
+        .poll(&path, WAIT, |d| {
+            d["contents"][0]["data"]
+                .as_array()
+                .is_some_and(|points| points.iter().any(|p| p[metric].is_number()))
+        })
+        .await
+        .unwrap_or_else(|last| panic!("no {metric} of {cluster}: {last:#}"));
+    let points = read["contents"][0]["data"].as_array().unwrap().clone();
+    let last = points.iter().rev().find(|p| p[metric].is_number()).unwrap();
+    last[metric].as_f64().unwrap()
+}
+
 fn standby_request(sb: &Sandbox, host: usize, name: &str) -> Value {
     json!({"name": name, "hostId": sb.host_id(host),
            "sqlPort": free_port("0.0.0.0").unwrap(),
@@ -92,7 +131,8 @@ async fn roles(admin: &Api, id: i64) -> (String, Value, Vec<i64>, Value) {
 async fn a_standby_follows_switches_over_and_takes_over_a_lost_primary() {
     let sb = sandbox_of(2, &[]).await;
     let admin = sb.server.admin();
-    let rpm = seekdb_rpm(&admin).await;
+    let rpm = upload(&admin, "1.4.0").await;
+    let newer = upload(&admin, SEEKDB_VERSION).await;
     let mut request = deploy_request(&sb, &rpm, "north", json!([]));
     request["rpcPort"] = json!(free_port("0.0.0.0").unwrap());
     let deploy = admin.post("/api/v2/ob/clusters", &request).await;
@@ -155,12 +195,55 @@ async fn a_standby_follows_switches_over_and_takes_over_a_lost_primary() {
     );
     let refused = execute(south_port, "INSERT INTO shop.items VALUES (9, 'no')").await;
     assert!(refused.unwrap_err().contains("read only"));
+
+    // The standby's agent reports its delay as a metric, and the sync delay item alerts on
+    // it (here with a threshold every delay passes).
+    let delay = metric_of(&admin, "south", "ob_sync_delay_time").await;
+    assert!((0.0..60.0).contains(&delay), "delay {delay}");
+    let item = "ob_cluster_sync_delay_time_too_long";
+    let rule = evaluate_every_second(&admin, item).await;
+    let rule_path = format!("/api/v2/alarm/rules/{rule}");
+    admin
+        .put(&rule_path, &json!({"threshold": -1.0}))
+        .await
+        .ok();
+    let started = Instant::now();
+    let firing = loop {
+        let open = open_alarms(&admin, item).await;
+        if !open.is_empty() {
+            break open;
+        }
+        assert!(started.elapsed() < WAIT, "{item} never fired");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(firing[0].0.contains("south"), "{firing:?}");
+    admin
+        .put(&rule_path, &json!({"threshold": 600.0}))
+        .await
+        .ok();
+
     let deleted = admin.delete(&format!("/api/v2/ob/clusters/{north}")).await;
     assert_eq!(
         deleted.error_code(),
         10006,
         "a primary with a standby stays"
     );
+
+    // An upgrade goes to the standby first: the primary's is refused while its standby runs
+    // the older version; the standby's is taken, and it follows again on the new build.
+    let first = upgrade(&admin, north, &newer).await;
+    assert_eq!(first.error_code(), 10006, "{}", first.text);
+    assert!(first.text.contains("upgrade the standby"), "{}", first.text);
+    run_task(&admin, upgrade(&admin, south, &newer).await, DEPLOY).await;
+    assert_eq!(cluster(&admin, south).await["rpmName"], newer.as_str());
+    execute(north_port, "INSERT INTO shop.items VALUES (10, 'kiwi')")
+        .await
+        .unwrap();
+    until_rows(south_port, 3).await;
+    execute(north_port, "DELETE FROM shop.items WHERE id = 10")
+        .await
+        .unwrap();
+    until_rows(south_port, 2).await;
 
     // Switchover, through the command line: the roles are exchanged, the old primary follows.
     let cfg = tempfile::tempdir().unwrap();
@@ -190,6 +273,13 @@ async fn a_standby_follows_switches_over_and_takes_over_a_lost_primary() {
     );
     let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
     assert_eq!(listed[0]["id"], north, "{listed:#}");
+    // Then the old primary, a standby now, is upgraded too.
+    run_task(&admin, upgrade(&admin, north, &newer).await, DEPLOY).await;
+    assert_eq!(cluster(&admin, north).await["rpmName"], newer.as_str());
+    execute(south_port, "INSERT INTO shop.items VALUES (11, 'lime')")
+        .await
+        .unwrap();
+    until_rows(north_port, 4).await;
 
     // The new primary's server is lost; a failover makes its standby the primary.
     let home = home_of(&cluster(&admin, south).await);
@@ -207,7 +297,7 @@ async fn a_standby_follows_switches_over_and_takes_over_a_lost_primary() {
     execute(north_port, "INSERT INTO shop.items VALUES (4, 'fig')")
         .await
         .unwrap();
-    assert_eq!(count(north_port).await, Some(4));
+    assert_eq!(count(north_port).await, Some(5));
     let (kind, _, standbys, _) = roles(&admin, north).await;
     assert_eq!((kind.as_str(), standbys), ("PRIMARY", vec![south]));
     let (kind, primary, _, sync) = roles(&admin, south).await;

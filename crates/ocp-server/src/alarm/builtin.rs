@@ -277,6 +277,22 @@ const BUILTINS: &[Builtin] = &[
         description: "The last major compaction finished longer ago than the threshold (s).",
         details: "${alarm_target} ${alarm_name} The last major compaction was ${value} seconds ago, exceeding the threshold of ${alarm_threshold} seconds.",
     },
+    Builtin {
+        name: "ob_cluster_sync_delay_time_too_long",
+        alarm_name: "The OceanBase cluster synchronization delay is too long.",
+        app_type: "OB",
+        scope: "ObCluster",
+        level: 3,
+        metric: "ob_sync_delay_time",
+        aggregation: Aggregation::Max,
+        comparator: Comparator::Greater,
+        threshold: 600.0,
+        divisor: None,
+        duration: 0,
+        interval: 60,
+        description: "A standby reads further behind now than the threshold (s): now less its readable SCN.",
+        details: "Cluster: ${ob_cluster_name}, Alert: ${alarm_name}. The log transmission delay is ${value} seconds, exceeding the ${alarm_threshold} seconds threshold.",
+    },
 ];
 
 /// The built-in items as rows to seed.

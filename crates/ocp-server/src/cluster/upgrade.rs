@@ -118,6 +118,7 @@ pub async fn plan(
     rpm_file_name: &str,
 ) -> Result<UpgradePlan, Failure> {
     let package = check(store, cluster, rpm_file_name).await?;
+    standby_first(store, cluster, &package).await?;
     backup::check_backupable(cluster, BackupMode::PhysicalBackup)?;
     let server = backup::only_server(store, cluster).await?;
     backup::require_running(cluster, &server, "an upgrade starts from a RUNNING cluster")?;
@@ -157,6 +158,37 @@ pub async fn plan(
         server,
         set,
     })
+}
+
+/// A primary is upgraded after its standby: a standby on an older version than its primary
+/// may not read the newer one's log. So the standby goes first, then a switchover, then the
+/// old primary (now the standby).
+async fn standby_first(
+    store: &Store,
+    cluster: &ClusterRecord,
+    package: &PackageRecord,
+) -> Result<(), Failure> {
+    for standby in store.clusters().await? {
+        if standby.primary_cluster_id != Some(cluster.id) {
+            continue;
+        }
+        let Some(running) = standby.package_id else {
+            continue;
+        };
+        let running = store.package(running).await?;
+        if compare_versions(&running.version, &package.version) == Some(Ordering::Less) {
+            return Err(Failure::new(
+                ErrorCode::StateConflict,
+                format!(
+                    "cluster {} has standby {} on {}: upgrade the standby to {} first, switch \
+                     over, then upgrade this cluster (its standby by then)",
+                    cluster.name, standby.name, running.version, package.version
+                ),
+            )
+            .with_field("rpmFileName"));
+        }
+    }
+    Ok(())
 }
 
 /// Whether the server's `@@version_comment` is of `version` (a package version such as

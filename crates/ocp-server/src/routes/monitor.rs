@@ -222,6 +222,12 @@ const OB_METRICS: &[(&str, &str, &str, &str)] = &[
         "",
         "availability",
     ),
+    (
+        "ob_sync_delay_time",
+        "standby: how far behind now it reads (now less its readable SCN)",
+        "s",
+        "standby",
+    ),
 ];
 
 const OB_GROUPS: &[(&str, &str, bool)] = &[
@@ -232,6 +238,7 @@ const OB_GROUPS: &[(&str, &str, bool)] = &[
     ("storage", "Storage", false),
     ("compaction", "Compaction", false),
     ("availability", "Availability", false),
+    ("standby", "Standby", false),
 ];
 
 /// One class of the catalog.

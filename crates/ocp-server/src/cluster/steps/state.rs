@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use ocp_api::ob::ServerStatus;
+use ocp_api::ob::{ClusterType, ServerStatus};
 use ocp_ob::{ObClient, Target};
 use ocp_task::{Step, StepContext, StepError};
 
@@ -21,6 +21,17 @@ impl Step for SyncInfo {
         let id = cluster_id(ctx)?;
         let mut client = self.0.connect(id).await.map_err(failed)?;
         let version = client.version().await.map_err(sql_failed)?;
+        // A standby is read-only: its hosts' monitor users are made on its primary, whose
+        // users it replicates.
+        let cluster = self.0.store.cluster(id).await?;
+        if let (ClusterType::Standby, Some(primary)) =
+            (cluster.cluster_type, cluster.primary_cluster_id)
+        {
+            match self.0.connect(primary).await {
+                Ok(primary) => std::mem::replace(&mut client, primary).close().await,
+                Err(e) => ctx.log(format!("WARN the primary does not answer: {}", e.message)),
+            }
+        }
         // The read-only user each host's monitor logs in as, its password derived from
         // the host's secret. Made (or mended) only when it cannot log in: a start or restart
         // then runs no DDL. Monitoring is not the server's service, so a failure here is

@@ -115,10 +115,20 @@ impl UpgradeServer {
                 package.version
             )));
         }
-        if tables != *before {
+        // A standby's rows follow its primary's writes during the stop: its tables must be
+        // found again, their rows need not be as they were.
+        let found = |t: &(String, Option<i64>)| match cluster.cluster_type {
+            ocp_api::ob::ClusterType::Standby => tables.iter().any(|n| n.0 == t.0),
+            ocp_api::ob::ClusterType::Primary => tables.contains(t),
+        };
+        let same = match cluster.cluster_type {
+            ocp_api::ob::ClusterType::Standby => before.iter().all(found),
+            ocp_api::ob::ClusterType::Primary => tables == *before,
+        };
+        if !same {
             let lost: Vec<String> = before
                 .iter()
-                .filter(|t| !tables.contains(t))
+                .filter(|t| !found(t))
                 .map(|(name, rows)| match rows {
                     Some(n) => format!("{name} ({n} rows)"),
                     None => name.clone(),
