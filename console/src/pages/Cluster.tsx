@@ -118,6 +118,31 @@ export default function Cluster() {
             <Descriptions.Item label={t('cluster.kind')}>
               {c.kind} / {c.type}
             </Descriptions.Item>
+            {(c.primaryCluster || c.standbyClusters.length > 0) && (
+              <Descriptions.Item label={t('cluster.pair')} span={3}>
+                <span data-testid="cluster-pair">
+                  {c.primaryCluster ? (
+                    <>
+                      {t('cluster.standbyOf')}{' '}
+                      <Link to={`/clusters/${c.primaryCluster.id}`}>{c.primaryCluster.name}</Link>
+                      {' · '}
+                      {c.syncStatus ?? '-'}
+                      {c.delayTime != null && ` · ${t('cluster.delay')} ${c.delayTime.toFixed(2)} s`}
+                    </>
+                  ) : (
+                    <>
+                      {t('cluster.standbys')}{' '}
+                      {c.standbyClusters.map((s, i) => (
+                        <span key={s.id}>
+                          {i > 0 && ', '}
+                          <Link to={`/clusters/${s.id}`}>{s.name}</Link> ({s.syncStatus ?? '-'})
+                        </span>
+                      ))}
+                    </>
+                  )}
+                </span>
+              </Descriptions.Item>
+            )}
             <Descriptions.Item label={t('cluster.started')}>
               <When value={first?.startTime} />
             </Descriptions.Item>

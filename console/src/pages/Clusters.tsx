@@ -80,6 +80,10 @@ export default function Clusters() {
           { title: t('cluster.version'), dataIndex: 'obVersion' },
           { title: t('common.status'), dataIndex: 'status', render: (s: string) => <Status resource value={s} /> },
           { title: t('cluster.kind'), dataIndex: 'kind' },
+          {
+            title: t('cluster.role'),
+            render: (_, c) => (c.primaryCluster ? `${c.type} (${c.primaryCluster.name})` : c.type),
+          },
           { title: t('cluster.zones'), render: (_, c) => c.zones.length },
           { title: t('cluster.servers'), dataIndex: 'serverCount' },
           {

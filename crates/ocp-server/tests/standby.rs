@@ -310,6 +310,61 @@ async fn a_standby_follows_switches_over_and_takes_over_a_lost_primary() {
         .post_empty(&format!("/api/v2/ob/clusters/{south}/start"))
         .await;
     assert_eq!(start.error_code(), 10006, "a fenced primary is not started");
+
+    // Started outside the platform, the fenced server is made read-only again by the status
+    // sync before long.
+    let packages = sb.agents[1].data_dir().join("packages");
+    let binary = std::fs::read_dir(&packages)
+        .unwrap()
+        .map(|e| e.unwrap().path().join("pylibseekdb/seekdb"))
+        .find(|p| p.exists())
+        .expect("the installed seekdb");
+    let mut by_hand = Command::new(binary);
+    by_hand
+        .args([
+            "--nodaemon",
+            "--port",
+            &south_port.to_string(),
+            "--base-dir",
+            &home,
+        ])
+        .current_dir(&home)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut rogue = ocp_testkit::ChildGroup::spawn("seekdb", by_hand).unwrap();
+    let started = Instant::now();
+    for id in 100.. {
+        let tried = match ocp_ob::ObClient::connect(
+            &ocp_ob::Target {
+                host: ocp_testkit::host_ip(1),
+                port: south_port,
+                user: "root".into(),
+                password: "Root-Pw-1".into(),
+            },
+            Duration::from_secs(2),
+        )
+        .await
+        {
+            Ok(mut db) => {
+                let tried = db
+                    .execute(&format!("INSERT INTO shop.items VALUES ({id}, 'rogue')"))
+                    .await;
+                db.close().await;
+                Some(tried)
+            }
+            Err(_) => None,
+        };
+        if let Some(Err(e)) = tried {
+            assert!(e.to_string().contains("read only"), "{e}");
+            break;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "the fenced server still takes writes"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    rogue.kill();
     let switch = admin
         .post_empty(&format!(
             "/api/v2/ob/clusters/{north}/standbyClusters/{south}/switchover"

@@ -137,11 +137,11 @@ pub async fn plan(
         .with_field("rpmName"));
     }
     if request.cluster_type != ClusterType::Primary {
-        return Err(Failure::new(
-            ErrorCode::UnsupportedByServerKind,
-            "standby clusters need OceanBase's primary/standby replication, which seekdb lacks",
-        )
-        .with_field("type"));
+        return Err(Failure::field(
+            "type",
+            "a standby is built from its primary: POST \
+             /api/v2/ob/clusters/{primaryId}/standbyClusters",
+        ));
     }
     let [zone] = request.zones.as_slice() else {
         return Err(Failure::new(

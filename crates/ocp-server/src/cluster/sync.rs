@@ -2,11 +2,13 @@
 //! does not answer goes UNAVAILABLE (and its cluster with it); one that answers again goes
 //! back to RUNNING; the cluster follows by the rule of [`super::status::derived`]. Only
 //! RUNNING and UNAVAILABLE are touched, with compare-and-set updates, so a status a task set
-//! meanwhile (STARTING, STOPPING, ...) is never overwritten.
+//! meanwhile (STARTING, STOPPING, ...) is never overwritten. The fenced old primary of a
+//! failover is probed whatever its status, and made read-only if it answers as a primary.
 
 use std::time::Duration;
 
 use ocp_api::ob::{ClusterStatus, ServerStatus};
+use ocp_api::standby::SyncStatus;
 use ocp_ob::ObClient;
 
 use crate::cluster::access::ObAccess;
@@ -39,6 +41,35 @@ async fn record_connectable(
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The old primary of a failover is fenced off; should its server be started again outside
+/// the platform, it would take writes beside the new primary. Each sync that finds it
+/// answering makes it read-only again (a standby that follows nothing).
+async fn fence_if_back(
+    access: &ObAccess,
+    cluster: &ocp_store::ClusterRecord,
+    server: &ocp_store::ServerRecord,
+) {
+    let Ok(target) = access.target(cluster, server) else {
+        return;
+    };
+    let Ok(mut client) = ObClient::connect(&target, PROBE_TIMEOUT).await else {
+        return;
+    };
+    match client.replica_stat().await {
+        Ok(stat) if stat.role == "PRIMARY" => {
+            let fenced = client.switchover_to_standby().await;
+            tracing::warn!(
+                cluster = cluster.name,
+                server = target.address(),
+                "the fenced old primary of a failover answers as a primary; made read-only: {:?}",
+                fenced
+            );
+        }
+        _ => {}
+    }
+    client.close().await;
+}
+
 pub async fn watch(access: ObAccess, interval: Duration) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -53,10 +84,14 @@ pub async fn watch(access: ObAccess, interval: Duration) {
 async fn sync_once(access: &ObAccess) -> Result<(), crate::error::Failure> {
     let (running, unavailable) = (ServerStatus::Running, ServerStatus::Unavailable);
     for server in access.store.all_servers().await? {
+        let cluster = access.store.cluster(server.cluster_id).await?;
+        if cluster.sync_status.as_deref() == Some(SyncStatus::Disabled.as_str()) {
+            fence_if_back(access, &cluster, &server).await;
+            continue;
+        }
         if server.status != running && server.status != unavailable {
             continue;
         }
-        let cluster = access.store.cluster(server.cluster_id).await?;
         let target = access.target(&cluster, &server)?;
         let answers = match ObClient::connect(&target, PROBE_TIMEOUT).await {
             Ok(mut client) => {
