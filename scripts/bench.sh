@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the server and the benchmark in release mode and prints the numbers.
-# Usage: bash scripts/bench.sh [--quick] [--only tasks|agents|clusters|monitor|alerts|backups|upgrade|sql|console]
+# Usage: bash scripts/bench.sh [--quick] [--only tasks|agents|clusters|monitor|alerts|backups|upgrade|standby|sql|console]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--only" ] && [ "${2:-}" = "console" ]; then

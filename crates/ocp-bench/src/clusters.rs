@@ -26,13 +26,15 @@ fn median(mut times: Vec<Duration>) -> Duration {
     times[times.len() / 2]
 }
 
-/// Starts seekdb by hand in `base` (a first start bootstraps it with `PARAMETERS`) and
-/// answers how long it took to accept a login as root with `password`.
-async fn bare_start(
+/// Starts seekdb by hand in `base` (a first start bootstraps it with `PARAMETERS` and
+/// `extra` arguments) and answers how long it took to accept a login as root with
+/// `password`.
+pub(crate) async fn bare_start(
     binary: &Path,
     base: &Path,
     port: u16,
     password: &str,
+    extra: &[String],
 ) -> anyhow::Result<(Duration, ChildGroup)> {
     let bootstrap = !base.exists();
     std::fs::create_dir_all(base)?;
@@ -48,6 +50,7 @@ async fn bare_start(
         for p in PARAMETERS {
             command.args(["--parameter", p]);
         }
+        command.args(extra);
     }
     let target = Target {
         host: host_ip(0),
@@ -79,7 +82,7 @@ async fn timed_task(admin: &Api, reply: ocp_testkit::Reply, started: Instant) ->
 
 /// A finished task's subtasks in the order they ran, each with its duration in ms, and the
 /// log of the step that waits for SQL.
-async fn task_steps(admin: &Api, task: i64) -> (Vec<(String, i64)>, String) {
+pub(crate) async fn task_steps(admin: &Api, task: i64) -> (Vec<(String, i64)>, String) {
     let detail = admin
         .get(&format!("/api/v2/tasks/instances/{task}"))
         .await
@@ -120,7 +123,7 @@ fn seekdb_own_time(wait_log: &str) -> Option<Duration> {
     Some(Duration::from_millis(ms))
 }
 
-fn installed_binary(agent_data: &Path) -> Option<PathBuf> {
+pub(crate) fn installed_binary(agent_data: &Path) -> Option<PathBuf> {
     std::fs::read_dir(agent_data.join("packages"))
         .ok()?
         .filter_map(|e| e.ok())
@@ -191,7 +194,7 @@ async fn platform_round(
 /// deploy does, stopped and started again: answers the two times to SQL.
 async fn bare_round(binary: &Path, base: &Path) -> anyhow::Result<(Duration, Duration)> {
     let port = free_port("0.0.0.0")?;
-    let (bootstrap, mut process) = bare_start(binary, base, port, "").await?;
+    let (bootstrap, mut process) = bare_start(binary, base, port, "", &[]).await?;
     let root = Target {
         host: host_ip(0),
         port,
@@ -202,7 +205,7 @@ async fn bare_round(binary: &Path, base: &Path) -> anyhow::Result<(Duration, Dur
     client.set_password("root", "Bench-Pw-1").await?;
     client.close().await;
     process.terminate(Duration::from_secs(30));
-    let (restart, mut process) = bare_start(binary, base, port, "Bench-Pw-1").await?;
+    let (restart, mut process) = bare_start(binary, base, port, "Bench-Pw-1", &[]).await?;
     process.terminate(Duration::from_secs(30));
     Ok((bootstrap, restart))
 }
@@ -219,10 +222,15 @@ fn summary(times: &[Duration]) -> String {
 /// A server (logging warnings only) with one agent, and the seekdb wheel uploaded: answers
 /// them and the package's file name.
 pub(crate) async fn seekdb_sandbox() -> anyhow::Result<(Sandbox, String)> {
+    seekdb_sandbox_of(1).await
+}
+
+/// As [`seekdb_sandbox`], with `hosts` agents.
+pub(crate) async fn seekdb_sandbox_of(hosts: usize) -> anyhow::Result<(Sandbox, String)> {
     let wheel = seekdb_wheel()?;
     let mut options = ServerOptions::default();
     options.extra_args.extend(["--log".into(), "warn".into()]);
-    let sandbox = Sandbox::start(options, 1, 1000).await?;
+    let sandbox = Sandbox::start(options, hosts, 1000).await?;
     let uploaded = sandbox.server.admin().upload_package(&wheel).await.ok();
     let rpm = uploaded.data()["fileName"]
         .as_str()

@@ -24,8 +24,11 @@
 //! 9. Upgrade on real seekdb: 1.4.0 to 1.4.0.post1, request to SUCCESSFUL and the downtime
 //!    a client sees.
 //!
+//! 10. Standby clusters on real seekdb, two hosts: creation beside the bare commands, the
+//!     replication lag under a steady write load, switchover and failover times.
+//!
 //! `--quick` runs smaller counts; `--only tasks` (or `agents`, `clusters`, `monitor`, `sql`,
-//! `alerts`, `backups`, `upgrade`) runs one group; `--json FILE` writes the figures there too;
+//! `alerts`, `backups`, `upgrade`, `standby`) runs one group; `--json FILE` writes the figures there too;
 //! `--only tasks --backend sqlite` runs only the engine on that backend (for a profile).
 //! `compare BASELINE RUN [--accept]` prints the figures that moved by more than 20 %.
 
@@ -36,6 +39,7 @@ mod clusters;
 mod console;
 mod figures;
 mod monitor;
+mod standby;
 mod upgrade;
 
 use std::collections::HashMap;
@@ -130,6 +134,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if runs("upgrade") {
         upgrade::run().await?;
+    }
+    if runs("standby") {
+        standby::run(Duration::from_secs(if quick { 5 } else { 20 })).await?;
     }
     if let Some(path) = json {
         figures::write(path.as_ref())?;

@@ -72,6 +72,14 @@ impl ObClient {
             .map_err(|e| ObError::Protocol(format!("checkpoint SCN {scn:?}: {e}")))
     }
 
+    /// How many system packages (specs and bodies) the server has. A new server loads them
+    /// some seconds after it first serves SQL; a standby built from it meanwhile may fail to
+    /// replay that load.
+    pub async fn sys_package_count(&mut self) -> Result<i64> {
+        self.fetch_i64("SELECT COUNT(*) FROM oceanbase.__all_package")
+            .await
+    }
+
     /// Serves the server's log to standbys on `rpc_port` (both settings take effect at once).
     pub async fn serve_log(&mut self, rpc_port: u16) -> Result<()> {
         self.execute_idempotent(&format!("ALTER SYSTEM SET rpc_port = {rpc_port}"))

@@ -29,7 +29,7 @@ pub use postgres::Postgres;
 pub use process::ChildGroup;
 pub use s3::{moto_server, S3Server, MOTO_SPEC};
 pub use sandbox::{host_ip, Sandbox};
-pub use seekdb::{seekdb_wheel, seekdb_wheel_of, SEEKDB_VERSION};
+pub use seekdb::{seekdb_processes, seekdb_wheel, seekdb_wheel_of, SEEKDB_VERSION};
 pub use server::{ocpctl_binary, server_binary, ServerOptions, ServerProcess};
 pub use webhook::{Received, WebhookReceiver};
 

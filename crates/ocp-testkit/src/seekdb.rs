@@ -65,3 +65,19 @@ pub fn seekdb_wheel_of(version: &str) -> anyhow::Result<PathBuf> {
         .or_else(|| find_in(&dir, version))
         .ok_or_else(|| anyhow::anyhow!("pip download pylibseekdb=={version} failed"))
 }
+
+/// The pids of seekdb processes on this machine that run in `home` (seekdb makes its base
+/// directory its working directory).
+pub fn seekdb_processes(home: &str) -> Vec<i32> {
+    let home = std::path::Path::new(home);
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
+            exe.file_name().is_some_and(|n| n == "seekdb") && cwd == home
+        })
+        .collect()
+}

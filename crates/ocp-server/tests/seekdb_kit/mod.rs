@@ -127,19 +127,9 @@ pub async fn deploy_one(sb: &Sandbox, name: &str) -> Deployed {
     }
 }
 
-/// The pids of seekdb processes on this machine that run in `home` (seekdb makes its base
-/// directory its working directory).
+/// The pids of seekdb processes that run in `home` (see the test kit).
 pub fn seekdb_processes(home: &str) -> Vec<i32> {
-    let home = std::path::Path::new(home);
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
-            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
-            exe.file_name().is_some_and(|n| n == "seekdb") && cwd == home
-        })
-        .collect()
+    ocp_testkit::seekdb_processes(home)
 }
 
 pub fn home_of(cluster: &Value) -> String {

@@ -112,18 +112,7 @@ pub(super) struct MakeDir(pub(super) ObAccess);
 impl Step for MakeDir {
     async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
         let (server, _) = self.0.server_and_cluster(ctx).await?;
-        let made: DirAnswer = self
-            .0
-            .agents
-            .call(
-                server.host_id,
-                reqwest::Method::POST,
-                &agent_path::manager::dir_prepare(),
-                Some(&DirRequest {
-                    path: server.home_path.clone(),
-                }),
-            )
-            .await?;
+        let made = prepare_dir(&self.0, &server).await?;
         // The agent resolves a relative path under its data directory, which is where the
         // rule may bite; then the directory goes again before the step fails.
         if let Err(e) = ocp_ob::check_home_path("homePath", &made.path) {
@@ -147,6 +136,24 @@ impl Step for MakeDir {
         let (server, _) = self.0.server_and_cluster(ctx).await?;
         remove_dir(&self.0, ctx, &server).await
     }
+}
+
+/// Has the server's agent make its base directory (nothing when it is there).
+pub(super) async fn prepare_dir(
+    access: &ObAccess,
+    server: &ServerRecord,
+) -> Result<DirAnswer, StepError> {
+    Ok(access
+        .agents
+        .call(
+            server.host_id,
+            reqwest::Method::POST,
+            &agent_path::manager::dir_prepare(),
+            Some(&DirRequest {
+                path: server.home_path.clone(),
+            }),
+        )
+        .await?)
 }
 
 pub(super) async fn remove_dir(

@@ -286,11 +286,21 @@ pub fn register(registry: &mut Registry, access: &ObAccess) {
         .register(class("InstallUpgradeRpmTask"), InstallUpgrade(a()))
         .register(class("UpgradeObserverTask"), UpgradeServer(a()))
         .register(class("EnablePrimaryLogServiceTask"), ServeLog(a()))
+        .register(class("BootstrapStandbyTask"), BootstrapStandby(a()))
         .register(
             class("WaitStandbySyncTask"),
             WaitSync {
                 access: a(),
                 key: "standby_cluster_id",
+                readable: true,
+            },
+        )
+        .register(
+            class("CheckStandbySyncTask"),
+            WaitSync {
+                access: a(),
+                key: "standby_cluster_id",
+                readable: false,
             },
         )
         .register(
@@ -298,6 +308,7 @@ pub fn register(registry: &mut Registry, access: &ObAccess) {
             WaitSync {
                 access: a(),
                 key: "old_primary_id",
+                readable: true,
             },
         )
         .register(

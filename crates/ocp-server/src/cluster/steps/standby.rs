@@ -51,7 +51,7 @@ impl Step for ServeLog {
             .await?;
         let served = client.serve_log(rpc_port(&server)?).await;
         let checkpoint = match served {
-            Ok(()) => first_checkpoint(ctx, &mut client).await,
+            Ok(()) => primary_settled(ctx, &mut client).await,
             Err(e) => Err(sql_failed(e)),
         };
         client.close().await;
@@ -64,32 +64,102 @@ impl Step for ServeLog {
     }
 }
 
-/// Waits (up to 120 s) until the primary has made its first checkpoint: a standby copies
-/// its baseline from it, and one built from a primary started seconds ago exits at once.
-async fn first_checkpoint(ctx: &StepContext, client: &mut ObClient) -> Result<(), StepError> {
+/// Waits (up to 120 s) until the primary is past its first seconds: it has made its first
+/// checkpoint and loaded its system packages (their count holds for 1.5 s). A standby built
+/// from a primary started moments ago exits at once or never serves.
+async fn primary_settled(ctx: &StepContext, client: &mut ObClient) -> Result<(), StepError> {
     let started = Instant::now();
+    let mut packages = -1;
     loop {
         let scn = client.checkpoint_scn().await.map_err(sql_failed)?;
-        if scn > 1 {
+        let count = client.sys_package_count().await.map_err(sql_failed)?;
+        if scn > 1 && count > 0 && count == packages {
+            ctx.log(format!(
+                "the primary has settled (checkpoint SCN {scn}, {count} system packages) after \
+                 {} ms",
+                started.elapsed().as_millis()
+            ));
             return Ok(());
         }
+        packages = count;
         if started.elapsed() > Duration::from_secs(120) {
-            return Err(StepError::new(
-                "the primary has made no checkpoint after 120 s; a standby cannot copy its baseline",
-            ));
+            return Err(StepError::new(format!(
+                "the primary has not settled after 120 s (checkpoint SCN {scn}, {count} system \
+                 packages); a standby cannot be built from it yet"
+            )));
         }
-        if started.elapsed() < Duration::from_millis(300) {
-            ctx.log("waiting for the primary's first checkpoint");
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
     }
 }
 
-/// Wait standby synchronized: until the standby (context `key`) reads consistently up to
-/// the log its primary had written when the step began; then it is VALID.
+/// Bootstrap standby: starts the standby on its empty directory and waits until it serves
+/// SQL. One that exits or does not serve within 90 s (a primary's young log can stall its
+/// replay) is stopped, its directory emptied, and started again, up to 5 times.
+pub(super) struct BootstrapStandby(pub(super) ObAccess);
+
+#[async_trait]
+impl Step for BootstrapStandby {
+    async fn execute(&self, ctx: &StepContext) -> Result<(), StepError> {
+        let (server, cluster) = self.0.server_and_cluster(ctx).await?;
+        let target = self.0.target(&cluster, &server).map_err(failed)?;
+        let mut why = String::new();
+        for attempt in 1..=5 {
+            if !self.0.process_running(&server).await? {
+                spawn_server(&self.0, ctx, &server, &cluster, true).await?;
+            }
+            let started = Instant::now();
+            why = loop {
+                if let Ok(client) = connect_root(&target, true).await {
+                    client.close().await;
+                    ctx.log(format!(
+                        "the standby serves SQL after {} ms",
+                        started.elapsed().as_millis()
+                    ));
+                    return Ok(());
+                }
+                if !self.0.process_running(&server).await? {
+                    break "its process exited".to_string();
+                }
+                if started.elapsed() > Duration::from_secs(90) {
+                    break "it served no SQL within 90 s".to_string();
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            };
+            ctx.log(format!(
+                "WARN attempt {attempt}: {why}; starting it again on an empty directory"
+            ));
+            stop_process(&self.0, ctx, &server).await?;
+            remove_dir(&self.0, ctx, &server).await?;
+            prepare_dir(&self.0, &server).await?;
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+        Err(StepError::new(format!(
+            "the standby did not start in 5 attempts: {why}"
+        )))
+    }
+
+    async fn rollback(&self, ctx: &StepContext) -> Result<(), StepError> {
+        let (server, _) = self.0.server_and_cluster(ctx).await?;
+        stop_process(&self.0, ctx, &server).await
+    }
+}
+
+/// Wait standby synchronized: until the standby (context `key`) has the log its primary had
+/// written when the step began, and, if `readable`, reads consistently up to it (which can
+/// take a second or more longer); then it is VALID.
 pub(super) struct WaitSync {
     pub(super) access: ObAccess,
     pub(super) key: &'static str,
+    pub(super) readable: bool,
+}
+
+impl WaitSync {
+    fn reached(&self, stat: &ocp_ob::ReplicaStat, target: i64) -> bool {
+        match self.readable {
+            true => stat.readable_scn >= target,
+            false => stat.sync_scn >= target,
+        }
+    }
 }
 
 #[async_trait]
@@ -112,11 +182,12 @@ impl Step for WaitSync {
                     let stat = client.replica_stat().await;
                     client.close().await;
                     match stat {
-                        Ok(stat) if stat.readable_scn >= target => {
+                        Ok(stat) if self.reached(&stat, target) => {
                             ctx.log(format!(
-                                "{} reads up to SCN {} (the primary had written {target}) \
-                                 after {} ms, as {}",
+                                "{} has the log to SCN {} and reads up to {} (the primary had \
+                                 written {target}) after {} ms, as {}",
                                 standby.name,
+                                stat.sync_scn,
                                 stat.readable_scn,
                                 started.elapsed().as_millis(),
                                 stat.role

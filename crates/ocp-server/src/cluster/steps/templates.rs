@@ -136,9 +136,16 @@ pub fn create_standby(cluster_id: i64, server_ids: &[i64], primary_id: i64) -> T
         &[(
             "Enable primary log service",
             "EnablePrimaryLogServiceTask",
-            120,
+            180,
         )],
-        &BOOTSTRAP,
+        &[
+            ("Bootstrap standby", "BootstrapStandbyTask", 900),
+            (
+                "Wait observer accessible",
+                "WaitObserverAccessibleTask",
+                600,
+            ),
+        ],
         &[],
         &[("Wait standby synchronized", "WaitStandbySyncTask", 1900)],
     )
@@ -146,15 +153,18 @@ pub fn create_standby(cluster_id: i64, server_ids: &[i64], primary_id: i64) -> T
     .value("standby_cluster_id", cluster_id.to_string())
 }
 
-/// The steps that exchange the roles of a pair; the old primary then restarts to follow the
-/// new one (seekdb follows a changed source only after a restart).
-const SWITCHOVER: [(&str, &str, i64); 12] = [
-    ("Check standby synchronized", "WaitStandbySyncTask", 1900),
+/// The steps that exchange the roles of a pair: the standby is checked to follow, the primary
+/// made read-only, and the standby becomes the primary once it has all of the log the
+/// primary wrote, so no acknowledged write is lost; the old primary then restarts to follow
+/// the new one (seekdb follows a changed source only after a restart).
+const SWITCHOVER: [(&str, &str, i64); 13] = [
+    ("Check standby synchronized", "CheckStandbySyncTask", 1900),
     (
         "Switch primary to standby",
         "SwitchPrimaryToStandbyTask",
         300,
     ),
+    ("Wait standby has all log", "CheckStandbySyncTask", 1900),
     (
         "Switch standby to primary",
         "SwitchStandbyToPrimaryTask",
