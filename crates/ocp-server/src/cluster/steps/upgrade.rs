@@ -26,17 +26,18 @@ const TABLES_COUNTED: usize = 200;
 /// The rows of each table, as the context keeps them.
 type Tables = Vec<(String, Option<i64>)>;
 
-/// The server's `@@version_comment` and its tables' rows.
+/// The server's `@@version_comment` and its tables, the first `counted` with their rows.
 async fn read_server(
     access: &ObAccess,
     server: &ServerRecord,
     cluster: &ClusterRecord,
+    counted: usize,
 ) -> Result<(String, Tables), StepError> {
     let target = access.target(cluster, server).map_err(failed)?;
     let mut client = connect_root(&target, false).await.map_err(sql_failed)?;
     let read = async {
         let comment = client.version_comment().await?;
-        Ok::<_, ocp_ob::ObError>((comment, client.table_rows(TABLES_COUNTED).await?))
+        Ok::<_, ocp_ob::ObError>((comment, client.table_rows(counted).await?))
     }
     .await;
     client.close().await;
@@ -56,7 +57,8 @@ impl Step for CheckUpgrade {
             .store
             .package(context_id(ctx, "old_package_id")?)
             .await?;
-        let (comment, tables) = read_server(&self.0, &server, &cluster).await?;
+        // Their names only: the rows are counted once, just before the stop.
+        let (comment, tables) = read_server(&self.0, &server, &cluster, 0).await?;
         ctx.log(format!(
             "server {} at {}:{} runs {} ({comment}) with {} tables; upgrading to {} {}",
             server.id,
@@ -108,7 +110,7 @@ impl UpgradeServer {
             spawn_server(&self.0, ctx, server, cluster, false).await?;
         }
         wait_for_sql(&self.0, ctx, server, cluster, false).await?;
-        let (comment, tables) = read_server(&self.0, server, cluster).await?;
+        let (comment, tables) = read_server(&self.0, server, cluster, TABLES_COUNTED).await?;
         if !comment_is_of(&comment, &package.version) {
             return Err(StepError::new(format!(
                 "the server answers as {comment:?}, not as {}",
@@ -206,7 +208,7 @@ impl Step for UpgradeServer {
         // what that run kept.
         let mut before = None;
         if cluster.package_id != Some(new) && self.0.process_running(&server).await? {
-            let (_, tables) = read_server(&self.0, &server, &cluster).await?;
+            let (_, tables) = read_server(&self.0, &server, &cluster, TABLES_COUNTED).await?;
             let json = serde_json::to_string(&tables).map_err(|e| StepError::new(e.to_string()))?;
             ctx.set("tables_before", &json).await?;
             before = Some(tables);
