@@ -14,9 +14,21 @@ pub fn agent_binary() -> PathBuf {
     crate::server::sibling_binary("OCP_AGENT_BIN", "ocp-agent")
 }
 
-/// A free TCP port on `ip`.
+/// A free TCP port on `ip`, never one this process was answered before. Tests in one binary
+/// run side by side, and a port is only taken when its server starts: two tests given the
+/// same port both deploy a seekdb on it, the second exits at the bind, and its deploy, which
+/// waits for a login on that port, logs in to the first test's server (all tests use one
+/// root password) and goes on there. CI saw a fresh cluster answer "database exists".
 pub fn free_port(ip: &str) -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind((ip, 0))?.local_addr()?.port())
+    static HANDED: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let port = std::net::TcpListener::bind((ip, 0))?.local_addr()?.port();
+        let mut handed = HANDED.lock().unwrap_or_else(|e| e.into_inner());
+        if !handed.contains(&port) {
+            handed.push(port);
+            return Ok(port);
+        }
+    }
 }
 
 /// A running agent; killed on drop with the platform processes it started.
