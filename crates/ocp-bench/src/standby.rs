@@ -79,15 +79,8 @@ async fn by_hand(binary: &std::path::Path) -> anyhow::Result<(Duration, usize)> 
     let mut p = client(port, "").await?;
     p.serve_log(rpc).await?;
     // As the platform does: a first checkpoint, and the system packages loaded.
-    let mut packages = -1;
-    loop {
-        let count = p.sys_package_count().await?;
-        if p.checkpoint_scn().await? > 1 && count > 0 && count == packages {
-            break;
-        }
-        packages = count;
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-    }
+    let (settled, ..) = p.wait_settled(LIMIT).await?;
+    anyhow::ensure!(settled, "the bare primary never settled");
     let end = p.log_end_scn().await?;
     let (s_port, s_rpc) = (free_port("0.0.0.0")?, free_port("0.0.0.0")?);
     let args: Vec<String> = [

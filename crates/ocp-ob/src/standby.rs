@@ -3,6 +3,8 @@
 //! serve the log, follow it, and exchange or take over the primary's role. Each statement
 //! may be sent twice: seekdb answers a second switchover or activation as it did the first.
 
+use std::time::{Duration, Instant};
+
 use crate::{quote, text, ObClient, ObError, Result};
 
 /// What a server reports of its role. SCNs are nanoseconds since the epoch.
@@ -78,6 +80,27 @@ impl ObClient {
     pub async fn sys_package_count(&mut self) -> Result<i64> {
         self.fetch_i64("SELECT COUNT(*) FROM oceanbase.__all_package")
             .await
+    }
+
+    /// Waits up to `limit` until the server is past its first seconds: it has made its first
+    /// checkpoint and loaded its system packages (their count holds for 1.5 s). A standby
+    /// built from a primary started moments ago exits at once or never serves. Answers the
+    /// checkpoint SCN and the package count, settled or, at the limit, as they were last.
+    pub async fn wait_settled(&mut self, limit: Duration) -> Result<(bool, i64, i64)> {
+        let started = Instant::now();
+        let mut packages = -1;
+        loop {
+            let scn = self.checkpoint_scn().await?;
+            let count = self.sys_package_count().await?;
+            if scn > 1 && count > 0 && count == packages {
+                return Ok((true, scn, count));
+            }
+            if started.elapsed() > limit {
+                return Ok((false, scn, count));
+            }
+            packages = count;
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+        }
     }
 
     /// Serves the server's log to standbys on `rpc_port` (both settings take effect at once).

@@ -25,6 +25,19 @@ pub fn log_source(primary: &ServerRecord) -> String {
     format!("{}:{}", primary.ip, primary.rpc_port)
 }
 
+/// The standbys that follow (or, fenced, followed) the cluster `primary_id`.
+pub async fn standbys_of(store: &Store, primary_id: i64) -> Result<Vec<ClusterRecord>, Failure> {
+    let mut all = store.clusters().await?;
+    all.retain(|c| c.primary_cluster_id == Some(primary_id));
+    Ok(all)
+}
+
+/// Whether the cluster is the old primary of a failover, fenced off: it is never started
+/// again, and read-only if it answers.
+pub fn is_fenced(cluster: &ClusterRecord) -> bool {
+    cluster.sync_status.as_deref() == Some(SyncStatus::Disabled.as_str())
+}
+
 /// Whether `standby` is the standby of `primary` that the path names.
 pub fn check_pair(primary: &ClusterRecord, standby: &ClusterRecord) -> Result<(), Failure> {
     if standby.primary_cluster_id != Some(primary.id) {
@@ -53,7 +66,7 @@ pub fn check_switchable(
             format!("cluster {} is not a primary", primary.name),
         ));
     }
-    if standby.sync_status.as_deref() == Some(SyncStatus::Disabled.as_str()) {
+    if is_fenced(standby) {
         return Err(Failure::new(
             ErrorCode::StateConflict,
             format!(
@@ -99,11 +112,7 @@ pub async fn plan(
         &server,
         "a standby is built from a RUNNING primary",
     )?;
-    let others = store.clusters().await?;
-    if let Some(standby) = others
-        .iter()
-        .find(|c| c.primary_cluster_id == Some(primary.id))
-    {
+    if let Some(standby) = standbys_of(store, primary.id).await?.first() {
         return Err(Failure::new(
             ErrorCode::UnsupportedByServerKind,
             format!(

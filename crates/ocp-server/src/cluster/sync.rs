@@ -8,7 +8,6 @@
 use std::time::Duration;
 
 use ocp_api::ob::{ClusterStatus, ServerStatus};
-use ocp_api::standby::SyncStatus;
 use ocp_ob::ObClient;
 
 use crate::cluster::access::ObAccess;
@@ -83,16 +82,19 @@ pub async fn watch(access: ObAccess, interval: Duration) {
 
 async fn sync_once(access: &ObAccess) -> Result<(), crate::error::Failure> {
     let (running, unavailable) = (ServerStatus::Running, ServerStatus::Unavailable);
+    let clusters = access.store.clusters().await?;
     for server in access.store.all_servers().await? {
-        let cluster = access.store.cluster(server.cluster_id).await?;
-        if cluster.sync_status.as_deref() == Some(SyncStatus::Disabled.as_str()) {
-            fence_if_back(access, &cluster, &server).await;
+        let Some(cluster) = clusters.iter().find(|c| c.id == server.cluster_id) else {
+            continue;
+        };
+        if super::standby::is_fenced(cluster) {
+            fence_if_back(access, cluster, &server).await;
             continue;
         }
         if server.status != running && server.status != unavailable {
             continue;
         }
-        let target = access.target(&cluster, &server)?;
+        let target = access.target(cluster, &server)?;
         let answers = match ObClient::connect(&target, PROBE_TIMEOUT).await {
             Ok(mut client) => {
                 let ok = client.ping().await.is_ok();

@@ -252,13 +252,11 @@ pub async fn change_root_password(
         .set_cluster_password(cluster.id, &sealed)
         .await?;
     // A standby has its primary's users: the new password reaches it with the log.
-    for standby in access.store.clusters().await? {
-        if standby.primary_cluster_id == Some(cluster.id) {
-            access
-                .store
-                .set_cluster_password(standby.id, &sealed)
-                .await?;
-        }
+    for standby in crate::cluster::standby::standbys_of(&access.store, cluster.id).await? {
+        access
+            .store
+            .set_cluster_password(standby.id, &sealed)
+            .await?;
     }
     Ok(())
 }

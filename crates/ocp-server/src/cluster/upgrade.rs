@@ -168,10 +168,7 @@ async fn standby_first(
     cluster: &ClusterRecord,
     package: &PackageRecord,
 ) -> Result<(), Failure> {
-    for standby in store.clusters().await? {
-        if standby.primary_cluster_id != Some(cluster.id) {
-            continue;
-        }
+    for standby in crate::cluster::standby::standbys_of(store, cluster.id).await? {
         let Some(running) = standby.package_id else {
             continue;
         };

@@ -204,7 +204,7 @@ async fn operate_cluster(
     operation: ServerOperation,
 ) -> ApiResult<TaskInstance> {
     let cluster = state.store.cluster(id).await?;
-    if operation != ServerOperation::Stop && cluster.sync_status.as_deref() == Some("DISABLED") {
+    if operation != ServerOperation::Stop && crate::cluster::standby::is_fenced(&cluster) {
         return Err(Failure::new(
             ErrorCode::StateConflict,
             format!(
@@ -296,12 +296,9 @@ async fn delete_cluster(
     ApiQuery(query): ApiQuery<DeleteClusterQuery>,
 ) -> ApiResult<TaskInstance> {
     let cluster = state.store.cluster(id).await?;
-    if let Some(standby) = state
-        .store
-        .clusters()
+    if let Some(standby) = crate::cluster::standby::standbys_of(&state.store, id)
         .await?
-        .into_iter()
-        .find(|c| c.primary_cluster_id == Some(id) && c.cluster_type == ClusterType::Standby)
+        .first()
     {
         return Err(Failure::new(
             ErrorCode::StateConflict,

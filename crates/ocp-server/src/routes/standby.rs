@@ -63,10 +63,8 @@ async fn list_standbys(
 ) -> ApiResult<Vec<StandbyCluster>> {
     let primary = state.store.cluster(id).await?;
     let mut views = Vec::new();
-    for c in state.store.clusters().await? {
-        if c.primary_cluster_id == Some(id) {
-            views.push(standby::view(&state.ob, &primary, c).await?);
-        }
+    for c in standby::standbys_of(&state.store, id).await? {
+        views.push(standby::view(&state.ob, &primary, c).await?);
     }
     Ok(Data(views))
 }

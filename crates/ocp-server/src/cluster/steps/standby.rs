@@ -64,32 +64,24 @@ impl Step for ServeLog {
     }
 }
 
-/// Waits (up to 120 s) until the primary is past its first seconds: it has made its first
-/// checkpoint and loaded its system packages (their count holds for 1.5 s). A standby built
-/// from a primary started moments ago exits at once or never serves.
+/// Waits (up to 120 s) until the primary has settled (see [`ObClient::wait_settled`]).
 async fn primary_settled(ctx: &StepContext, client: &mut ObClient) -> Result<(), StepError> {
     let started = Instant::now();
-    let mut packages = -1;
-    loop {
-        let scn = client.checkpoint_scn().await.map_err(sql_failed)?;
-        let count = client.sys_package_count().await.map_err(sql_failed)?;
-        if scn > 1 && count > 0 && count == packages {
-            ctx.log(format!(
-                "the primary has settled (checkpoint SCN {scn}, {count} system packages) after \
-                 {} ms",
-                started.elapsed().as_millis()
-            ));
-            return Ok(());
-        }
-        packages = count;
-        if started.elapsed() > Duration::from_secs(120) {
-            return Err(StepError::new(format!(
-                "the primary has not settled after 120 s (checkpoint SCN {scn}, {count} system \
-                 packages); a standby cannot be built from it yet"
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (settled, scn, count) = client
+        .wait_settled(Duration::from_secs(120))
+        .await
+        .map_err(sql_failed)?;
+    if !settled {
+        return Err(StepError::new(format!(
+            "the primary has not settled after 120 s (checkpoint SCN {scn}, {count} system \
+             packages); a standby cannot be built from it yet"
+        )));
     }
+    ctx.log(format!(
+        "the primary has settled (checkpoint SCN {scn}, {count} system packages) after {} ms",
+        started.elapsed().as_millis()
+    ));
+    Ok(())
 }
 
 /// Bootstrap standby: starts the standby on its empty directory and waits until it serves
