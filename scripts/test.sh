@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check and test on a fresh machine: installs what the tests need (PostgreSQL,
-# Chromium, mariadb-client, python3-venv, Node.js from Debian's packages; the console's npm
+# Chromium, mariadb-client, Prometheus, python3-venv, Node.js from Debian's packages; the console's npm
 # packages; moto's S3 server from PyPI on first use),
 # builds the console, then formatting, clippy, the console's checks and the whole test suite
 # (which drives the console in Chromium).
@@ -20,6 +20,12 @@ if ! command -v chromium >/dev/null || ! command -v mariadb >/dev/null; then
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends chromium mariadb-client >/dev/null
+fi
+if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+  echo "installing Prometheus (the tests of --metrics-backend prometheus run a real one)"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
 if ! python3 -c "import ensurepip" >/dev/null 2>&1; then
   echo "installing python3-venv (the S3 backup tests run moto's server from a virtualenv)"

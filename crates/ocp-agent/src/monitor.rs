@@ -440,16 +440,28 @@ fn points(s: &Sample) -> Vec<MetricPoint> {
         metric: metric.into(),
         labels: Default::default(),
         timestamp: s.timestamp_ms / 1000,
-        value,
+        value: shown(metric, value),
     })
     .chain(s.labelled.iter().map(|l| MetricPoint {
         metric: l.metric.into(),
         labels: [(l.label.to_string(), l.value_of.clone())].into(),
         timestamp: s.timestamp_ms / 1000,
-        value: l.value,
+        value: shown(l.metric, l.value),
     }))
     .chain(s.db.iter().flat_map(|r| r.points(s.timestamp_ms / 1000)))
     .collect()
+}
+
+/// A host metric to the precision OCP shows it: percentages to two decimals, rates to
+/// whole bytes a second. What is not measured finer packs far smaller in the server's store.
+fn shown(metric: &str, value: f64) -> f64 {
+    if metric.ends_with("_percent") {
+        (value * 100.0).round() / 100.0
+    } else if metric.ends_with("_per_second") {
+        value.round()
+    } else {
+        value
+    }
 }
 
 #[derive(Deserialize)]

@@ -54,6 +54,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// The request line or headers are larger than the server reads.
     RequestTooLarge,
+    /// The metrics engine (a Prometheus the server writes to and reads from) did not answer.
+    MetricsUnavailable,
     TaskNotExists,
     TaskStateInvalid,
     TaskProhibitRollback,
@@ -79,6 +81,7 @@ impl ErrorCode {
             Self::InsufficientStorage => 10014,
             Self::PayloadTooLarge => 10015,
             Self::RequestTooLarge => 10016,
+            Self::MetricsUnavailable => 10017,
             Self::TaskNotExists => 20000,
             Self::TaskStateInvalid => 20003,
             Self::TaskProhibitRollback => 20004,
@@ -96,7 +99,7 @@ impl ErrorCode {
             Self::UnsupportedMediaType => 415,
             Self::Unauthorized => 401,
             Self::Internal => 500,
-            Self::AgentUnavailable | Self::ObUnreachable => 503,
+            Self::AgentUnavailable | Self::ObUnreachable | Self::MetricsUnavailable => 503,
             Self::UnsupportedByServerKind | Self::ObRefused => 400,
             Self::TaskStateInvalid | Self::TaskProhibitRollback => 400,
             Self::InsufficientStorage => 507,
@@ -124,6 +127,7 @@ impl ErrorCode {
             Self::InsufficientStorage,
             Self::PayloadTooLarge,
             Self::RequestTooLarge,
+            Self::MetricsUnavailable,
             Self::TaskNotExists,
             Self::TaskStateInvalid,
             Self::TaskProhibitRollback,

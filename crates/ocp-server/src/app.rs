@@ -158,8 +158,15 @@ impl Server {
         let mut registry = Registry::new();
         routes::debug::register_steps(&mut registry);
         crate::host::steps::register(&mut registry, &agents);
+        let metrics = match &config.prometheus {
+            None => crate::monitor::MetricsBackend::Embedded(store.clone()),
+            Some(p) => crate::monitor::MetricsBackend::Prometheus(Arc::new(
+                crate::monitor::prometheus::Prometheus::new(p.clone())?,
+            )),
+        };
         let ob = ObAccess {
             store: store.clone(),
+            metrics: metrics.clone(),
             vault: vault.clone(),
             agents: agents.clone(),
         };
@@ -183,6 +190,7 @@ impl Server {
         let channel_policy = Arc::new(channel_policy);
         let state = AppState {
             store: store.clone(),
+            metrics: metrics.clone(),
             engine: engine.clone(),
             auth: auth.clone(),
             vault,
@@ -269,6 +277,7 @@ impl Server {
         let alarms = tokio::spawn(
             crate::alarm::AlarmEngine {
                 store: self.store.clone(),
+                metrics: self.ob.metrics.clone(),
                 outbox: outbox.clone(),
                 base_url: base_url.clone(),
                 fresh: self.fresh.clone(),

@@ -110,13 +110,31 @@ pub struct Args {
     /// For tests: how long a "day" of backup retention lasts, in milliseconds.
     #[arg(long, hide = true)]
     pub backup_day_ms: Option<u64>,
-    /// Hours metric samples are kept as collected; older ones become 5-minute means
+    /// Hours metric points are kept as collected; older ones are read as minute, 5-minute
+    /// and hour means
     /// [default: 168].
     #[arg(long, env = "OCP_METRICS_RAW_HOURS")]
     pub metrics_raw_hours: Option<u64>,
     /// Days metric samples are kept at all [default: 30].
     #[arg(long, env = "OCP_METRICS_RETENTION_DAYS")]
     pub metrics_retention_days: Option<u64>,
+    /// Where metric points are kept: `embedded` (the metadb's packed store) or
+    /// `prometheus` (written by remote write, read by PromQL; see --prometheus-url)
+    /// [default: embedded].
+    #[arg(long, env = "OCP_METRICS_BACKEND")]
+    pub metrics_backend: Option<MetricsBackendKind>,
+    /// The Prometheus of `--metrics-backend prometheus`, e.g. http://127.0.0.1:9090; it
+    /// runs with --web.enable-remote-write-receiver.
+    #[arg(long, env = "OCP_PROMETHEUS_URL")]
+    pub prometheus_url: Option<String>,
+    /// User for the Prometheus' basic authentication (with --prometheus-password).
+    #[arg(long, env = "OCP_PROMETHEUS_USER")]
+    pub prometheus_user: Option<String>,
+    #[arg(long, env = "OCP_PROMETHEUS_PASSWORD", hide_env_values = true)]
+    pub prometheus_password: Option<String>,
+    /// Bearer token for the Prometheus, instead of basic authentication.
+    #[arg(long, env = "OCP_PROMETHEUS_BEARER_TOKEN", hide_env_values = true)]
+    pub prometheus_bearer_token: Option<String>,
     /// Hours SQL statistics are kept per minute; older ones are read per hour
     /// [default: 24].
     #[arg(long, env = "OCP_SQL_STAT_MINUTE_HOURS")]
@@ -176,9 +194,23 @@ struct FileConfig {
     backup_schedule_interval_ms: Option<u64>,
     metrics_raw_hours: Option<u64>,
     metrics_retention_days: Option<u64>,
+    metrics_backend: Option<MetricsBackendKind>,
+    prometheus_url: Option<String>,
+    prometheus_user: Option<String>,
+    prometheus_password: Option<String>,
+    prometheus_bearer_token: Option<String>,
     sql_stat_minute_hours: Option<u64>,
     sql_stat_retention_days: Option<u64>,
     local_agent: Option<SocketAddr>,
+}
+
+/// Which store keeps the metric points.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricsBackendKind {
+    #[default]
+    Embedded,
+    Prometheus,
 }
 
 /// How the server writes its log.
@@ -233,6 +265,8 @@ pub struct Config {
     /// How long samples stay as collected, and at all.
     pub metrics_raw: Duration,
     pub metrics_retention: Duration,
+    /// The Prometheus that keeps the metric points, if not the metadb.
+    pub prometheus: Option<crate::monitor::prometheus::PrometheusConfig>,
     /// How long SQL statistics stay per minute, and at all.
     pub sql_stat_minutes: Duration,
     pub sql_stat_retention: Duration,
@@ -253,6 +287,32 @@ impl Config {
             None | Some("normal") => SqliteSync::Normal,
             Some("full") => SqliteSync::Full,
             Some(other) => anyhow::bail!("sqlite_sync must be normal or full, not {other:?}"),
+        };
+        let prometheus = match args
+            .metrics_backend
+            .or(file.metrics_backend)
+            .unwrap_or_default()
+        {
+            MetricsBackendKind::Embedded => None,
+            MetricsBackendKind::Prometheus => {
+                let url = args.prometheus_url.or(file.prometheus_url).context(
+                    "metrics_backend prometheus needs prometheus_url (e.g. http://127.0.0.1:9090)",
+                )?;
+                let user = args.prometheus_user.or(file.prometheus_user);
+                let password = args.prometheus_password.or(file.prometheus_password);
+                let basic_auth = match (user, password) {
+                    (Some(user), Some(password)) => Some((user, password)),
+                    (None, None) => None,
+                    _ => anyhow::bail!("prometheus_user and prometheus_password go together"),
+                };
+                Some(crate::monitor::prometheus::PrometheusConfig {
+                    url,
+                    basic_auth,
+                    bearer_token: args
+                        .prometheus_bearer_token
+                        .or(file.prometheus_bearer_token),
+                })
+            }
         };
         let rate_limit = match args.rate_limit.or(file.rate_limit) {
             None => None,
@@ -380,6 +440,7 @@ impl Config {
                         .unwrap_or(30)
                         .max(1),
             ),
+            prometheus,
             sql_stat_minutes: Duration::from_secs(
                 3600 * args
                     .sql_stat_minute_hours

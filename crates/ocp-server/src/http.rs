@@ -23,7 +23,8 @@ pub type ApiResult<T> = Result<Data<T>, Failure>;
 /// What a handler answered, waiting for the envelope.
 #[derive(Clone)]
 enum Answer {
-    Data(serde_json::Value),
+    /// Serialized once, by the handler's answer; the envelope writes it as it is.
+    Data(Box<serde_json::value::RawValue>),
     Empty,
     Error(ApiError),
 }
@@ -36,7 +37,7 @@ pub struct NoData;
 
 impl<T: Serialize> IntoResponse for Data<T> {
     fn into_response(self) -> Response {
-        match serde_json::to_value(&self.0) {
+        match serde_json::value::to_raw_value(&self.0) {
             Ok(value) => answer(StatusCode::OK, Answer::Data(value)),
             Err(err) => Failure::internal(err).into_response(),
         }

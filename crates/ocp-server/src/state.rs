@@ -17,6 +17,8 @@ use crate::roles::Caller;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// Where metric points are kept and read.
+    pub metrics: crate::monitor::MetricsBackend,
     pub engine: Engine,
     pub auth: Arc<Authenticator>,
     pub vault: Arc<crate::vault::Vault>,

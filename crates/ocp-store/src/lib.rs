@@ -21,6 +21,7 @@ mod sessions;
 mod sqlstats;
 mod tasks;
 mod transitions;
+pub mod tsdb;
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -48,7 +49,7 @@ pub use hosts::{
     JoiningAgent, NewHost,
 };
 pub use iam::{AccessKeyRecord, NewUser, RoleRecord, UserRecord, UserUpdate};
-pub use metrics::{NewSample, SeriesRecord};
+pub use metrics::{pack_horizon, NewSample, SeriesRecord};
 pub use ob::{
     ClusterRecord, ClusterRole, NewCluster, NewServer, NewZone, PackageRecord, ServerRecord,
     ZoneRecord,
@@ -166,6 +167,7 @@ pub struct Store {
     url: String,
     /// SQLite has one writer: writers queue here instead of failing with SQLITE_BUSY.
     write_lock: std::sync::Arc<Mutex<()>>,
+    series_ids: std::sync::Arc<metrics::SeriesIds>,
 }
 
 impl Store {
@@ -228,6 +230,7 @@ impl Store {
             dialect,
             url: config.url.clone(),
             write_lock: Default::default(),
+            series_ids: Default::default(),
         };
         store.migrate().await?;
         Ok(store)

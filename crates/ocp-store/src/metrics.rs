@@ -5,7 +5,11 @@ use std::collections::HashMap;
 use sqlx::Row;
 
 use crate::hosts::placeholders;
-use crate::{Result, Store};
+use crate::tsdb::{Chunk, Means, Tier, TierBlock, CHUNK_SECS, TIERS};
+use crate::{Result, Store, StoreError};
+
+mod pack;
+pub use pack::pack_horizon;
 
 /// One point to store: a metric, its labels as canonical JSON (keys sorted), the second and
 /// the value.
@@ -28,19 +32,48 @@ pub struct SeriesRecord {
 /// Rows per multi-row insert.
 const CHUNK: usize = 300;
 
-/// Query steps from this many seconds up are averaged by the database.
-const GROUP_IN_DATABASE: i64 = 60;
+/// Series ids by metric and labels: a series is never deleted, so its id is looked up once.
+#[derive(Default)]
+pub(crate) struct SeriesIds(std::sync::Mutex<HashMap<String, HashMap<String, i64>>>);
+
+impl SeriesIds {
+    /// More series than this and the cache starts afresh (they are all looked up again).
+    const MAX: usize = 1_000_000;
+
+    fn get(&self, metric: &str, labels: &str) -> Option<i64> {
+        let ids = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        ids.get(metric)?.get(labels).copied()
+    }
+
+    fn put(&self, found: &[(&str, &str, i64)]) {
+        let mut ids = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if ids.values().map(HashMap::len).sum::<usize>() + found.len() > Self::MAX {
+            ids.clear();
+        }
+        for (metric, labels, id) in found {
+            ids.entry(metric.to_string())
+                .or_default()
+                .insert(labels.to_string(), *id);
+        }
+    }
+}
 
 impl Store {
-    /// Stores the points in one transaction and answers how many were new: a point of a
-    /// series and second already stored is left as it is, so a resent batch adds nothing.
+    /// Stores the points in the head in one transaction and answers how many were new to
+    /// it: a point of a series and second already there is left as it is, so a resent
+    /// batch adds nothing (and one resent after its hour was packed is merged once).
     pub async fn ingest_samples(&self, samples: &[NewSample]) -> Result<u64> {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
         let mut ids: HashMap<(&str, &str), i64> = HashMap::new();
+        let mut found = Vec::new();
         for s in samples {
             let key = (s.metric.as_str(), s.labels.as_str());
             if ids.contains_key(&key) {
+                continue;
+            }
+            if let Some(id) = self.series_ids.get(key.0, key.1) {
+                ids.insert(key, id);
                 continue;
             }
             sqlx::query(&self.sql(
@@ -59,6 +92,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             ids.insert(key, id);
+            found.push((key.0, key.1, id));
         }
         let mut stored = 0;
         for chunk in samples.chunks(CHUNK) {
@@ -78,6 +112,8 @@ impl Store {
             stored += query.execute(&mut *tx).await?.rows_affected();
         }
         tx.commit().await?;
+        // Only ids of a committed transaction: a series made in one rolled back is not.
+        self.series_ids.put(&found);
         Ok(stored)
     }
 
@@ -110,9 +146,10 @@ impl Store {
     }
 
     /// The mean of each series per `step` seconds from `start` to `end` inclusive:
-    /// `(series, step start, mean)`, by series and time. The samples are read in key order
-    /// and folded as they come, which beats a GROUP BY (it sorts) when most steps hold one
-    /// or two samples, as a query of about 1440 points does.
+    /// `(series, step start, mean)`, by series and time. A step that is a multiple of a
+    /// tier's is served by the coarsest such tier (each bucket whole), where its blocks
+    /// exist; the head adds what is not packed yet. Other steps read the raw chunks, and
+    /// before the raw window the minute tier (each minute's mean at its start).
     pub async fn metric_means(
         &self,
         series: &[i64],
@@ -120,116 +157,207 @@ impl Store {
         end: i64,
         step: i64,
     ) -> Result<Vec<(i64, i64, f64)>> {
-        use futures::TryStreamExt as _;
-        let mut all = Vec::new();
-        for chunk in series.chunks(CHUNK) {
-            let marks = placeholders(chunk.len());
-            // Steps of a minute or more hold several samples each: the database averages
-            // them, so fewer rows come back; shorter steps are folded here.
-            let text = if step >= GROUP_IN_DATABASE {
-                format!(
-                    "SELECT series_id, ts - (ts % {step}) AS bucket, AVG(value) FROM metric_sample \
-                      WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ? \
-                      GROUP BY series_id, bucket ORDER BY series_id, bucket"
-                )
-            } else {
-                format!(
-                    "SELECT series_id, ts, value FROM metric_sample \
-                      WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ? ORDER BY series_id, ts"
-                )
-            };
-            let sql = self.sql(&text);
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(id);
-            }
-            let mut rows = query.bind(start).bind(end).fetch(&self.pool);
-            let mut current: Option<(i64, i64, f64, u32)> = None;
-            while let Some(row) = rows.try_next().await? {
-                let (id, ts, value): (i64, i64, f64) =
-                    (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-                let bucket = ts - ts.rem_euclid(step);
-                match &mut current {
-                    Some((cid, cb, sum, n)) if *cid == id && *cb == bucket => {
-                        *sum += value;
-                        *n += 1;
+        let step = step.max(1);
+        let bucket = |ts: i64| ts - ts.rem_euclid(step);
+        let mut means = Means::default();
+        let usable: Vec<Tier> = TIERS
+            .iter()
+            .rev()
+            .filter(|t| step % t.step == 0)
+            .copied()
+            .collect();
+        for ids in series.chunks(CHUNK) {
+            // Per series, the tier blocks already served: a finer block inside one is not
+            // read again.
+            let mut served: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+            for tier in &usable {
+                for (id, block_start, data) in self.tier_rows(ids, tier, start, end).await? {
+                    let spans = served.entry(id).or_default();
+                    if spans
+                        .iter()
+                        .any(|&(a, b)| a <= block_start && block_start < b)
+                    {
+                        continue;
                     }
-                    _ => {
-                        if let Some((cid, cb, sum, n)) = current.take() {
-                            all.push((cid, cb, sum / f64::from(n)));
-                        }
-                        current = Some((id, bucket, value, 1));
+                    spans.push((block_start, block_start + tier.span));
+                    let block = TierBlock::decode(*tier, block_start, &data)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    for b in block
+                        .buckets
+                        .iter()
+                        .filter(|b| b.at >= start && b.at <= end)
+                    {
+                        means.add(id, bucket(b.at), b.sum, b.count);
                     }
                 }
             }
-            if let Some((cid, cb, sum, n)) = current {
-                all.push((cid, cb, sum / f64::from(n)));
+            if usable.is_empty() {
+                self.add_raw(&mut means, ids, start, end, step).await?;
             }
+            self.add_head(&mut means, ids, start, end, step).await?;
         }
-        Ok(all)
+        Ok(means.means())
     }
 
-    /// Keeps the time series small: samples before `drop_before` go, and those from the
-    /// last rollup up to `raw_until` (both in seconds) become one sample per series and
-    /// `step` seconds, their mean, at the start of the step. Steps already rolled up are not
-    /// touched again. Answers `(rolled, dropped)`: raw samples replaced and samples deleted.
-    pub async fn roll_up_metrics(
+    /// The packed rows of `tier` of `ids` overlapping `start..=end`.
+    async fn tier_rows(
         &self,
-        raw_until: i64,
-        step: i64,
-        drop_before: i64,
-    ) -> Result<(u64, u64)> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        let dropped = sqlx::query(&self.sql("DELETE FROM metric_sample WHERE ts < ?"))
-            .bind(drop_before)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let from: i64 =
-            sqlx::query_scalar(&self.sql("SELECT rolled_until FROM metric_rollup WHERE id = 1"))
-                .fetch_one(&mut *tx)
-                .await?;
-        let until = raw_until - raw_until.rem_euclid(step);
-        let from = from.max(drop_before - drop_before.rem_euclid(step));
-        if until <= from {
-            tx.commit().await?;
-            return Ok((0, dropped));
+        ids: &[i64],
+        tier: &Tier,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(i64, i64, Vec<u8>)>> {
+        self.blocks_in_range(ids, Some(tier), start, end).await
+    }
+
+    /// The packed rows of `ids` overlapping `start..=end`: tier blocks of `tier`, or raw
+    /// chunks. `(series, block start, data)` by series and time.
+    async fn blocks_in_range(
+        &self,
+        ids: &[i64],
+        tier: Option<&Tier>,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(i64, i64, Vec<u8>)>> {
+        let (table, step, span) = match tier {
+            Some(t) => ("metric_tier", " AND step = ?", t.span),
+            None => ("metric_chunk", "", CHUNK_SECS),
+        };
+        let text = format!(
+            "SELECT series_id, start, data FROM {table} \
+              WHERE series_id IN ({}){step} AND start > ? AND start <= ? \
+              ORDER BY series_id, start",
+            placeholders(ids.len())
+        );
+        let sql = self.sql(&text);
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id);
         }
-        let means: Vec<(i64, i64, f64)> = sqlx::query(&self.sql(
-            "SELECT series_id, ts - (ts % ?) AS bucket, AVG(value) FROM metric_sample \
-              WHERE ts >= ? AND ts < ? GROUP BY series_id, bucket",
-        ))
-        .bind(step)
-        .bind(from)
-        .bind(until)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
-        .collect::<Result<_>>()?;
-        let rolled = sqlx::query(&self.sql("DELETE FROM metric_sample WHERE ts >= ? AND ts < ?"))
-            .bind(from)
-            .bind(until)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        for chunk in means.chunks(CHUNK) {
-            let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
-            let text = format!("INSERT INTO metric_sample (series_id, ts, value) VALUES {values}");
-            let sql = self.sql(&text);
-            let mut query = sqlx::query(&sql);
-            for (series, bucket, mean) in chunk {
-                query = query.bind(series).bind(bucket).bind(mean);
-            }
-            query.execute(&mut *tx).await?;
+        if let Some(t) = tier {
+            query = query.bind(t.step);
         }
-        sqlx::query(&self.sql("UPDATE metric_rollup SET rolled_until = ? WHERE id = 1"))
-            .bind(until)
-            .execute(&mut *tx)
+        let rows = query
+            .bind(start - span)
+            .bind(end)
+            .fetch_all(&self.pool)
             .await?;
-        tx.commit().await?;
-        Ok((rolled, dropped))
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
+    }
+
+    /// Raw points of the chunks in range; before the raw window, the minute tier's means.
+    async fn add_raw(
+        &self,
+        means: &mut Means,
+        ids: &[i64],
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<()> {
+        let bucket = |ts: i64| ts - ts.rem_euclid(step);
+        let raw_from: i64 =
+            sqlx::query_scalar(&self.sql("SELECT raw_from FROM metric_pack WHERE id = 1"))
+                .fetch_one(&self.pool)
+                .await?;
+        if start < raw_from {
+            let minutes = TIERS[0];
+            for (id, block_start, data) in self.tier_rows(ids, &minutes, start, end).await? {
+                let block = TierBlock::decode(minutes, block_start, &data)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                for b in block.buckets.iter() {
+                    if b.at >= start && b.at <= end && b.at < raw_from {
+                        means.add(id, bucket(b.at), b.sum / b.count as f64, 1);
+                    }
+                }
+            }
+        }
+        for (id, _, data) in self.blocks_in_range(ids, None, start, end).await? {
+            let chunk = Chunk::decode(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            for (ts, value) in chunk.ts.iter().zip(&chunk.values) {
+                if *ts >= start && *ts <= end {
+                    means.add(id, bucket(*ts), *value, 1);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The head's points in range: summed per bucket by the database for steps of a
+    /// minute or more, which hold several points each.
+    async fn add_head(
+        &self,
+        means: &mut Means,
+        ids: &[i64],
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<()> {
+        use futures::TryStreamExt as _;
+        let marks = placeholders(ids.len());
+        let text = if step >= 60 {
+            format!(
+                "SELECT series_id, ts - (ts % {step}) AS bucket, SUM(value), COUNT(*) \
+                   FROM metric_sample WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ? \
+                  GROUP BY series_id, bucket"
+            )
+        } else {
+            format!(
+                "SELECT series_id, ts, value, CAST(1 AS BIGINT) FROM metric_sample \
+                  WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ? ORDER BY series_id, ts"
+            )
+        };
+        let sql = self.sql(&text);
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id);
+        }
+        let mut rows = query.bind(start).bind(end).fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            let (id, ts, sum, count): (i64, i64, f64, i64) = (
+                row.try_get(0)?,
+                row.try_get(1)?,
+                row.try_get(2)?,
+                row.try_get(3)?,
+            );
+            means.add(id, ts - ts.rem_euclid(step), sum, count as u64);
+        }
+        Ok(())
+    }
+
+    /// The bytes the monitor's tables and their indexes take in the metadb (pages in use on
+    /// SQLite, relations with their TOAST on PostgreSQL), for the benchmark's bytes a point:
+    /// `(packed, head)`, the series, chunks and tiers apart from the head.
+    pub async fn metric_storage_bytes(&self) -> Result<(i64, i64)> {
+        let mut sizes = [0i64; 2];
+        for (i, tables) in [
+            "'metric_series', 'metric_chunk', 'metric_tier'",
+            "'metric_sample'",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let sql = match self.dialect {
+                crate::Dialect::Sqlite => format!(
+                    "SELECT CAST(COALESCE(SUM(d.pgsize), 0) AS BIGINT) FROM dbstat d \
+                       JOIN sqlite_master m ON m.name = d.name WHERE m.tbl_name IN ({tables})"
+                ),
+                crate::Dialect::Postgres => format!(
+                    "SELECT CAST(SUM(pg_total_relation_size(CAST(t AS regclass))) AS BIGINT) \
+                       FROM unnest(ARRAY[{tables}]) AS t"
+                ),
+            };
+            sizes[i] = sqlx::query_scalar(&sql).fetch_one(&self.pool).await?;
+        }
+        Ok((sizes[0], sizes[1]))
+    }
+
+    /// How many points the head holds (not packed yet).
+    pub async fn metric_head_points(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM metric_sample")
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     /// How many tasks, hosts, agents and clusters are in each status, and how many series

@@ -21,6 +21,8 @@ use ocp_store::{
 };
 use tokio::sync::Notify;
 
+use crate::error::Failure;
+
 use crate::cluster::backup;
 
 use super::builtin::{
@@ -45,6 +47,8 @@ pub const DEFAULT_RESOLVED_MESSAGE: &str = "[Alert clearance notification]\n\
 #[derive(Clone)]
 pub struct AlarmEngine {
     pub store: Store,
+    /// Where the rules' metrics are read.
+    pub metrics: crate::monitor::MetricsBackend,
     /// Woken when notifications are queued.
     pub outbox: Arc<Notify>,
     /// The server's URL, for `alarm_url`.
@@ -130,7 +134,7 @@ impl AlarmEngine {
         for rule in due {
             last.insert(rule.id, Instant::now());
             if let Err(e) = self.evaluate(&rule, &silencers).await {
-                tracing::warn!("alert item {}: {e}", rule.name);
+                tracing::warn!("alert item {}: {}", rule.name, e.message);
             }
         }
         Ok(())
@@ -141,7 +145,7 @@ impl AlarmEngine {
         &self,
         rule: &RuleRecord,
         silencers: &[SilencerRecord],
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), Failure> {
         let Some(expr) = rule
             .expression
             .as_deref()
@@ -319,7 +323,7 @@ impl AlarmEngine {
         rule: &RuleRecord,
         expr: &RuleExpression,
         now: i64,
-    ) -> Result<Vec<Observation>, StoreError> {
+    ) -> Result<Vec<Observation>, Failure> {
         let series = self.series(rule, expr, now).await?;
         let series = self.join_scope(rule, expr, series).await?;
         let keys = target_keys(&rule.scope);
@@ -384,7 +388,7 @@ impl AlarmEngine {
         rule: &RuleRecord,
         expr: &RuleExpression,
         now: i64,
-    ) -> Result<Vec<Series>, StoreError> {
+    ) -> Result<Vec<Series>, Failure> {
         let now_ms = now * 1000;
         let mut out = Vec::new();
         match expr.metric.as_str() {
@@ -433,25 +437,19 @@ impl AlarmEngine {
             }
             metric => {
                 let since = now - rule.duration_secs.max(0) - STALE_SECS;
-                let stored = self.store.metric_series(&[metric.to_string()]).await?;
-                let mut wanted = HashMap::new();
-                for s in stored {
-                    let labels: BTreeMap<String, String> =
-                        serde_json::from_str(&s.labels).unwrap_or_default();
-                    if expr.labels.iter().all(|(k, v)| labels.get(k) == Some(v)) {
-                        wanted.insert(s.id, labels);
-                    }
-                }
-                let ids: Vec<i64> = wanted.keys().copied().collect();
-                let mut points: HashMap<i64, Vec<(i64, f64)>> = HashMap::new();
-                for (id, ts, value) in self.store.metric_means(&ids, since, now, 1).await? {
-                    points.entry(id).or_default().push((ts, value));
-                }
-                for (id, labels) in wanted {
-                    if let Some(points) = points.remove(&id) {
-                        out.push(Series { labels, points });
-                    }
-                }
+                let labels: Vec<(String, String)> = expr
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let read = self
+                    .metrics
+                    .bucket_means(&[metric.to_string()], &labels, since, now, 1)
+                    .await?;
+                out.extend(read.into_iter().map(|s| Series {
+                    labels: s.labels,
+                    points: s.points,
+                }));
             }
         }
         Ok(out)

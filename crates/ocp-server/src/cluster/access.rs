@@ -20,6 +20,8 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Clone)]
 pub struct ObAccess {
     pub store: Store,
+    /// Where the status sync's `ob_connectable` points go.
+    pub metrics: crate::monitor::MetricsBackend,
     pub vault: Arc<Vault>,
     pub agents: AgentClient,
 }

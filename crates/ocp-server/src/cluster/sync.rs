@@ -33,8 +33,8 @@ async fn record_connectable(
         ts: ocp_store::now_millis() / 1000,
         value: if answers { 1.0 } else { 0.0 },
     };
-    if let Err(e) = access.store.ingest_samples(&[sample]).await {
-        tracing::warn!("storing ob_connectable: {e}");
+    if let Err(e) = access.metrics.write(&[sample]).await {
+        tracing::warn!("storing ob_connectable: {}", e.message);
     }
 }
 

@@ -37,6 +37,7 @@ async fn server_cluster(
 /// address label every point, whatever the batch says.
 pub async fn store_batch(
     store: &Store,
+    metrics: &super::MetricsBackend,
     fresh: &Fresh,
     host_id: i64,
     batch: &MetricBatch,
@@ -84,7 +85,7 @@ pub async fn store_batch(
             value: p.value,
         });
     }
-    let stored = store.ingest_samples(&samples).await?;
+    let stored = metrics.write(&samples).await?;
     fresh.mark(samples.iter().map(|s| s.metric.as_str()));
     let mut deltas = Vec::with_capacity(batch.sql_stats.len());
     for (i, d) in batch.sql_stats.iter().enumerate() {

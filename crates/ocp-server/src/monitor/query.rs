@@ -1,10 +1,9 @@
 //! Metric queries below the HTTP layer: the series of the asked metrics, filtered by labels,
-//! bucketed by the database and averaged per group.
+//! bucketed by the backend and averaged per group.
 
 use std::collections::BTreeMap;
 
-use ocp_store::Store;
-
+use super::backend::MetricsBackend;
 use crate::error::Failure;
 
 /// A checked metric query.
@@ -55,15 +54,26 @@ fn label_value(labels: &BTreeMap<String, String>, name: &str) -> Option<String> 
 /// order asked), if it has one.
 pub type Grouped = BTreeMap<Vec<String>, BTreeMap<i64, Vec<Option<f64>>>>;
 
-pub async fn evaluate(store: &Store, q: &Query) -> Result<Grouped, Failure> {
+pub async fn evaluate(metrics: &MetricsBackend, q: &Query) -> Result<Grouped, Failure> {
+    // The backend filters by the labels series carry (OCP's cluster names are the
+    // `ob_cluster` label); `app` is told from the labels here.
+    let stored: Vec<(String, String)> = q
+        .labels
+        .iter()
+        .filter(|(k, _)| k != "app")
+        .map(|(k, v)| match k.as_str() {
+            "obregion" | "ob_cluster_name" => ("ob_cluster".to_string(), v.clone()),
+            _ => (k.clone(), v.clone()),
+        })
+        .collect();
+    let series = metrics
+        .bucket_means(&q.metrics, &stored, q.start, q.end, q.interval)
+        .await?;
     let mut groups: Vec<Vec<String>> = Vec::new();
-    // Per series id: its group's index and its metric's index.
-    let mut places: std::collections::HashMap<i64, (usize, usize)> = Default::default();
-    for s in store.metric_series(&q.metrics).await? {
-        let Ok(labels) = serde_json::from_str::<BTreeMap<String, String>>(&s.labels) else {
-            continue;
-        };
-        let matches = |(k, v): &(String, String)| match label_value(&labels, k) {
+    // Per group, bucket and metric, the sum of the series' means and how many.
+    let mut sums: Vec<BTreeMap<i64, Vec<(f64, u32)>>> = Vec::new();
+    for s in series {
+        let matches = |(k, v): &(String, String)| match label_value(&s.labels, k) {
             Some(value) if k == "app" => value.eq_ignore_ascii_case(v),
             Some(value) => value == *v,
             None => false,
@@ -74,30 +84,24 @@ pub async fn evaluate(store: &Store, q: &Query) -> Result<Grouped, Failure> {
         let key: Vec<String> = q
             .group_by
             .iter()
-            .map(|g| label_value(&labels, g).unwrap_or_default())
+            .map(|g| label_value(&s.labels, g).unwrap_or_default())
             .collect();
         let group = match groups.iter().position(|g| *g == key) {
             Some(i) => i,
             None => {
                 groups.push(key);
+                sums.push(BTreeMap::new());
                 groups.len() - 1
             }
         };
         let metric = q.metrics.iter().position(|m| *m == s.metric).unwrap_or(0);
-        places.insert(s.id, (group, metric));
-    }
-    let ids: Vec<i64> = places.keys().copied().collect();
-    // Per series and bucket, the mean, from the database; then per group, bucket and metric,
-    // the mean over the group's series.
-    let means = store.metric_means(&ids, q.start, q.end, q.interval).await?;
-    let mut sums: Vec<BTreeMap<i64, Vec<(f64, u32)>>> = vec![BTreeMap::new(); groups.len()];
-    for (id, bucket, mean) in means {
-        let (group, metric) = places[&id];
-        let slots = sums[group]
-            .entry(bucket)
-            .or_insert_with(|| vec![(0.0, 0); q.metrics.len()]);
-        slots[metric].0 += mean;
-        slots[metric].1 += 1;
+        for (bucket, mean) in s.points {
+            let slots = sums[group]
+                .entry(bucket)
+                .or_insert_with(|| vec![(0.0, 0); q.metrics.len()]);
+            slots[metric].0 += mean;
+            slots[metric].1 += 1;
+        }
     }
     Ok(groups
         .into_iter()

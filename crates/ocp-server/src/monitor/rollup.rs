@@ -1,17 +1,18 @@
-//! The roll-up job: raw samples past their window become 5-minute means, samples past
-//! retention go. `metric_rollup.rolled_until` records how far it got, so a restart averages
-//! nothing twice. SQL statistics are summed per minute and per hour as they arrive; this job
-//! removes minutes and hours past their retention.
+//! The pack and retention job. Every minute the head's finished hours (a minute's grace
+//! for batches on their way) are packed into chunks and tiers; every ten minutes raw
+//! chunks past the raw window and tier blocks past retention go. SQL statistics are summed
+//! per minute and per hour as they arrive; this job removes minutes and hours past their
+//! retention.
 
 use std::time::Duration;
 
-/// The step of rolled-up samples, seconds.
-const ROLLUP_STEP: i64 = 300;
+/// How long after its hour a point may still arrive and be packed with it at first.
+const PACK_LAG: i64 = 60;
 
 /// How long each kind of monitoring data is kept.
 #[derive(Debug, Clone, Copy)]
 pub struct Retention {
-    /// Samples as collected; older ones become 5-minute means.
+    /// Points as collected; older ones are read from the tiers (minute means at least).
     pub metrics_raw: Duration,
     pub metrics: Duration,
     /// SQL statistics per minute; older ones are read per hour.
@@ -23,25 +24,35 @@ fn before(now: i64, kept: Duration) -> i64 {
     now - kept.as_secs() as i64
 }
 
-/// Every ten minutes: rolls up and expires what `retention` says.
+/// Packs every minute and expires every ten what `retention` says.
 pub async fn roll_up(store: ocp_store::Store, retention: Retention) {
-    let mut ticker = tokio::time::interval(Duration::from_secs(600));
-    loop {
+    let mut ticker = tokio::time::interval(Duration::from_secs(60));
+    for round in 0u64.. {
         ticker.tick().await;
         let now = chrono::Utc::now().timestamp();
         match store
-            .roll_up_metrics(
+            .pack_metrics(ocp_store::pack_horizon(now, PACK_LAG))
+            .await
+        {
+            Ok(packed) if packed > 0 => tracing::debug!(packed, "metric points packed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("metric packing: {e}"),
+        }
+        if round % 10 != 0 {
+            continue;
+        }
+        match store
+            .expire_metrics(
                 before(now, retention.metrics_raw),
-                ROLLUP_STEP,
                 before(now, retention.metrics),
             )
             .await
         {
-            Ok((rolled, dropped)) if rolled + dropped > 0 => {
-                tracing::info!(rolled, dropped, "metric samples rolled up and expired");
+            Ok((chunks, tiers)) if chunks + tiers > 0 => {
+                tracing::info!(chunks, tiers, "metric chunks and tier blocks expired");
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!("metric rollup: {e}"),
+            Err(e) => tracing::warn!("metric retention: {e}"),
         }
         match store
             .expire_sql_stats(

@@ -14,7 +14,7 @@ use ocp_api::monitor::{
     MetricQuery,
 };
 use ocp_api::{agent_path, PageData, PageQuery};
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{perm, Authz};
@@ -376,7 +376,10 @@ fn known_label(field: &str, label: &str) -> Result<(), Failure> {
 
 /// Refuses a metric neither in the catalog nor in any series: a misspelt name would
 /// otherwise answer an empty result.
-async fn check_metrics(store: &ocp_store::Store, metrics: &[String]) -> Result<(), Failure> {
+async fn check_metrics(
+    backend: &crate::monitor::MetricsBackend,
+    metrics: &[String],
+) -> Result<(), Failure> {
     let catalog: Vec<&str> = HOST_METRICS
         .iter()
         .chain(OB_METRICS)
@@ -386,11 +389,7 @@ async fn check_metrics(store: &ocp_store::Store, metrics: &[String]) -> Result<(
         if catalog.contains(&metric.as_str()) {
             continue;
         }
-        if store
-            .metric_series(std::slice::from_ref(metric))
-            .await?
-            .is_empty()
-        {
+        if !backend.knows(metric).await? {
             return Err(Failure::field(
                 "metrics",
                 format!("{metric:?} is not a metric (GET /api/v2/monitor/metricGroups lists them)"),
@@ -426,8 +425,9 @@ fn parse_query(q: &MetricQuery) -> Result<Query, Failure> {
             .filter(|v| *v > 0)
             .ok_or_else(|| Failure::field("interval", "must be a number of seconds above 0"))?,
     };
-    // About 1440 points at most, as OCP answers, however long the range.
-    let interval = interval.max((end - start) / 1440 + 1);
+    // About 1440 points at most, as OCP answers, however long the range: a longer range
+    // takes the next round step, which the store's tiers serve whole.
+    let interval = interval.max(round_step((end - start + 1439) / 1440));
     let labels = list(&q.labels)
         .into_iter()
         .map(|l| {
@@ -453,21 +453,70 @@ fn parse_query(q: &MetricQuery) -> Result<Query, Failure> {
     })
 }
 
-/// `{timestamp, metricA, metricB}` per bucket.
-fn points(metrics: &[String], buckets: &BTreeMap<i64, Vec<Option<f64>>>) -> Vec<Value> {
+/// The least of the round steps (seconds, then minutes, hours and days) at or above `least`.
+fn round_step(least: i64) -> i64 {
+    const STEPS: [i64; 20] = [
+        1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 21600,
+        43200, 86400,
+    ];
+    match STEPS.iter().find(|s| **s >= least) {
+        Some(step) => *step,
+        None => (least + 86_399) / 86_400 * 86_400,
+    }
+}
+
+/// `{timestamp, metricA, metricB}`: one bucket, written straight out (a day of 100 series
+/// is some 150,000 values).
+struct Point<'a> {
+    ts: i64,
+    metrics: &'a [String],
+    values: &'a [Option<f64>],
+}
+
+impl serde::Serialize for Point<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("timestamp", &self.ts)?;
+        for (metric, value) in self.metrics.iter().zip(self.values) {
+            if let Some(value) = value {
+                map.serialize_entry(metric, &round(*value))?;
+            }
+        }
+        map.end()
+    }
+}
+
+fn points<'a>(
+    metrics: &'a [String],
+    buckets: &'a BTreeMap<i64, Vec<Option<f64>>>,
+) -> Vec<Point<'a>> {
     buckets
         .iter()
-        .map(|(ts, values)| {
-            let mut point = Map::new();
-            point.insert("timestamp".into(), Value::from(*ts));
-            for (metric, value) in metrics.iter().zip(values) {
-                if let Some(value) = value {
-                    point.insert(metric.clone(), Value::from(round(*value)));
-                }
-            }
-            Value::Object(point)
+        .map(|(ts, values)| Point {
+            ts: *ts,
+            metrics,
+            values,
         })
         .collect()
+}
+
+/// `{LABEL: value, ..., data: [point]}`: one group of `metricsWithLabel`.
+struct Group<'a> {
+    labels: Vec<(&'a String, &'a String)>,
+    data: Vec<Point<'a>>,
+}
+
+impl serde::Serialize for Group<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = s.serialize_map(None)?;
+        for (label, value) in &self.labels {
+            map.serialize_entry(label, value)?;
+        }
+        map.serialize_entry("data", &self.data)?;
+        map.end()
+    }
 }
 
 fn round(value: f64) -> f64 {
@@ -482,23 +531,25 @@ async fn metric(
     _: Authz<perm::HostRead>,
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<MetricQuery>,
-) -> ApiResult<Value> {
+) -> ApiResult<Box<RawValue>> {
     let mut q = parse_query(&query)?;
-    check_metrics(&state.store, &q.metrics).await?;
+    check_metrics(&state.metrics, &q.metrics).await?;
     q.group_by.clear();
-    let grouped = query::evaluate(&state.store, &q).await?;
+    let grouped = query::evaluate(&state.metrics, &q).await?;
     let contents = grouped
         .values()
         .next()
         .map(|b| points(&q.metrics, b))
         .unwrap_or_default();
     let total = contents.len() as i64;
-    Ok(Data(serde_json::json!(PageData::new(
-        contents,
-        total,
-        1,
-        total.max(1)
-    ))))
+    answer_page(PageData::new(contents, total, 1, total.max(1)))
+}
+
+/// A page of points serialized once, where they are borrowed, for the envelope to copy.
+fn answer_page<T: serde::Serialize>(page: PageData<T>) -> ApiResult<Box<RawValue>> {
+    Ok(Data(
+        serde_json::value::to_raw_value(&page).map_err(Failure::internal)?,
+    ))
 }
 
 /// The metrics over time per group of the `groupBy` labels: `{LABEL: value, ..., data}`.
@@ -509,28 +560,19 @@ async fn metrics_with_label(
     _: Authz<perm::HostRead>,
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<MetricQuery>,
-) -> ApiResult<Value> {
+) -> ApiResult<Box<RawValue>> {
     let q = parse_query(&query)?;
-    check_metrics(&state.store, &q.metrics).await?;
-    let grouped = query::evaluate(&state.store, &q).await?;
-    let contents: Vec<Value> = grouped
+    check_metrics(&state.metrics, &q.metrics).await?;
+    let grouped = query::evaluate(&state.metrics, &q).await?;
+    let contents: Vec<Group> = grouped
         .iter()
-        .map(|(key, buckets)| {
-            let mut group = Map::new();
-            for (label, value) in q.group_by.iter().zip(key) {
-                group.insert(label.clone(), Value::from(value.clone()));
-            }
-            group.insert("data".into(), Value::from(points(&q.metrics, buckets)));
-            Value::Object(group)
+        .map(|(key, buckets)| Group {
+            labels: q.group_by.iter().zip(key).collect(),
+            data: points(&q.metrics, buckets),
         })
         .collect();
     let total = contents.len() as i64;
-    Ok(Data(serde_json::json!(PageData::new(
-        contents,
-        total,
-        1,
-        total.max(1)
-    ))))
+    answer_page(PageData::new(contents, total, 1, total.max(1)))
 }
 
 /// Most points one batch may carry.
@@ -571,7 +613,8 @@ async fn ingest(
             format!("at most {MAX_SQL_STATS} statement deltas a batch"),
         ));
     }
-    let stored = ingest::store_batch(&state.store, &state.fresh, host_id, &batch).await?;
+    let stored =
+        ingest::store_batch(&state.store, &state.metrics, &state.fresh, host_id, &batch).await?;
     Ok(Data(MetricBatchAnswer {
         received: batch.points.len(),
         stored: stored as usize,

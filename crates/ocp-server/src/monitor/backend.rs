@@ -1,0 +1,116 @@
+//! Where the monitor's points are kept and read: the metadb's own packed store (the
+//! default), or a Prometheus (`--metrics-backend prometheus`) for installs that outgrow it.
+//! Ingest, the monitor queries and the alert engine see only this.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use ocp_store::{NewSample, Store};
+
+use super::prometheus::{Answered, Prometheus};
+use crate::error::Failure;
+
+#[derive(Clone)]
+pub enum MetricsBackend {
+    Embedded(Store),
+    Prometheus(Arc<Prometheus>),
+}
+
+/// One series of a metric and the mean of its points in each bucket.
+#[derive(Debug, Clone)]
+pub struct SeriesMeans {
+    pub metric: String,
+    pub labels: BTreeMap<String, String>,
+    pub points: Vec<(i64, f64)>,
+}
+
+impl MetricsBackend {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Embedded(_) => "embedded",
+            Self::Prometheus(_) => "prometheus",
+        }
+    }
+
+    /// Stores the points; answers how many were new (Prometheus: how many it took).
+    pub async fn write(&self, samples: &[NewSample]) -> Result<u64, Failure> {
+        match self {
+            Self::Embedded(store) => Ok(store.ingest_samples(samples).await?),
+            Self::Prometheus(p) => p.write(samples).await,
+        }
+    }
+
+    /// Per series of `metrics` whose labels equal `labels`, the mean of its points per
+    /// `step` bucket of `start..=end` (buckets from multiples of `step`), by time.
+    pub async fn bucket_means(
+        &self,
+        metrics: &[String],
+        labels: &[(String, String)],
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<Vec<SeriesMeans>, Failure> {
+        match self {
+            Self::Embedded(store) => {
+                let mut wanted = std::collections::HashMap::new();
+                for s in store.metric_series(metrics).await? {
+                    let Ok(found) = serde_json::from_str::<BTreeMap<String, String>>(&s.labels)
+                    else {
+                        continue;
+                    };
+                    if labels.iter().all(|(k, v)| found.get(k) == Some(v)) {
+                        wanted.insert(
+                            s.id,
+                            SeriesMeans {
+                                metric: s.metric,
+                                labels: found,
+                                points: Vec::new(),
+                            },
+                        );
+                    }
+                }
+                let ids: Vec<i64> = wanted.keys().copied().collect();
+                for (id, bucket, mean) in store.metric_means(&ids, start, end, step).await? {
+                    if let Some(s) = wanted.get_mut(&id) {
+                        s.points.push((bucket, mean));
+                    }
+                }
+                let mut all: Vec<SeriesMeans> = wanted.into_values().collect();
+                all.retain(|s| !s.points.is_empty());
+                all.sort_by(|a, b| (&a.metric, &a.labels).cmp(&(&b.metric, &b.labels)));
+                Ok(all)
+            }
+            Self::Prometheus(p) => {
+                let asked = metrics
+                    .iter()
+                    .map(|m| p.bucket_means(m, labels, start, end, step));
+                let answers = futures::future::try_join_all(asked).await?;
+                Ok(metrics
+                    .iter()
+                    .zip(answers)
+                    .flat_map(|(metric, series)| {
+                        series
+                            .into_iter()
+                            .map(|Answered { labels, points }| SeriesMeans {
+                                metric: metric.clone(),
+                                labels,
+                                points,
+                            })
+                    })
+                    .filter(|s| !s.points.is_empty())
+                    .collect())
+            }
+        }
+    }
+
+    /// Whether any series of `metric` was ever stored.
+    pub async fn knows(&self, metric: &str) -> Result<bool, Failure> {
+        match self {
+            Self::Embedded(store) => Ok(!store
+                .metric_series(std::slice::from_ref(&metric.to_string()))
+                .await?
+                .is_empty()),
+            Self::Prometheus(p) => p.knows(metric).await,
+        }
+    }
+}
