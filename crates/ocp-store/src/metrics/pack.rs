@@ -10,6 +10,8 @@ use crate::{Dialect, Result, Store, StoreError};
 
 /// Series packed per transaction: the writer is held a short while at a time.
 const WINDOW: i64 = 500;
+/// Points packed per transaction at most.
+const POINTS_PER_PACK: usize = 200_000;
 
 /// Per (series, block start) the points of one window, by time.
 type Blocks = BTreeMap<(i64, i64), Vec<(i64, f64)>>;
@@ -21,13 +23,29 @@ impl Store {
     /// hour was packed counts once). Points before the raw window are dropped: their
     /// buckets were counted when they first came.
     pub async fn pack_metrics(&self, until: i64) -> Result<u64> {
+        self.pack_metrics_by(until, POINTS_PER_PACK).await
+    }
+
+    /// As [`Store::pack_metrics`], at most `per_transaction` points a transaction.
+    pub async fn pack_metrics_by(&self, until: i64, per_transaction: usize) -> Result<u64> {
+        let per_transaction = per_transaction.max(1);
         let last: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM metric_series")
             .fetch_one(&self.pool)
             .await?;
         let mut added = 0;
         let mut from = 0;
         while from <= last.unwrap_or(0) {
-            added += self.pack_window(from, from + WINDOW, until).await?;
+            // A window with more points than a transaction takes (a head filled before
+            // this layout, or by a long pause of the job) is packed in several.
+            loop {
+                let (taken, new) = self
+                    .pack_window(from, from + WINDOW, until, per_transaction)
+                    .await?;
+                added += new;
+                if taken < per_transaction {
+                    break;
+                }
+            }
             from += WINDOW;
         }
         Ok(added)
@@ -44,15 +62,26 @@ impl Store {
         Ok(sqlx::query_scalar(&sql).fetch_one(&mut **tx).await?)
     }
 
-    async fn pack_window(&self, from: i64, to: i64, until: i64) -> Result<u64> {
+    /// Packs the first `limit` points of the window's series before `until`; answers
+    /// (points taken from the head, points new to the chunks).
+    async fn pack_window(
+        &self,
+        from: i64,
+        to: i64,
+        until: i64,
+        limit: usize,
+    ) -> Result<(usize, u64)> {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
         let raw_from = self.lock_pack(&mut tx).await?;
         // Deleted and answered in one statement: exactly the points read leave the head.
-        let taken = sqlx::query(&self.sql(
-            "DELETE FROM metric_sample WHERE series_id >= ? AND series_id < ? AND ts < ? \
-             RETURNING series_id, ts, value",
-        ))
+        let taken = sqlx::query(&self.sql(&format!(
+            "DELETE FROM metric_sample WHERE (series_id, ts) IN \
+               (SELECT series_id, ts FROM metric_sample \
+                 WHERE series_id >= ? AND series_id < ? AND ts < ? \
+                 ORDER BY series_id, ts LIMIT {limit}) \
+             RETURNING series_id, ts, value"
+        )))
         .bind(from)
         .bind(to)
         .bind(until)
@@ -60,7 +89,7 @@ impl Store {
         .await?;
         if taken.is_empty() {
             tx.commit().await?;
-            return Ok(0);
+            return Ok((0, 0));
         }
         let mut chunks: Blocks = BTreeMap::new();
         for row in &taken {
@@ -121,7 +150,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
-        Ok(added as u64)
+        Ok((taken.len(), added as u64))
     }
 
     /// The packed rows of `table` (of the tier of `step`) of the window's series, from the

@@ -3,7 +3,10 @@
 
 use ocp_store::{NewSample, Store};
 
-suite!(metrics_are_stored_once_packed_and_expired,);
+suite!(
+    metrics_are_stored_once_packed_and_expired,
+    a_head_larger_than_a_transaction_is_packed_in_several,
+);
 
 /// Means of `series` per `step` over `start..=end`, as (bucket, mean).
 async fn means(store: &Store, series: i64, start: i64, end: i64, step: i64) -> Vec<(i64, f64)> {
@@ -89,4 +92,36 @@ async fn metrics_are_stored_once_packed_and_expired(store: Store) {
     assert!(tiers >= 3, "{tiers} tier rows expired");
     assert!(means(&store, id, 0, month, 60).await.is_empty());
     assert!(means(&store, id, 0, month, 1).await.is_empty());
+}
+
+/// A head of more points than a transaction takes (a layout upgrade, a long pause) is packed
+/// a slice at a time, each point once, with the same means as packed at once.
+async fn a_head_larger_than_a_transaction_is_packed_in_several(store: Store) {
+    let t0 = 300 * 21_600;
+    let points: Vec<NewSample> = (0..3)
+        .flat_map(|s| {
+            (0..720).map(move |i| NewSample {
+                metric: "host_load5".into(),
+                labels: format!(r#"{{"host_id":"{s}"}}"#),
+                ts: t0 + 10 * i,
+                value: (i % 7) as f64 + s as f64,
+            })
+        })
+        .collect();
+    assert_eq!(store.ingest_samples(&points).await.unwrap(), 2160);
+    let series = store
+        .metric_series(&["host_load5".to_string()])
+        .await
+        .unwrap();
+    let ids: Vec<i64> = series.iter().map(|s| s.id).collect();
+    let before = store.metric_means(&ids, t0, t0 + 7_199, 300).await.unwrap();
+    // 2160 points, 250 a transaction: slices split series and hours alike.
+    assert_eq!(store.pack_metrics_by(t0 + 7_200, 250).await.unwrap(), 2160);
+    assert_eq!(store.metric_head_points().await.unwrap(), 0);
+    assert_eq!(
+        store.metric_means(&ids, t0, t0 + 7_199, 300).await.unwrap(),
+        before
+    );
+    let raw = store.metric_means(&ids, t0, t0 + 7_199, 10).await.unwrap();
+    assert_eq!(raw.len(), 2160);
 }
