@@ -4,7 +4,6 @@
 use std::time::{Duration, Instant};
 
 use ocp_testkit::{AgentApi, Sandbox, ServerOptions};
-use serde_json::{json, Value};
 
 use crate::report;
 
@@ -92,35 +91,12 @@ pub async fn heartbeat_load(
         .extra_args
         .extend(["--agent-heartbeat-timeout-ms".into(), "60000".into()]);
     let server = ocp_testkit::ServerProcess::start(options)?;
-    let admin = server.admin();
-    let client = reqwest::Client::new();
-    let mut simulated = Vec::with_capacity(agents);
-    let mut host_ids = Vec::with_capacity(agents);
-    for i in 0..agents {
-        let token = admin
-            .post("/api/v2/compute/agentJoinTokens", &json!({}))
-            .await
-            .ok();
-        let ip = format!("127.1.{}.{}", i / 250, i % 250 + 1);
-        let join = json!({"token": token.data()["token"], "innerIpAddress": ip, "port": 9,
-            "version": "sim", "installHome": "/", "logHome": "/",
-            "facts": {"hostname": format!("sim{i}"), "kernel": "k", "osRelease": "r",
-                "architecture": "x86_64", "cpuCount": 1, "memoryBytes": 1, "disks": []}});
-        let reply: Value = client
-            .post(format!("{}/api/v2/agents/join", server.url()))
-            .json(&join)
-            .send()
-            .await?
-            .json()
-            .await?;
-        let data = &reply["data"];
-        host_ids.push(data["hostId"].as_i64().unwrap_or(0));
-        simulated.push(AgentApi::new(
-            server.url(),
-            data["hostId"].as_i64().unwrap_or(0),
-            data["secret"].as_str().unwrap_or(""),
-        ));
-    }
+    let fleet = crate::fleet::join_all(&server, agents).await?;
+    let host_ids: Vec<i64> = fleet.iter().map(|a| a.host_id).collect();
+    let simulated: Vec<AgentApi> = fleet
+        .iter()
+        .map(|a| AgentApi::new(server.url(), a.host_id, &a.secret))
+        .collect();
     // Let the Prepare host tasks of the simulated hosts run out.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let pid = server.pid().unwrap_or(0);
@@ -129,12 +105,7 @@ pub async fn heartbeat_load(
     let per_agent = interval.as_secs_f64() / agents as f64;
     let mut sent = 0usize;
     let mut failed = 0usize;
-    let beat = |i: usize| {
-        json!({"report": {"hostId": host_ids[i], "version": "sim", "installHome": "/", "logHome": "/",
-            "processes": [{"alias": "ocp_mgragent", "pid": 1, "user": "root", "startCommand": "x",
-                "ports": "", "elapsedSeconds": 1, "status": "STARTED", "operable": true,
-                "logFilePattern": "x"}]}})
-    };
+    let beat = |i: usize| crate::fleet::heartbeat(host_ids[i]);
     while started.elapsed() < window {
         let i = sent % agents;
         let due = Duration::from_secs_f64(per_agent * sent as f64);

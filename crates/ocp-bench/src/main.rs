@@ -38,6 +38,7 @@ mod backups;
 mod clusters;
 mod console;
 mod figures;
+mod fleet;
 mod monitor;
 mod standby;
 mod upgrade;
@@ -116,6 +117,19 @@ async fn main() -> anyhow::Result<()> {
         agents::idle_and_restart(10 / scale).await?;
         let window = Duration::from_secs(if quick { 10 } else { 30 });
         agents::heartbeat_load(1000 / scale, Duration::from_secs(10), window).await?;
+    }
+    if runs("fleet") {
+        // 10,000 agents (2,000 with --quick), on SQLite and then on PostgreSQL.
+        let agents = if quick { 2000 } else { 10_000 };
+        let window = Duration::from_secs(if quick { 30 } else { 60 });
+        let every = Duration::from_secs(10);
+        if backend.as_deref() != Some("postgres") {
+            fleet::fleet("sqlite", None, agents, every, window).await?;
+        }
+        if backend.as_deref() != Some("sqlite") {
+            let pg = ocp_testkit::Postgres::start()?;
+            fleet::fleet("postgres", Some(pg.url()), agents, every, window).await?;
+        }
     }
     if runs("monitor") {
         monitor::storage(quick).await?;

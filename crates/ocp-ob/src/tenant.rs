@@ -89,7 +89,9 @@ impl ObClient {
     /// server checks the value and keeps it.
     pub async fn set_variable(&mut self, name: &str, value: &str) -> Result<()> {
         check_parameter_name("name", name)?;
-        self.execute(&format!("SET GLOBAL {name} = {}", literal(value)))
+        // Setting the same value twice is harmless: a statement stuck behind a busy server
+        // is sent once more on a fresh connection.
+        self.execute_idempotent(&format!("SET GLOBAL {name} = {}", literal(value)))
             .await
     }
 

@@ -100,6 +100,7 @@ pub struct Server {
     engine: Engine,
     ob: ObAccess,
     fresh: crate::alarm::Fresh,
+    alarm_timings: crate::alarm::Timings,
     channel_policy: Arc<crate::alarm::outbound::ChannelPolicy>,
     config: Config,
     _lock: std::fs::File,
@@ -159,7 +160,7 @@ impl Server {
         routes::debug::register_steps(&mut registry);
         crate::host::steps::register(&mut registry, &agents);
         let metrics = match &config.prometheus {
-            None => crate::monitor::MetricsBackend::Embedded(store.clone()),
+            None => crate::monitor::MetricsBackend::embedded(store.clone()),
             Some(p) => crate::monitor::MetricsBackend::Prometheus(Arc::new(
                 crate::monitor::prometheus::Prometheus::new(p.clone())?,
             )),
@@ -179,6 +180,7 @@ impl Server {
         seed_identity(&store, &auth, &config).await?;
 
         let fresh = crate::alarm::Fresh::default();
+        let alarm_timings = crate::alarm::Timings::default();
         let mut channel_policy = config.channel_policy.clone();
         channel_policy.own.push(local.ip());
         if let Some(ip) = address
@@ -201,6 +203,7 @@ impl Server {
             public_url: public_url.clone(),
             build_time: Timestamp::now(),
             fresh: fresh.clone(),
+            alarm_timings: alarm_timings.clone(),
             channel_policy: channel_policy.clone(),
             sql_stat_minutes: config.sql_stat_minutes,
         };
@@ -233,6 +236,7 @@ impl Server {
             ob,
             config,
             fresh,
+            alarm_timings,
             channel_policy,
             _lock: lock,
         })
@@ -281,6 +285,7 @@ impl Server {
                 outbox: outbox.clone(),
                 base_url: base_url.clone(),
                 fresh: self.fresh.clone(),
+                timings: self.alarm_timings.clone(),
             }
             .run(std::time::Duration::from_millis(500)),
         );

@@ -10,6 +10,7 @@ pub mod alarm;
 pub mod app;
 pub mod auth;
 pub mod cluster;
+pub mod coalesce;
 pub mod config;
 pub mod console;
 pub mod error;

@@ -31,6 +31,8 @@ pub struct AppState {
     pub build_time: Timestamp,
     /// Metrics that just arrived, for the alert engine.
     pub fresh: crate::alarm::Fresh,
+    /// How long the alert engine takes over each rule.
+    pub alarm_timings: crate::alarm::Timings,
     /// What alert channels may reach and run as.
     pub channel_policy: Arc<crate::alarm::outbound::ChannelPolicy>,
     /// How long SQL statistics stay per minute (queries read hours before that).

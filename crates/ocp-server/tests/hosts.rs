@@ -486,3 +486,27 @@ async fn heartbeats_signatures_and_processes_that_outlive_the_agent() {
     }
     let _ = admin;
 }
+
+/// Tokens issued at once on a fresh server, before any IDC exists, all place their hosts in
+/// the one default IDC and host type that the first of them made.
+#[tokio::test]
+async fn join_tokens_issued_at_once_share_the_default_placement() {
+    let server = common::server();
+    let admin = server.admin();
+    let empty = json!({});
+    let issued = futures::future::join_all(
+        (0..8).map(|_| admin.post("/api/v2/compute/agentJoinTokens", &empty)),
+    )
+    .await;
+    let placements: BTreeSet<(i64, i64)> = issued
+        .into_iter()
+        .map(|r| {
+            let r = r.ok();
+            (
+                r.data()["idcId"].as_i64().unwrap(),
+                r.data()["typeId"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(placements.len(), 1, "{placements:?}");
+}

@@ -512,39 +512,74 @@ impl Store {
     /// holds it (RESTARTING, STOPPING); a host that was OFFLINE is AVAILABLE again. A host
     /// still NEW waits for its Prepare host task.
     pub async fn record_heartbeat(&self, host_id: i64, beat: &HeartbeatUpdate) -> Result<()> {
+        self.record_heartbeats(&[(host_id, beat.clone())]).await
+    }
+
+    /// The heartbeats of many hosts in one transaction, a few statements for all: agents of
+    /// the same version and state are updated together, and their processes' reports
+    /// written in multi-row upserts.
+    pub async fn record_heartbeats(&self, beats: &[(i64, HeartbeatUpdate)]) -> Result<()> {
+        const CHUNK: usize = 400;
+        let now = now_millis();
+        let mut alike: std::collections::BTreeMap<(&str, bool), Vec<i64>> = Default::default();
+        let mut processes: std::collections::BTreeMap<(i64, &str), &str> = Default::default();
+        // A host heard twice in a batch: its latest heartbeat stands.
+        let latest: std::collections::HashMap<i64, &HeartbeatUpdate> = beats
+            .iter()
+            .map(|(host_id, beat)| (*host_id, beat))
+            .collect();
+        for (host_id, beat) in &latest {
+            alike
+                .entry((beat.version.as_str(), beat.manager_running))
+                .or_default()
+                .push(*host_id);
+        }
+        for (host_id, beat) in beats {
+            for (alias, report) in &beat.processes {
+                processes.insert((*host_id, alias.as_str()), report.as_str());
+            }
+        }
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        let now = now_millis();
-        let derived = if beat.manager_running {
-            "AVAILABLE"
-        } else {
-            "OFFLINE"
-        };
-        sqlx::query(&self.sql(
-            "UPDATE host_agent SET last_heartbeat = ?, version = ?, manager_running = ?, \
-             last_available_time = CASE WHEN ? = 1 THEN ? ELSE last_available_time END, \
-             status = CASE WHEN status IN ('AVAILABLE', 'OFFLINE') THEN ? ELSE status END, \
-             update_time = ? WHERE host_id = ?",
-        ))
-        .bind(now)
-        .bind(&beat.version)
-        .bind(i64::from(beat.manager_running))
-        .bind(i64::from(beat.manager_running))
-        .bind(now)
-        .bind(derived)
-        .bind(now)
-        .bind(host_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(&self.sql(
-            "UPDATE compute_host SET status = 'AVAILABLE', update_time = ? \
-             WHERE id = ? AND status = 'OFFLINE'",
-        ))
-        .bind(now)
-        .bind(host_id)
-        .execute(&mut *tx)
-        .await?;
-        if let Some((hostname, kernel, release, arch, json)) = &beat.facts {
+        for ((version, running), hosts) in &alike {
+            let derived = if *running { "AVAILABLE" } else { "OFFLINE" };
+            for chunk in hosts.chunks(CHUNK) {
+                let ids = vec!["?"; chunk.len()].join(", ");
+                let sql = format!(
+                    "UPDATE host_agent SET last_heartbeat = ?, version = ?, manager_running = ?, \
+                     last_available_time = CASE WHEN ? = 1 THEN ? ELSE last_available_time END, \
+                     status = CASE WHEN status IN ('AVAILABLE', 'OFFLINE') THEN ? ELSE status END, \
+                     update_time = ? WHERE host_id IN ({ids})"
+                );
+                let sql = self.sql(&sql);
+                let mut query = sqlx::query(&sql)
+                    .bind(now)
+                    .bind(*version)
+                    .bind(i64::from(*running))
+                    .bind(i64::from(*running))
+                    .bind(now)
+                    .bind(derived)
+                    .bind(now);
+                for id in chunk {
+                    query = query.bind(id);
+                }
+                query.execute(&mut *tx).await?;
+                let sql = format!(
+                    "UPDATE compute_host SET status = 'AVAILABLE', update_time = ? \
+                     WHERE id IN ({ids}) AND status = 'OFFLINE'"
+                );
+                let sql = self.sql(&sql);
+                let mut query = sqlx::query(&sql).bind(now);
+                for id in chunk {
+                    query = query.bind(id);
+                }
+                query.execute(&mut *tx).await?;
+            }
+        }
+        for (host_id, beat) in beats {
+            let Some((hostname, kernel, release, arch, json)) = &beat.facts else {
+                continue;
+            };
             sqlx::query(&self.sql(
                 "UPDATE compute_host SET name = ?, operating_system = ?, \
                  operating_system_release = ?, architecture = ?, facts = ?, update_time = ? \
@@ -560,21 +595,27 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        for (alias, report) in &beat.processes {
-            sqlx::query(&self.sql(
+        let processes: Vec<_> = processes.into_iter().collect();
+        for chunk in processes.chunks(CHUNK / 2) {
+            let rows = vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+            let sql = format!(
                 "INSERT INTO host_agent_process (host_id, alias, report, last_active_time, \
-                 create_time, update_time) VALUES (?, ?, ?, ?, ?, ?) \
+                 create_time, update_time) VALUES {rows} \
                  ON CONFLICT (host_id, alias) DO UPDATE SET report = excluded.report, \
-                 last_active_time = excluded.last_active_time, update_time = excluded.update_time",
-            ))
-            .bind(host_id)
-            .bind(alias)
-            .bind(report)
-            .bind(now)
-            .bind(now)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+                 last_active_time = excluded.last_active_time, update_time = excluded.update_time"
+            );
+            let sql = self.sql(&sql);
+            let mut query = sqlx::query(&sql);
+            for ((host_id, alias), report) in chunk {
+                query = query
+                    .bind(*host_id)
+                    .bind(*alias)
+                    .bind(*report)
+                    .bind(now)
+                    .bind(now)
+                    .bind(now);
+            }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

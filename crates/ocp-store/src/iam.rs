@@ -548,15 +548,36 @@ enum UserValue<'a> {
 impl Store {
     /// Records a signed request as seen until `expires_at` (ms); false when it was seen already.
     pub async fn remember_signature(&self, digest: &str, expires_at: i64) -> Result<bool> {
+        let first = self
+            .remember_signatures(&[(digest.to_string(), expires_at)])
+            .await?;
+        Ok(first[0])
+    }
+
+    /// [`Store::remember_signature`] for many calls in one transaction: whether each is new.
+    /// Of a digest given twice, only the first is.
+    pub async fn remember_signatures(&self, calls: &[(String, i64)]) -> Result<Vec<bool>> {
         let _w = self.writer().await;
-        let done = sqlx::query(&self.sql(
-            "INSERT INTO seen_signature (digest, expires_at) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING",
-        ))
-        .bind(digest)
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let mut tx = self.pool.begin().await?;
+        let mut fresh = std::collections::HashSet::new();
+        for chunk in calls.chunks(400) {
+            let rows = vec!["(?, ?)"; chunk.len()].join(", ");
+            let sql = format!(
+                "INSERT INTO seen_signature (digest, expires_at) VALUES {rows} \
+                 ON CONFLICT (digest) DO NOTHING RETURNING digest"
+            );
+            let sql = self.sql(&sql);
+            let mut query = sqlx::query_scalar::<_, String>(&sql);
+            for (digest, expires_at) in chunk {
+                query = query.bind(digest).bind(expires_at);
+            }
+            fresh.extend(query.fetch_all(&mut *tx).await?);
+        }
+        tx.commit().await?;
+        Ok(calls
+            .iter()
+            .map(|(digest, _)| fresh.remove(digest))
+            .collect())
     }
 
     /// Forgets signatures whose window has passed; answers how many.

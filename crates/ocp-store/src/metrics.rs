@@ -63,11 +63,20 @@ impl Store {
     /// it: a point of a series and second already there is left as it is, so a resent
     /// batch adds nothing (and one resent after its hour was packed is merged once).
     pub async fn ingest_samples(&self, samples: &[NewSample]) -> Result<u64> {
+        Ok(self.ingest_sample_batches(&[samples]).await?[0])
+    }
+
+    /// Several batches (of several agents) in one transaction: how many new points each
+    /// brought.
+    pub async fn ingest_sample_batches<B: AsRef<[NewSample]>>(
+        &self,
+        batches: &[B],
+    ) -> Result<Vec<u64>> {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
         let mut ids: HashMap<(&str, &str), i64> = HashMap::new();
         let mut found = Vec::new();
-        for s in samples {
+        for s in batches.iter().flat_map(|b| b.as_ref()) {
             let key = (s.metric.as_str(), s.labels.as_str());
             if ids.contains_key(&key) {
                 continue;
@@ -94,22 +103,26 @@ impl Store {
             ids.insert(key, id);
             found.push((key.0, key.1, id));
         }
-        let mut stored = 0;
-        for chunk in samples.chunks(CHUNK) {
-            let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
-            let text = format!(
-                "INSERT INTO metric_sample (series_id, ts, value) VALUES {values} \
-                 ON CONFLICT (series_id, ts) DO NOTHING"
-            );
-            let sql = self.sql(&text);
-            let mut query = sqlx::query(&sql);
-            for s in chunk {
-                query = query
-                    .bind(ids[&(s.metric.as_str(), s.labels.as_str())])
-                    .bind(s.ts)
-                    .bind(s.value);
+        let mut stored = Vec::with_capacity(batches.len());
+        for batch in batches {
+            let mut new = 0;
+            for chunk in batch.as_ref().chunks(CHUNK) {
+                let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
+                let text = format!(
+                    "INSERT INTO metric_sample (series_id, ts, value) VALUES {values} \
+                     ON CONFLICT (series_id, ts) DO NOTHING"
+                );
+                let sql = self.sql(&text);
+                let mut query = sqlx::query(&sql);
+                for s in chunk {
+                    query = query
+                        .bind(ids[&(s.metric.as_str(), s.labels.as_str())])
+                        .bind(s.ts)
+                        .bind(s.value);
+                }
+                new += query.execute(&mut *tx).await?.rows_affected();
             }
-            stored += query.execute(&mut *tx).await?.rows_affected();
+            stored.push(new);
         }
         tx.commit().await?;
         // Only ids of a committed transaction: a series made in one rolled back is not.

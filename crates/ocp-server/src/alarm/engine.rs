@@ -55,10 +55,16 @@ pub struct AlarmEngine {
     pub base_url: String,
     /// Metrics that just arrived.
     pub fresh: super::Fresh,
+    /// How long each rule's evaluation takes.
+    pub timings: super::Timings,
 }
 
-/// A rule woken by fresh data is evaluated at most this often.
+/// A rule woken by fresh data is evaluated at most this often...
 const FRESH_GAP: Duration = Duration::from_secs(1);
+/// ...and waits this many times its last evaluation's length, so that fresh data keeps
+/// any rule busy for at most 1/50 of the time (a rule over 10,000 hosts takes a while);
+/// its own interval still holds.
+const FRESH_DUTY: u32 = 50;
 
 /// One target's value at this evaluation.
 struct Observation {
@@ -82,7 +88,7 @@ impl AlarmEngine {
                 tracing::warn!("seeding alert item {}: {e}", rule.name);
             }
         }
-        let mut last: HashMap<i64, Instant> = HashMap::new();
+        let mut last: HashMap<i64, (Instant, Duration)> = HashMap::new();
         let mut ticker = tokio::time::interval(tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -100,7 +106,7 @@ impl AlarmEngine {
     /// just arrived.
     async fn tick(
         &self,
-        last: &mut HashMap<i64, Instant>,
+        last: &mut HashMap<i64, (Instant, Duration)>,
         fresh: Option<&std::collections::HashSet<String>>,
     ) -> Result<(), StoreError> {
         let rules = self.store.alarm_rules().await?;
@@ -116,13 +122,15 @@ impl AlarmEngine {
                 else {
                     return false;
                 };
-                let since = last.get(&r.id).map(Instant::elapsed);
+                let since = last.get(&r.id).map(|(at, took)| (at.elapsed(), *took));
                 match fresh {
                     Some(metrics) => {
-                        metrics.contains(&metric) && since.is_none_or(|s| s >= FRESH_GAP)
+                        metrics.contains(&metric)
+                            && since.is_none_or(|(s, took)| s >= FRESH_GAP.max(took * FRESH_DUTY))
                     }
-                    None => since
-                        .is_none_or(|s| s >= Duration::from_secs(r.interval_secs.max(1) as u64)),
+                    None => since.is_none_or(|(s, _)| {
+                        s >= Duration::from_secs(r.interval_secs.max(1) as u64)
+                    }),
                 }
             })
             .collect();
@@ -132,10 +140,13 @@ impl AlarmEngine {
         let now = ocp_store::now_millis();
         let silencers = self.store.alarm_silencers(now).await?;
         for rule in due {
-            last.insert(rule.id, Instant::now());
+            let started = Instant::now();
             if let Err(e) = self.evaluate(&rule, &silencers).await {
                 tracing::warn!("alert item {}: {}", rule.name, e.message);
             }
+            let took = started.elapsed();
+            last.insert(rule.id, (started, took));
+            self.timings.record(&rule.name, rule.interval_secs, took);
         }
         Ok(())
     }
@@ -324,8 +335,21 @@ impl AlarmEngine {
         expr: &RuleExpression,
         now: i64,
     ) -> Result<Vec<Observation>, Failure> {
+        let servers = if is_server_scope(rule) {
+            let servers = self.store.all_servers().await?;
+            if servers.is_empty() && expr.metric.starts_with("host_") {
+                // A host metric stands for the servers on the host: none, nothing to read.
+                return Ok(Vec::new());
+            }
+            Some(servers)
+        } else {
+            None
+        };
         let series = self.series(rule, expr, now).await?;
-        let series = self.join_scope(rule, expr, series).await?;
+        let series = match servers {
+            Some(servers) => self.join_scope(expr, &servers, series).await?,
+            None => series,
+        };
         let keys = target_keys(&rule.scope);
         let mut targets: BTreeMap<String, Vec<Series>> = BTreeMap::new();
         for s in series {
@@ -459,13 +483,10 @@ impl AlarmEngine {
     /// OBServers on that host (for disk usage, only the mount that holds the server's home).
     async fn join_scope(
         &self,
-        rule: &RuleRecord,
         expr: &RuleExpression,
+        servers: &[ocp_store::ServerRecord],
         series: Vec<Series>,
     ) -> Result<Vec<Series>, StoreError> {
-        if rule.scope != "ObServer" && rule.scope != "ObCluster" {
-            return Ok(series);
-        }
         if series.iter().all(|s| s.labels.contains_key("ob_cluster")) {
             return Ok(series);
         }
@@ -476,14 +497,16 @@ impl AlarmEngine {
             .into_iter()
             .map(|c| (c.id, c.name))
             .collect();
-        let servers = self.store.all_servers().await?;
+        let mut by_host: HashMap<&str, Vec<&Series>> = HashMap::new();
+        for s in &series {
+            if let Some(host) = s.labels.get("host_id") {
+                by_host.entry(host.as_str()).or_default().push(s);
+            }
+        }
         let mut out = Vec::new();
-        for server in &servers {
+        for server in servers {
             let host = server.host_id.to_string();
-            let on_host: Vec<&Series> = series
-                .iter()
-                .filter(|s| s.labels.get("host_id") == Some(&host))
-                .collect();
+            let on_host = by_host.get(host.as_str()).cloned().unwrap_or_default();
             // Disk usage: the mount that holds the home path is the longest prefix of it.
             let mount = on_host
                 .iter()
@@ -526,6 +549,11 @@ impl AlarmEngine {
         }
         Ok(out)
     }
+}
+
+/// Rules about database servers or clusters: host metrics stand for the servers on a host.
+fn is_server_scope(rule: &RuleRecord) -> bool {
+    rule.scope == "ObServer" || rule.scope == "ObCluster"
 }
 
 /// The query of every host.

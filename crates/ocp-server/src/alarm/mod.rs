@@ -37,3 +37,33 @@ impl Fresh {
         std::mem::take(&mut *self.metrics.lock().expect("fresh metrics"))
     }
 }
+
+/// How long the engine takes over each rule: the last and the slowest evaluation since the
+/// server started, beside the rule's interval, for `/metrics` (an engine slower than its
+/// rules' intervals falls behind).
+#[derive(Clone, Default)]
+pub struct Timings {
+    rules: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, RuleTiming>>>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RuleTiming {
+    pub interval_secs: i64,
+    pub last: std::time::Duration,
+    pub max: std::time::Duration,
+}
+
+impl Timings {
+    pub fn record(&self, rule: &str, interval_secs: i64, took: std::time::Duration) {
+        let mut rules = self.rules.lock().expect("rule timings");
+        let timing = rules.entry(rule.to_string()).or_default();
+        timing.interval_secs = interval_secs;
+        timing.last = took;
+        timing.max = timing.max.max(took);
+    }
+
+    pub fn all(&self) -> Vec<(String, RuleTiming)> {
+        let rules = self.rules.lock().expect("rule timings");
+        rules.iter().map(|(k, v)| (k.clone(), *v)).collect()
+    }
+}

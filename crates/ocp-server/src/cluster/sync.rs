@@ -33,7 +33,7 @@ async fn record_connectable(
         ts: ocp_store::now_millis() / 1000,
         value: if answers { 1.0 } else { 0.0 },
     };
-    if let Err(e) = access.metrics.write(&[sample]).await {
+    if let Err(e) = access.metrics.write(vec![sample]).await {
         tracing::warn!("storing ob_connectable: {}", e.message);
     }
 }

@@ -9,13 +9,14 @@ use ocp_api::agent::{signed_headers, AgentReport, SignatureError, SignedRequest}
 use ocp_api::agent_path;
 use ocp_api::time::now_millis as now_ms;
 use ocp_api::ErrorCode;
-use ocp_store::Store;
+use ocp_store::{HeartbeatUpdate, Store};
 use rand::Rng;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::Digest as _;
 
+use crate::coalesce::Coalescer;
 use crate::error::Failure;
 use crate::vault::{Vault, VaultError};
 
@@ -29,7 +30,14 @@ pub struct AgentClient {
     started_ms: i64,
     /// Unsealed secrets by host id: opening one costs a metadb read and a decryption.
     secrets: Arc<Mutex<HashMap<i64, String>>>,
+    /// The digests of agents' calls, remembered many a transaction.
+    signatures: Coalescer<(String, i64), bool>,
+    /// Heartbeats, recorded many a transaction.
+    heartbeats: Coalescer<(i64, HeartbeatUpdate), ()>,
 }
+
+/// The most calls one transaction remembers (or heartbeats it records).
+const BATCH: usize = 1000;
 
 /// Why a call to an agent failed. It keeps what the agent answered, so a step can tell "no such
 /// process" (404) from an agent that is down.
@@ -77,8 +85,28 @@ impl From<AgentError> for Failure {
 }
 
 impl AgentClient {
+    /// Needs a Tokio runtime: it starts the writers of signatures and heartbeats.
     pub fn new(store: Store, vault: Arc<Vault>) -> Self {
+        let signatures = {
+            let store = store.clone();
+            Coalescer::spawn(BATCH, move |calls: Vec<(String, i64)>| {
+                let store = store.clone();
+                async move { Ok(store.remember_signatures(&calls).await?) }
+            })
+        };
+        let heartbeats = {
+            let store = store.clone();
+            Coalescer::spawn(BATCH, move |beats: Vec<(i64, HeartbeatUpdate)>| {
+                let store = store.clone();
+                async move {
+                    store.record_heartbeats(&beats).await?;
+                    Ok(vec![(); beats.len()])
+                }
+            })
+        };
         Self {
+            signatures,
+            heartbeats,
             store,
             vault,
             http: reqwest::Client::builder()
@@ -117,6 +145,15 @@ impl AgentClient {
     pub async fn seal_for(&self, host_id: i64, plain: &str) -> Result<String, AgentError> {
         let secret = self.secret(host_id).await?;
         Ok(ocp_api::agent::seal_for_agent(&secret, plain))
+    }
+
+    /// Records a verified heartbeat of `host_id`, together with those arriving meanwhile.
+    pub async fn record_heartbeat(
+        &self,
+        host_id: i64,
+        update: HeartbeatUpdate,
+    ) -> Result<(), Failure> {
+        self.heartbeats.submit((host_id, update)).await
     }
 
     /// Forgets a host's secret (the host was deleted).
@@ -265,8 +302,8 @@ impl AgentClient {
         // it takes the same call twice.
         let digest = hex::encode(sha2::Sha256::digest(signed.replay_key().as_bytes()));
         if !self
-            .store
-            .remember_signature(&digest, signed.replay_expiry_ms())
+            .signatures
+            .submit((digest, signed.replay_expiry_ms()))
             .await?
         {
             return Err(refused(&SignatureError::Replayed));

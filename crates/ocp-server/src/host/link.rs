@@ -51,47 +51,42 @@ pub fn heartbeat_update(
 /// The IDC and host type of hosts placed without being named: the first of each, created
 /// as `default` on a fresh platform.
 async fn default_placement(store: &Store) -> Result<(i64, i64), StoreError> {
-    let first = |(records, _): (Vec<ocp_store::CatalogRecord>, i64)| records.first().map(|r| r.id);
-    let idc = match first(
-        store
-            .catalog_entries(Catalog::Idc, 0, 1, "id", false)
-            .await?,
-    ) {
+    let idc = match first_entry(store, Catalog::Idc).await? {
         Some(id) => id,
         None => {
-            let region = match first(
-                store
-                    .catalog_entries(Catalog::Region, 0, 1, "id", false)
-                    .await?,
-            ) {
-                Some(id) => id,
-                None => {
-                    store
-                        .create_catalog_entry(Catalog::Region, "default", None, None)
-                        .await?
-                        .id
-                }
-            };
-            store
-                .create_catalog_entry(Catalog::Idc, "default", None, Some(region))
-                .await?
-                .id
+            let region = first_or_default(store, Catalog::Region, None).await?;
+            first_or_default(store, Catalog::Idc, Some(region)).await?
         }
     };
-    let host_type = match first(
-        store
-            .catalog_entries(Catalog::HostType, 0, 1, "id", false)
-            .await?,
-    ) {
-        Some(id) => id,
-        None => {
-            store
-                .create_catalog_entry(Catalog::HostType, "default", None, None)
-                .await?
-                .id
-        }
-    };
+    let host_type = first_or_default(store, Catalog::HostType, None).await?;
     Ok((idc, host_type))
+}
+
+async fn first_entry(store: &Store, catalog: Catalog) -> Result<Option<i64>, StoreError> {
+    let (records, _) = store.catalog_entries(catalog, 0, 1, "id", false).await?;
+    Ok(records.first().map(|r| r.id))
+}
+
+/// The first entry of `catalog`, or a new one named `default`. Tokens issued at once may
+/// both find none: the one whose `default` came second takes the first's.
+async fn first_or_default(
+    store: &Store,
+    catalog: Catalog,
+    parent: Option<i64>,
+) -> Result<i64, StoreError> {
+    if let Some(id) = first_entry(store, catalog).await? {
+        return Ok(id);
+    }
+    match store
+        .create_catalog_entry(catalog, "default", None, parent)
+        .await
+    {
+        Ok(created) => Ok(created.id),
+        Err(StoreError::AlreadyExists { .. }) => first_entry(store, catalog)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("{catalog:?} default vanished"))),
+        Err(e) => Err(e),
+    }
 }
 
 /// Issues a one-time join token. Only its hash is kept.

@@ -8,13 +8,18 @@ use std::sync::Arc;
 use ocp_store::{NewSample, Store};
 
 use super::prometheus::{Answered, Prometheus};
+use crate::coalesce::Coalescer;
 use crate::error::Failure;
 
 #[derive(Clone)]
 pub enum MetricsBackend {
-    Embedded(Store),
+    /// The metadb, and the writer that commits many agents' batches together.
+    Embedded(Store, Coalescer<Vec<NewSample>, u64>),
     Prometheus(Arc<Prometheus>),
 }
+
+/// The most agents' batches one transaction of the embedded store takes.
+const BATCHES_A_WRITE: usize = 64;
 
 /// One series of a metric and the mean of its points in each bucket.
 #[derive(Debug, Clone)]
@@ -25,18 +30,30 @@ pub struct SeriesMeans {
 }
 
 impl MetricsBackend {
+    /// The metadb's own store. Needs a Tokio runtime: it starts the batch writer.
+    pub fn embedded(store: Store) -> Self {
+        let writer = {
+            let store = store.clone();
+            Coalescer::spawn(BATCHES_A_WRITE, move |batches: Vec<Vec<NewSample>>| {
+                let store = store.clone();
+                async move { Ok(store.ingest_sample_batches(&batches).await?) }
+            })
+        };
+        Self::Embedded(store, writer)
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
-            Self::Embedded(_) => "embedded",
+            Self::Embedded(..) => "embedded",
             Self::Prometheus(_) => "prometheus",
         }
     }
 
     /// Stores the points; answers how many were new (Prometheus: how many it took).
-    pub async fn write(&self, samples: &[NewSample]) -> Result<u64, Failure> {
+    pub async fn write(&self, samples: Vec<NewSample>) -> Result<u64, Failure> {
         match self {
-            Self::Embedded(store) => Ok(store.ingest_samples(samples).await?),
-            Self::Prometheus(p) => p.write(samples).await,
+            Self::Embedded(_, writer) => writer.submit(samples).await,
+            Self::Prometheus(p) => p.write(&samples).await,
         }
     }
 
@@ -51,7 +68,7 @@ impl MetricsBackend {
         step: i64,
     ) -> Result<Vec<SeriesMeans>, Failure> {
         match self {
-            Self::Embedded(store) => {
+            Self::Embedded(store, _) => {
                 let mut wanted = std::collections::HashMap::new();
                 for s in store.metric_series(metrics).await? {
                     let Ok(found) = serde_json::from_str::<BTreeMap<String, String>>(&s.labels)
@@ -106,7 +123,7 @@ impl MetricsBackend {
     /// Whether any series of `metric` was ever stored.
     pub async fn knows(&self, metric: &str) -> Result<bool, Failure> {
         match self {
-            Self::Embedded(store) => Ok(!store
+            Self::Embedded(store, _) => Ok(!store
                 .metric_series(std::slice::from_ref(&metric.to_string()))
                 .await?
                 .is_empty()),

@@ -85,8 +85,10 @@ pub async fn store_batch(
             value: p.value,
         });
     }
-    let stored = metrics.write(&samples).await?;
-    fresh.mark(samples.iter().map(|s| s.metric.as_str()));
+    let names: std::collections::BTreeSet<String> =
+        samples.iter().map(|s| s.metric.clone()).collect();
+    let stored = metrics.write(samples).await?;
+    fresh.mark(names.iter().map(String::as_str));
     let mut deltas = Vec::with_capacity(batch.sql_stats.len());
     for (i, d) in batch.sql_stats.iter().enumerate() {
         check_delta(i, d, now)?;

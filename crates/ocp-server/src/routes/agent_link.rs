@@ -136,6 +136,6 @@ async fn heartbeat(
         ));
     }
     let update = heartbeat_update(&beat.report, beat.facts.as_ref()).map_err(Failure::internal)?;
-    state.store.record_heartbeat(host_id, &update).await?;
+    state.agents.record_heartbeat(host_id, update).await?;
     Ok(NoData)
 }

@@ -666,6 +666,26 @@ async fn prometheus(
         "resident memory of this server",
         memory,
     );
+    type Seconds = Family<Vec<(String, String)>, Gauge<f64, std::sync::atomic::AtomicU64>>;
+    let (last, max) = (Seconds::default(), Seconds::default());
+    for (rule, timing) in state.alarm_timings.all() {
+        let labels = vec![
+            ("rule".to_string(), rule),
+            ("interval".to_string(), timing.interval_secs.to_string()),
+        ];
+        last.get_or_create(&labels).set(timing.last.as_secs_f64());
+        max.get_or_create(&labels).set(timing.max.as_secs_f64());
+    }
+    registry.register(
+        "ocp_alarm_rule_evaluation_seconds",
+        "how long the alert engine's last evaluation of a rule took",
+        last,
+    );
+    registry.register(
+        "ocp_alarm_rule_evaluation_max_seconds",
+        "the alert engine's slowest evaluation of a rule since the server started",
+        max,
+    );
     let mut out = String::new();
     prometheus_client::encoding::text::encode(&mut out, &registry).map_err(Failure::internal)?;
     Ok(crate::http::raw((

@@ -47,7 +47,7 @@ async fn compute_catalog(store: Store) {
 }
 
 async fn hosts_join_beat_and_go_silent(store: Store) {
-    use ocp_store::{HeartbeatUpdate, HostListFilter, JoiningAgent};
+    use ocp_store::{HeartbeatUpdate, HostListFilter, HostRecord, JoiningAgent};
     let new_host = crate::host_place(&store).await;
     let (idc_id, type_id) = (new_host("-").idc_id, new_host("-").type_id);
     let ids = store.create_hosts(&[new_host("10.0.0.1")]).await.unwrap();
@@ -159,6 +159,33 @@ async fn hosts_join_beat_and_go_silent(store: Store) {
         .await
         .unwrap();
     assert_eq!(matching[0].inner_ip_address, "10.0.0.2");
+    // Several hosts in one transaction, one of them heard twice: its latest stands.
+    let newer = HeartbeatUpdate {
+        version: "0.1.2".into(),
+        facts: None,
+        processes: vec![("ocp_agentd".into(), r#"{"pid":2}"#.into())],
+        ..beat.clone()
+    };
+    store
+        .record_heartbeats(&[
+            (fresh.host_id, newer.clone()),
+            (registered.host_id, beat.clone()),
+            (fresh.host_id, newer),
+        ])
+        .await
+        .unwrap();
+    let version = |h: HostRecord| h.agent.and_then(|a| a.version);
+    let (heard, other) = (
+        store.host(fresh.host_id).await.unwrap(),
+        store.host(registered.host_id).await.unwrap(),
+    );
+    assert_eq!(
+        (version(heard).as_deref(), version(other).as_deref()),
+        (Some("0.1.2"), Some("0.1.1"))
+    );
+    let reports = store.agent_processes(fresh.host_id).await.unwrap();
+    let agentd = reports.iter().find(|p| p.alias == "ocp_agentd").unwrap();
+    assert_eq!((reports.len(), agentd.report.as_str()), (2, r#"{"pid":2}"#));
     assert_eq!(store.hosts_using(true, idc_id).await.unwrap(), 2);
     store.delete_hosts(&[ids[0], fresh.host_id]).await.unwrap();
     assert_eq!(store.hosts_using(true, idc_id).await.unwrap(), 0);

@@ -56,4 +56,13 @@ async fn signatures_are_taken_once_until_they_expire(store: Store) {
     assert_eq!(store.forget_expired_signatures().await.unwrap(), 1);
     assert!(!store.remember_signature("a", now + 60_000).await.unwrap());
     assert!(store.remember_signature("old", now + 60_000).await.unwrap());
+    // Many in one transaction, as the server's batch writer sends them: a digest given
+    // twice is new once, a known one not at all.
+    let later = now + 60_000;
+    let calls = [("b", later), ("a", later), ("b", later), ("c", later)]
+        .map(|(digest, at)| (digest.to_string(), at));
+    assert_eq!(
+        store.remember_signatures(&calls).await.unwrap(),
+        vec![true, false, false, true]
+    );
 }
