@@ -179,12 +179,24 @@ impl Store {
             .filter(|t| step % t.step == 0)
             .copied()
             .collect();
+        // Where raw chunks begin: read once, for the steps no tier serves.
+        let raw_from: Option<i64> = if usable.is_empty() {
+            Some(
+                sqlx::query_scalar(&self.sql("SELECT raw_from FROM metric_pack WHERE id = 1"))
+                    .fetch_one(&self.pool)
+                    .await?,
+            )
+        } else {
+            None
+        };
         for ids in series.chunks(CHUNK) {
             // Per series, the tier blocks already served: a finer block inside one is not
             // read again.
             let mut served: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
             for tier in &usable {
-                for (id, block_start, data) in self.tier_rows(ids, tier, start, end).await? {
+                for (id, block_start, data) in
+                    self.blocks_in_range(ids, Some(tier), start, end).await?
+                {
                     let spans = served.entry(id).or_default();
                     if spans
                         .iter()
@@ -204,23 +216,13 @@ impl Store {
                     }
                 }
             }
-            if usable.is_empty() {
-                self.add_raw(&mut means, ids, start, end, step).await?;
+            if let Some(raw_from) = raw_from {
+                self.add_raw(&mut means, ids, start, end, step, raw_from)
+                    .await?;
             }
             self.add_head(&mut means, ids, start, end, step).await?;
         }
         Ok(means.means())
-    }
-
-    /// The packed rows of `tier` of `ids` overlapping `start..=end`.
-    async fn tier_rows(
-        &self,
-        ids: &[i64],
-        tier: &Tier,
-        start: i64,
-        end: i64,
-    ) -> Result<Vec<(i64, i64, Vec<u8>)>> {
-        self.blocks_in_range(ids, Some(tier), start, end).await
     }
 
     /// The packed rows of `ids` overlapping `start..=end`: tier blocks of `tier`, or raw
@@ -260,7 +262,8 @@ impl Store {
             .collect()
     }
 
-    /// Raw points of the chunks in range; before the raw window, the minute tier's means.
+    /// Raw points of the chunks in range; before the raw window (`raw_from`), the minute
+    /// tier's means.
     async fn add_raw(
         &self,
         means: &mut Means,
@@ -268,15 +271,15 @@ impl Store {
         start: i64,
         end: i64,
         step: i64,
+        raw_from: i64,
     ) -> Result<()> {
         let bucket = |ts: i64| ts - ts.rem_euclid(step);
-        let raw_from: i64 =
-            sqlx::query_scalar(&self.sql("SELECT raw_from FROM metric_pack WHERE id = 1"))
-                .fetch_one(&self.pool)
-                .await?;
         if start < raw_from {
             let minutes = TIERS[0];
-            for (id, block_start, data) in self.tier_rows(ids, &minutes, start, end).await? {
+            for (id, block_start, data) in self
+                .blocks_in_range(ids, Some(&minutes), start, end)
+                .await?
+            {
                 let block = TierBlock::decode(minutes, block_start, &data)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 for b in block.buckets.iter() {
